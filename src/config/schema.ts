@@ -1,0 +1,70 @@
+import { z } from 'zod';
+
+/** The file each repository may hold, read with `_extends` support from an organisation's `.github`. */
+export const CONFIG_PATH = '.github/agent-mapreduce.yml';
+
+const commandList = z.array(z.string().trim().min(1, 'must not be empty'));
+
+const mapSchema = z.strictObject({
+  concurrency: z.number().int().min(1).max(64).default(2)
+    .describe('How many agents may run at once for this repository (the process-wide MAX_AGENTS also applies).'),
+  baseBranch: z.string().trim().min(1).optional()
+    .describe("The branch agent branches are cut from and PRs target; default: the repository's default branch."),
+  setup: commandList.default([])
+    .describe('Commands run in the worktree before the agent starts, e.g. "npm ci".'),
+  allowedCommands: commandList.default([])
+    .describe('Commands the built-in agent may run; an entry ending in " *" allows any arguments after its prefix.'),
+  timeoutMinutes: z.number().positive().max(24 * 60).default(30)
+    .describe('Wall-clock limit of one agent run, setup included.'),
+  plan: z.boolean().default(false)
+    .describe('Plan first: post a plan and implement only after a writer says /agent go.'),
+  blockedPaths: z.array(z.string().trim().min(1)).default(['.github/workflows/**'])
+    .describe('Glob patterns the agent may not change; a run that changes one is refused.'),
+  priorityLabels: z.array(z.string().trim().min(1)).default(['agent:priority'])
+    .describe('Issues with one of these labels are started before the others.'),
+});
+
+const agentSchema = z.strictObject({
+  kind: z.enum(['anthropic', 'command']).default('anthropic')
+    .describe('anthropic: the built-in agent; command: an external agent CLI.'),
+  model: z.string().trim().min(1).optional()
+    .describe('Model for the built-in agent; default: the DEFAULT_MODEL of the deployment.'),
+  maxTurns: z.number().int().min(1).max(1000).default(60).describe('Most model turns in one run.'),
+  maxCostUsd: z.number().positive().max(1000).default(3).describe('Most US dollars one run may spend.'),
+  maxTokens: z.number().int().positive().optional().describe('Most input plus output tokens in one run.'),
+  preset: z.enum(['claude', 'codex', 'aider']).optional()
+    .describe('A ready-made command line for a known agent CLI (kind: command).'),
+  command: z.string().trim().min(1).optional()
+    .describe('The command line of an external agent (kind: command); {task_file} is replaced by a path.'),
+  env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')).default([])
+    .describe('Environment variables passed through to a command agent; nothing else is.'),
+  prices: z.record(z.string(), z.strictObject({
+    inputPerMTok: z.number().nonnegative(),
+    outputPerMTok: z.number().nonnegative(),
+    cacheReadPerMTok: z.number().nonnegative().optional(),
+    cacheWritePerMTok: z.number().nonnegative().optional(),
+  })).default({}).describe('Per-model prices in USD per million tokens, overriding the built-in table.'),
+}).refine((a) => a.kind !== 'command' || a.command !== undefined || a.preset !== undefined, {
+  message: 'kind: command needs a command or a preset',
+  path: ['command'],
+});
+
+const reduceSchema = z.strictObject({
+  enabled: z.boolean().default(true).describe('Merge approved agent PRs automatically.'),
+  approvals: z.number().int().min(0).max(10).default(1).describe('Approvals from writers a PR needs.'),
+  requireChecks: z.boolean().default(true).describe('Merge only when the head commit’s checks are green.'),
+  mergeMethod: z.enum(['merge', 'squash', 'rebase']).default('squash').describe('How PRs are merged.'),
+  autoResolve: z.boolean().default(false).describe('On a conflict, let the agent rebase and resolve it.'),
+  priorityLabels: z.array(z.string().trim().min(1)).default(['agent:priority'])
+    .describe('PRs with one of these labels merge before the others.'),
+  deleteBranch: z.boolean().default(true).describe('Delete the agent branch after the merge.'),
+});
+
+export const configSchema = z.strictObject({
+  label: z.string().trim().min(1).max(50).default('agent').describe('The label that hands an issue to the agent.'),
+  map: mapSchema.prefault({}),
+  agent: agentSchema.prefault({}),
+  reduce: reduceSchema.prefault({}),
+});
+
+export type RepoConfig = z.infer<typeof configSchema>;

@@ -1,0 +1,81 @@
+import type { GitHub, IssueComment } from './port.js';
+
+/**
+ * Comments the app keeps one of per issue or PR carry a hidden marker naming their kind and
+ * holding a small JSON state, so that a restarted process can read back what it last said:
+ * `<!-- agent-mapreduce:status {"state":"running"} -->`.
+ */
+const markerPattern = /<!-- agent-mapreduce:([a-z-]+)(?: (\{.*?\}))? -->/;
+
+export function renderMarker(kind: string, data?: object): string {
+  const json = data === undefined ? '' : ` ${JSON.stringify(data).replaceAll('--', '\\u002d\\u002d')}`;
+  return `<!-- agent-mapreduce:${kind}${json} -->`;
+}
+
+export function readMarker(body: string): { kind: string; data: Record<string, unknown> } | null {
+  const match = markerPattern.exec(body);
+  if (!match) return null;
+  try {
+    const data: unknown = match[2] ? JSON.parse(match[2]) : {};
+    return { kind: match[1]!, data: typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : {} };
+  } catch {
+    return { kind: match[1]!, data: {} };
+  }
+}
+
+/** Only the app's own comments count: a person pasting a marker must not be able to steer it. */
+export function findMarkedComment(comments: IssueComment[], kind: string): IssueComment | undefined {
+  return comments.find((c) => c.authorIsBot && readMarker(c.body)?.kind === kind);
+}
+
+/**
+ * Creates the issue's one comment of this kind, or edits it in place; an edit that would change
+ * nothing is not sent. Remembers comment ids so that later upserts skip the listing.
+ */
+export class MarkedComments {
+  static readonly cacheSize = 10_000;
+  readonly #ids = new Map<string, number>();
+  readonly #bodies = new Map<number, string>();
+
+  async find(github: GitHub, issueNumber: number, kind: string): Promise<IssueComment | undefined> {
+    const found = findMarkedComment(await github.listComments(issueNumber), kind);
+    if (found) this.#remember(github, issueNumber, kind, found.id, found.body);
+    return found;
+  }
+
+  async upsert(github: GitHub, issueNumber: number, kind: string, text: string, data?: object): Promise<number> {
+    const body = `${renderMarker(kind, data)}\n${text}`;
+    const key = this.#key(github, issueNumber, kind);
+    let id = this.#ids.get(key) ?? (await this.find(github, issueNumber, kind))?.id;
+    if (id !== undefined) {
+      if (this.#bodies.get(id) === body) return id;
+      try {
+        await github.updateComment(id, body);
+        this.#remember(github, issueNumber, kind, id, body);
+        return id;
+      } catch (error) {
+        if ((error as { status?: number }).status !== 404) throw error;
+        this.#ids.delete(key); // someone deleted it: write a new one
+      }
+    }
+    id = (await github.createComment(issueNumber, body)).id;
+    this.#remember(github, issueNumber, kind, id, body);
+    return id;
+  }
+
+  #key(github: GitHub, issueNumber: number, kind: string): string {
+    return `${github.owner}/${github.repo}#${issueNumber}:${kind}`;
+  }
+
+  #remember(github: GitHub, issueNumber: number, kind: string, id: number, body: string): void {
+    const key = this.#key(github, issueNumber, kind);
+    this.#ids.delete(key);
+    this.#ids.set(key, id);
+    this.#bodies.set(id, body);
+    if (this.#ids.size > MarkedComments.cacheSize) {
+      const [oldestKey, oldestId] = this.#ids.entries().next().value!;
+      this.#ids.delete(oldestKey);
+      this.#bodies.delete(oldestId);
+    }
+  }
+}

@@ -1,0 +1,73 @@
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Process-wide settings, read once from the environment at start-up. */
+export interface Settings {
+  /** Where the cached bare clones and the worktrees live. */
+  workDir: string;
+  /** How many agents may run at once in this process, across all repositories. */
+  maxAgents: number;
+  /** The model the built-in agent uses when a repository's config names none. */
+  defaultModel: string;
+  /** How often the reconcile pass rebuilds the work queue from GitHub, in milliseconds. */
+  reconcileIntervalMs: number;
+  /** Log what would be written to GitHub and git remotes instead of writing it. */
+  dryRun: boolean;
+  /** The GitHub App's id, used to recognise this app's own check runs and comments. */
+  appId: number | undefined;
+}
+
+export const DEFAULT_MODEL = 'claude-sonnet-4-5';
+
+const durationPattern = /^(\d+)\s*(ms|s|m|h)?$/i;
+const unitMs: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+const duration = z.string().trim().regex(durationPattern, 'must be a duration such as 300, 300s, 5m or 1h (a bare number is seconds)')
+  .transform((text) => {
+    const [, amount, unit] = durationPattern.exec(text)!;
+    return Number(amount) * unitMs[(unit ?? 's').toLowerCase()]!;
+  })
+  .refine((ms) => ms >= 10_000, 'must be at least 10 seconds');
+
+const wholeNumber = (min: number, max: number) =>
+  z.string().trim().regex(/^\d+$/, `must be a whole number from ${min} to ${max}`).transform(Number)
+    .refine((n) => n >= min && n <= max, `must be a whole number from ${min} to ${max}`);
+
+const flag = z.string().trim().toLowerCase()
+  .refine((v) => ['1', '0', 'true', 'false', 'yes', 'no', ''].includes(v), 'must be true or false')
+  .transform((v) => ['1', 'true', 'yes'].includes(v));
+
+const envSchema = z.object({
+  WORK_DIR: z.string().trim().min(1).optional(),
+  MAX_AGENTS: wholeNumber(1, 256).optional(),
+  DEFAULT_MODEL: z.string().trim().min(1).optional(),
+  RECONCILE_INTERVAL: duration.optional(),
+  DRY_RUN: flag.optional(),
+  APP_ID: wholeNumber(1, Number.MAX_SAFE_INTEGER).optional(),
+});
+
+/**
+ * Reads and validates the process settings. Throws one error naming every bad variable, with what
+ * it must look like, so that a misconfigured deployment fails at start-up with a sentence to act on.
+ */
+export function loadSettings(env: NodeJS.ProcessEnv): Settings {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0]);
+      return `- ${name} ${issue.message} (got ${JSON.stringify(env[name])})`;
+    });
+    throw new Error(`agent-mapreduce: invalid environment settings:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  return {
+    workDir: path.resolve(e.WORK_DIR ?? path.join(os.tmpdir(), 'agent-mapreduce')),
+    maxAgents: e.MAX_AGENTS ?? 4,
+    defaultModel: e.DEFAULT_MODEL ?? DEFAULT_MODEL,
+    reconcileIntervalMs: e.RECONCILE_INTERVAL ?? 5 * 60_000,
+    dryRun: e.DRY_RUN ?? false,
+    appId: e.APP_ID,
+  };
+}

@@ -1,0 +1,54 @@
+import type { GitHub } from '../github/port.js';
+import type { MarkedComments } from '../github/marked-comment.js';
+import { readMarker } from '../github/marked-comment.js';
+
+export const STATUS_KIND = 'status';
+
+/** Where an issue or PR stands, as recorded in its status comment's marker. */
+export type IssueState =
+  | 'queued'
+  | 'running'
+  | 'pr-open'
+  | 'no-change'
+  | 'not-actionable'
+  | 'failed'
+  | 'cancelled';
+
+export interface IssueStatus {
+  state: IssueState;
+  attempt?: number;
+  run?: string;
+  pr?: number;
+  reason?: string;
+}
+
+/** Reads the issue's recorded status back from GitHub; null when the app never wrote one. */
+export async function readIssueStatus(
+  github: GitHub,
+  comments: MarkedComments,
+  issueNumber: number,
+): Promise<{ status: IssueStatus; commentId: number } | null> {
+  const comment = await comments.find(github, issueNumber, STATUS_KIND);
+  if (!comment) return null;
+  const data = readMarker(comment.body)?.data ?? {};
+  if (typeof data.state !== 'string') return null;
+  return { status: data as unknown as IssueStatus, commentId: comment.id };
+}
+
+const stateWords: Record<IssueState, string> = {
+  queued: 'queued',
+  running: 'running',
+  'pr-open': 'PR open',
+  'no-change': 'finished without changes',
+  'not-actionable': 'not actionable',
+  failed: 'failed',
+  cancelled: 'cancelled',
+};
+
+export function describeStatus(status: IssueStatus): string {
+  const parts = [`**${stateWords[status.state]}**`];
+  if (status.attempt !== undefined) parts.push(`attempt ${status.attempt}`);
+  if (status.pr !== undefined) parts.push(`PR #${status.pr}`);
+  const line = parts.join(' · ');
+  return status.reason ? `${line}\n\n> ${status.reason.replaceAll('\n', '\n> ')}` : line;
+}

@@ -1,0 +1,148 @@
+import { describe, expect, it } from '@jest/globals';
+import { createTestProbot, mockTokenExchange } from '../support/test-probot.js';
+import { issueCommentCreated } from '../support/payloads.js';
+import {
+  botComment, captureCommentEdits, captureNewComments, mockConfigFile, mockListComments, mockPermission,
+} from '../support/github-mocks.js';
+
+async function deliver(payload: unknown): Promise<void> {
+  const probot = await createTestProbot();
+  await probot.receive({ id: 'delivery-1', name: 'issue_comment', payload } as never);
+}
+
+describe('comment commands', () => {
+  it('answers /agent help from a writer with the command list', async () => {
+    mockTokenExchange();
+    mockPermission('maintainer', 'write');
+    mockConfigFile(null);
+    const replies = captureNewComments(7);
+
+    await deliver(issueCommentCreated({ body: '/agent help' }));
+
+    expect(replies.bodies).toHaveLength(1);
+    expect(replies.bodies[0]).toContain('@maintainer');
+    expect(replies.bodies[0]).toContain('| `/agent revise <what to change>` | PR |');
+    expect(replies.bodies[0]).toContain('Label an issue `agent`');
+  });
+
+  it('answers an unknown verb with the help text and names the word', async () => {
+    mockTokenExchange();
+    mockPermission('maintainer', 'admin');
+    mockConfigFile('label: robot\n');
+    const replies = captureNewComments(7);
+
+    await deliver(issueCommentCreated({ body: 'please\n/agent frobnicate now' }));
+
+    expect(replies.bodies[0]).toContain('`frobnicate` is not a command I know.');
+    expect(replies.bodies[0]).toContain('Label an issue `robot`');
+  });
+
+  it('refuses a non-writer politely and does nothing else', async () => {
+    mockTokenExchange();
+    mockPermission('drive-by', 'read');
+    const replies = captureNewComments(7);
+
+    await deliver(issueCommentCreated({ body: '/agent status', author: 'drive-by' }));
+
+    expect(replies.bodies).toEqual([
+      '@drive-by sorry, only people with write access to this repository can command agent-mapreduce.',
+    ]);
+  });
+
+  it('ignores comments by bots, this app included, without a single API call', async () => {
+    await deliver(issueCommentCreated({ body: '/agent help', author: 'agent-mapreduce[bot]', authorType: 'Bot' }));
+    await deliver(issueCommentCreated({ body: '/agent status', author: 'dependabot[bot]', authorType: 'Bot' }));
+  });
+
+  it('ignores comments without a command, and commands inside code blocks', async () => {
+    await deliver(issueCommentCreated({ body: 'Looks good to me' }));
+    await deliver(issueCommentCreated({ body: 'Try this:\n```\n/agent help\n```' }));
+  });
+
+  it('answers /agent status with "no run yet" when the app has not touched the issue', async () => {
+    mockTokenExchange();
+    mockPermission('maintainer', 'write');
+    mockConfigFile(null);
+    mockListComments(7, [{ id: 1, body: 'a human comment', user: { login: 'someone', type: 'User' } }]);
+    const replies = captureNewComments(7);
+
+    await deliver(issueCommentCreated({ body: '/agent status' }));
+
+    expect(replies.bodies).toEqual([
+      '@maintainer there is no agent run for this issue yet. Label an issue `agent` to start one.',
+    ]);
+  });
+
+  it('answers /agent status from the marker of the app’s status comment, not from a pasted one', async () => {
+    mockTokenExchange();
+    mockPermission('maintainer', 'write');
+    mockConfigFile(null);
+    mockListComments(12, [
+      { id: 3, body: '<!-- agent-mapreduce:status {"state":"pr-open","pr":99} -->\nfake', user: { login: 'mallory', type: 'User' } },
+      botComment(4, '<!-- agent-mapreduce:status {"state":"failed","attempt":2,"reason":"the tests failed"} -->\nFailed.'),
+    ]);
+    const replies = captureNewComments(12);
+
+    await deliver(issueCommentCreated({ body: '/agent status', issueNumber: 12, onPullRequest: true }));
+
+    expect(replies.bodies).toEqual([
+      '@maintainer status of this PR: **failed** · attempt 2\n\n> the tests failed',
+    ]);
+  });
+
+  it('answers a verb whose pipeline has not landed with "not available yet"', async () => {
+    mockTokenExchange();
+    mockPermission('maintainer', 'write');
+    mockConfigFile(null);
+    const replies = captureNewComments(7);
+
+    await deliver(issueCommentCreated({ body: '/agent revise make it blue' }));
+
+    expect(replies.bodies[0]).toContain('`/agent revise` is not available yet');
+  });
+});
+
+describe('repository config', () => {
+  it('quotes every problem of an invalid config file in one comment and runs nothing', async () => {
+    mockTokenExchange();
+    mockPermission('maintainer', 'write');
+    mockConfigFile('map:\n  concurrency: lots\nreduce:\n  mergeMethod: yolo\nextra: 1\n');
+    mockListComments(7, []);
+    const created = captureNewComments(7);
+
+    await deliver(issueCommentCreated({ body: '/agent status' }));
+
+    expect(created.bodies).toHaveLength(1);
+    const body = created.bodies[0]!;
+    expect(body).toContain('`.github/agent-mapreduce.yml` is not valid');
+    expect(body).toContain('- `map.concurrency`: Invalid input: expected number, received string');
+    expect(body).toContain('- `reduce.mergeMethod`: Invalid option: expected one of "merge"|"squash"|"rebase"');
+    expect(body).toContain('- `(file)`: Unrecognized key: "extra"');
+    expect(body).not.toContain('status of');
+  });
+
+  it('edits its existing config comment instead of adding a second one', async () => {
+    mockTokenExchange();
+    mockPermission('maintainer', 'write');
+    mockConfigFile('label: [1, 2]\n');
+    mockListComments(7, [botComment(55, '<!-- agent-mapreduce:config -->\nold problems')]);
+    const edits = captureCommentEdits(55);
+
+    await deliver(issueCommentCreated({ body: '/agent status' }));
+
+    expect(edits.bodies).toHaveLength(1);
+    expect(edits.bodies[0]).toContain('- `label`: Invalid input: expected string, received array');
+  });
+
+  it('reports a file that is not YAML at all, with where the parser stopped', async () => {
+    mockTokenExchange();
+    mockPermission('maintainer', 'write');
+    mockConfigFile('map: {concurrency: 2\n');
+    mockListComments(7, []);
+    const created = captureNewComments(7);
+
+    await deliver(issueCommentCreated({ body: '/agent status' }));
+
+    expect(created.bodies[0]).toMatch(/- `\(file\)`: .*invalid YAML.*line 2/s);
+  });
+});

@@ -1,0 +1,54 @@
+import { createRequire } from 'node:module';
+import { INSTALLATION_ID } from './test-probot.js';
+
+interface WebhookDefinition {
+  name: string;
+  examples: Array<Record<string, unknown> & { action?: string }>;
+}
+
+const require = createRequire(import.meta.url);
+const definitions = require('@octokit/webhooks-examples') as WebhookDefinition[];
+
+/** A real example payload of GitHub's, deep-copied, with the installation most examples lack. */
+export function examplePayload(event: string, action: string): any {
+  const definition = definitions.find((d) => d.name === event);
+  const example = definition?.examples.find((e) => e.action === action);
+  if (!example) throw new Error(`no webhook example for ${event}.${action}`);
+  const payload = structuredClone(example);
+  payload.installation = { id: INSTALLATION_ID, node_id: 'MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMTAwMQ==' };
+  return payload;
+}
+
+export const OWNER = 'octo-org';
+export const REPO = 'widgets';
+
+function pointAtTestRepo(payload: any): void {
+  payload.repository.name = REPO;
+  payload.repository.full_name = `${OWNER}/${REPO}`;
+  payload.repository.owner.login = OWNER;
+}
+
+export interface CommentOptions {
+  body: string;
+  author?: string;
+  authorType?: 'User' | 'Bot';
+  issueNumber?: number;
+  onPullRequest?: boolean;
+}
+
+export function issueCommentCreated(options: CommentOptions): any {
+  const payload = examplePayload('issue_comment', 'created');
+  pointAtTestRepo(payload);
+  const author = options.author ?? 'maintainer';
+  const type = options.authorType ?? 'User';
+  payload.comment.body = options.body;
+  payload.comment.user = { ...payload.comment.user, login: author, type };
+  payload.sender = { ...payload.sender, login: author, type };
+  payload.issue.number = options.issueNumber ?? 7;
+  if (options.onPullRequest) {
+    payload.issue.pull_request = { url: `https://api.github.com/repos/${OWNER}/${REPO}/pulls/${payload.issue.number}` };
+  } else {
+    delete payload.issue.pull_request;
+  }
+  return payload;
+}

@@ -1,0 +1,54 @@
+import { generateKeyPairSync } from 'node:crypto';
+import nock from 'nock';
+import { Probot, ProbotOctokit } from 'probot';
+import { createApp } from '../../src/index.js';
+import { loadSettings, type Settings } from '../../src/settings/load-settings.js';
+
+export const API = 'https://api.github.com';
+export const APP_ID = 4242;
+export const INSTALLATION_ID = 1001;
+export const WEBHOOK_SECRET = 'test-webhook-secret';
+export const TOKEN = 'ghs_installationTokenForTests0000000000';
+
+let privateKey: string | undefined;
+/** A fresh RSA key for the test run; no key is ever committed. */
+export function testPrivateKey(): string {
+  privateKey ??= generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey
+    .export({ type: 'pkcs1', format: 'pem' })
+    .toString();
+  return privateKey;
+}
+
+/**
+ * Octokit as Probot builds it, with retries and throttling off so that tests see each call once and
+ * fast. A function, because Probot's own throttle options would override plain object defaults.
+ */
+export const TestOctokit = ProbotOctokit.defaults((options: object) => ({
+  ...options,
+  retry: { enabled: false },
+  throttle: { enabled: false },
+}));
+
+export function testSettings(overrides: Partial<Settings> = {}): Settings {
+  return { ...loadSettings({}), appId: APP_ID, ...overrides };
+}
+
+/** A Probot with the app loaded, authenticating as a GitHub App whose token exchange is mocked. */
+export async function createTestProbot(settings: Settings = testSettings()): Promise<Probot> {
+  const probot = new Probot({
+    appId: APP_ID,
+    privateKey: testPrivateKey(),
+    secret: WEBHOOK_SECRET,
+    Octokit: TestOctokit,
+    logLevel: 'fatal',
+  });
+  await probot.load(createApp(settings));
+  return probot;
+}
+
+/** The installation token exchange, made once per Probot instance and installation. */
+export function mockTokenExchange(installationId = INSTALLATION_ID): nock.Scope {
+  return nock(API)
+    .post(`/app/installations/${installationId}/access_tokens`)
+    .reply(201, { token: TOKEN, expires_at: new Date(Date.now() + 3_600_000).toISOString(), permissions: {} });
+}
