@@ -9,10 +9,13 @@ export function github(): nock.Scope {
   return nock(API);
 }
 
-export function mockPermission(login: string, permission: 'admin' | 'write' | 'read' | 'none'): nock.Scope {
+const legacyPermission = { admin: 'admin', maintain: 'write', write: 'write', triage: 'read', read: 'read', none: 'none' };
+
+/** The user's role as GitHub reports it: `maintain` and `triage` come back as the legacy `write` and `read`. */
+export function mockPermission(login: string, role: keyof typeof legacyPermission): nock.Scope {
   return github().get(`${repoPath}/collaborators/${login}/permission`).reply(200, {
-    permission,
-    role_name: permission === 'none' ? 'none' : permission,
+    permission: legacyPermission[role],
+    role_name: role,
     user: { login, type: 'User' },
   });
 }

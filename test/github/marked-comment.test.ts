@@ -1,0 +1,58 @@
+import { describe, expect, it } from '@jest/globals';
+import { MarkedComments, readMarker, renderMarker } from '../../src/github/marked-comment.js';
+import { createOctokitGitHub } from '../../src/github/octokit-github.js';
+import { OWNER, REPO } from '../support/payloads.js';
+import { TestOctokit, TOKEN } from '../support/test-probot.js';
+import { botComment, captureCommentEdits, captureNewComments, github, mockListComments } from '../support/github-mocks.js';
+
+function repoGitHub() {
+  return createOctokitGitHub(new TestOctokit({ auth: TOKEN }) as never, { owner: OWNER, repo: REPO });
+}
+
+describe('marked comments', () => {
+  it('round-trips its state, even a state holding "--" that would end an HTML comment', () => {
+    const body = `${renderMarker('status', { state: 'failed', reason: 'exit -- code 1 -->' })}\nvisible`;
+    expect(body.split('-->')).toHaveLength(2);
+    expect(readMarker(body)).toEqual({ kind: 'status', data: { state: 'failed', reason: 'exit -- code 1 -->' } });
+  });
+
+  it('creates the comment once, then edits it in place, and skips an edit that changes nothing', async () => {
+    const comments = new MarkedComments();
+    const gh = repoGitHub();
+    mockListComments(3, []);
+    const created = captureNewComments(3);
+    const edits = captureCommentEdits(9000);
+
+    await comments.upsert(gh, 3, 'status', 'Queued (1st in line)', { state: 'queued' });
+    await comments.upsert(gh, 3, 'status', 'Running', { state: 'running' });
+    await comments.upsert(gh, 3, 'status', 'Running', { state: 'running' });
+
+    expect(created.bodies).toEqual(['<!-- agent-mapreduce:status {"state":"queued"} -->\nQueued (1st in line)']);
+    expect(edits.bodies).toEqual(['<!-- agent-mapreduce:status {"state":"running"} -->\nRunning']);
+  });
+
+  it('finds its own comment after a restart and ignores a person’s copy of the marker', async () => {
+    const gh = repoGitHub();
+    mockListComments(3, [
+      { id: 10, body: '<!-- agent-mapreduce:status {"state":"pr-open"} -->', user: { login: 'mallory', type: 'User' } },
+      botComment(11, '<!-- agent-mapreduce:status {"state":"running"} -->\nRunning'),
+    ]);
+    const edits = captureCommentEdits(11);
+
+    await new MarkedComments().upsert(gh, 3, 'status', 'Done', { state: 'no-change' });
+
+    expect(edits.bodies).toEqual(['<!-- agent-mapreduce:status {"state":"no-change"} -->\nDone']);
+  });
+
+  it('writes a new comment when someone deleted the one it remembered', async () => {
+    const comments = new MarkedComments();
+    const gh = repoGitHub();
+    mockListComments(3, [botComment(11, '<!-- agent-mapreduce:status {"state":"queued"} -->\nQueued')]);
+    github().patch(`/repos/${OWNER}/${REPO}/issues/comments/11`).reply(404, { message: 'Not Found' });
+    const created = captureNewComments(3);
+
+    await comments.upsert(gh, 3, 'status', 'Running', { state: 'running' });
+
+    expect(created.bodies).toEqual(['<!-- agent-mapreduce:status {"state":"running"} -->\nRunning']);
+  });
+});

@@ -1,0 +1,47 @@
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from '@jest/globals';
+import { loadSettings } from '../../src/settings/load-settings.js';
+
+describe('loadSettings', () => {
+  it('gives safe defaults for an empty environment', () => {
+    expect(loadSettings({})).toEqual({
+      workDir: path.join(os.tmpdir(), 'agent-mapreduce'),
+      maxAgents: 4,
+      defaultModel: 'claude-sonnet-4-5',
+      reconcileIntervalMs: 300_000,
+      dryRun: false,
+      appId: undefined,
+    });
+  });
+
+  it('reads every variable', () => {
+    expect(loadSettings({
+      WORK_DIR: '/srv/agents', MAX_AGENTS: '12', DEFAULT_MODEL: 'claude-opus-4-5',
+      RECONCILE_INTERVAL: '2m', DRY_RUN: 'true', APP_ID: '123',
+    })).toEqual({
+      workDir: '/srv/agents', maxAgents: 12, defaultModel: 'claude-opus-4-5',
+      reconcileIntervalMs: 120_000, dryRun: true, appId: 123,
+    });
+  });
+
+  it.each([
+    ['300', 300_000], ['45s', 45_000], ['1h', 3_600_000], ['90000ms', 90_000],
+  ])('reads RECONCILE_INTERVAL=%s', (value, ms) => {
+    expect(loadSettings({ RECONCILE_INTERVAL: value }).reconcileIntervalMs).toBe(ms);
+  });
+
+  it('names every bad variable and what it must look like, in one error', () => {
+    expect(() => loadSettings({ MAX_AGENTS: 'many', RECONCILE_INTERVAL: 'soon', DRY_RUN: 'maybe' })).toThrow(
+      'agent-mapreduce: invalid environment settings:\n' +
+      '- MAX_AGENTS must be a whole number from 1 to 256 (got "many")\n' +
+      '- RECONCILE_INTERVAL must be a duration such as 300, 300s, 5m or 1h (a bare number is seconds) (got "soon")\n' +
+      '- DRY_RUN must be true or false (got "maybe")',
+    );
+  });
+
+  it('refuses a zero cap and a reconcile interval that would hammer GitHub', () => {
+    expect(() => loadSettings({ MAX_AGENTS: '0' })).toThrow('MAX_AGENTS must be a whole number from 1 to 256 (got "0")');
+    expect(() => loadSettings({ RECONCILE_INTERVAL: '1s' })).toThrow('RECONCILE_INTERVAL must be at least 10 seconds (got "1s")');
+  });
+});
