@@ -1,13 +1,45 @@
 import type { ApplicationFunction } from 'probot';
+import type { Agent } from './agents/agent.js';
+import { createAgent } from './agents/create-agent.js';
+import type { RepoConfig } from './config/schema.js';
 import { onIssueComment } from './handlers/on-issue-comment.js';
-import { createServices } from './services.js';
+import { onIssueLabeled } from './handlers/on-issue-labeled.js';
+import { onIssueUnlabeledOrClosed } from './handlers/on-issue-unlabeled-or-closed.js';
+import { onPush } from './handlers/on-push.js';
+import { startBackground } from './map/start-background.js';
+import { createServices, type Services } from './services.js';
 import { loadSettings, type Settings } from './settings/load-settings.js';
 
+export interface AppOptions {
+  /** Which agent runs an issue; the configured one by default. */
+  createAgent?: (config: RepoConfig) => Agent;
+  /** Extra environment for every git command (tests shut out the machine's git config with it). */
+  gitEnv?: Record<string, string>;
+  /** Start-up clean-up and the reconcile timer; on by default. */
+  background?: boolean;
+  /** Hands the process's services to the caller (tests and benchmarks observe the scheduler). */
+  onServices?: (services: Services, background?: ReturnType<typeof startBackground>) => void;
+}
+
 /** Wires the webhook handlers to the pipelines; nothing else happens here. */
-export function createApp(settings: Settings): ApplicationFunction {
+export function createApp(settings: Settings, options: AppOptions = {}): ApplicationFunction {
   return (app) => {
-    const services = createServices(settings);
+    const services = createServices({
+      settings,
+      log: app.log,
+      createAgent: options.createAgent ?? createAgent,
+      ...(options.gitEnv ? { gitEnv: options.gitEnv } : {}),
+      appSlug: async () => {
+        const octokit = await app.auth();
+        return (await octokit.rest.apps.getAuthenticated()).data?.slug ?? 'agent-mapreduce';
+      },
+    });
     app.on('issue_comment.created', onIssueComment(services));
+    app.on('issues.labeled', onIssueLabeled(services));
+    app.on(['issues.unlabeled', 'issues.closed'], onIssueUnlabeledOrClosed(services));
+    app.on('push', onPush(services));
+    const background = options.background === false ? undefined : startBackground(app, services, app.log);
+    options.onServices?.(services, background);
   };
 }
 

@@ -1,12 +1,47 @@
-import type { Settings } from './settings/load-settings.js';
+import type { Agent } from './agents/agent.js';
+import type { RepoConfig } from './config/schema.js';
+import { ConfigCache } from './config/config-cache.js';
 import { MarkedComments } from './github/marked-comment.js';
+import { PermissionCache } from './github/permission-cache.js';
+import { botIdentityResolver } from './github/resolve-bot-identity.js';
+import { Workspace } from './git/workspace.js';
+import type { Logger } from './log.js';
+import { MapService } from './map/map-service.js';
+import { Scheduler } from './map/scheduler.js';
+import type { Settings } from './settings/load-settings.js';
 
 /** What lives as long as the process and is shared by every handler. */
 export interface Services {
   settings: Settings;
   comments: MarkedComments;
+  configs: ConfigCache;
+  permissions: PermissionCache;
+  scheduler: Scheduler;
+  workspace: Workspace;
+  map: MapService;
 }
 
-export function createServices(settings: Settings): Services {
-  return { settings, comments: new MarkedComments() };
+export interface ServiceParts {
+  settings: Settings;
+  log: Logger;
+  createAgent(config: RepoConfig): Agent;
+  /** The app's slug, for its bot user's name; needs the app's own (JWT) authentication. */
+  appSlug(): Promise<string>;
+  gitEnv?: Record<string, string>;
+}
+
+export function createServices(parts: ServiceParts): Services {
+  const { settings } = parts;
+  const comments = new MarkedComments();
+  const scheduler = new Scheduler({ globalCap: settings.maxAgents });
+  const workspace = new Workspace({ workDir: settings.workDir, log: parts.log, env: parts.gitEnv ?? {} });
+  const map = new MapService({
+    settings,
+    workspace,
+    comments,
+    createAgent: parts.createAgent,
+    botIdentity: botIdentityResolver(parts.appSlug, settings.noreplyDomain),
+    ...(parts.gitEnv ? { gitEnv: parts.gitEnv } : {}),
+  }, scheduler);
+  return { settings, comments, configs: new ConfigCache(), permissions: new PermissionCache(), scheduler, workspace, map };
 }

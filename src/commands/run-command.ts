@@ -1,72 +1,122 @@
 import type { Logger } from '../log.js';
-import type { GitHub } from '../github/port.js';
-import { isWriter } from '../github/port.js';
-import type { MarkedComments } from '../github/marked-comment.js';
-import { loadConfig } from '../config/load-config.js';
+import type { Actor, GitHub, IssueInfo, RepositoryInfo } from '../github/port.js';
 import { reportConfigProblems } from '../config/report-config-problems.js';
+import type { RepoConfig } from '../config/schema.js';
+import { requestIssueRun } from '../map/request-issue-run.js';
+import type { Services } from '../services.js';
 import { describeStatus, readIssueStatus } from '../status/issue-status.js';
 import type { Command } from './parse-command.js';
 import { renderHelp } from './render-help.js';
-import { VERB_INFO } from './verbs.js';
+import { VERB_INFO, type Verb } from './verbs.js';
 
 export interface CommandRequest {
+  services: Services;
   github: GitHub;
-  comments: MarkedComments;
-  log: Logger;
-  issueNumber: number;
-  isPullRequest: boolean;
-  author: string;
+  repository: RepositoryInfo;
+  issue: IssueInfo;
+  author: Actor;
   command: Command;
+  log: Logger;
 }
 
-export type CommandOutcome = 'refused' | 'help' | 'status' | 'config-invalid' | 'not-available';
+export type CommandOutcome = 'refused' | 'help' | 'config-invalid' | 'done' | 'not-available';
+
+interface Ready extends CommandRequest {
+  config: RepoConfig;
+  reply(text: string): Promise<unknown>;
+}
 
 /**
  * Carries out one comment command:
  * 1. only writers may command the bot;
  * 2. help (and unknown verbs) answer with the command list;
  * 3. the repository's config must be valid for anything else;
- * 4. the verb runs, or says it is not available yet.
+ * 4. the verb runs where it applies, or says it is not available (yet, or there).
  */
 export async function runCommand(request: CommandRequest): Promise<CommandOutcome> {
-  const { github, issueNumber, author, command, log } = request;
-  const reply = (text: string) => github.createComment(issueNumber, `@${author} ${text}`);
+  const { services, github, issue, author, command, log } = request;
+  const reply = (text: string) => github.createComment(issue.number, `@${author.login} ${text}`);
 
-  const permission = await github.getPermission(author);
-  if (!isWriter(permission)) {
-    log.info({ author, permission }, 'command refused: not a writer');
+  if (!(await services.permissions.isWriter(github, author.login))) {
+    log.info({ author: author.login }, 'command refused: not a writer');
     await reply('sorry, only people with write access to this repository can command agent-mapreduce.');
     return 'refused';
   }
 
+  const config = await services.configs.get(github);
   if (command.verb === 'help' || command.verb === 'unknown') {
-    const config = await loadConfig(github);
-    const unknown = command.verb === 'unknown'
-      ? (command.word ? `\`${command.word.slice(0, 40)}\` is not a command I know. ` : '')
-      : '';
+    const unknown = command.verb === 'unknown' && command.word ? `\`${command.word.slice(0, 40)}\` is not a command I know. ` : '';
     await reply(`${unknown}${renderHelp(config.ok ? config.config.label : 'agent')}`);
     return 'help';
   }
-
-  const config = await loadConfig(github);
   if (!config.ok) {
-    await reportConfigProblems(github, request.comments, issueNumber, config.problems);
+    await reportConfigProblems(github, services.comments, issue.number, config.problems);
     log.warn({ problems: config.problems }, 'command not run: invalid config');
     return 'config-invalid';
   }
 
-  if (command.verb === 'status') {
-    const found = await readIssueStatus(github, request.comments, issueNumber);
-    const what = request.isPullRequest ? 'this PR' : 'this issue';
-    await reply(found
-      ? `status of ${what}: ${describeStatus(found.status)}`
-      : `there is no agent run for ${what} yet. Label an issue \`${config.config.label}\` to start one.`);
-    return 'status';
+  const ready: Ready = { ...request, config: config.config, reply };
+  const handler = (issue.isPullRequest ? onPullRequest : onIssue)[command.verb];
+  if (handler) {
+    await handler(ready);
+    return 'done';
   }
-
-  if (!VERB_INFO[command.verb].available) {
-    await reply(`\`/agent ${command.verb}\` is not available yet in this version of agent-mapreduce. ` +
-      'Comment `/agent help` for the commands that are.');
-  }
+  const info = VERB_INFO[command.verb];
+  const here = issue.isPullRequest ? 'PR' : 'issue';
+  const applies = info.where === 'anywhere' || info.where === 'issue or PR' || info.where === here;
+  await reply(applies
+    ? `\`/agent ${command.verb}\` is not available ${info.available ? `on ${here}s ` : ''}yet in this version of agent-mapreduce. ` +
+      'Comment `/agent help` for the commands that are.'
+    : `\`/agent ${command.verb}\` works on ${info.where === 'PR' ? 'PRs' : 'issues'}, not on ${here}s.`);
   return 'not-available';
 }
+
+type VerbHandler = (request: Ready) => Promise<void>;
+
+async function status({ services, github, issue, config, reply }: Ready): Promise<void> {
+  const what = issue.isPullRequest ? 'this PR' : 'this issue';
+  const live = services.map.state(github.owner, github.repo, issue.number);
+  if (live?.state === 'queued') {
+    await reply(`${what} is **queued**: ${live.place} of ${live.of} in line.`);
+    return;
+  }
+  if (live?.state === 'running') {
+    await reply(`${what} is **running** now; its status comment shows the progress.`);
+    return;
+  }
+  const found = await readIssueStatus(github, services.comments, issue.number);
+  await reply(found
+    ? `status of ${what}: ${describeStatus(found.status)}`
+    : `there is no agent run for ${what} yet. Label an issue \`${config.label}\` to start one.`);
+}
+
+const onIssue: Partial<Record<Verb, VerbHandler>> = {
+  status,
+
+  async stop({ services, github, issue, author, reply }) {
+    const result = await services.map.cancel(github, issue.number, `Stopped by @${author.login}.`);
+    if (result === 'not-found') await reply('there is nothing queued or running for this issue.');
+  },
+
+  async retry({ services, github, repository, issue, author, config, reply, log }) {
+    const live = services.map.state(github.owner, github.repo, issue.number);
+    if (live) {
+      await reply(`this issue is already ${live.state}; comment \`/agent stop\` first to start over.`);
+      return;
+    }
+    const fresh = await github.getIssue(issue.number);
+    if (!fresh.open) {
+      await reply('this issue is closed; reopen it to retry.');
+      return;
+    }
+    if (!fresh.labels.includes(config.label)) {
+      await github.addLabels(issue.number, [config.label]);
+      fresh.labels.push(config.label);
+    }
+    await requestIssueRun(services, {
+      github, repository, issue: fresh, requester: author, since: Date.now(), retry: true, log,
+    });
+  },
+};
+
+const onPullRequest: Partial<Record<Verb, VerbHandler>> = { status };

@@ -12,8 +12,8 @@ export interface VerbInfo {
 
 export const VERB_INFO: Record<Verb, VerbInfo> = {
   revise: { usage: '/agent revise <what to change>', where: 'PR', does: 'runs the agent again on the PR branch with your text as feedback', available: false },
-  retry: { usage: '/agent retry', where: 'issue or PR', does: 'runs the task again from the base branch', available: false },
-  stop: { usage: '/agent stop', where: 'issue or PR', does: 'cancels a queued or running job', available: false },
+  retry: { usage: '/agent retry', where: 'issue or PR', does: 'runs the task again from the base branch', available: true },
+  stop: { usage: '/agent stop', where: 'issue or PR', does: 'cancels a queued or running job', available: true },
   rebase: { usage: '/agent rebase', where: 'PR', does: 'rebases the PR onto its base; the agent resolves conflicts', available: false },
   plan: { usage: '/agent plan', where: 'issue', does: 'posts a plan first; nothing is implemented until `/agent go`', available: false },
   go: { usage: '/agent go [guidance]', where: 'issue', does: 'implements the posted plan, with your guidance added', available: false },

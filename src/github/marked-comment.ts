@@ -36,31 +36,61 @@ export class MarkedComments {
   static readonly cacheSize = 10_000;
   readonly #ids = new Map<string, number>();
   readonly #bodies = new Map<number, string>();
+  readonly #writes = new Map<string, Promise<void>>();
+  readonly #latest = new Map<string, string>();
+  readonly #absent = new Set<string>();
 
   async find(github: GitHub, issueNumber: number, kind: string): Promise<IssueComment | undefined> {
+    if (this.#absent.delete(this.#key(github, issueNumber, kind))) return undefined;
     const found = findMarkedComment(await github.listComments(issueNumber), kind);
     if (found) this.#remember(github, issueNumber, kind, found.id, found.body);
     return found;
   }
 
-  async upsert(github: GitHub, issueNumber: number, kind: string, text: string, data?: object): Promise<number> {
-    const body = `${renderMarker(kind, data)}\n${text}`;
+  /**
+   * Writes for one comment go out one at a time, in order; a write still waiting when a newer one
+   * arrives is dropped, since only the latest text matters.
+   */
+  upsert(github: GitHub, issueNumber: number, kind: string, text: string, data?: object): Promise<void> {
     const key = this.#key(github, issueNumber, kind);
-    let id = this.#ids.get(key) ?? (await this.find(github, issueNumber, kind))?.id;
+    const body = `${renderMarker(kind, data)}\n${text}`;
+    this.#latest.set(key, body);
+    const previous = this.#writes.get(key) ?? Promise.resolve();
+    const write = previous.catch(() => {}).then(async () => {
+      if (this.#latest.get(key) !== body) return;
+      await this.#upsertNow(github, issueNumber, kind, body);
+    });
+    this.#writes.set(key, write);
+    void write.catch(() => {}).finally(() => {
+      if (this.#writes.get(key) === write) {
+        this.#writes.delete(key);
+        this.#latest.delete(key);
+      }
+    });
+    return write;
+  }
+
+  async #upsertNow(github: GitHub, issueNumber: number, kind: string, body: string): Promise<void> {
+    const key = this.#key(github, issueNumber, kind);
+    const id = this.#ids.get(key) ?? (await this.find(github, issueNumber, kind))?.id;
     if (id !== undefined) {
-      if (this.#bodies.get(id) === body) return id;
+      if (this.#bodies.get(id) === body) return;
       try {
         await github.updateComment(id, body);
         this.#remember(github, issueNumber, kind, id, body);
-        return id;
+        return;
       } catch (error) {
         if ((error as { status?: number }).status !== 404) throw error;
         this.#ids.delete(key); // someone deleted it: write a new one
       }
     }
-    id = (await github.createComment(issueNumber, body)).id;
-    this.#remember(github, issueNumber, kind, id, body);
-    return id;
+    const created = await github.createComment(issueNumber, body);
+    this.#remember(github, issueNumber, kind, created.id, body);
+  }
+
+  /** Tells the cache that the issue has no comment of this kind yet, so the first upsert need not list. */
+  assumeNone(github: GitHub, issueNumber: number, kind: string): void {
+    this.#absent.add(this.#key(github, issueNumber, kind));
   }
 
   #key(github: GitHub, issueNumber: number, kind: string): string {

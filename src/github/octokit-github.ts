@@ -1,5 +1,5 @@
 import type { ProbotOctokit } from 'probot';
-import type { GitHub, IssueComment, Permission } from './port.js';
+import type { GitHub, IssueComment, IssueInfo, Permission, PullInfo } from './port.js';
 import { UnreadableConfigError } from './port.js';
 import { mergeConfigLayers } from '../config/merge-config-layers.js';
 
@@ -9,21 +9,63 @@ interface RestComment {
   user: { login: string; type?: string } | null;
 }
 
+interface RestIssue {
+  number: number;
+  title: string;
+  body?: string | null;
+  state: string;
+  labels: Array<string | { name?: string }>;
+  comments: number;
+  pull_request?: unknown;
+}
+
+interface RestPull {
+  number: number;
+  html_url: string;
+  head: { ref: string; sha: string; repo: { full_name: string } | null };
+  base: { ref: string; repo: { full_name: string } };
+}
+
 function toComment(c: RestComment): IssueComment {
   return { id: c.id, body: c.body ?? '', author: c.user?.login ?? '', authorIsBot: c.user?.type === 'Bot' };
 }
 
+function toIssue(i: RestIssue): IssueInfo {
+  return {
+    number: i.number,
+    title: i.title,
+    body: i.body ?? '',
+    open: i.state === 'open',
+    labels: i.labels.map((l) => (typeof l === 'string' ? l : l.name ?? '')).filter(Boolean),
+    comments: i.comments,
+    isPullRequest: i.pull_request !== undefined && i.pull_request !== null,
+  };
+}
+
+function toPull(p: RestPull): PullInfo {
+  return {
+    number: p.number,
+    url: p.html_url,
+    headRef: p.head.ref,
+    headSha: p.head.sha,
+    baseRef: p.base.ref,
+    fromFork: p.head.repo?.full_name !== p.base.repo.full_name,
+  };
+}
+
+const status = (error: unknown) => (error as { status?: number }).status;
 const configPluginPrefix = '[@probot/octokit-plugin-config]';
 
 export function createOctokitGitHub(octokit: ProbotOctokit, repository: { owner: string; repo: string }): GitHub {
   const { owner, repo } = repository;
+  const where = { owner, repo };
   return {
     owner,
     repo,
 
     async readConfigFile(path) {
       try {
-        const { files } = await octokit.config.get({ owner, repo, path });
+        const { files } = await octokit.config.get({ ...where, path });
         const layers = files.map((f) => f.config).filter((c): c is Record<string, unknown> => c !== null);
         return layers.length === 0 ? null : mergeConfigLayers(layers.reverse());
       } catch (error) {
@@ -37,28 +79,106 @@ export function createOctokitGitHub(octokit: ProbotOctokit, repository: { owner:
 
     async getPermission(login) {
       try {
-        const { data } = await octokit.rest.repos.getCollaboratorPermissionLevel({ owner, repo, username: login });
+        const { data } = await octokit.rest.repos.getCollaboratorPermissionLevel({ ...where, username: login });
         return (['admin', 'write', 'read'].includes(data.permission) ? data.permission : 'none') as Permission;
       } catch (error) {
-        if ((error as { status?: number }).status === 404) return 'none';
+        if (status(error) === 404) return 'none';
         throw error;
       }
     },
 
+    async getGitToken() {
+      const { token } = (await octokit.auth({ type: 'installation' })) as { token: string };
+      return token;
+    },
+
+    async getRepository() {
+      const { data } = await octokit.rest.repos.get(where);
+      return { defaultBranch: data.default_branch, cloneUrl: data.clone_url };
+    },
+
+    async getUserId(login) {
+      const { data } = await octokit.rest.users.getByUsername({ username: login });
+      return data.id;
+    },
+
+    async getIssue(issueNumber) {
+      const { data } = await octokit.rest.issues.get({ ...where, issue_number: issueNumber });
+      return toIssue(data as RestIssue);
+    },
+
+    async listOpenIssuesWithLabel(label) {
+      const issues = await octokit.paginate(octokit.rest.issues.listForRepo, { ...where, labels: label, state: 'open', per_page: 100 });
+      return issues.map((i) => toIssue(i as RestIssue)).filter((i) => !i.isPullRequest);
+    },
+
+    async findLabelEvent(issueNumber, label) {
+      const events = await octokit.paginate(octokit.rest.issues.listEvents, { ...where, issue_number: issueNumber, per_page: 100 });
+      const labelled = events.filter((e) => e.event === 'labeled' && (e as { label?: { name?: string } }).label?.name === label && e.actor);
+      const last = labelled.at(-1);
+      return last?.actor ? { actor: { login: last.actor.login, id: last.actor.id }, at: Date.parse(last.created_at) } : null;
+    },
+
+    async addLabels(issueNumber, labels) {
+      await octokit.rest.issues.addLabels({ ...where, issue_number: issueNumber, labels });
+    },
+
+    async removeLabel(issueNumber, label) {
+      try {
+        await octokit.rest.issues.removeLabel({ ...where, issue_number: issueNumber, name: label });
+      } catch (error) {
+        if (status(error) !== 404) throw error;
+      }
+    },
+
     async listComments(issueNumber) {
-      const comments = await octokit.paginate(octokit.rest.issues.listComments, {
-        owner, repo, issue_number: issueNumber, per_page: 100,
-      });
+      const comments = await octokit.paginate(octokit.rest.issues.listComments, { ...where, issue_number: issueNumber, per_page: 100 });
       return comments.map(toComment);
     },
 
     async createComment(issueNumber, body) {
-      const { data } = await octokit.rest.issues.createComment({ owner, repo, issue_number: issueNumber, body });
+      const { data } = await octokit.rest.issues.createComment({ ...where, issue_number: issueNumber, body });
       return toComment(data);
     },
 
     async updateComment(commentId, body) {
-      await octokit.rest.issues.updateComment({ owner, repo, comment_id: commentId, body });
+      await octokit.rest.issues.updateComment({ ...where, comment_id: commentId, body });
+    },
+
+    async listOpenPulls() {
+      const pulls = await octokit.paginate(octokit.rest.pulls.list, { ...where, state: 'open', per_page: 100 });
+      return pulls.map((p) => toPull(p as RestPull));
+    },
+
+    async findOpenPullByBranch(branch) {
+      const { data } = await octokit.rest.pulls.list({ ...where, state: 'open', head: `${owner}:${branch}`, per_page: 1 });
+      return data[0] ? toPull(data[0] as RestPull) : null;
+    },
+
+    async createPull(pull) {
+      try {
+        const { data } = await octokit.rest.pulls.create({ ...where, ...pull, maintainer_can_modify: false });
+        return toPull(data as RestPull);
+      } catch (error) {
+        const message = JSON.stringify((error as { response?: { data?: unknown } }).response?.data ?? '');
+        if (status(error) === 422 && message.includes('already exists')) return 'exists';
+        throw error;
+      }
+    },
+
+    async updatePull(pullNumber, changes) {
+      await octokit.rest.pulls.update({ ...where, pull_number: pullNumber, ...changes });
+    },
+
+    async createCheckRun(run) {
+      await octokit.rest.checks.create({
+        ...where,
+        name: run.name,
+        head_sha: run.headSha,
+        status: run.status,
+        ...(run.conclusion ? { conclusion: run.conclusion } : {}),
+        output: { title: run.title, summary: run.summary, ...(run.text ? { text: run.text } : {}) },
+      });
     },
   };
 }

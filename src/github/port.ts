@@ -9,18 +9,92 @@ export interface GitHub {
   readConfigFile(path: string): Promise<unknown>;
   /** The user's base permission on this repository. */
   getPermission(login: string): Promise<Permission>;
+  /** A short-lived token for git over HTTPS; only ever handed to git through its environment. */
+  getGitToken(): Promise<string>;
+
+  getRepository(): Promise<RepositoryInfo>;
+  getUserId(login: string): Promise<number>;
+  getIssue(issueNumber: number): Promise<IssueInfo>;
+  listOpenIssuesWithLabel(label: string): Promise<IssueInfo[]>;
+  /** Who last added the label to the issue, and when; null if the events do not say. */
+  findLabelEvent(issueNumber: number, label: string): Promise<LabelEvent | null>;
+  addLabels(issueNumber: number, labels: string[]): Promise<void>;
+  /** Removing a label the issue does not have is not an error. */
+  removeLabel(issueNumber: number, label: string): Promise<void>;
+
   listComments(issueNumber: number): Promise<IssueComment[]>;
   createComment(issueNumber: number, body: string): Promise<IssueComment>;
   updateComment(commentId: number, body: string): Promise<void>;
+
+  listOpenPulls(): Promise<PullInfo[]>;
+  findOpenPullByBranch(branch: string): Promise<PullInfo | null>;
+  /** Opens a PR; `exists` when GitHub says a PR from this branch is already open. */
+  createPull(pull: NewPull): Promise<PullInfo | 'exists'>;
+  updatePull(pullNumber: number, changes: { title?: string; body?: string }): Promise<void>;
+
+  createCheckRun(run: CheckRunReport): Promise<void>;
 }
 
 export type Permission = 'admin' | 'write' | 'read' | 'none';
+
+export interface Actor {
+  login: string;
+  id: number;
+}
 
 export interface IssueComment {
   id: number;
   body: string;
   author: string;
   authorIsBot: boolean;
+}
+
+export interface RepositoryInfo {
+  defaultBranch: string;
+  cloneUrl: string;
+}
+
+export interface IssueInfo {
+  number: number;
+  title: string;
+  body: string;
+  open: boolean;
+  labels: string[];
+  /** How many comments the issue has; lets a job skip listing them when there are none. */
+  comments: number;
+  isPullRequest: boolean;
+}
+
+export interface LabelEvent {
+  actor: Actor;
+  at: number;
+}
+
+export interface PullInfo {
+  number: number;
+  url: string;
+  headRef: string;
+  headSha: string;
+  baseRef: string;
+  /** The head is in another repository (a fork): never run or merged. */
+  fromFork: boolean;
+}
+
+export interface NewPull {
+  title: string;
+  body: string;
+  head: string;
+  base: string;
+}
+
+export interface CheckRunReport {
+  name: string;
+  headSha: string;
+  status: 'queued' | 'in_progress' | 'completed';
+  conclusion?: 'success' | 'failure' | 'neutral' | 'cancelled' | 'action_required';
+  title: string;
+  summary: string;
+  text?: string;
 }
 
 /** A config file that exists but cannot be read as YAML or JSON; its message says where and why. */

@@ -16,6 +16,8 @@ export interface Settings {
   dryRun: boolean;
   /** The GitHub App's id, used to recognise this app's own check runs and comments. */
   appId: number | undefined;
+  /** The domain of GitHub's no-reply commit emails: `users.noreply.<GHE_HOST>` on GitHub Enterprise Server. */
+  noreplyDomain: string;
 }
 
 export const DEFAULT_MODEL = 'claude-sonnet-4-5';
@@ -45,6 +47,7 @@ const envSchema = z.object({
   RECONCILE_INTERVAL: duration.optional(),
   DRY_RUN: flag.optional(),
   APP_ID: wholeNumber(1, Number.MAX_SAFE_INTEGER).optional(),
+  GHE_HOST: z.string().trim().min(1).optional(),
 });
 
 /**
@@ -69,5 +72,6 @@ export function loadSettings(env: NodeJS.ProcessEnv): Settings {
     reconcileIntervalMs: e.RECONCILE_INTERVAL ?? 5 * 60_000,
     dryRun: e.DRY_RUN ?? false,
     appId: e.APP_ID,
+    noreplyDomain: `users.noreply.${e.GHE_HOST ?? 'github.com'}`,
   };
 }

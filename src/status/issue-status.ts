@@ -20,7 +20,11 @@ export interface IssueStatus {
   run?: string;
   pr?: number;
   reason?: string;
+  branch?: string;
 }
+
+/** States after which nothing more happens on the issue until someone asks again. */
+export const FINAL_STATES: ReadonlySet<IssueState> = new Set(['pr-open', 'no-change', 'not-actionable', 'failed', 'cancelled']);
 
 /** Reads the issue's recorded status back from GitHub; null when the app never wrote one. */
 export async function readIssueStatus(

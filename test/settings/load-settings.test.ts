@@ -12,16 +12,17 @@ describe('loadSettings', () => {
       reconcileIntervalMs: 300_000,
       dryRun: false,
       appId: undefined,
+      noreplyDomain: 'users.noreply.github.com',
     });
   });
 
   it('reads every variable', () => {
     expect(loadSettings({
       WORK_DIR: '/srv/agents', MAX_AGENTS: '12', DEFAULT_MODEL: 'claude-opus-4-5',
-      RECONCILE_INTERVAL: '2m', DRY_RUN: 'true', APP_ID: '123',
+      RECONCILE_INTERVAL: '2m', DRY_RUN: 'true', APP_ID: '123', GHE_HOST: 'github.example.com',
     })).toEqual({
       workDir: '/srv/agents', maxAgents: 12, defaultModel: 'claude-opus-4-5',
-      reconcileIntervalMs: 120_000, dryRun: true, appId: 123,
+      reconcileIntervalMs: 120_000, dryRun: true, appId: 123, noreplyDomain: 'users.noreply.github.example.com',
     });
   });
 

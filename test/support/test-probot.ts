@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import nock from 'nock';
 import { Probot, ProbotOctokit } from 'probot';
-import { createApp } from '../../src/index.js';
+import { createApp, type AppOptions } from '../../src/index.js';
 import { loadSettings, type Settings } from '../../src/settings/load-settings.js';
 
 export const API = 'https://api.github.com';
@@ -34,7 +34,7 @@ export function testSettings(overrides: Partial<Settings> = {}): Settings {
 }
 
 /** A Probot with the app loaded, authenticating as a GitHub App whose token exchange is mocked. */
-export async function createTestProbot(settings: Settings = testSettings()): Promise<Probot> {
+export async function createTestProbot(settings: Settings = testSettings(), options: AppOptions = {}): Promise<Probot> {
   const probot = new Probot({
     appId: APP_ID,
     privateKey: testPrivateKey(),
@@ -42,7 +42,7 @@ export async function createTestProbot(settings: Settings = testSettings()): Pro
     Octokit: TestOctokit,
     logLevel: 'fatal',
   });
-  await probot.load(createApp(settings));
+  await probot.load(createApp(settings, { background: false, ...options }));
   return probot;
 }
 

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { pino } from 'pino';
 import { Probot, Server } from 'probot';
 import type { Settings } from '../../src/settings/load-settings.js';
-import { createApp } from '../../src/index.js';
+import { createApp, type AppOptions } from '../../src/index.js';
 import { APP_ID, TestOctokit, WEBHOOK_SECRET, testPrivateKey, testSettings } from './test-probot.js';
 
 export function sign(body: string, secret = WEBHOOK_SECRET): string {
@@ -29,7 +29,7 @@ export interface RunningApp {
 }
 
 /** The app behind Probot's real HTTP server on a free local port. */
-export async function startApp(settings: Settings = testSettings()): Promise<RunningApp> {
+export async function startApp(settings: Settings = testSettings(), options: AppOptions = {}): Promise<RunningApp> {
   const port = await freePort();
   const server = new Server({
     host: '127.0.0.1',
@@ -44,7 +44,7 @@ export async function startApp(settings: Settings = testSettings()): Promise<Run
     log: pino({ level: 'silent' }),
     loggingOptions: { autoLogging: false },
   });
-  await server.load(createApp(settings));
+  await server.load(createApp(settings, { background: false, ...options }));
   await server.start();
   const url = `http://127.0.0.1:${port}`;
   let deliveries = 0;

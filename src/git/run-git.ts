@@ -1,0 +1,97 @@
+import { execFile } from 'node:child_process';
+
+export interface GitOptions {
+  cwd: string;
+  /** Added to the runner's own environment, e.g. auth config for fetch/push or author identity. */
+  env?: Record<string, string>;
+  signal?: AbortSignal;
+  /** Written to git's stdin. */
+  input?: string;
+  /** Strings replaced by `***` wherever a GitError would show them. */
+  secrets?: readonly string[];
+}
+
+export interface GitResultOptions extends GitOptions {
+  /** Exit codes the caller handles itself: these return a GitResult instead of throwing. */
+  expectedExitCodes: readonly number[];
+}
+
+export interface GitResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export class GitError extends Error {
+  constructor(
+    /** The arguments after `git`, secrets redacted. */
+    readonly args: readonly string[],
+    /** null when git was killed by a signal or could not start. */
+    readonly code: number | null,
+    /** Secrets redacted. */
+    readonly stderr: string,
+    cwd: string,
+  ) {
+    const detail = stderr.trim() === '' ? '' : `: ${stderr.trim()}`;
+    super(`git ${args.join(' ')} failed in ${cwd} (${code === null ? 'no exit code' : `exit ${code}`})${detail}`);
+    this.name = 'GitError';
+  }
+}
+
+/**
+ * Variables taken from our own environment: where things are, proxies and certificate authorities.
+ * Everything else (tokens, keys, the webhook secret, other GIT_* variables) stays behind: git and whatever it spawns see only these and what callers add.
+ */
+const INHERITED = [
+  'PATH', 'HOME', 'TMPDIR', 'SYSTEMROOT',
+  'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'ALL_PROXY', 'http_proxy', 'https_proxy', 'no_proxy', 'all_proxy',
+  'SSL_CERT_FILE', 'SSL_CERT_DIR', 'GIT_SSL_CAINFO', 'GIT_SSL_CAPATH',
+];
+
+const MAX_OUTPUT_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Runs git with a fixed locale, no prompts and no hooks: a hook planted in a cached clone would
+ * otherwise run with the token in its environment during push. Resolves to stdout (untrimmed), or
+ * to the full result when `expectedExitCodes` lists the exit code; throws GitError otherwise.
+ */
+export function runGit(args: readonly string[], options: GitResultOptions): Promise<GitResult>;
+export function runGit(args: readonly string[], options: GitOptions): Promise<string>;
+export async function runGit(args: readonly string[], options: GitOptions & { expectedExitCodes?: readonly number[] }): Promise<GitResult | string> {
+  const result = await spawnGit(args, options);
+  if (result.code === 0 && options.expectedExitCodes === undefined) return result.stdout;
+  if (result.code !== null && (result.code === 0 || options.expectedExitCodes?.includes(result.code))) {
+    return { code: result.code, stdout: result.stdout, stderr: result.stderr };
+  }
+  const secrets = options.secrets ?? [];
+  throw new GitError(args.map((a) => redact(a, secrets)), result.code, redact(result.stderr, secrets), options.cwd);
+}
+
+function spawnGit(args: readonly string[], options: GitOptions): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const env: Record<string, string> = {};
+  for (const name of INHERITED) {
+    const value = process.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  Object.assign(env, options.env, { LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0' });
+
+  return new Promise((resolve, reject) => {
+    const child = execFile('git', ['-c', 'core.hooksPath=/dev/null', ...args], {
+      cwd: options.cwd, env, signal: options.signal, maxBuffer: MAX_OUTPUT_BYTES, encoding: 'utf8',
+    }, (error, stdout, stderr) => {
+      if (error === null) return resolve({ code: 0, stdout, stderr });
+      if (typeof error.code === 'number') return resolve({ code: error.code, stdout, stderr });
+      // Aborted, could not start, or output too large: not an answer from git.
+      if (error.name === 'AbortError' || error.code !== undefined) return reject(error);
+      resolve({ code: null, stdout, stderr });
+    });
+    // git may exit without reading its input; the exit code already says why.
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(options.input);
+  });
+}
+
+/** Replaces every occurrence of each secret by `***`. */
+export function redact(text: string, secrets: readonly string[]): string {
+  return secrets.filter((s) => s !== '').reduce((out, secret) => out.split(secret).join('***'), text);
+}

@@ -1,0 +1,269 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from '../log.js';
+import { authEnv } from './auth-env.js';
+import { KeyedMutex } from './keyed-mutex.js';
+import { GitError, redact, runGit } from './run-git.js';
+
+export interface RepoRef {
+  owner: string;
+  repo: string;
+}
+
+export interface RemoteRepo extends RepoRef {
+  /** `repository.clone_url` from GitHub; never carries credentials. */
+  cloneUrl: string;
+}
+
+export interface Worktree {
+  dir: string;
+  branch: string;
+  owner: string;
+  repo: string;
+}
+
+export interface WorktreeSpec {
+  /** The worktree's folder name; one path segment. */
+  name: string;
+  branch: string;
+  /** Where the branch starts, e.g. `origin/main`, or `origin/agent/issue-3-x` for a revision. */
+  startPoint: string;
+}
+
+export interface PushOptions {
+  token?: string;
+  force?: boolean;
+  /** Push only if the remote branch is at `expectedSha`, or (null) does not exist. Implies force. */
+  lease?: { expectedSha: string | null };
+}
+
+export type PushOutcome = { kind: 'pushed'; sha: string } | { kind: 'rejected'; reason: string };
+
+export const PUSHABLE_BRANCH_PREFIX = 'agent/';
+
+/** Keyed by the clone's folder, so two Workspace objects on one work directory still take turns. */
+const cloneLocks = new KeyedMutex();
+
+/**
+ * Cached bare clones (`<workDir>/repos/<owner>/<repo>.git`, fetching `refs/heads/*` into
+ * `refs/remotes/origin/*`) and one worktree per job (`<workDir>/worktrees/<owner>/<repo>/<name>`).
+ * Everything that writes into a clone runs under that clone's lock: concurrent fetches and
+ * worktree adds on one repository corrupt its refs and config otherwise.
+ */
+export class Workspace {
+  private readonly workDir: string;
+  private readonly log: Logger;
+  private readonly env: Record<string, string>;
+  /** Clone URLs as GitHub gave them at the last sync, by clone folder; pushes go there. */
+  private readonly cloneUrls = new Map<string, string>();
+
+  /** `env` is added to every git command's environment (tests use it to shut out the machine's git config). */
+  constructor({ workDir, log, env = {} }: { workDir: string; log: Logger; env?: Record<string, string> }) {
+    this.workDir = path.resolve(workDir);
+    this.log = log;
+    this.env = env;
+  }
+
+  cloneDir(repo: RepoRef): string {
+    return path.join(this.workDir, 'repos', segment(repo.owner), `${segment(repo.repo)}.git`);
+  }
+
+  worktreeDir(repo: RepoRef, name: string): string {
+    return path.join(this.workDir, 'worktrees', segment(repo.owner), segment(repo.repo), segment(name));
+  }
+
+  /** Creates the cached clone, or fetches into it (pruning deleted branches). Tags are not fetched. */
+  async sync(repo: RemoteRepo, token?: string): Promise<void> {
+    refuseCredentialsInUrl(repo.cloneUrl);
+    const clone = this.cloneDir(repo);
+    const auth = authEnv(token, repo.cloneUrl);
+    this.cloneUrls.set(clone, repo.cloneUrl);
+    await cloneLocks.run(clone, async () => {
+      const fresh = !(await exists(clone));
+      try {
+        await fs.mkdir(clone, { recursive: true });
+        await this.git(['init', '--bare', '--quiet'], clone);
+        await this.pointOriginAt(clone, repo.cloneUrl);
+        await this.git(['fetch', '--prune', '--no-tags', '--quiet', 'origin'], clone, auth);
+      } catch (error) {
+        // A clone that never completed its first fetch would look cached next time.
+        if (fresh) await fs.rm(clone, { recursive: true, force: true });
+        throw error;
+      }
+      this.log.debug({ owner: repo.owner, repo: repo.repo, created: fresh }, 'git: cached clone synced');
+    });
+  }
+
+  /** Adds a worktree with `branch` reset to `startPoint`, replacing any leftover folder of that name. */
+  async addWorktree(repo: RepoRef, spec: WorktreeSpec): Promise<Worktree> {
+    const clone = this.cloneDir(repo);
+    const dir = this.worktreeDir(repo, spec.name);
+    await cloneLocks.run(clone, async () => {
+      if (await exists(dir)) await this.discardWorktree(clone, dir);
+      await this.git(['worktree', 'add', '--quiet', '--no-track', '-B', spec.branch, dir, spec.startPoint], clone);
+    });
+    this.log.debug({ owner: repo.owner, repo: repo.repo, dir, branch: spec.branch }, 'git: worktree added');
+    return { dir, branch: spec.branch, owner: repo.owner, repo: repo.repo };
+  }
+
+  /** Removes the worktree, its folder and its local branch in the cached clone. Idempotent. */
+  async removeWorktree(worktree: Worktree): Promise<void> {
+    const clone = this.cloneDir(worktree);
+    await cloneLocks.run(clone, async () => {
+      if (!(await exists(clone))) {
+        await fs.rm(worktree.dir, { recursive: true, force: true });
+        return;
+      }
+      await this.discardWorktree(clone, worktree.dir);
+      // Fails harmlessly when the branch is gone or another worktree has it checked out.
+      await this.git(['branch', '--quiet', '-D', worktree.branch], clone).catch(ignoreGitError);
+    });
+    this.log.debug({ owner: worktree.owner, repo: worktree.repo, dir: worktree.dir }, 'git: worktree removed');
+  }
+
+  /**
+   * At start-up every worktree is a leftover: removes them all, prunes their records and clears
+   * lock files a killed git left behind in the clones. Never touches the clones' objects.
+   */
+  async cleanStartup(): Promise<void> {
+    await fs.rm(path.join(this.workDir, 'worktrees'), { recursive: true, force: true });
+    for (const clone of await this.listClones()) {
+      await cloneLocks.run(clone, async () => {
+        await removeLockFiles(clone);
+        await this.git(['worktree', 'prune'], clone);
+      });
+    }
+    this.log.info({ workDir: this.workDir }, 'git: leftover worktrees cleared');
+  }
+
+  /**
+   * Pushes the worktree's HEAD to `refs/heads/<branch>` on origin; only `agent/` branches. A stale
+   * lease or a non-fast-forward is a `rejected` outcome; anything else unexpected throws.
+   */
+  async push(worktree: Worktree, options: PushOptions = {}): Promise<PushOutcome> {
+    if (!worktree.branch.startsWith(PUSHABLE_BRANCH_PREFIX)) {
+      throw new Error(`refusing to push ${worktree.branch}: only ${PUSHABLE_BRANCH_PREFIX}… branches are pushed`);
+    }
+    const clone = this.cloneDir(worktree);
+    const remoteUrl = this.cloneUrls.get(clone);
+    if (!remoteUrl) throw new Error(`push before sync: no clone URL known for ${worktree.owner}/${worktree.repo}`);
+    const ref = `refs/heads/${worktree.branch}`;
+    const sha = await headOf(worktree.dir, this.env);
+    const args = ['push', '--porcelain'];
+    if (options.lease) args.push(`--force-with-lease=${ref}:${options.lease.expectedSha ?? ''}`);
+    else if (options.force) args.push('--force');
+    // to the URL GitHub gave us, not to whatever the clone's `origin` says by now
+    args.push(remoteUrl, `${sha}:${ref}`);
+
+    const auth = authEnv(options.token, remoteUrl);
+    return cloneLocks.run(clone, async () => {
+      const result = await runGit(args, {
+        cwd: worktree.dir, env: { ...this.env, ...auth.env }, secrets: auth.secrets, expectedExitCodes: [1],
+      });
+      if (result.code === 0) {
+        await this.git(['update-ref', `refs/remotes/origin/${worktree.branch}`, sha], clone);
+        this.log.info({ owner: worktree.owner, repo: worktree.repo, branch: worktree.branch, sha }, 'git: pushed');
+        return { kind: 'pushed', sha };
+      }
+      const rejection = rejectionReason(result.stdout, ref);
+      if (rejection === null) throw new GitError(args, result.code, redact(result.stderr, auth.secrets), worktree.dir);
+      this.log.info({ owner: worktree.owner, repo: worktree.repo, branch: worktree.branch, reason: rejection }, 'git: push rejected');
+      return { kind: 'rejected', reason: rejection };
+    });
+  }
+
+  /** Where the cached clone last saw `branch` on the remote (last sync or push); null if it did not exist then. */
+  async remoteBranchSha(repo: RepoRef, branch: string): Promise<string | null> {
+    const result = await runGit(['rev-parse', '--quiet', '--verify', `refs/remotes/origin/${branch}^{commit}`], {
+      cwd: this.cloneDir(repo), env: this.env, expectedExitCodes: [1],
+    });
+    return result.code === 0 ? result.stdout.trim() : null;
+  }
+
+  private async pointOriginAt(clone: string, cloneUrl: string): Promise<void> {
+    const current = await runGit(['config', '--get', 'remote.origin.url'], { cwd: clone, env: this.env, expectedExitCodes: [1] });
+    if (current.code === 1) await this.git(['remote', 'add', 'origin', cloneUrl], clone);
+    else if (current.stdout.trim() !== cloneUrl) await this.git(['remote', 'set-url', 'origin', cloneUrl], clone);
+  }
+
+  /** Call under the clone's lock. */
+  private async discardWorktree(clone: string, dir: string): Promise<void> {
+    // Twice --force: also removes a worktree that is locked or has changes.
+    await this.git(['worktree', 'remove', '--force', '--force', dir], clone).catch(ignoreGitError);
+    await fs.rm(dir, { recursive: true, force: true });
+    await this.git(['worktree', 'prune'], clone);
+  }
+
+  private async listClones(): Promise<string[]> {
+    const reposRoot = path.join(this.workDir, 'repos');
+    const clones: string[] = [];
+    for (const owner of await readdirIfExists(reposRoot)) {
+      for (const name of await readdirIfExists(path.join(reposRoot, owner))) {
+        if (name.endsWith('.git')) clones.push(path.join(reposRoot, owner, name));
+      }
+    }
+    return clones;
+  }
+
+  private async git(args: string[], cwd: string, auth?: { env: Record<string, string>; secrets: string[] }): Promise<string> {
+    return runGit(args, { cwd, env: { ...this.env, ...auth?.env }, secrets: auth?.secrets ?? [] });
+  }
+}
+
+/** The reason git gave for refusing `ref`, from `git push --porcelain` output; null if it did not. */
+function rejectionReason(porcelain: string, ref: string): string | null {
+  for (const line of porcelain.split('\n')) {
+    const [flag, refs, summary = ''] = line.split('\t');
+    if (flag !== '!' || !refs?.endsWith(`:${ref}`)) continue;
+    const match = /^\[(.+?)\](?: \((.*)\))?$/.exec(summary);
+    if (!match) return summary;
+    const [, kind, detail] = match;
+    return kind === 'rejected' ? (detail ?? kind) : `${kind}${detail ? `: ${detail}` : ''}`;
+  }
+  return null;
+}
+
+async function headOf(dir: string, env: Record<string, string>): Promise<string> {
+  return (await runGit(['rev-parse', 'HEAD'], { cwd: dir, env })).trim();
+}
+
+/** GitHub names are case-insensitive, so the folders are too; anything that could escape the work directory is refused. */
+function segment(name: string): string {
+  if (!/^[A-Za-z0-9._-]+$/.test(name) || name === '.' || name === '..') {
+    throw new Error(`not a safe folder name: ${JSON.stringify(name)}`);
+  }
+  return name.toLowerCase();
+}
+
+function refuseCredentialsInUrl(cloneUrl: string): void {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(cloneUrl)) return;
+  const url = new URL(cloneUrl);
+  if (url.username !== '' || url.password !== '') throw new Error('refusing a clone URL that carries credentials');
+}
+
+/** Lock files are named `*.lock` anywhere outside objects/ (no ref may end in `.lock`). */
+async function removeLockFiles(clone: string): Promise<void> {
+  for (const entry of await fs.readdir(clone, { withFileTypes: true })) {
+    if (entry.name === 'objects') continue;
+    const full = path.join(clone, entry.name);
+    const inside = entry.isDirectory() ? (await fs.readdir(full, { recursive: true })).map((rel) => path.join(full, rel)) : [full];
+    for (const file of inside) {
+      if (file.endsWith('.lock')) await fs.rm(file, { force: true });
+    }
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.access(file).then(() => true, () => false);
+}
+
+async function readdirIfExists(dir: string): Promise<string[]> {
+  return fs.readdir(dir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [];
+    throw error;
+  });
+}
+
+function ignoreGitError(error: unknown): void {
+  if (!(error instanceof GitError)) throw error;
+}

@@ -1,0 +1,57 @@
+import { runGit } from './run-git.js';
+
+/** Extra environment (tests: isolation from the machine's git config) and cancellation. */
+export interface WorktreeGitOptions {
+  env?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+export interface CommitIdentity {
+  name: string;
+  email: string;
+}
+
+/**
+ * Every path that differs from HEAD, staged or not, plus untracked files (ignored ones excluded),
+ * relative to the worktree root, sorted. A rename counts as its old path and its new path.
+ */
+export async function changedFiles(dir: string, options: WorktreeGitOptions = {}): Promise<string[]> {
+  // Without rename detection a rename is simply a deletion plus an addition: both paths, no pairing to parse.
+  const out = await runGit(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames'], { cwd: dir, ...options });
+  const paths = out.split('\0').filter((entry) => entry !== '').map((entry) => entry.slice(3));
+  return [...new Set(paths)].sort();
+}
+
+/** Stages everything and commits it as `author` (committer too); null when there is nothing to commit. */
+export async function commitAll(
+  dir: string,
+  commit: { message: string; author: CommitIdentity },
+  options: WorktreeGitOptions = {},
+): Promise<string | null> {
+  await runGit(['add', '-A'], { cwd: dir, ...options });
+  const staged = await runGit(['diff', '--cached', '--quiet'], { cwd: dir, ...options, expectedExitCodes: [1] });
+  if (staged.code === 0) return null;
+  const { name, email } = commit.author;
+  await runGit(['commit', '--quiet', '--no-gpg-sign', '--file=-'], {
+    cwd: dir,
+    signal: options.signal,
+    input: commit.message,
+    env: {
+      ...options.env,
+      GIT_AUTHOR_NAME: name, GIT_AUTHOR_EMAIL: email, GIT_COMMITTER_NAME: name, GIT_COMMITTER_EMAIL: email,
+    },
+  });
+  return headSha(dir, options);
+}
+
+export async function headSha(dir: string, options: WorktreeGitOptions = {}): Promise<string> {
+  return (await runGit(['rev-parse', 'HEAD'], { cwd: dir, ...options })).trim();
+}
+
+/**
+ * What this worktree changed since it forked from `ref`: the working tree (commits and uncommitted
+ * edits to tracked files; untracked files do not show until committed) against merge-base(ref, HEAD).
+ */
+export async function diffAgainst(dir: string, ref: string, options: WorktreeGitOptions = {}): Promise<string> {
+  return runGit(['diff', '--no-color', '--no-ext-diff', '--no-textconv', '--merge-base', ref, '--'], { cwd: dir, ...options });
+}

@@ -1,0 +1,28 @@
+import type { IssueInfo, RepositoryInfo } from '../github/port.js';
+
+interface PayloadIssue {
+  number: number;
+  title: string;
+  body?: string | null;
+  state?: string;
+  labels?: Array<{ name: string }>;
+  comments: number;
+  pull_request?: unknown;
+}
+
+/** The issue as the webhook saw it; jobs re-read it from GitHub before they act. */
+export function issueFromPayload(issue: PayloadIssue): IssueInfo {
+  return {
+    number: issue.number,
+    title: issue.title,
+    body: issue.body ?? '',
+    open: issue.state !== 'closed',
+    labels: (issue.labels ?? []).map((l) => l.name),
+    comments: issue.comments,
+    isPullRequest: issue.pull_request !== undefined && issue.pull_request !== null,
+  };
+}
+
+export function repositoryFromPayload(repository: { default_branch: string; clone_url: string }): RepositoryInfo {
+  return { defaultBranch: repository.default_branch, cloneUrl: repository.clone_url };
+}

@@ -1,0 +1,27 @@
+import type { Context } from 'probot';
+import { createOctokitGitHub } from '../github/octokit-github.js';
+import { requestIssueRun } from '../map/request-issue-run.js';
+import type { Services } from '../services.js';
+import { issueFromPayload, repositoryFromPayload } from './from-payload.js';
+
+/** A label was added: if it is the trigger label, added by a person, queue the issue. */
+export function onIssueLabeled(services: Services) {
+  return async (context: Context<'issues.labeled'>): Promise<void> => {
+    const { issue, label, sender } = context.payload;
+    if (!label || sender.type === 'Bot') return;
+    const { owner, repo } = context.repo();
+    const github = createOctokitGitHub(context.octokit, { owner, repo });
+    const config = await services.configs.get(github);
+    // an invalid config is reported by requestIssueRun; a valid one names the label that matters
+    if (config.ok && label.name !== config.config.label) return;
+    await requestIssueRun(services, {
+      github,
+      repository: repositoryFromPayload(context.payload.repository),
+      issue: issueFromPayload(issue),
+      requester: { login: sender.login, id: sender.id },
+      since: Date.parse(issue.updated_at) || Date.now(),
+      retry: false,
+      log: context.log.child({ repo: `${owner}/${repo}`, issue: issue.number, delivery: context.id }),
+    });
+  };
+}

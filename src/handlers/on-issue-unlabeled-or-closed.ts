@@ -1,0 +1,22 @@
+import type { Context } from 'probot';
+import { createOctokitGitHub } from '../github/octokit-github.js';
+import type { Services } from '../services.js';
+
+/** The trigger label was removed, or the issue closed: stop its job, queued or running. */
+export function onIssueUnlabeledOrClosed(services: Services) {
+  return async (context: Context<'issues.unlabeled' | 'issues.closed'>): Promise<void> => {
+    const { issue } = context.payload;
+    const { owner, repo } = context.repo();
+    if (!services.map.state(owner, repo, issue.number)) return;
+    const github = createOctokitGitHub(context.octokit, { owner, repo });
+    let reason = 'The issue was closed.';
+    if (context.payload.action === 'unlabeled') {
+      const config = await services.configs.get(github);
+      const label = config.ok ? config.config.label : 'agent';
+      if (context.payload.label?.name !== label) return;
+      reason = `The \`${label}\` label was removed by @${context.payload.sender.login}.`;
+    }
+    const result = await services.map.cancel(github, issue.number, reason);
+    context.log.info({ repo: `${owner}/${repo}`, issue: issue.number, result }, 'issue job cancelled');
+  };
+}

@@ -1,0 +1,11 @@
+import type { Context } from 'probot';
+import type { Services } from '../services.js';
+
+/** A push to the default branch may change the config file: read it afresh next time. */
+export function onPush(services: Services) {
+  return async (context: Context<'push'>): Promise<void> => {
+    const { ref, repository } = context.payload;
+    if (ref !== `refs/heads/${repository.default_branch}`) return;
+    if (repository.owner) services.configs.forget(repository.owner.login, repository.name);
+  };
+}

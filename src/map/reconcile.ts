@@ -1,0 +1,96 @@
+import type { Probot } from 'probot';
+import { createOctokitGitHub } from '../github/octokit-github.js';
+import type { GitHub, RepositoryInfo } from '../github/port.js';
+import type { Logger } from '../log.js';
+import type { Services } from '../services.js';
+import { FINAL_STATES, readIssueStatus } from '../status/issue-status.js';
+import { issueOfBranch } from './branch-name.js';
+import { issueKey } from './map-service.js';
+import { requestIssueRun } from './request-issue-run.js';
+import { FAILED_LABEL } from './run-issue-job.js';
+
+export interface ReconcileReport {
+  queued: number[];
+  cancelled: number[];
+}
+
+/**
+ * Rebuilds one repository's work from GitHub, so that lost webhooks and restarts cost at most one
+ * interval (DESIGN §1):
+ * 1. jobs whose issue closed or lost the label are cancelled;
+ * 2. labelled open issues with no job, no open agent PR, no `agent:failed` label and no final
+ *    state in their status comment are queued, credited to whoever added the label.
+ */
+export async function reconcileRepository(
+  services: Services,
+  github: GitHub,
+  repository: RepositoryInfo,
+  log: Logger,
+): Promise<ReconcileReport> {
+  const report: ReconcileReport = { queued: [], cancelled: [] };
+  const config = await services.configs.get(github);
+  if (!config.ok) {
+    log.warn({ problems: config.problems }, 'reconcile skipped: invalid config');
+    return report;
+  }
+  const { label } = config.config;
+  const labelled = await github.listOpenIssuesWithLabel(label);
+  const wanted = new Set(labelled.map((i) => i.number));
+
+  const active = new Set(services.map.keysOf(github.owner, github.repo));
+  for (const key of active) {
+    const issueNumber = Number(key.slice(key.lastIndexOf('#') + 1));
+    if (wanted.has(issueNumber)) continue;
+    await services.map.cancel(github, issueNumber, `The issue is closed or no longer labelled \`${label}\`.`);
+    report.cancelled.push(issueNumber);
+  }
+
+  const candidates = labelled.filter((i) =>
+    !active.has(issueKey(github.owner, github.repo, i.number)) && !i.labels.includes(FAILED_LABEL));
+  if (candidates.length === 0) return report;
+
+  const withPull = new Set((await github.listOpenPulls()).map((p) => issueOfBranch(p.headRef)).filter((n) => n !== undefined));
+  for (const issue of candidates) {
+    if (withPull.has(issue.number)) continue;
+    const previous = issue.comments > 0 ? await readIssueStatus(github, services.comments, issue.number) : null;
+    if (previous && FINAL_STATES.has(previous.status.state)) continue;
+    const labelEvent = await github.findLabelEvent(issue.number, label);
+    if (!labelEvent) continue;
+    const answer = await requestIssueRun(services, {
+      github,
+      repository,
+      issue,
+      requester: labelEvent.actor,
+      since: labelEvent.at,
+      retry: false,
+      log: log.child({ issue: issue.number }),
+    });
+    if (answer === 'queued' || answer === 'started') report.queued.push(issue.number);
+  }
+  return report;
+}
+
+/** Reconciles every repository of every installation; one repository's failure does not stop the rest. */
+export async function reconcileAll(probot: Probot, services: Services, log: Logger): Promise<void> {
+  const app = await probot.auth();
+  const installations = await app.paginate(app.rest.apps.listInstallations, { per_page: 100 });
+  for (const installation of installations) {
+    try {
+      const octokit = await probot.auth(installation.id);
+      const repositories = await octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation, { per_page: 100 });
+      for (const repository of repositories) {
+        const repoLog = log.child({ repo: repository.full_name });
+        try {
+          const github = createOctokitGitHub(octokit, { owner: repository.owner.login, repo: repository.name });
+          const report = await reconcileRepository(services, github,
+            { defaultBranch: repository.default_branch, cloneUrl: repository.clone_url }, repoLog);
+          if (report.queued.length + report.cancelled.length > 0) repoLog.info(report, 'reconciled');
+        } catch (err) {
+          repoLog.error({ err }, 'reconcile failed for repository');
+        }
+      }
+    } catch (err) {
+      log.error({ err, installation: installation.id }, 'reconcile failed for installation');
+    }
+  }
+}

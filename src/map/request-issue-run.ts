@@ -1,0 +1,66 @@
+import { reportConfigProblems } from '../config/report-config-problems.js';
+import type { Actor, GitHub, IssueInfo, RepositoryInfo } from '../github/port.js';
+import type { Logger } from '../log.js';
+import type { Services } from '../services.js';
+import { readIssueStatus } from '../status/issue-status.js';
+import type { MapRequestResult } from './map-service.js';
+
+export interface IssueRunAsk {
+  github: GitHub;
+  repository: RepositoryInfo;
+  issue: IssueInfo;
+  /** Who asked: the person who labelled the issue or commented `/agent retry`. */
+  requester: Actor;
+  since: number;
+  /** A retry runs even when a PR is open, and replaces its branch. */
+  retry: boolean;
+  log: Logger;
+}
+
+export type IssueRunAnswer = MapRequestResult | 'not-writer' | 'config-invalid' | 'not-labelled';
+
+/**
+ * Decides whether an issue may run and queues it:
+ * 1. the repository's config must be valid (else its problems are quoted on the issue);
+ * 2. the person asking must have write access (else a polite refusal);
+ * 3. the attempt number continues from the issue's last recorded run;
+ * 4. priority-labelled issues go first.
+ */
+export async function requestIssueRun(services: Services, ask: IssueRunAsk): Promise<IssueRunAnswer> {
+  const { github, issue, requester, log } = ask;
+  const config = await services.configs.get(github);
+  if (!config.ok) {
+    await reportConfigProblems(github, services.comments, issue.number, config.problems);
+    log.warn({ problems: config.problems }, 'issue not run: invalid config');
+    return 'config-invalid';
+  }
+  const { label } = config.config;
+  if (!issue.labels.includes(label)) return 'not-labelled';
+
+  if (!(await services.permissions.isWriter(github, requester.login))) {
+    log.info({ requester: requester.login }, 'issue not run: requester is not a writer');
+    await github.createComment(issue.number,
+      `@${requester.login} thanks — only people with write access to this repository can hand an issue to ` +
+      `agent-mapreduce, so the \`${label}\` label does nothing here. A maintainer can add it instead.`);
+    return 'not-writer';
+  }
+
+  const freshIssue = issue.comments === 0;
+  const previous = freshIssue ? null : await readIssueStatus(github, services.comments, issue.number);
+  const attempt = (previous?.status.attempt ?? 0) + 1;
+  const result = await services.map.request({
+    github,
+    repository: ask.repository,
+    issueNumber: issue.number,
+    requester,
+    since: ask.since,
+    config: config.config,
+    attempt,
+    replaceOpenPull: ask.retry,
+    freshIssue,
+    priority: issue.labels.some((l) => config.config.map.priorityLabels.includes(l)),
+    log,
+  });
+  log.info({ result, attempt }, 'issue run requested');
+  return result;
+}

@@ -1,0 +1,289 @@
+import type { Agent, AgentProgress, AgentResult } from '../agents/agent.js';
+import type { RepoConfig } from '../config/schema.js';
+import { coAuthoredBy, type BotIdentity } from '../github/bot-identity.js';
+import type { MarkedComments } from '../github/marked-comment.js';
+import { isWriter, type Actor, type GitHub, type RepositoryInfo } from '../github/port.js';
+import type { Workspace, Worktree } from '../git/workspace.js';
+import { changedFiles, commitAll } from '../git/worktree-git.js';
+import type { Logger } from '../log.js';
+import { runShell } from '../sandbox/run-shell.js';
+import { scrubbedEnv } from '../sandbox/scrubbed-env.js';
+import type { Settings } from '../settings/load-settings.js';
+import { STATUS_KIND, type IssueStatus } from '../status/issue-status.js';
+import { blockedPaths } from './blocked-paths.js';
+import { branchName } from './branch-name.js';
+import { buildTask } from './build-task.js';
+import { renderPrBody } from './render-pr-body.js';
+import { renderStatus, type StatusView } from './render-status.js';
+import { renderUsage } from './render-usage.js';
+
+export const FAILED_LABEL = 'agent:failed';
+export const CHECK_NAME = 'agent-mapreduce';
+const PROGRESS_EDIT_INTERVAL_MS = 60_000;
+
+/** What the map pipeline needs from the process. */
+export interface MapDeps {
+  settings: Settings;
+  workspace: Workspace;
+  comments: MarkedComments;
+  createAgent(config: RepoConfig): Agent;
+  botIdentity(github: GitHub): Promise<BotIdentity>;
+  /** Extra environment for git commands (tests shut out the machine's git config with it). */
+  gitEnv?: Record<string, string>;
+}
+
+export interface IssueJob {
+  github: GitHub;
+  repository: RepositoryInfo;
+  issueNumber: number;
+  /** Who handed the issue to the agent: credited as co-author. */
+  requester: Actor;
+  config: RepoConfig;
+  attempt: number;
+  /** Run even though a PR for the issue is open (a retry); the branch is replaced. */
+  replaceOpenPull: boolean;
+  log: Logger;
+}
+
+export type IssueJobOutcome =
+  | { kind: 'pr-opened' | 'pr-updated'; pr: number }
+  | { kind: 'no-change' | 'not-actionable' | 'failed' | 'cancelled' | 'skipped'; reason: string };
+
+/**
+ * One issue's run, in the order of DESIGN §2-3:
+ * 1. re-read the issue; stop if it is closed or no longer labelled, or already has its PR;
+ * 2. say it is running;
+ * 3. cut a worktree for the issue's branch from the base branch;
+ * 4. run the repository's setup commands;
+ * 5. run the agent on the task;
+ * 6. publish by outcome: commit, push and open (or update) the PR, or report why not;
+ * 7. remove the worktree, whatever happened.
+ */
+export async function runIssueJob(deps: MapDeps, job: IssueJob, signal: AbortSignal): Promise<IssueJobOutcome> {
+  const { github, issueNumber, config, log } = job;
+  const base = config.map.baseBranch ?? job.repository.defaultBranch;
+  const status = statusWriter(deps, job);
+
+  const issue = await github.getIssue(issueNumber);
+  if (!issue.open || !issue.labels.includes(config.label)) {
+    return { kind: 'skipped', reason: 'the issue is closed or no longer labelled' };
+  }
+  const branch = branchName(issueNumber, issue.title);
+  const existing = await github.findOpenPullByBranch(branch);
+  if (existing && !job.replaceOpenPull) {
+    await status.write({ status: { state: 'pr-open', attempt: job.attempt, pr: existing.number, branch }, prUrl: existing.url });
+    return { kind: 'skipped', reason: `PR #${existing.number} is already open` };
+  }
+
+  await status.write({ status: { state: 'running', attempt: job.attempt, branch } });
+  const repo = { owner: github.owner, repo: github.repo, cloneUrl: job.repository.cloneUrl };
+  let worktree: Worktree | undefined;
+  try {
+    const writerComments = issue.comments > 0 ? await writersOnly(github, await github.listComments(issueNumber)) : [];
+    const task = buildTask(`${github.owner}/${github.repo}`, issue, writerComments);
+
+    await deps.workspace.sync(repo, await github.getGitToken());
+    throwIfAborted(signal);
+    worktree = await deps.workspace.addWorktree(repo, { name: `issue-${issueNumber}`, branch, startPoint: `origin/${base}` });
+
+    const deadline = Date.now() + config.map.timeoutMinutes * 60_000;
+    const setupFailure = await runSetup(worktree.dir, config.map.setup, deadline, signal);
+    if (setupFailure) return await finishFailed(deps, job, status, setupFailure);
+
+    const agent = deps.createAgent(config);
+    const result = await agent.run({
+      worktree: worktree.dir,
+      task,
+      budget: {
+        maxTurns: config.agent.maxTurns,
+        maxCostUsd: config.agent.maxCostUsd,
+        ...(config.agent.maxTokens ? { maxTokens: config.agent.maxTokens } : {}),
+        wallTimeMs: Math.max(0, deadline - Date.now()),
+      },
+      signal,
+      onProgress: (progress) => status.progress(progress),
+    });
+    throwIfAborted(signal);
+    log.info({ outcome: result.outcome, usage: result.usage }, 'agent finished');
+    return await publish(deps, job, status, worktree, { branch, base, title: issue.title }, result, signal);
+  } catch (error) {
+    if (signal.aborted) {
+      const reason = signal.reason instanceof Error ? signal.reason.message : 'cancelled';
+      await status.write({ status: { state: 'cancelled', attempt: job.attempt, reason } });
+      return { kind: 'cancelled', reason };
+    }
+    log.error({ err: error }, 'issue run failed unexpectedly');
+    return await finishFailed(deps, job, status, `agent-mapreduce hit an unexpected error: ${errorMessage(error)}`);
+  } finally {
+    if (worktree) await deps.workspace.removeWorktree(worktree).catch((err: unknown) => log.warn({ err }, 'worktree removal failed'));
+  }
+}
+
+interface Target {
+  branch: string;
+  base: string;
+  title: string;
+}
+
+async function publish(
+  deps: MapDeps,
+  job: IssueJob,
+  status: StatusWriter,
+  worktree: Worktree,
+  target: Target,
+  result: AgentResult,
+  signal: AbortSignal,
+): Promise<IssueJobOutcome> {
+  const { github, issueNumber, config } = job;
+  const files = await changedFiles(worktree.dir, { env: deps.gitEnv ?? {} });
+
+  if (result.outcome === 'no-change' || result.outcome === 'not-actionable') {
+    const reason = result.summary.trim() || (result.outcome === 'no-change' ? 'Nothing needed to change.' : 'The agent gave no reason.');
+    await status.write({ status: { state: result.outcome, attempt: job.attempt, reason: clip(reason) } });
+    return { kind: result.outcome, reason };
+  }
+
+  const blocked = blockedPaths(files, config.map.blockedPaths);
+  if (blocked.length > 0) {
+    return finishFailed(deps, job, status,
+      `The agent changed files it may not change (map.blockedPaths), so nothing was pushed: ${blocked.map((f) => `\`${f}\``).join(', ')}.`);
+  }
+
+  if (result.outcome === 'failed') {
+    const pushed = files.length > 0 ? await commitAndPush(deps, job, worktree, target, `WIP: ${target.title}`, signal) : null;
+    return finishFailed(deps, job, status, result.summary || 'The agent failed without saying why.', pushed ? target.branch : undefined);
+  }
+
+  if (files.length === 0) {
+    const reason = 'The agent said it changed files, but the worktree has no changes.';
+    await status.write({ status: { state: 'no-change', attempt: job.attempt, reason } });
+    return { kind: 'no-change', reason };
+  }
+
+  const pushed = await commitAndPush(deps, job, worktree, target, target.title, signal);
+  if (!pushed) return finishFailed(deps, job, status, `The push to \`${target.branch}\` was rejected: the branch moved while the agent worked.`);
+
+  const body = renderPrBody({
+    issueNumber, summary: result.summary, files, usage: result.usage, requester: job.requester.login, attempt: job.attempt,
+  });
+  const title = target.title;
+  let pull = await github.createPull({ title, body, head: target.branch, base: target.base });
+  let kind: 'pr-opened' | 'pr-updated' = 'pr-opened';
+  if (pull === 'exists') {
+    const open = await github.findOpenPullByBranch(target.branch);
+    if (!open) throw new Error(`GitHub says a PR from ${target.branch} exists, but none is open`);
+    await github.updatePull(open.number, { title, body });
+    pull = open;
+    kind = 'pr-updated';
+  }
+  await github.createCheckRun({
+    name: CHECK_NAME,
+    headSha: pushed,
+    status: 'completed',
+    conclusion: 'success',
+    title: `Agent run ${job.attempt}: ${files.length} file${files.length === 1 ? '' : 's'} changed`,
+    summary: `${renderUsage(result.usage)}\n\n${clip(result.summary, 60_000)}`,
+  });
+  await github.removeLabel(issueNumber, FAILED_LABEL);
+  await status.write({
+    status: { state: 'pr-open', attempt: job.attempt, pr: pull.number, branch: target.branch },
+    prUrl: pull.url,
+    usageLine: renderUsage(result.usage),
+  });
+  return { kind, pr: pull.number };
+}
+
+/** Commits everything as the app's bot user, credits the requester, and pushes; the new head, or null if rejected. */
+async function commitAndPush(
+  deps: MapDeps,
+  job: IssueJob,
+  worktree: Worktree,
+  target: Target,
+  subject: string,
+  signal: AbortSignal,
+): Promise<string | null> {
+  throwIfAborted(signal);
+  const identity = await deps.botIdentity(job.github);
+  const message = `${subject} (#${job.issueNumber})\n\n${coAuthoredBy(job.requester, deps.settings.noreplyDomain)}\n`;
+  const sha = await commitAll(worktree.dir, { message, author: identity }, { env: deps.gitEnv ?? {} });
+  if (!sha) return null;
+  const expectedSha = await deps.workspace.remoteBranchSha(worktree, target.branch);
+  const result = await deps.workspace.push(worktree, { token: await job.github.getGitToken(), lease: { expectedSha } });
+  if (result.kind === 'rejected') {
+    job.log.warn({ reason: result.reason }, 'push rejected');
+    return null;
+  }
+  return result.sha;
+}
+
+async function finishFailed(deps: MapDeps, job: IssueJob, status: StatusWriter, reason: string, branch?: string): Promise<IssueJobOutcome> {
+  await job.github.addLabels(job.issueNumber, [FAILED_LABEL]);
+  await status.write({ status: { state: 'failed', attempt: job.attempt, reason: clip(reason), ...(branch ? { branch } : {}) } });
+  return { kind: 'failed', reason };
+}
+
+/** Runs the repository's setup commands in the worktree; a sentence saying which failed, or null. */
+async function runSetup(dir: string, commands: string[], deadline: number, signal: AbortSignal): Promise<string | null> {
+  for (const command of commands) {
+    const result = await runShell(command, {
+      cwd: dir,
+      env: scrubbedEnv(process.env, { home: dir }),
+      timeoutMs: Math.max(1000, deadline - Date.now()),
+      signal,
+      maxOutputBytes: 16 * 1024,
+    });
+    throwIfAborted(signal);
+    if (result.kind !== 'ok') {
+      const how = result.kind === 'timeout' ? 'ran out of time' : `exited with ${result.exitCode}`;
+      return `The setup command \`${command}\` ${how}:\n\n${tail(result.output, 2000)}`;
+    }
+  }
+  return null;
+}
+
+async function writersOnly<T extends { author: string; authorIsBot: boolean }>(github: GitHub, comments: T[]): Promise<T[]> {
+  const people = [...new Set(comments.filter((c) => !c.authorIsBot).map((c) => c.author))];
+  const writers = new Set<string>();
+  for (const login of people) if (isWriter(await github.getPermission(login))) writers.add(login);
+  return comments.filter((c) => !c.authorIsBot && writers.has(c.author));
+}
+
+interface StatusWriter {
+  write(view: StatusView): Promise<void>;
+  progress(progress: AgentProgress): void;
+}
+
+/** The issue's status comment; progress edits are spaced out, since every edit is a scarce write. */
+function statusWriter(deps: MapDeps, job: IssueJob): StatusWriter {
+  let current: IssueStatus | undefined;
+  let lastProgressEdit = Date.now();
+  const write = (view: StatusView) => {
+    current = view.status;
+    return deps.comments.upsert(job.github, job.issueNumber, STATUS_KIND, renderStatus(view), view.status);
+  };
+  return {
+    write,
+    progress(progress) {
+      if (current?.state !== 'running' || Date.now() - lastProgressEdit < PROGRESS_EDIT_INTERVAL_MS) return;
+      lastProgressEdit = Date.now();
+      write({ status: current, progress }).catch((err: unknown) => job.log.warn({ err }, 'progress edit failed'));
+    },
+  };
+}
+
+function throwIfAborted(signal: AbortSignal): void {
+  if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('cancelled');
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function clip(text: string, max = 1500): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+function tail(text: string, max: number): string {
+  const cut = text.length > max ? `…${text.slice(-max)}` : text;
+  return '```\n' + cut.replaceAll('```', "'''") + '\n```';
+}

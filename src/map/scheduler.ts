@@ -1,0 +1,175 @@
+/** One unit of work, keyed by what it works on (`owner/repo#n`); at most one per key at a time. */
+export interface Job {
+  key: string;
+  /** The repository; `groupCap` jobs of one group may run at once. */
+  group: string;
+  groupCap: number;
+  /** Higher starts first; ties go to the earlier `since`. */
+  priority: number;
+  /** When the work was asked for (label time), in ms since the epoch. */
+  since: number;
+  run(signal: AbortSignal): Promise<void>;
+}
+
+export type EnqueueResult = 'queued' | 'already-queued' | 'already-running' | 'stopped';
+export type CancelResult = 'dequeued' | 'aborted' | 'not-found';
+export type SchedulerEvent =
+  | { kind: 'queued' | 'dequeued' | 'started'; key: string }
+  | { kind: 'finished'; key: string; error?: unknown };
+
+interface Running {
+  job: Job;
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+/**
+ * Runs keyed jobs with a global cap and a cap per group, in priority order. Enqueueing a key that is
+ * queued or running does nothing, so duplicate webhook deliveries cost nothing. A job that throws is
+ * reported as finished with its error and never stops the others.
+ */
+export class Scheduler {
+  #globalCap: number;
+  #queue: Job[] = [];
+  readonly #running = new Map<string, Running>();
+  readonly #next = new Map<string, Job>();
+  readonly #listeners: Array<(event: SchedulerEvent) => void> = [];
+  #accepting = true;
+
+  constructor(options: { globalCap: number }) {
+    this.#globalCap = options.globalCap;
+  }
+
+  onEvent(listener: (event: SchedulerEvent) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  enqueue(job: Job): EnqueueResult {
+    if (!this.#accepting) return 'stopped';
+    const running = this.#running.get(job.key);
+    if (running?.controller.signal.aborted) {
+      // asked for again while its cancelled run winds down: start afresh once that run has stopped
+      this.#next.set(job.key, job);
+      return 'queued';
+    }
+    if (running) return 'already-running';
+    if (this.#queue.some((j) => j.key === job.key)) return 'already-queued';
+    const at = this.#queue.findIndex((j) => comesBefore(job, j));
+    this.#queue.splice(at === -1 ? this.#queue.length : at, 0, job);
+    this.#emit({ kind: 'queued', key: job.key });
+    this.#pump();
+    return 'queued';
+  }
+
+  /** Takes a queued job out of the queue, or aborts a running one (it frees its slot once it has stopped). */
+  cancel(key: string, reason = 'cancelled'): CancelResult {
+    const index = this.#queue.findIndex((j) => j.key === key);
+    this.#next.delete(key);
+    if (index !== -1) {
+      this.#queue.splice(index, 1);
+      this.#emit({ kind: 'dequeued', key });
+      return 'dequeued';
+    }
+    const running = this.#running.get(key);
+    if (!running) return 'not-found';
+    running.controller.abort(new Error(reason));
+    return 'aborted';
+  }
+
+  state(key: string): 'queued' | 'running' | undefined {
+    if (this.#running.has(key)) return 'running';
+    return this.#queue.some((j) => j.key === key) ? 'queued' : undefined;
+  }
+
+  /** 1 for the next job to start; undefined when the key is not queued. */
+  position(key: string): number | undefined {
+    const index = this.#queue.findIndex((j) => j.key === key);
+    return index === -1 ? undefined : index + 1;
+  }
+
+  queuedKeys(): string[] {
+    return this.#queue.map((j) => j.key);
+  }
+
+  runningKeys(): string[] {
+    return [...this.#running.keys()];
+  }
+
+  get globalCap(): number {
+    return this.#globalCap;
+  }
+
+  /** Changes the global cap, e.g. to start fewer runs while the model API is rate limiting. */
+  setGlobalCap(cap: number): void {
+    this.#globalCap = Math.max(1, cap);
+    this.#pump();
+  }
+
+  /** Resolves once nothing is queued or running. */
+  async idle(): Promise<void> {
+    while (this.#running.size > 0 || this.#queue.length > 0) {
+      await Promise.race([...this.#running.values()].map((r) => r.done));
+    }
+  }
+
+  /** Stops taking work: the queue is emptied (its keys are returned) and nothing new is accepted. */
+  stopAccepting(): string[] {
+    this.#accepting = false;
+    const dropped = this.#queue.map((j) => j.key);
+    this.#queue = [];
+    return dropped;
+  }
+
+  #pump(): void {
+    for (let i = 0; i < this.#queue.length && this.#running.size < this.#globalCap;) {
+      const job = this.#queue[i]!;
+      if (this.#runningInGroup(job.group) >= job.groupCap) {
+        i++;
+        continue;
+      }
+      this.#queue.splice(i, 1);
+      this.#start(job);
+    }
+  }
+
+  #start(job: Job): void {
+    const controller = new AbortController();
+    const running: Running = { job, controller, done: Promise.resolve() };
+    this.#running.set(job.key, running);
+    this.#emit({ kind: 'started', key: job.key });
+    running.done = (async () => {
+      let error: unknown;
+      try {
+        await job.run(controller.signal);
+      } catch (e) {
+        error = e;
+      }
+      this.#running.delete(job.key);
+      this.#emit(error === undefined ? { kind: 'finished', key: job.key } : { kind: 'finished', key: job.key, error });
+      const next = this.#next.get(job.key);
+      this.#next.delete(job.key);
+      if (next && this.#accepting) this.enqueue(next);
+      this.#pump();
+    })();
+  }
+
+  #runningInGroup(group: string): number {
+    let count = 0;
+    for (const r of this.#running.values()) if (r.job.group === group) count++;
+    return count;
+  }
+
+  #emit(event: SchedulerEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch {
+        // a listener's failure must not stop the queue
+      }
+    }
+  }
+}
+
+function comesBefore(a: Job, b: Job): boolean {
+  return a.priority !== b.priority ? a.priority > b.priority : a.since < b.since;
+}

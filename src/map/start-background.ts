@@ -1,0 +1,31 @@
+import type { Probot } from 'probot';
+import type { Logger } from '../log.js';
+import type { Services } from '../services.js';
+import { reconcileAll } from './reconcile.js';
+
+/**
+ * At start-up: clear worktrees a previous process left behind, then reconcile now and every
+ * RECONCILE_INTERVAL. Passes never overlap; a failed pass is logged and the next one tries again.
+ */
+export function startBackground(probot: Probot, services: Services, log: Logger): { stop(): void; pass(): Promise<void> } {
+  let running: Promise<void> | undefined;
+  const cleaned = services.workspace.cleanStartup().catch((err: unknown) => log.error({ err }, 'start-up clean-up failed'));
+  const pass = () => {
+    running ??= (async () => {
+      await cleaned;
+      await reconcileAll(probot, services, log);
+    })()
+      .catch((err: unknown) => log.error({ err }, 'reconcile pass failed'))
+      .finally(() => {
+        running = undefined;
+      });
+    return running;
+  };
+  void pass();
+  const timer = setInterval(() => void pass(), services.settings.reconcileIntervalMs);
+  timer.unref();
+  return {
+    pass,
+    stop: () => clearInterval(timer),
+  };
+}

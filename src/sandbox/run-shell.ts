@@ -1,0 +1,96 @@
+import { spawn } from 'node:child_process';
+
+export interface ShellResult {
+  /** ok: exit 0; failed: another exit code; timeout / cancelled: killed by us. */
+  kind: 'ok' | 'failed' | 'timeout' | 'cancelled';
+  exitCode: number | null;
+  /** stdout and stderr interleaved, cut to `maxOutputBytes` (the cut is marked). */
+  output: string;
+  durationMs: number;
+}
+
+export interface ShellOptions {
+  cwd: string;
+  env: Record<string, string>;
+  timeoutMs: number;
+  maxOutputBytes?: number;
+  signal?: AbortSignal;
+  stdin?: string;
+}
+
+/**
+ * Runs a command line with `sh -c` in its own process group, so that a timeout or cancellation
+ * kills everything it started, not only the shell. Output beyond the cap is dropped (its size is
+ * still counted) so that a command printing gigabytes cannot exhaust memory.
+ */
+export function runShell(command: string, options: ShellOptions): Promise<ShellResult> {
+  const maxOutput = options.maxOutputBytes ?? 64 * 1024;
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn('/bin/sh', ['-c', command], {
+      cwd: options.cwd,
+      env: options.env,
+      detached: true,
+      stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    const chunks: Buffer[] = [];
+    let kept = 0;
+    let total = 0;
+    const collect = (chunk: Buffer) => {
+      total += chunk.length;
+      if (kept < maxOutput) {
+        const part = chunk.subarray(0, maxOutput - kept);
+        chunks.push(part);
+        kept += part.length;
+      }
+    };
+    child.stdout!.on('data', collect);
+    child.stderr!.on('data', collect);
+    if (options.stdin !== undefined) {
+      child.stdin!.on('error', () => {});
+      child.stdin!.end(options.stdin);
+    }
+
+    let killedFor: 'timeout' | 'cancelled' | undefined;
+    const killGroup = (why: 'timeout' | 'cancelled') => {
+      killedFor ??= why;
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    };
+    const timer = setTimeout(() => killGroup('timeout'), options.timeoutMs);
+    const onAbort = () => killGroup('cancelled');
+    if (options.signal?.aborted) onAbort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+
+    const sweepGroup = () => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // nothing left
+      }
+    };
+    const finish = (exitCode: number | null) => {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      sweepGroup();
+      let output = Buffer.concat(chunks).toString('utf8');
+      if (total > kept) output += `\n[output cut: ${total - kept} more bytes not shown]`;
+      resolve({
+        kind: killedFor ?? (exitCode === 0 ? 'ok' : 'failed'),
+        exitCode,
+        output,
+        durationMs: Date.now() - started,
+      });
+    };
+    child.on('error', (error) => {
+      chunks.push(Buffer.from(String(error.message)));
+      finish(null);
+    });
+    // the shell may exit while a process it started in the background still holds the pipes open
+    child.on('exit', sweepGroup);
+    child.on('close', (code) => finish(code));
+  });
+}

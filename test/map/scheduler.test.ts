@@ -1,0 +1,149 @@
+import { describe, expect, it } from '@jest/globals';
+import { Scheduler, type Job, type SchedulerEvent } from '../../src/map/scheduler.js';
+
+interface Gate {
+  open(): void;
+  promise: Promise<void>;
+}
+function gate(): Gate {
+  let open!: () => void;
+  const promise = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { open, promise };
+}
+
+/** A job that runs until its gate opens or it is aborted; records the order jobs started in. */
+function job(key: string, started: string[], gates: Map<string, Gate>, overrides: Partial<Job> = {}): Job {
+  const g = gate();
+  gates.set(key, g);
+  return {
+    key,
+    group: key.split('#')[0]!,
+    groupCap: 10,
+    priority: 0,
+    since: 0,
+    run: (signal) => {
+      started.push(key);
+      return new Promise<void>((resolve, reject) => {
+        void g.promise.then(resolve);
+        signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+      });
+    },
+    ...overrides,
+  };
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('Scheduler', () => {
+  it('never runs more than the global cap, and starts the next job as one finishes', async () => {
+    const scheduler = new Scheduler({ globalCap: 2 });
+    const started: string[] = [];
+    const gates = new Map<string, Gate>();
+    for (const n of [1, 2, 3, 4]) scheduler.enqueue(job(`o/r#${n}`, started, gates));
+
+    expect(started).toEqual(['o/r#1', 'o/r#2']);
+    expect(scheduler.queuedKeys()).toEqual(['o/r#3', 'o/r#4']);
+    expect(scheduler.position('o/r#4')).toBe(2);
+    gates.get('o/r#1')!.open();
+    await tick();
+    expect(started).toEqual(['o/r#1', 'o/r#2', 'o/r#3']);
+    for (const g of gates.values()) g.open();
+    await scheduler.idle();
+    expect(started).toHaveLength(4);
+  });
+
+  it('holds a repository to its own cap while other repositories use the free slots', async () => {
+    const scheduler = new Scheduler({ globalCap: 3 });
+    const started: string[] = [];
+    const gates = new Map<string, Gate>();
+    scheduler.enqueue(job('a/x#1', started, gates, { groupCap: 1 }));
+    scheduler.enqueue(job('a/x#2', started, gates, { groupCap: 1 }));
+    scheduler.enqueue(job('b/y#1', started, gates, { groupCap: 1 }));
+
+    expect(started).toEqual(['a/x#1', 'b/y#1']);
+    expect(scheduler.queuedKeys()).toEqual(['a/x#2']);
+    for (const g of gates.values()) g.open();
+    await scheduler.idle();
+    expect(started).toEqual(['a/x#1', 'b/y#1', 'a/x#2']);
+  });
+
+  it('starts priority jobs first, then the earliest asked for', async () => {
+    const scheduler = new Scheduler({ globalCap: 1 });
+    const started: string[] = [];
+    const gates = new Map<string, Gate>();
+    scheduler.enqueue(job('o/r#1', started, gates, { since: 1 }));
+    scheduler.enqueue(job('o/r#late', started, gates, { since: 30 }));
+    scheduler.enqueue(job('o/r#early', started, gates, { since: 20 }));
+    scheduler.enqueue(job('o/r#urgent', started, gates, { since: 40, priority: 1 }));
+
+    expect(scheduler.queuedKeys()).toEqual(['o/r#urgent', 'o/r#early', 'o/r#late']);
+    for (const g of gates.values()) g.open();
+    await scheduler.idle();
+    expect(started).toEqual(['o/r#1', 'o/r#urgent', 'o/r#early', 'o/r#late']);
+  });
+
+  it('ignores a key that is already queued or running', () => {
+    const scheduler = new Scheduler({ globalCap: 1 });
+    const started: string[] = [];
+    const gates = new Map<string, Gate>();
+    expect(scheduler.enqueue(job('o/r#1', started, gates))).toBe('queued');
+    expect(scheduler.enqueue(job('o/r#2', started, gates))).toBe('queued');
+    expect(scheduler.enqueue(job('o/r#1', started, gates))).toBe('already-running');
+    expect(scheduler.enqueue(job('o/r#2', started, gates))).toBe('already-queued');
+    expect(started).toEqual(['o/r#1']);
+  });
+
+  it('takes a queued job out, and aborts a running one and frees its slot once it stopped', async () => {
+    const scheduler = new Scheduler({ globalCap: 1 });
+    const started: string[] = [];
+    const gates = new Map<string, Gate>();
+    const events: SchedulerEvent[] = [];
+    scheduler.onEvent((e) => events.push(e));
+    scheduler.enqueue(job('o/r#1', started, gates));
+    scheduler.enqueue(job('o/r#2', started, gates));
+    scheduler.enqueue(job('o/r#3', started, gates));
+
+    expect(scheduler.cancel('o/r#2')).toBe('dequeued');
+    expect(scheduler.cancel('o/r#1', 'label removed')).toBe('aborted');
+    expect(scheduler.cancel('o/r#9')).toBe('not-found');
+    await tick();
+    expect(started).toEqual(['o/r#1', 'o/r#3']);
+    const finished = events.find((e) => e.kind === 'finished' && e.key === 'o/r#1') as { error?: Error };
+    expect(finished.error?.message).toBe('label removed');
+  });
+
+  it('runs a job asked for again while its cancelled run winds down, once that run has stopped', async () => {
+    const scheduler = new Scheduler({ globalCap: 1 });
+    const started: string[] = [];
+    const gates = new Map<string, Gate>();
+    scheduler.enqueue(job('o/r#1', started, gates));
+    scheduler.cancel('o/r#1');
+    expect(scheduler.enqueue(job('o/r#1', started, gates))).toBe('queued');
+    await tick();
+    expect(started).toEqual(['o/r#1', 'o/r#1']);
+    expect(scheduler.state('o/r#1')).toBe('running');
+  });
+
+  it('keeps going when a job throws', async () => {
+    const scheduler = new Scheduler({ globalCap: 1 });
+    const started: string[] = [];
+    const gates = new Map<string, Gate>();
+    scheduler.enqueue({ ...job('o/r#1', started, gates), run: async () => { throw new Error('boom'); } });
+    scheduler.enqueue(job('o/r#2', started, gates));
+    await tick();
+    expect(started).toEqual(['o/r#2']);
+  });
+
+  it('starts fewer jobs when the cap is lowered, and more when it is raised again', async () => {
+    const scheduler = new Scheduler({ globalCap: 2 });
+    const started: string[] = [];
+    const gates = new Map<string, Gate>();
+    scheduler.setGlobalCap(1);
+    for (const n of [1, 2, 3]) scheduler.enqueue(job(`o/r#${n}`, started, gates));
+    expect(started).toEqual(['o/r#1']);
+    scheduler.setGlobalCap(3);
+    expect(started).toEqual(['o/r#1', 'o/r#2', 'o/r#3']);
+  });
+});
