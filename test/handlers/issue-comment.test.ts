@@ -96,9 +96,20 @@ describe('comment commands', () => {
     mockConfigFile(null);
     const replies = captureNewComments(7);
 
-    await deliver(issueCommentCreated({ body: '/agent revise make it blue' }));
+    await deliver(issueCommentCreated({ body: '/agent revise make it blue', onPullRequest: true }));
 
     expect(replies.bodies[0]).toContain('`/agent revise` is not available yet');
+  });
+
+  it('says where a command works when it is used in the wrong place', async () => {
+    mockTokenExchange();
+    mockPermission('maintainer', 'write');
+    mockConfigFile(null);
+    const replies = captureNewComments(7);
+
+    await deliver(issueCommentCreated({ body: '/agent rebase' }));
+
+    expect(replies.bodies).toEqual(['@maintainer `/agent rebase` works on PRs, not on issues.']);
   });
 });
 

@@ -52,3 +52,35 @@ export function issueCommentCreated(options: CommentOptions): any {
   }
   return payload;
 }
+
+export interface IssueEventOptions {
+  issue: { number: number; title: string; body?: string; labels: string[]; comments?: number; state?: 'open' | 'closed' };
+  label?: string;
+  sender?: { login: string; id: number; type?: 'User' | 'Bot' };
+  repository?: { cloneUrl: string; defaultBranch: string };
+}
+
+/** `issues.labeled` / `unlabeled` / `closed` as GitHub sends them, for the test repository. */
+export function issuesEvent(action: 'labeled' | 'unlabeled' | 'closed', options: IssueEventOptions): any {
+  const payload = examplePayload('issues', action === 'closed' ? 'closed' : action);
+  pointAtTestRepo(payload);
+  const { issue } = options;
+  Object.assign(payload.issue, {
+    number: issue.number,
+    title: issue.title,
+    body: issue.body ?? '',
+    labels: issue.labels.map((name) => ({ id: name.length, node_id: 'L', url: '', name, color: 'ededed', default: false, description: null })),
+    comments: issue.comments ?? 0,
+    state: issue.state ?? (action === 'closed' ? 'closed' : 'open'),
+    updated_at: new Date().toISOString(),
+  });
+  delete payload.issue.pull_request;
+  if (options.label) payload.label = { id: 1, node_id: 'L', url: '', name: options.label, color: 'ededed', default: false, description: null };
+  const sender = options.sender ?? { login: 'maintainer', id: 5001 };
+  payload.sender = { ...payload.sender, login: sender.login, id: sender.id, type: sender.type ?? 'User' };
+  if (options.repository) {
+    payload.repository.clone_url = options.repository.cloneUrl;
+    payload.repository.default_branch = options.repository.defaultBranch;
+  }
+  return payload;
+}

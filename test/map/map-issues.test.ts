@@ -1,0 +1,211 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { runShell } from '../../src/sandbox/run-shell.js';
+import { scrubbedEnv } from '../../src/sandbox/scrubbed-env.js';
+import { startMapHarness, type MapHarness } from '../support/map-harness.js';
+import { ScriptedAgent, sleep, usage, writeOneFile } from '../support/scripted-agent.js';
+
+let harness: MapHarness | undefined;
+afterEach(async () => {
+  await harness?.stop();
+  harness = undefined;
+});
+
+const statusOf = (h: MapHarness, n: number) =>
+  h.github.issue(n).comments.find((c) => c.user.type === 'Bot' && c.body.includes('agent-mapreduce:status'))?.body ?? '';
+
+/** The body the issue's status comment was created with. */
+const firstStatus = (h: MapHarness, n: number) =>
+  String(h.github.calls.find((c) => c.method === 'POST' && c.path.endsWith(`/issues/${n}/comments`))?.body?.body ?? '');
+
+describe('map: labelled issues become PRs', () => {
+  it('turns ten labelled issues into ten PRs, never running more than the cap at once', async () => {
+    const agent = new ScriptedAgent(writeOneFile(150));
+    harness = await startMapHarness({ agent, config: 'map:\n  concurrency: 3\n' });
+    const h = harness;
+
+    for (let n = 1; n <= 10; n++) await h.labelIssue(n, `Fix thing ${n}`);
+    await h.idle();
+
+    expect(agent.maxRunning).toBe(3);
+    expect(h.github.pulls).toHaveLength(10);
+    for (let n = 1; n <= 10; n++) {
+      const branch = `agent/issue-${n}-fix-thing-${n}`;
+      const pull = h.github.pulls.find((p) => p.head === branch)!;
+      expect(pull).toMatchObject({ title: `Fix thing ${n}`, base: 'main', state: 'open' });
+      expect(pull.body).toMatch(new RegExp(`^Closes #${n}\\n`));
+      expect(pull.body).toContain(`- \`changes/issue-${n}.txt\``);
+      expect(pull.body).toContain('Attempt 1: 3 turns · 1.5k tokens · $0.01 · 2s');
+
+      const [commit, parent] = await h.sandbox.remoteLog(branch);
+      expect(commit).toMatchObject({
+        subject: `Fix thing ${n} (#${n})`,
+        authorName: 'agent-mapreduce[bot]',
+        authorEmail: '41898282+agent-mapreduce[bot]@users.noreply.github.com',
+      });
+      expect(commit!.body).toContain(`Co-authored-by: maintainer <${h.github.user('maintainer').id}+maintainer@users.noreply.github.com>`);
+      expect(parent!.subject).toBe((await h.sandbox.remoteLog('main'))[0]!.subject);
+      expect(await h.sandbox.readRemoteFile(branch, `changes/issue-${n}.txt`)).toBe(`resolved issue ${n}\n`);
+      expect(statusOf(h, n)).toContain(`✅ **PR opened:** ${pull.html_url}`);
+      expect(h.github.checkRuns.find((r) => r.head_sha === pull.headSha)).toMatchObject({
+        name: 'agent-mapreduce', status: 'completed', conclusion: 'success',
+      });
+    }
+    // the first three start at once; the others wait and say where they are in line
+    expect(firstStatus(h, 1)).toContain('🏃 **Running**');
+    expect(firstStatus(h, 4)).toContain('⏳ **Queued** — 1st of 1 in line.');
+    expect(firstStatus(h, 10)).toContain('⏳ **Queued** — 7th of 7 in line.');
+    expect(await h.leftoverWorktrees()).toEqual([]);
+  });
+
+  it('opens exactly one PR however often the label webhook arrives, label/unlabel/label included', async () => {
+    const agent = new ScriptedAgent(writeOneFile(200));
+    harness = await startMapHarness({ agent });
+    const h = harness;
+    h.github.addIssue({ number: 1, title: 'Once only' });
+    h.github.label(1, 'agent', 'maintainer');
+    const { issuesEvent } = await import('../support/payloads.js');
+    const labeled = issuesEvent('labeled', {
+      issue: { number: 1, title: 'Once only', labels: ['agent'] }, label: 'agent',
+      sender: h.github.user('maintainer'), repository: { cloneUrl: h.sandbox.remoteUrl, defaultBranch: 'main' },
+    });
+    await Promise.all([1, 2, 3, 4, 5].map(() => h.deliver('issues', labeled)));
+    await h.unlabelIssue(1);
+    await h.labelIssue(1, 'Once only');
+    await h.idle();
+    // and once more after the PR is open: still one PR
+    await h.deliver('issues', labeled);
+    await h.idle();
+
+    expect(h.github.pulls).toHaveLength(1);
+    expect(h.github.callsTo('POST', /\/pulls$/)).toHaveLength(1);
+    expect(statusOf(h, 1)).toContain('✅ **PR opened:**');
+    expect(h.github.issue(1).comments.filter((c) => c.user.type === 'Bot')).toHaveLength(1);
+  });
+
+  it('marks a failed run agent:failed with its reason, leaves the others alone, and /agent retry succeeds', async () => {
+    let firstTry = true;
+    const agent = new ScriptedAgent(writeOneFile()).on(2, async (request, n) => {
+      if (firstTry) {
+        firstTry = false;
+        return { outcome: 'failed', summary: 'The tests kept failing: expected 2, got 3.', usage: usage() };
+      }
+      return writeOneFile()(request, n);
+    });
+    harness = await startMapHarness({ agent });
+    const h = harness;
+    for (const n of [1, 2, 3]) await h.labelIssue(n, `Task ${n}`);
+    await h.idle();
+
+    expect(h.github.pulls.map((p) => p.head).sort()).toEqual(['agent/issue-1-task-1', 'agent/issue-3-task-3']);
+    expect(h.github.issue(2).labels).toEqual(['agent', 'agent:failed']);
+    expect(statusOf(h, 2)).toContain('❌ **Failed.**');
+    expect(statusOf(h, 2)).toContain('> The tests kept failing: expected 2, got 3.');
+    expect(statusOf(h, 2)).toContain('Comment `/agent retry` to run it again.');
+
+    await h.comment(2, '/agent retry');
+    await h.idle();
+
+    expect(h.github.pulls.map((p) => p.head)).toContain('agent/issue-2-task-2');
+    expect(h.github.issue(2).labels).toEqual(['agent']);
+    expect(statusOf(h, 2)).toContain('✅ **PR opened:**');
+    expect(statusOf(h, 2)).toContain('(attempt 2)');
+    expect(h.github.issue(2).comments.filter((c) => c.user.type === 'Bot')).toHaveLength(1);
+  });
+
+  it('keeps the partial work of a failed run on the branch, without a PR', async () => {
+    const agent = new ScriptedAgent(async (request, n) => {
+      await writeOneFile()(request, n);
+      return { outcome: 'failed', summary: 'Ran out of turns (60).', usage: usage() };
+    });
+    harness = await startMapHarness({ agent });
+    await harness.labelIssue(4, 'Half done');
+    await harness.idle();
+
+    expect(harness.github.pulls).toHaveLength(0);
+    expect((await harness.sandbox.remoteLog('agent/issue-4-half-done'))[0]!.subject).toBe('WIP: Half done (#4)');
+    expect(statusOf(harness, 4)).toContain('The work so far is on the branch `agent/issue-4-half-done`.');
+  });
+
+  it('says why there is no PR when the agent changes nothing or finds the issue not actionable', async () => {
+    const agent = new ScriptedAgent()
+      .on(1, async () => ({ outcome: 'no-change', summary: 'The README already documents this flag.', usage: usage() }))
+      .on(2, async () => ({ outcome: 'not-actionable', summary: 'Which of the two parsers is meant?', usage: usage() }));
+    harness = await startMapHarness({ agent });
+    await harness.labelIssue(1, 'Document the flag');
+    await harness.labelIssue(2, 'Fix the parser');
+    await harness.idle();
+
+    expect(harness.github.pulls).toHaveLength(0);
+    expect(statusOf(harness, 1)).toContain('ℹ️ **Finished without changes.** \n\n> The README already documents this flag.');
+    expect(statusOf(harness, 2)).toContain('ℹ️ **Not actionable as written.** \n\n> Which of the two parsers is meant?');
+    expect(await harness.sandbox.remoteBranches()).toEqual(['main']);
+  });
+
+  it('refuses a change to a blocked path, and pushes nothing', async () => {
+    const agent = new ScriptedAgent(async (request) => {
+      const { mkdir, writeFile } = await import('node:fs/promises');
+      await mkdir(path.join(request.worktree, '.github/workflows'), { recursive: true });
+      await writeFile(path.join(request.worktree, '.github/workflows/ci.yml'), 'on: push\n');
+      return { outcome: 'changed', summary: 'Tweaked CI.', usage: usage() };
+    });
+    harness = await startMapHarness({ agent });
+    await harness.labelIssue(5, 'Speed up CI');
+    await harness.idle();
+
+    expect(harness.github.pulls).toHaveLength(0);
+    expect(await harness.sandbox.remoteBranches()).toEqual(['main']);
+    expect(statusOf(harness, 5)).toContain('changed files it may not change (map.blockedPaths), so nothing was pushed: `.github/workflows/ci.yml`');
+    expect(harness.github.issue(5).labels).toContain('agent:failed');
+  });
+
+  it.each([
+    ['removing the label', (h: MapHarness) => h.unlabelIssue(6), 'The `agent` label was removed by @maintainer.'],
+    ['/agent stop', (h: MapHarness) => h.comment(6, '/agent stop'), 'Stopped by @maintainer.'],
+  ])('cancels a running job on %s: its processes die and its worktree goes', async (_name, cancel, reason) => {
+    const pidFile = path.join(process.env.TMPDIR ?? '/tmp', `agent-sleep-${process.pid}-${Math.random()}.pid`);
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    let worktree = '';
+    const agent = new ScriptedAgent(async (request) => {
+      worktree = request.worktree;
+      const shell = runShell(`sleep 300 & echo $! > ${pidFile}; wait`, {
+        cwd: request.worktree, env: scrubbedEnv(process.env, { home: request.worktree }), timeoutMs: 600_000, signal: request.signal,
+      });
+      await sleep(100);
+      started();
+      await shell;
+      await sleep(10, request.signal);
+      return { outcome: 'changed', summary: 'should not get here', usage: usage() };
+    });
+    harness = await startMapHarness({ agent });
+    const h = harness;
+    await h.labelIssue(6, 'Long job');
+    await running;
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+
+    await cancel(h);
+    await h.idle();
+
+    expect(existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z')).toBe(false);
+    expect(existsSync(worktree)).toBe(false);
+    expect(await h.leftoverWorktrees()).toEqual([]);
+    expect(statusOf(h, 6)).toContain(`⏹️ **Cancelled.** \n\n> ${reason}`);
+    expect(h.github.pulls).toHaveLength(0);
+  });
+
+  it('answers a label added by someone without write access with a polite refusal, and runs nothing', async () => {
+    const agent = new ScriptedAgent();
+    harness = await startMapHarness({ agent });
+    await harness.labelIssue(8, 'Please do it', { by: 'drive-by' });
+    await harness.idle();
+
+    expect(agent.requests).toHaveLength(0);
+    const comments = harness.github.issue(8).comments;
+    expect(comments).toHaveLength(1);
+    expect(comments[0]!.body).toContain('@drive-by thanks — only people with write access to this repository can hand an issue to agent-mapreduce');
+  });
+});

@@ -1,0 +1,124 @@
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Probot } from 'probot';
+import type { Agent } from '../../src/agents/agent.js';
+import type { Services } from '../../src/services.js';
+import { FakeGitHub, type FakeGitHubOptions } from './fake-github.js';
+import { createGitSandbox, type GitSandbox } from './git-sandbox.js';
+import { issueCommentCreated, issuesEvent } from './payloads.js';
+import { createTestProbot, testSettings } from './test-probot.js';
+
+export interface MapHarness {
+  sandbox: GitSandbox;
+  github: FakeGitHub;
+  probot: Probot;
+  services: Services;
+  workDir: string;
+  /** One reconcile pass (with `background: true`). */
+  reconcile(): Promise<void>;
+  /** Adds an issue, labels it as `by` would on GitHub, and delivers the webhook. */
+  labelIssue(number: number, title: string, options?: { by?: string; label?: string; body?: string }): Promise<void>;
+  unlabelIssue(number: number, options?: { by?: string; label?: string }): Promise<void>;
+  comment(number: number, body: string, by?: string): Promise<void>;
+  deliver(name: string, payload: unknown): Promise<void>;
+  /** Waits until no job is queued or running. */
+  idle(): Promise<void>;
+  /** Folders under the work directory's worktrees/ that still exist. */
+  leftoverWorktrees(): Promise<string[]>;
+  remoteSha(branch: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  agent: Agent;
+  maxAgents?: number;
+  config?: string | null;
+  github?: FakeGitHubOptions;
+  workDir?: string;
+  /** Start-up clean-up and reconcile, as in production (needs the installation listing mocked). */
+  background?: boolean;
+}
+
+/** The whole app on a test Probot: real git against a bare remote, GitHub on the stateful fake. */
+export async function startMapHarness(options: HarnessOptions): Promise<MapHarness> {
+  const sandbox = await createGitSandbox();
+  const remoteSha = (branch: string) => sandbox.git(sandbox.remoteUrl, 'rev-parse', `refs/heads/${branch}`);
+  const github = new FakeGitHub({
+    cloneUrl: sandbox.remoteUrl,
+    permissions: { maintainer: 'write', admin: 'admin', 'drive-by': 'triage' },
+    config: options.config ?? null,
+    resolveHeadSha: remoteSha,
+    ...options.github,
+  }).start();
+  const workDir = options.workDir ?? path.join(sandbox.root, 'work');
+  let services!: Services;
+  let background: { pass(): Promise<void>; stop(): void } | undefined;
+  const probot = await createTestProbot(testSettings({ workDir, maxAgents: options.maxAgents ?? 4 }), {
+    createAgent: () => options.agent,
+    gitEnv: sandbox.gitEnv,
+    background: options.background ?? false,
+    onServices: (s, b) => {
+      services = s;
+      background = b;
+    },
+  });
+  let deliveries = 0;
+  const deliver = (name: string, payload: unknown) =>
+    probot.receive({ id: `delivery-${++deliveries}`, name, payload } as never);
+  const repository = { cloneUrl: sandbox.remoteUrl, defaultBranch: 'main' };
+  const issuePayload = (n: number) => {
+    const issue = github.issue(n);
+    return { number: n, title: issue.title, body: issue.body, labels: [...issue.labels], comments: issue.comments.length, state: issue.state };
+  };
+
+  return {
+    sandbox,
+    github,
+    probot,
+    services,
+    workDir,
+    deliver,
+    async reconcile() {
+      if (!background) throw new Error('start the harness with background: true');
+      await background.pass();
+    },
+    async labelIssue(number, title, { by = 'maintainer', label = 'agent', body = `Please fix: ${title}` } = {}) {
+      if (!github.issues.has(number)) github.addIssue({ number, title, body });
+      github.label(number, label, by);
+      await deliver('issues', issuesEvent('labeled', { issue: issuePayload(number), label, sender: github.user(by), repository }));
+    },
+    async unlabelIssue(number, { by = 'maintainer', label = 'agent' } = {}) {
+      github.unlabel(number, label);
+      await deliver('issues', issuesEvent('unlabeled', { issue: issuePayload(number), label, sender: github.user(by), repository }));
+    },
+    async comment(number, body, by = 'maintainer') {
+      github.comment(number, body, by);
+      const payload = issueCommentCreated({ body, author: by, issueNumber: number });
+      Object.assign(payload.issue, issuePayload(number), { labels: github.issue(number).labels.map((name) => ({ name })) });
+      payload.comment.user.id = github.user(by).id;
+      payload.repository.clone_url = sandbox.remoteUrl;
+      payload.repository.default_branch = 'main';
+      await deliver('issue_comment', payload);
+    },
+    idle: () => services.scheduler.idle(),
+    async leftoverWorktrees() {
+      const root = path.join(workDir, 'worktrees');
+      if (!existsSync(root)) return [];
+      const found: string[] = [];
+      for (const owner of await readdir(root)) {
+        for (const repo of await readdir(path.join(root, owner))) {
+          for (const name of await readdir(path.join(root, owner, repo))) found.push(`${owner}/${repo}/${name}`);
+        }
+      }
+      return found;
+    },
+    remoteSha,
+    async stop() {
+      background?.stop();
+      services.map.stop();
+      github.stop();
+      await sandbox.cleanup();
+    },
+  };
+}
