@@ -1,5 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import os from 'node:os';
+import pLimit from 'p-limit';
 import type { Logger } from '../log.js';
 import { authEnv } from './auth-env.js';
 import { KeyedMutex } from './keyed-mutex.js';
@@ -43,6 +45,8 @@ export const PUSHABLE_BRANCH_PREFIX = 'agent/';
 
 /** Keyed by the clone's folder, so two Workspace objects on one work directory still take turns. */
 const cloneLocks = new KeyedMutex();
+/** Full checkouts under way at once, across repositories: more than the cores only thrash the disk. */
+const checkouts = pLimit(Math.max(1, os.availableParallelism()));
 
 /**
  * Cached bare clones (`<workDir>/repos/<owner>/<repo>.git`, fetching `refs/heads/*` into
@@ -56,10 +60,20 @@ export class Workspace {
   private readonly env: Record<string, string>;
   /** Clone URLs as GitHub gave them at the last sync, by clone folder; pushes go there. */
   private readonly cloneUrls = new Map<string, string>();
+  /** Worktrees finished jobs handed back, by clone folder, ready for the next job. */
+  private readonly idle = new Map<string, string[]>();
+  private readonly maxIdleWorktrees: number;
 
   /** `env` is added to every git command's environment (tests use it to shut out the machine's git config). */
-  constructor({ workDir, log, env = {} }: { workDir: string; log: Logger; env?: Record<string, string> }) {
+  constructor({ workDir, log, env = {}, maxIdleWorktrees = 8 }: {
+    workDir: string;
+    log: Logger;
+    env?: Record<string, string>;
+    /** Idle worktrees kept per repository for reuse; 0 removes every worktree when its job ends. */
+    maxIdleWorktrees?: number;
+  }) {
     this.workDir = path.resolve(workDir);
+    this.maxIdleWorktrees = maxIdleWorktrees;
     this.log = log;
     this.env = env;
   }
@@ -94,22 +108,75 @@ export class Workspace {
     });
   }
 
-  /** Adds a worktree with `branch` reset to `startPoint`, replacing any leftover folder of that name. */
+  /**
+   * A worktree with `branch` reset to `startPoint`. It reuses a worktree a finished job handed back
+   * (`recycleWorktree`) when there is one: switching it to the new start point rewrites only the
+   * files that differ, where a fresh checkout of a large repository writes every file. Otherwise it
+   * adds one named `spec.name`, replacing any leftover folder of that name.
+   */
   async addWorktree(repo: RepoRef, spec: WorktreeSpec): Promise<Worktree> {
     const clone = this.cloneDir(repo);
-    const dir = this.worktreeDir(repo, spec.name);
-    await cloneLocks.run(clone, async () => {
-      if (await exists(dir)) await this.discardWorktree(clone, dir);
-      await this.git(['worktree', 'add', '--quiet', '--no-track', '-B', spec.branch, dir, spec.startPoint], clone);
+    let needsCheckout = false;
+    const dir = await cloneLocks.run(clone, async () => {
+      const reused = await this.reuseIdle(clone, spec);
+      if (reused) return reused;
+      const fresh = this.worktreeDir(repo, spec.name);
+      if (await exists(fresh)) await this.discardWorktree(clone, fresh);
+      await this.git(['worktree', 'add', '--quiet', '--no-checkout', '--no-track', '-B', spec.branch, fresh, spec.startPoint], clone);
+      needsCheckout = true;
+      return fresh;
     });
+    // A full checkout writes only this worktree's files and index, so it need not hold the clone's
+    // lock, which would serialise every job's start behind it.
+    if (needsCheckout) await checkouts(() => this.git(['reset', '--quiet', '--hard'], dir));
     this.log.debug({ owner: repo.owner, repo: repo.repo, dir, branch: spec.branch }, 'git: worktree added');
     return { dir, branch: spec.branch, owner: repo.owner, repo: repo.repo };
+  }
+
+  /**
+   * Hands a finished job's worktree back for the next job of the repository: every file the job
+   * left (ignored ones included) is wiped, HEAD is detached and the job's local branch deleted.
+   * Beyond `maxIdleWorktrees` per repository, or if wiping fails, the worktree is removed instead.
+   */
+  async recycleWorktree(worktree: Worktree): Promise<void> {
+    const clone = this.cloneDir(worktree);
+    await cloneLocks.run(clone, async () => {
+      const idle = this.idle.get(clone) ?? [];
+      try {
+        if (idle.length >= this.maxIdleWorktrees) throw new Error('enough idle worktrees');
+        await this.git(['checkout', '--quiet', '--force', '--detach'], worktree.dir);
+        await this.git(['clean', '--quiet', '-ffdx'], worktree.dir);
+        await this.git(['branch', '--quiet', '-D', worktree.branch], clone).catch(ignoreGitError);
+        idle.push(worktree.dir);
+        this.idle.set(clone, idle);
+      } catch {
+        await this.discardWorktree(clone, worktree.dir);
+        await this.git(['branch', '--quiet', '-D', worktree.branch], clone).catch(ignoreGitError);
+      }
+    });
+  }
+
+  /** Call under the clone's lock: an idle worktree switched to the spec, or null if none could be. */
+  private async reuseIdle(clone: string, spec: WorktreeSpec): Promise<string | null> {
+    const idle = this.idle.get(clone) ?? [];
+    for (let dir = idle.pop(); dir !== undefined; dir = idle.pop()) {
+      try {
+        await this.git(['checkout', '--quiet', '--force', '--no-track', '-B', spec.branch, spec.startPoint], dir);
+        await this.git(['clean', '--quiet', '-ffdx'], dir);
+        return dir;
+      } catch {
+        await this.discardWorktree(clone, dir);
+      }
+    }
+    return null;
   }
 
   /** Removes the worktree, its folder and its local branch in the cached clone. Idempotent. */
   async removeWorktree(worktree: Worktree): Promise<void> {
     const clone = this.cloneDir(worktree);
     await cloneLocks.run(clone, async () => {
+      const idle = this.idle.get(clone);
+      if (idle?.includes(worktree.dir)) idle.splice(idle.indexOf(worktree.dir), 1);
       if (!(await exists(clone))) {
         await fs.rm(worktree.dir, { recursive: true, force: true });
         return;
@@ -126,6 +193,7 @@ export class Workspace {
    * lock files a killed git left behind in the clones. Never touches the clones' objects.
    */
   async cleanStartup(): Promise<void> {
+    this.idle.clear();
     await fs.rm(path.join(this.workDir, 'worktrees'), { recursive: true, force: true });
     for (const clone of await this.listClones()) {
       await cloneLocks.run(clone, async () => {

@@ -78,6 +78,7 @@ export async function runIssueJob(deps: MapDeps, job: IssueJob, signal: AbortSig
   await status.write({ status: { state: 'running', attempt: job.attempt, branch } });
   const repo = { owner: github.owner, repo: github.repo, cloneUrl: job.repository.cloneUrl };
   let worktree: Worktree | undefined;
+  let finishedCleanly = false;
   try {
     const writerComments = issue.comments > 0 ? await writersOnly(github, await github.listComments(issueNumber)) : [];
     const task = buildTask(`${github.owner}/${github.repo}`, issue, writerComments);
@@ -105,7 +106,10 @@ export async function runIssueJob(deps: MapDeps, job: IssueJob, signal: AbortSig
     });
     throwIfAborted(signal);
     log.info({ outcome: result.outcome, usage: result.usage }, 'agent finished');
-    return await publish(deps, job, status, worktree, { branch, base, title: issue.title }, result, signal);
+    const target = { branch, base, title: issue.title, wasFailed: issue.labels.includes(FAILED_LABEL) };
+    const outcome = await publish(deps, job, status, worktree, target, result, signal);
+    finishedCleanly = true;
+    return outcome;
   } catch (error) {
     if (signal.aborted) {
       const reason = signal.reason instanceof Error ? signal.reason.message : 'cancelled';
@@ -115,7 +119,11 @@ export async function runIssueJob(deps: MapDeps, job: IssueJob, signal: AbortSig
     log.error({ err: error }, 'issue run failed unexpectedly');
     return await finishFailed(deps, job, status, `agent-mapreduce hit an unexpected error: ${errorMessage(error)}`);
   } finally {
-    if (worktree) await deps.workspace.removeWorktree(worktree).catch((err: unknown) => log.warn({ err }, 'worktree removal failed'));
+    // a cancelled or broken run's worktree goes; a finished one is wiped and kept for the next job
+    if (worktree) {
+      const done = signal.aborted || !finishedCleanly ? deps.workspace.removeWorktree(worktree) : deps.workspace.recycleWorktree(worktree);
+      await done.catch((err: unknown) => log.warn({ err }, 'worktree clean-up failed'));
+    }
   }
 }
 
@@ -123,6 +131,8 @@ interface Target {
   branch: string;
   base: string;
   title: string;
+  /** The issue carries `agent:failed` from an earlier run, to be taken off once this one succeeds. */
+  wasFailed: boolean;
 }
 
 async function publish(
@@ -184,7 +194,7 @@ async function publish(
     title: `Agent run ${job.attempt}: ${files.length} file${files.length === 1 ? '' : 's'} changed`,
     summary: `${renderUsage(result.usage)}\n\n${clip(result.summary, 60_000)}`,
   });
-  await github.removeLabel(issueNumber, FAILED_LABEL);
+  if (target.wasFailed) await github.removeLabel(issueNumber, FAILED_LABEL);
   await status.write({
     status: { state: 'pr-open', attempt: job.attempt, pr: pull.number, branch: target.branch },
     prUrl: pull.url,

@@ -220,3 +220,35 @@ describe('Workspace.push', () => {
     expect((await sandbox.remoteLog('main')).map((c) => c.subject)).toEqual(['Initial commit']);
   });
 });
+
+describe('Workspace.recycleWorktree', () => {
+  it('hands a finished worktree to the next job wiped clean, on the new branch and start point', async () => {
+    await workspace.sync(repo);
+    const first = await workspace.addWorktree(repo, { name: 'issue-1', branch: 'agent/issue-1', startPoint: 'origin/main' });
+    await editAndCommit(first, { 'one.txt': 'one\n' }, 'First job');
+    await fs.writeFile(path.join(first.dir, 'untracked.txt'), 'left over\n');
+    await fs.mkdir(path.join(first.dir, 'node_modules'));
+    await fs.writeFile(path.join(first.dir, '.gitignore'), 'node_modules/\n');
+    await workspace.recycleWorktree(first);
+
+    const newMain = await sandbox.commitToRemote('main', { 'fresh.txt': 'fresh\n' }, 'Base moved');
+    await workspace.sync(repo);
+    const second = await workspace.addWorktree(repo, { name: 'issue-2', branch: 'agent/issue-2', startPoint: 'origin/main' });
+
+    expect(second.dir).toBe(first.dir);
+    expect(await gitIn(second.dir, 'rev-parse', '--abbrev-ref', 'HEAD')).toBe('agent/issue-2');
+    expect(await headSha(second.dir, { env: sandbox.gitEnv })).toBe(newMain);
+    expect(await gitIn(second.dir, 'status', '--porcelain', '--ignored', '--untracked-files=all')).toBe('');
+    expect((await fs.readdir(second.dir)).sort()).toEqual(['.git', 'README.md', 'fresh.txt', 'src']);
+    expect(await gitIn(workspace.cloneDir(repo), 'branch', '--list', 'agent/issue-1')).toBe('');
+  });
+
+  it('keeps no more idle worktrees than it is allowed to', async () => {
+    const strict = new Workspace({ workDir: path.join(sandbox.root, 'strict'), log: pino({ level: 'silent' }), env: sandbox.gitEnv, maxIdleWorktrees: 0 });
+    await strict.sync(repo);
+    const worktree = await strict.addWorktree(repo, { name: 'issue-1', branch: 'agent/issue-1', startPoint: 'origin/main' });
+    await strict.recycleWorktree(worktree);
+
+    await expect(fs.access(worktree.dir)).rejects.toThrow();
+  });
+});

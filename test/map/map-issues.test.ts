@@ -56,7 +56,10 @@ describe('map: labelled issues become PRs', () => {
     expect(firstStatus(h, 1)).toContain('🏃 **Running**');
     expect(firstStatus(h, 4)).toContain('⏳ **Queued** — 1st of 1 in line.');
     expect(firstStatus(h, 10)).toContain('⏳ **Queued** — 7th of 7 in line.');
-    expect(await h.leftoverWorktrees()).toEqual([]);
+    // finished worktrees are wiped and kept for the next jobs, no more than ran at once
+    const idle = await h.idleWorktrees();
+    expect(idle).toHaveLength(3);
+    for (const worktree of idle) expect(worktree).toMatchObject({ leftFiles: '', head: 'HEAD' });
   });
 
   it('opens exactly one PR however often the label webhook arrives, label/unlabel/label included', async () => {

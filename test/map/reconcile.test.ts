@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
@@ -64,7 +65,8 @@ describe('reconcile', () => {
     expect(h.github.issue(2).comments[0]!.body).toContain('(attempt 2)');
     const [commit] = await h.sandbox.remoteLog('agent/issue-1-lost-webhook-1');
     expect(commit!.body).toContain(`Co-authored-by: maintainer <${h.github.user('maintainer').id}+maintainer@`);
-    expect(await h.leftoverWorktrees()).toEqual([]);
+    expect(existsSync(path.join(leftover, 'half-written.txt'))).toBe(false);
+    for (const worktree of await h.idleWorktrees()) expect(worktree).toMatchObject({ leftFiles: '', head: 'HEAD' });
   });
 
   it('cancels a job whose label went while its webhook was lost', async () => {

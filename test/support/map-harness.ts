@@ -26,6 +26,8 @@ export interface MapHarness {
   idle(): Promise<void>;
   /** Folders under the work directory's worktrees/ that still exist. */
   leftoverWorktrees(): Promise<string[]>;
+  /** The worktrees kept for reuse, each with what `git status` says is left in it and its HEAD. */
+  idleWorktrees(): Promise<Array<{ dir: string; leftFiles: string; head: string }>>;
   remoteSha(branch: string): Promise<string>;
   stop(): Promise<void>;
 }
@@ -102,14 +104,14 @@ export async function startMapHarness(options: HarnessOptions): Promise<MapHarne
       await deliver('issue_comment', payload);
     },
     idle: () => services.scheduler.idle(),
-    async leftoverWorktrees() {
-      const root = path.join(workDir, 'worktrees');
-      if (!existsSync(root)) return [];
-      const found: string[] = [];
-      for (const owner of await readdir(root)) {
-        for (const repo of await readdir(path.join(root, owner))) {
-          for (const name of await readdir(path.join(root, owner, repo))) found.push(`${owner}/${repo}/${name}`);
-        }
+    leftoverWorktrees,
+    async idleWorktrees() {
+      const found = [];
+      for (const rel of await leftoverWorktrees()) {
+        const dir = path.join(workDir, 'worktrees', rel);
+        const leftFiles = await sandbox.git(dir, 'status', '--porcelain', '--ignored', '--untracked-files=all');
+        const head = await sandbox.git(dir, 'rev-parse', '--abbrev-ref', 'HEAD');
+        found.push({ dir: rel, leftFiles, head });
       }
       return found;
     },
@@ -121,4 +123,16 @@ export async function startMapHarness(options: HarnessOptions): Promise<MapHarne
       await sandbox.cleanup();
     },
   };
+
+  async function leftoverWorktrees(): Promise<string[]> {
+    const root = path.join(workDir, 'worktrees');
+    if (!existsSync(root)) return [];
+    const found: string[] = [];
+    for (const owner of await readdir(root)) {
+      for (const repo of await readdir(path.join(root, owner))) {
+        for (const name of await readdir(path.join(root, owner, repo))) found.push(`${owner}/${repo}/${name}`);
+      }
+    }
+    return found;
+  }
 }
