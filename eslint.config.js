@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['lib/', 'node_modules/', 'coverage/'] },
+  { ignores: ['lib/', 'node_modules/', 'coverage/', '.bench-build/'] },
   ...tseslint.configs.recommended,
   {
     rules: {
