@@ -1,6 +1,5 @@
 import type { ApplicationFunction } from 'probot';
 import type { Agent } from './agents/agent.js';
-import { createAgent } from './agents/create-agent.js';
 import type { RepoConfig } from './config/schema.js';
 import { onIssueComment } from './handlers/on-issue-comment.js';
 import { onIssueLabeled } from './handlers/on-issue-labeled.js';
@@ -27,7 +26,8 @@ export function createApp(settings: Settings, options: AppOptions = {}): Applica
     const services = createServices({
       settings,
       log: app.log,
-      createAgent: options.createAgent ?? createAgent,
+      env: process.env,
+      ...(options.createAgent ? { createAgent: options.createAgent } : {}),
       ...(options.gitEnv ? { gitEnv: options.gitEnv } : {}),
       appSlug: async () => {
         const octokit = await app.auth();

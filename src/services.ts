@@ -8,6 +8,8 @@ import { Workspace } from './git/workspace.js';
 import type { Logger } from './log.js';
 import { MapService } from './map/map-service.js';
 import { Scheduler } from './map/scheduler.js';
+import { RateLimitGate } from './map/rate-limit-gate.js';
+import { agentFactory } from './agents/create-agent.js';
 import type { Settings } from './settings/load-settings.js';
 
 /** What lives as long as the process and is shared by every handler. */
@@ -24,7 +26,10 @@ export interface Services {
 export interface ServiceParts {
   settings: Settings;
   log: Logger;
-  createAgent(config: RepoConfig): Agent;
+  /** The process environment: the model key and a command agent's passed variables come from it. */
+  env: NodeJS.ProcessEnv;
+  /** Which agent runs an issue; by default the one the repository's config asks for. */
+  createAgent?: (config: RepoConfig) => Agent;
   /** The app's slug, for its bot user's name; needs the app's own (JWT) authentication. */
   appSlug(): Promise<string>;
   gitEnv?: Record<string, string>;
@@ -34,12 +39,22 @@ export function createServices(parts: ServiceParts): Services {
   const { settings } = parts;
   const comments = new MarkedComments();
   const scheduler = new Scheduler({ globalCap: settings.maxAgents });
+  const rateLimits = new RateLimitGate(scheduler);
+  const createAgent = parts.createAgent ?? agentFactory({
+    settings,
+    env: parts.env,
+    ...(parts.gitEnv ? { gitEnv: parts.gitEnv } : {}),
+    onRateLimited: (ms) => {
+      parts.log.warn({ retryAfterMs: ms }, 'model API rate limited: starting fewer runs');
+      rateLimits.limit(ms);
+    },
+  });
   const workspace = new Workspace({ workDir: settings.workDir, log: parts.log, env: parts.gitEnv ?? {} });
   const map = new MapService({
     settings,
     workspace,
     comments,
-    createAgent: parts.createAgent,
+    createAgent,
     botIdentity: botIdentityResolver(parts.appSlug, settings.noreplyDomain),
     ...(parts.gitEnv ? { gitEnv: parts.gitEnv } : {}),
   }, scheduler);

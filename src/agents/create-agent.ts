@@ -1,19 +1,67 @@
+import Anthropic from '@anthropic-ai/sdk';
 import type { RepoConfig } from '../config/schema.js';
+import { retryAfterMs } from '../map/rate-limit-gate.js';
+import type { Settings } from '../settings/load-settings.js';
 import type { Agent } from './agent.js';
 import { emptyUsage } from './agent.js';
+import { createAnthropicAgent } from './anthropic-agent.js';
+import { createCommandAgent } from './command-agent.js';
+import { priceOf } from './pricing.js';
+import { createTools } from './tools/index.js';
 
-/**
- * The agent a repository's config asks for. The built-in and command agents land with their own
- * issue; until then every run ends `failed` with a sentence that says so, and nothing is pushed.
- */
-export function createAgent(config: RepoConfig): Agent {
-  return {
-    async run() {
-      return {
-        outcome: 'failed',
-        summary: `The ${config.agent.kind} agent is not available in this version of agent-mapreduce yet.`,
-        usage: emptyUsage(),
-      };
-    },
+export interface AgentFactoryOptions {
+  settings: Settings;
+  /** Where the model key and a command agent's passed variables are read from. */
+  env: NodeJS.ProcessEnv;
+  gitEnv?: Record<string, string>;
+  /** Told when the model API answers 429, with how long it asked to wait. */
+  onRateLimited?: (retryAfterMs: number) => void;
+}
+
+/** Builds the agent each repository's config asks for; one model client is shared by all runs. */
+export function agentFactory(options: AgentFactoryOptions): (config: RepoConfig) => Agent {
+  let client: Anthropic | undefined;
+  const getClient = () => {
+    client ??= new Anthropic({
+      apiKey: options.env.ANTHROPIC_API_KEY ?? null,
+      baseURL: options.env.ANTHROPIC_BASE_URL ?? null,
+      maxRetries: 4,
+      fetch: async (input: string | URL | Request, init?: RequestInit) => {
+        const response = await fetch(input, init);
+        if (response.status === 429) options.onRateLimited?.(retryAfterMs(response.headers));
+        return response;
+      },
+    });
+    return client;
   };
+
+  return (config) => {
+    const { agent } = config;
+    if (agent.kind === 'command') {
+      return createCommandAgent({
+        command: agent.command ?? '',
+        ...(agent.preset ? { preset: agent.preset } : {}),
+        passEnv: agent.env,
+        env: options.env,
+        ...(agent.model ? { model: agent.model } : {}),
+        ...(options.gitEnv ? { gitEnv: options.gitEnv } : {}),
+      });
+    }
+    if (!options.env.ANTHROPIC_API_KEY) {
+      return failing('The built-in agent needs ANTHROPIC_API_KEY, and this deployment has none set.');
+    }
+    const model = agent.model ?? options.settings.defaultModel;
+    return createAnthropicAgent({
+      client: getClient(),
+      model,
+      tools: createTools(),
+      allowedCommands: config.map.allowedCommands,
+      price: priceOf(model, agent.prices),
+      ...(options.gitEnv ? { gitEnv: options.gitEnv } : {}),
+    });
+  };
+}
+
+function failing(summary: string): Agent {
+  return { run: async () => ({ outcome: 'failed', summary, usage: emptyUsage() }) };
 }

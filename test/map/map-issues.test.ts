@@ -166,6 +166,7 @@ describe('map: labelled issues become PRs', () => {
   it.each([
     ['removing the label', (h: MapHarness) => h.unlabelIssue(6), 'The `agent` label was removed by @maintainer.'],
     ['/agent stop', (h: MapHarness) => h.comment(6, '/agent stop'), 'Stopped by @maintainer.'],
+    ['closing the issue', (h: MapHarness) => h.closeIssue(6), 'The issue was closed.'],
   ])('cancels a running job on %s: its processes die and its worktree goes', async (_name, cancel, reason) => {
     const pidFile = path.join(process.env.TMPDIR ?? '/tmp', `agent-sleep-${process.pid}-${Math.random()}.pid`);
     let started!: () => void;
@@ -198,6 +199,20 @@ describe('map: labelled issues become PRs', () => {
     expect(await h.leftoverWorktrees()).toEqual([]);
     expect(statusOf(h, 6)).toContain(`⏹️ **Cancelled.** \n\n> ${reason}`);
     expect(h.github.pulls).toHaveLength(0);
+  });
+
+  it('runs the repository’s setup commands first, and reports one that fails with its output', async () => {
+    const agent = new ScriptedAgent();
+    harness = await startMapHarness({ agent, config: 'map:\n  setup: ["test -f README.md", "echo installing deps; echo boom >&2; exit 3"]\n' });
+    await harness.labelIssue(9, 'Needs setup');
+    await harness.idle();
+
+    expect(agent.requests).toHaveLength(0);
+    const status = statusOf(harness, 9);
+    expect(status).toContain('❌ **Failed.**');
+    expect(status).toContain('> The setup command `echo installing deps; echo boom >&2; exit 3` exited with 3:');
+    expect(status).toContain('> installing deps\n> boom');
+    expect(harness.github.issue(9).labels).toContain('agent:failed');
   });
 
   it('answers a label added by someone without write access with a polite refusal, and runs nothing', async () => {

@@ -21,6 +21,7 @@ export interface MapHarness {
   labelIssue(number: number, title: string, options?: { by?: string; label?: string; body?: string }): Promise<void>;
   unlabelIssue(number: number, options?: { by?: string; label?: string }): Promise<void>;
   comment(number: number, body: string, by?: string): Promise<void>;
+  closeIssue(number: number, by?: string): Promise<void>;
   deliver(name: string, payload: unknown): Promise<void>;
   /** Waits until no job is queued or running. */
   idle(): Promise<void>;
@@ -93,6 +94,10 @@ export async function startMapHarness(options: HarnessOptions): Promise<MapHarne
     async unlabelIssue(number, { by = 'maintainer', label = 'agent' } = {}) {
       github.unlabel(number, label);
       await deliver('issues', issuesEvent('unlabeled', { issue: issuePayload(number), label, sender: github.user(by), repository }));
+    },
+    async closeIssue(number, by = 'maintainer') {
+      github.issue(number).state = 'closed';
+      await deliver('issues', issuesEvent('closed', { issue: issuePayload(number), sender: github.user(by), repository }));
     },
     async comment(number, body, by = 'maintainer') {
       github.comment(number, body, by);

@@ -62,7 +62,10 @@ export interface IssueEventOptions {
 
 /** `issues.labeled` / `unlabeled` / `closed` as GitHub sends them, for the test repository. */
 export function issuesEvent(action: 'labeled' | 'unlabeled' | 'closed', options: IssueEventOptions): any {
-  const payload = examplePayload('issues', action === 'closed' ? 'closed' : action);
+  // the examples have no `closed` issue event: GitHub sends the same shape with another action
+  const payload = examplePayload('issues', action === 'closed' ? 'labeled' : action);
+  payload.action = action;
+  if (action === 'closed') delete payload.label;
   pointAtTestRepo(payload);
   const { issue } = options;
   Object.assign(payload.issue, {

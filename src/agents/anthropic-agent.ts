@@ -1,0 +1,210 @@
+import Anthropic from '@anthropic-ai/sdk';
+import type { MessageParam, Tool, ToolResultBlockParam, ToolUseBlock } from '@anthropic-ai/sdk/resources/messages';
+import { z } from 'zod';
+import { changedFiles } from '../git/worktree-git.js';
+import type { Agent, AgentOutcome, AgentProgress, AgentRequest, AgentResult } from './agent.js';
+import { costUsd, type Price, type TokenCounts } from './pricing.js';
+import { buildSystemPrompt } from './system-prompt.js';
+import { ToolError, type AgentTool, type ToolContext } from './tools/tool.js';
+
+export interface AnthropicAgentOptions {
+  client: Anthropic;
+  model: string;
+  tools: AgentTool[];
+  allowedCommands: string[];
+  price: Price;
+  /** The longest one command may run, within the run's remaining wall time. */
+  commandTimeoutMs?: number;
+  maxOutputTokens?: number;
+  gitEnv?: Record<string, string>;
+  /** How often progress is reported at most. */
+  progressIntervalMs?: number;
+}
+
+const finishInput = z.strictObject({
+  outcome: z.enum(['changed', 'no-change', 'not-actionable', 'failed'])
+    .describe('changed: you edited files; no-change: nothing needs changing; not-actionable: the issue cannot be done as written; failed: you could not finish'),
+  summary: z.string().min(1)
+    .describe('For the reviewer: what changed and why, how you verified it (commands and results), open questions'),
+});
+
+const finishTool: Tool = {
+  name: 'finish',
+  description: 'End the run. Call exactly once, when you are done, with the outcome and the summary for the PR.',
+  input_schema: toInputSchema(finishInput),
+};
+
+const NUDGE = 'You ended your turn without calling a tool. If you are done, call `finish` with the outcome and summary; otherwise continue with the tools.';
+
+/**
+ * The built-in agent: a tool-use loop on the Messages API. Each turn sends the whole conversation
+ * with a top-level cache breakpoint (the cached prefix grows with it, and cache reads cost a tenth
+ * of input), runs the tools the model asked for, and checks the budgets. A budget that runs out
+ * ends the run `failed` with what was done so far left in the worktree.
+ */
+export function createAnthropicAgent(options: AnthropicAgentOptions): Agent {
+  const tools = new Map(options.tools.map((t) => [t.name, t]));
+  const toolDefinitions: Tool[] = [
+    ...options.tools.map((t) => ({ name: t.name, description: t.description, input_schema: toInputSchema(t.input) })),
+    finishTool,
+  ];
+
+  return {
+    async run(request: AgentRequest): Promise<AgentResult> {
+      const started = Date.now();
+      const deadline = started + request.budget.wallTimeMs;
+      const tokens: TokenCounts = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
+      let turns = 0;
+      let lastTool: string | undefined;
+      let lastProgress = 0;
+      const usage = () => ({
+        turns,
+        inputTokens: tokens.inputTokens + tokens.cacheReadTokens + tokens.cacheWriteTokens,
+        outputTokens: tokens.outputTokens,
+        cacheReadTokens: tokens.cacheReadTokens,
+        costUsd: costUsd(options.price, tokens),
+        durationMs: Date.now() - started,
+      });
+      const end = (outcome: AgentOutcome, summary: string): AgentResult => ({ outcome, summary, usage: usage() });
+      const report = (force = false) => {
+        if (!request.onProgress || (!force && Date.now() - lastProgress < (options.progressIntervalMs ?? 5000))) return;
+        lastProgress = Date.now();
+        const progress: AgentProgress = { ...usage(), ...(lastTool ? { lastTool } : {}) };
+        request.onProgress(progress);
+      };
+
+      // the run's own abort: the caller's signal, or the wall-time budget running out mid-request
+      const controller = new AbortController();
+      const onAbort = () => controller.abort(request.signal.reason);
+      request.signal.addEventListener('abort', onAbort, { once: true });
+      const wallTimer = setTimeout(() => controller.abort(new Error('wall time')), Math.max(0, deadline - Date.now()));
+      const context: ToolContext = {
+        worktree: request.worktree,
+        signal: controller.signal,
+        allowedCommands: options.allowedCommands,
+        commandTimeoutMs: () => Math.max(1000, Math.min(options.commandTimeoutMs ?? 10 * 60_000, deadline - Date.now())),
+        ...(options.gitEnv ? { gitEnv: options.gitEnv } : {}),
+      };
+
+      try {
+        const system = await buildSystemPrompt({
+          worktree: request.worktree, allowedCommands: options.allowedCommands, ...(options.gitEnv ? { gitEnv: options.gitEnv } : {}),
+        });
+        const firstMessage = request.feedback
+          ? `${request.task}\n\n# Feedback from the review, to act on now\n\n${request.feedback}`
+          : request.task;
+        const messages: MessageParam[] = [{ role: 'user', content: firstMessage }];
+        let nudged = false;
+
+        for (;;) {
+          const budgetLeft = checkBudgets(request, turns, usage(), deadline);
+          if (budgetLeft) return end('failed', `${budgetLeft} The work so far is kept.`);
+
+          const response = await options.client.messages.create({
+            model: options.model,
+            max_tokens: options.maxOutputTokens ?? 8192,
+            system,
+            tools: toolDefinitions,
+            messages,
+            cache_control: { type: 'ephemeral' },
+          }, { signal: controller.signal });
+          turns++;
+          tokens.inputTokens += response.usage.input_tokens;
+          tokens.outputTokens += response.usage.output_tokens;
+          tokens.cacheReadTokens += response.usage.cache_read_input_tokens ?? 0;
+          tokens.cacheWriteTokens += response.usage.cache_creation_input_tokens ?? 0;
+          messages.push({ role: 'assistant', content: response.content });
+
+          const calls = response.content.filter((b): b is ToolUseBlock => b.type === 'tool_use');
+          if (calls.length === 0) {
+            const said = response.content.map((b) => (b.type === 'text' ? b.text : '')).join('\n').trim();
+            if (!nudged && response.stop_reason !== 'max_tokens') {
+              nudged = true;
+              messages.push({ role: 'user', content: NUDGE });
+              continue;
+            }
+            const changed = (await changedFiles(request.worktree, { env: options.gitEnv ?? {} })).length > 0;
+            return end(changed ? 'changed' : 'no-change', said || 'The agent stopped without a summary.');
+          }
+
+          const results: ToolResultBlockParam[] = [];
+          let finish: z.infer<typeof finishInput> | undefined;
+          for (const call of calls) {
+            lastTool = call.name;
+            if (call.name === 'finish') {
+              const parsed = finishInput.safeParse(call.input);
+              if (parsed.success) finish = parsed.data;
+              results.push(parsed.success
+                ? { type: 'tool_result', tool_use_id: call.id, content: 'Run finished.' }
+                : { type: 'tool_result', tool_use_id: call.id, content: describeInvalid(parsed.error), is_error: true });
+              continue;
+            }
+            results.push(await runTool(tools.get(call.name), call, context));
+          }
+          report();
+          if (finish) return end(finish.outcome, finish.summary);
+          messages.push({ role: 'user', content: results });
+        }
+      } catch (error) {
+        if (request.signal.aborted) return end('failed', 'The run was cancelled.');
+        if (controller.signal.aborted) {
+          return end('failed', `Stopped: the time budget of ${minutes(request.budget.wallTimeMs)} ran out. The work so far is kept.`);
+        }
+        if (error instanceof Anthropic.APIError) {
+          return end('failed', `The model API failed (${error.status ?? 'no response'}): ${apiMessage(error)}. The work so far is kept.`);
+        }
+        throw error;
+      } finally {
+        clearTimeout(wallTimer);
+        request.signal.removeEventListener('abort', onAbort);
+        report(true);
+      }
+    },
+  };
+}
+
+/** A sentence naming the budget that ran out, or null while all have room. */
+function checkBudgets(request: AgentRequest, turns: number, used: { costUsd: number; inputTokens: number; outputTokens: number }, deadline: number): string | null {
+  const { budget } = request;
+  if (turns >= budget.maxTurns) return `Stopped: the turn budget of ${budget.maxTurns} turns ran out.`;
+  if (used.costUsd >= budget.maxCostUsd) {
+    return `Stopped: the cost budget of $${budget.maxCostUsd.toFixed(2)} ran out after ${turns} turns ($${used.costUsd.toFixed(2)} spent).`;
+  }
+  if (budget.maxTokens !== undefined && used.inputTokens + used.outputTokens >= budget.maxTokens) {
+    return `Stopped: the token budget of ${budget.maxTokens} tokens ran out after ${turns} turns.`;
+  }
+  if (Date.now() >= deadline) return `Stopped: the time budget of ${minutes(budget.wallTimeMs)} ran out.`;
+  return null;
+}
+
+function minutes(ms: number): string {
+  return ms < 120_000 ? `${Math.round(ms / 1000)} seconds` : `${Math.round(ms / 60_000)} minutes`;
+}
+
+async function runTool(tool: AgentTool | undefined, call: ToolUseBlock, context: ToolContext): Promise<ToolResultBlockParam> {
+  const error = (content: string): ToolResultBlockParam => ({ type: 'tool_result', tool_use_id: call.id, content, is_error: true });
+  if (!tool) return error(`There is no tool named ${call.name}.`);
+  const input = tool.input.safeParse(call.input);
+  if (!input.success) return error(describeInvalid(input.error));
+  try {
+    return { type: 'tool_result', tool_use_id: call.id, content: await tool.run(input.data, context) };
+  } catch (e) {
+    if (e instanceof ToolError) return error(e.message);
+    if (context.signal.aborted) throw e;
+    return error(`The tool failed: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+function describeInvalid(error: z.ZodError): string {
+  return `Invalid input: ${error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ')}`;
+}
+
+function apiMessage(error: InstanceType<typeof Anthropic.APIError>): string {
+  const body = error.error as { error?: { message?: string } } | undefined;
+  return body?.error?.message ?? error.message;
+}
+
+function toInputSchema(schema: z.ZodType): Tool['input_schema'] {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema) as Record<string, unknown>;
+  return rest as Tool['input_schema'];
+}

@@ -1,0 +1,199 @@
+import { constants } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { runGit } from '../git/run-git.js';
+import { changedFiles, headSha } from '../git/worktree-git.js';
+import { runShell } from '../sandbox/run-shell.js';
+import { scrubbedEnv } from '../sandbox/scrubbed-env.js';
+import type { Agent, AgentOutcome, AgentRequest, AgentResult, AgentUsage } from './agent.js';
+import { emptyUsage } from './agent.js';
+import {
+  commandPresets, parseGenericOutput, shellQuote, type CommandPreset, type CommandPresetName, type ParsedAgentOutput,
+} from './command-presets.js';
+
+export interface CommandAgentOptions {
+  /** The command line (`agent.command`); empty: the preset's. `{task_file}` is replaced by the task file's path. */
+  command: string;
+  preset?: CommandPresetName;
+  /** Names of the variables the agent gets on top of the scrubbed environment (`agent.env`); nothing else is passed. */
+  passEnv: string[];
+  /** Where the passed variables are read from; default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** For the git commands that judge the result (tests: isolation from the machine's git config). */
+  gitEnv?: Record<string, string>;
+  /** Given to the preset's CLI as its model. */
+  model?: string;
+  /** How much of the end of the CLI's output is kept for parsing and the summary; default 1 MB. */
+  maxOutputBytes?: number;
+  /** How often onProgress is called (with the elapsed time only: the CLI's output is read at the end); default 5 s. */
+  progressIntervalMs?: number;
+}
+
+const DEFAULT_MAX_OUTPUT = 1024 * 1024;
+const SUMMARY_LIMIT = 20_000;
+const OUTPUT_TAIL_CHARS = 4_000;
+
+const WORKING_RULES = [
+  '# How to work',
+  '',
+  'Edit the files in the current directory (the repository) and nowhere else. Do not commit, push or',
+  'switch branches: your changes are committed for you. When you are done, end with a short summary',
+  'for the pull request: what you changed and why, how you checked it, and any open questions.',
+].join('\n');
+
+/**
+ * An external agent CLI (Claude Code, Codex, aider, or any command) run in the worktree with the
+ * task on stdin or in a file, a scrubbed environment plus exactly the variables config names, a
+ * temporary HOME, and the run's wall time as its time limit. Success is judged from the CLI's
+ * structured result and from the worktree's diff, not from its exit code: these CLIs exit 0 on
+ * some failures.
+ */
+export function createCommandAgent(options: CommandAgentOptions): Agent {
+  const preset: CommandPreset | undefined = options.preset ? commandPresets[options.preset] : undefined;
+  const parse = preset?.parse ?? parseGenericOutput;
+  const source = options.env ?? process.env;
+  const maxOutput = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
+  const git = { ...(options.gitEnv ? { env: options.gitEnv } : {}) };
+
+  return {
+    async run(request: AgentRequest): Promise<AgentResult> {
+      const started = Date.now();
+      const passed: Record<string, string> = {};
+      for (const name of options.passEnv) {
+        const value = source[name];
+        if (value !== undefined) passed[name] = value;
+      }
+      const finish = (outcome: AgentOutcome, summary: string, usage: Partial<AgentUsage> = {}): AgentResult => ({
+        outcome,
+        summary: capSummary(redact(summary, Object.values(passed))),
+        usage: { ...emptyUsage(), ...usage, durationMs: Date.now() - started },
+      });
+
+      if (request.signal.aborted) return finish('failed', 'The run was cancelled before the agent started.');
+
+      const temp = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), 'command-agent-')));
+      const progress = request.onProgress
+        ? setInterval(() => request.onProgress?.({ ...emptyUsage(), durationMs: Date.now() - started }), options.progressIntervalMs ?? 5000)
+        : undefined;
+      progress?.unref();
+      try {
+        const home = path.join(temp, 'home');
+        const stateDir = path.join(temp, 'state');
+        await fs.mkdir(home);
+        await fs.mkdir(stateDir);
+        const configured = options.command.trim() !== ''
+          ? options.command
+          : preset?.commandLine({ budget: request.budget, stateDir, ...(options.model ? { model: options.model } : {}) });
+        if (configured === undefined) return finish('failed', 'The command agent has no command: set `agent.command` or `agent.preset`.');
+
+        const task = [
+          request.task,
+          ...(request.feedback ? ['# Feedback from the review, to act on now', request.feedback] : []),
+          WORKING_RULES,
+        ].join('\n\n');
+        const taskFile = path.join(temp, 'task.md');
+        const viaFile = configured.includes('{task_file}');
+        if (viaFile) await fs.writeFile(taskFile, task, { mode: 0o600 });
+        const commandLine = configured.replaceAll('{task_file}', shellQuote(taskFile));
+
+        const startSha = await headSha(request.worktree, git).catch(() => undefined);
+        const rootBefore = preset?.leftovers ? new Set(await fs.readdir(request.worktree)) : undefined;
+
+        // All output goes to a file and the end of it is read back: the structured result comes last,
+        // and a background process the CLI leaves holding a pipe cannot keep the run waiting.
+        const outputFile = path.join(temp, 'output.log');
+        const shell = await runShell(`exec > ${shellQuote(outputFile)} 2>&1\n${commandLine}`, {
+          cwd: request.worktree,
+          env: scrubbedEnv(process.env, { home, extra: passed }),
+          timeoutMs: request.budget.wallTimeMs,
+          signal: request.signal,
+          maxOutputBytes: 64 * 1024,
+          ...(viaFile ? {} : { stdin: task }),
+        });
+        const output = `${await readTail(outputFile, maxOutput)}${shell.output}`;
+        const parsed: ParsedAgentOutput = parse(output);
+        const usage = parsed.usage;
+
+        // The app commits, not the agent: commits it made anyway become staged changes again.
+        if (startSha !== undefined) {
+          const endSha = await headSha(request.worktree, git).catch(() => startSha);
+          if (endSha !== startSha) await runGit(['reset', '--quiet', '--soft', startSha], { cwd: request.worktree, ...git });
+        }
+        if (preset?.leftovers && rootBefore) {
+          for (const entry of await fs.readdir(request.worktree)) {
+            if (preset.leftovers.test(entry) && !rootBefore.has(entry)) {
+              await fs.rm(path.join(request.worktree, entry), { recursive: true, force: true });
+            }
+          }
+        }
+
+        if (shell.kind === 'timeout') {
+          return finish('failed', `The agent ran past its time limit of ${duration(request.budget.wallTimeMs)} and was stopped.${lastOutput(output)}`, usage);
+        }
+        if (shell.kind === 'cancelled') return finish('failed', 'The run was cancelled; the agent was stopped.', usage);
+        if (parsed.status === 'error') {
+          return finish('failed', `The agent reported a failure: ${parsed.message ?? 'no reason given'}`, usage);
+        }
+        if (shell.exitCode !== 0 && parsed.status !== 'success') {
+          const code = shell.exitCode === null ? 'without an exit code' : `with exit code ${shell.exitCode}`;
+          return finish('failed', `The agent exited ${code}.${lastOutput(output)}`, usage);
+        }
+
+        const changed = await changedFiles(request.worktree, git);
+        const summary = parsed.message?.trim()
+          || `The agent finished without a final message.${lastOutput(output)}`;
+        return finish(changed.length > 0 ? 'changed' : 'no-change', summary, usage);
+      } catch (error) {
+        return finish('failed', `The command agent could not run: ${error instanceof Error ? error.message : String(error)}`);
+      } finally {
+        if (progress) clearInterval(progress);
+        await fs.rm(temp, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+/** The last `maxBytes` of a file, with a note of how much came before. */
+async function readTail(file: string, maxBytes: number): Promise<string> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(file, constants.O_RDONLY);
+  } catch {
+    return '';
+  }
+  try {
+    const { size } = await handle.stat();
+    const length = Math.min(size, maxBytes);
+    const buffer = Buffer.alloc(length);
+    await handle.read(buffer, 0, length, size - length);
+    const text = buffer.toString('utf8');
+    return size > length ? `[output cut: ${size - length} earlier bytes not shown]\n${text}` : text;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The end of the output as a fenced block for the summary, or nothing when there was none. */
+function lastOutput(output: string): string {
+  const trimmed = output.trim();
+  if (trimmed === '') return '';
+  const tail = trimmed.length > OUTPUT_TAIL_CHARS ? `…${trimmed.slice(-OUTPUT_TAIL_CHARS)}` : trimmed;
+  const longestRun = Math.max(0, ...[...tail.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = '`'.repeat(Math.max(3, longestRun + 1));
+  return ` Its last output:\n\n${fence}\n${tail}\n${fence}`;
+}
+
+function capSummary(summary: string): string {
+  return summary.length > SUMMARY_LIMIT ? `${summary.slice(0, SUMMARY_LIMIT)}\n[… ${summary.length - SUMMARY_LIMIT} more characters cut]` : summary;
+}
+
+/** Values of the passed variables (model keys, usually) never reach a comment. */
+function redact(text: string, secrets: string[]): string {
+  return secrets.filter((s) => s.length >= 8).reduce((out, secret) => out.replaceAll(secret, '***'), text);
+}
+
+function duration(ms: number): string {
+  if (ms < 120_000) return `${Number((ms / 1000).toFixed(ms < 10_000 ? 1 : 0))} seconds`;
+  return `${Math.round(ms / 60_000)} minutes`;
+}

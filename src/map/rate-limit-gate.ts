@@ -1,0 +1,47 @@
+import type { Scheduler } from './scheduler.js';
+
+/**
+ * Back-pressure on the model API: while it answers 429, half as many runs start (at least one);
+ * the cap comes back once its `retry-after` has passed. The SDK's own retries handle each call.
+ */
+export class RateLimitGate {
+  readonly #scheduler: Scheduler;
+  readonly #normalCap: number;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(scheduler: Scheduler) {
+    this.#scheduler = scheduler;
+    this.#normalCap = scheduler.globalCap;
+  }
+
+  get limited(): boolean {
+    return this.#timer !== undefined;
+  }
+
+  limit(retryAfterMs: number): void {
+    this.#scheduler.setGlobalCap(Math.max(1, Math.floor(this.#normalCap / 2)));
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.release(), Math.max(1000, retryAfterMs));
+    this.#timer.unref();
+  }
+
+  release(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#scheduler.setGlobalCap(this.#normalCap);
+  }
+}
+
+/** `retry-after-ms`, else `retry-after` (seconds or an HTTP date); a minute when neither says. */
+export function retryAfterMs(headers: Headers, now = Date.now()): number {
+  const ms = Number(headers.get('retry-after-ms'));
+  if (Number.isFinite(ms) && ms > 0) return ms;
+  const value = headers.get('retry-after');
+  if (value) {
+    const seconds = Number(value);
+    if (Number.isFinite(seconds)) return seconds * 1000;
+    const date = Date.parse(value);
+    if (Number.isFinite(date)) return Math.max(0, date - now);
+  }
+  return 60_000;
+}
