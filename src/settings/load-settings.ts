@@ -20,7 +20,7 @@ export interface Settings {
   noreplyDomain: string;
 }
 
-export const DEFAULT_MODEL = 'claude-sonnet-4-5';
+export const DEFAULT_MODEL = 'claude-sonnet-5-5';
 
 const durationPattern = /^(\d+)\s*(ms|s|m|h)?$/i;
 const unitMs: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };

@@ -43,7 +43,7 @@ afterEach(async () => {
 });
 
 function agentFor(options: { allowedCommands?: string[]; model?: string } = {}) {
-  const model = options.model ?? 'claude-sonnet-4-5';
+  const model = options.model ?? 'claude-sonnet-5-5';
   return createAnthropicAgent({
     client: new Anthropic({ apiKey: 'test-key', baseURL: api.url, maxRetries: 0 }),
     model,
@@ -94,7 +94,7 @@ describe('the built-in agent', () => {
     expect(progress.at(-1)).toBe(5);
 
     const first = api.requests[0]!.body;
-    expect(first.model).toBe('claude-sonnet-4-5');
+    expect(first.model).toBe('claude-sonnet-5-5');
     expect(first.cache_control).toEqual({ type: 'ephemeral' });
     expect(first.tools.map((t: { name: string }) => t.name)).toEqual(
       ['list_files', 'read_file', 'write_file', 'edit_file', 'search', 'run_command', 'finish']);
@@ -174,6 +174,17 @@ describe('the built-in agent', () => {
     expect(result.summary).toMatch(/^Stopped: the cost budget of \$3\.00 ran out after 2 turns \(\$3\.\d\d spent\)\. The work so far is kept\.$/);
   });
 
+  it('stops a model that loops at the token budget', async () => {
+    api = await startFakeMessagesApi({
+      steps: [{ ...reply(toolUse('list_files', {})), usage: { input_tokens: 6000, output_tokens: 1000 } }],
+      onExhausted: 'repeat-last',
+    });
+    const result = await agentFor().run(request({ budget: { maxTurns: 50, maxCostUsd: 100, maxTokens: 20_000, wallTimeMs: 60_000 } }));
+
+    expect(result).toMatchObject({ outcome: 'failed', usage: { turns: 3 } });
+    expect(result.summary).toBe('Stopped: the token budget of 20000 tokens ran out after 3 turns. The work so far is kept.');
+  });
+
   it('stops a model that loops at the time budget, killing the command it was running', async () => {
     api = await startFakeMessagesApi({ steps: [reply(toolUse('run_command', { command: 'sleep 30' }))], onExhausted: 'repeat-last' });
     const started = Date.now();
@@ -202,7 +213,7 @@ describe('the built-in agent', () => {
       steps: [
         apiError(429, { message: 'Number of requests has exceeded your rate limit', headers: { 'retry-after-ms': '20', 'retry-after': '0' } }),
         reply(toolUse('finish', { outcome: 'no-change', summary: 'Already says Hi elsewhere.' })),
-        apiError(500, { message: 'Internal server error', headers: { 'x-should-retry': 'false' } }),
+        ...[1, 2, 3, 4, 5].map(() => apiError(500, { message: 'Internal server error', headers: { 'retry-after-ms': '1' } })),
       ],
     });
     const limited: number[] = [];
@@ -223,6 +234,7 @@ describe('the built-in agent', () => {
     const second = await create(config.config).run(request());
     expect(second.outcome).toBe('failed');
     expect(second.summary).toBe('The model API failed (500): Internal server error. The work so far is kept.');
+    expect(api.requests).toHaveLength(7); // the first call and its four retries
   });
 
   it('fails clearly when the deployment has no model key', async () => {

@@ -90,7 +90,7 @@ printf 'Hi\\n' > src/app.txt
 echo "some progress on stderr" >&2
 printf '%s\\n' '${claudeResult()}'
 `);
-    const result = await agent({ preset: 'claude', model: 'claude-sonnet-4-5' }).run(request({ feedback: 'Also keep the newline.' }));
+    const result = await agent({ preset: 'claude', model: 'claude-sonnet-5-5' }).run(request({ feedback: 'Also keep the newline.' }));
 
     expect(result.outcome).toBe('changed');
     expect(result.summary).toBe('Changed hello to Hi in src/app.txt; checked with cat.');
@@ -100,7 +100,7 @@ printf '%s\\n' '${claudeResult()}'
     expect(args).toEqual(expect.arrayContaining(['-p', '--output-format', 'json', '--permission-mode', 'acceptEdits']));
     expect(args[args.indexOf('--max-turns') + 1]).toBe('7');
     expect(args[args.indexOf('--max-budget-usd') + 1]).toBe('1.5');
-    expect(args[args.indexOf('--model') + 1]).toBe('claude-sonnet-4-5');
+    expect(args[args.indexOf('--model') + 1]).toBe('claude-sonnet-5-5');
     const stdin = probed('stdin');
     expect(stdin).toContain('Resolve issue #1: say Hi instead of hello.');
     expect(stdin).toContain('Also keep the newline.');

@@ -8,7 +8,7 @@ describe('loadSettings', () => {
     expect(loadSettings({})).toEqual({
       workDir: path.join(os.tmpdir(), 'agent-mapreduce'),
       maxAgents: 4,
-      defaultModel: 'claude-sonnet-4-5',
+      defaultModel: 'claude-sonnet-5-5',
       reconcileIntervalMs: 300_000,
       dryRun: false,
       appId: undefined,

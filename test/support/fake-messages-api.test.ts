@@ -12,7 +12,7 @@ import {
   type RecordedRequest,
 } from './fake-messages-api.js';
 
-const MODEL = 'claude-sonnet-4-5-20250929-fake';
+const MODEL = 'claude-sonnet-fake';
 
 let api: FakeMessagesApi | undefined;
 
