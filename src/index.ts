@@ -4,6 +4,7 @@ import type { RepoConfig } from './config/schema.js';
 import { onIssueComment } from './handlers/on-issue-comment.js';
 import { onIssueLabeled } from './handlers/on-issue-labeled.js';
 import { onIssueUnlabeledOrClosed } from './handlers/on-issue-unlabeled-or-closed.js';
+import { onPullRequestReview } from './handlers/on-pull-request-review.js';
 import { onPush } from './handlers/on-push.js';
 import { startBackground } from './map/start-background.js';
 import { createServices, type Services } from './services.js';
@@ -37,6 +38,7 @@ export function createApp(settings: Settings, options: AppOptions = {}): Applica
     app.on('issue_comment.created', onIssueComment(services));
     app.on('issues.labeled', onIssueLabeled(services));
     app.on(['issues.unlabeled', 'issues.closed'], onIssueUnlabeledOrClosed(services));
+    app.on('pull_request_review.submitted', onPullRequestReview(services));
     app.on('push', onPush(services));
     const background = options.background === false ? undefined : startBackground(app, services, app.log);
     options.onServices?.(services, background);

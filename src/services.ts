@@ -9,6 +9,7 @@ import type { Logger } from './log.js';
 import { MapService } from './map/map-service.js';
 import { Scheduler } from './map/scheduler.js';
 import { RateLimitGate } from './map/rate-limit-gate.js';
+import { RevisionService } from './revise/revision-service.js';
 import { agentFactory } from './agents/create-agent.js';
 import type { Settings } from './settings/load-settings.js';
 
@@ -21,6 +22,7 @@ export interface Services {
   scheduler: Scheduler;
   workspace: Workspace;
   map: MapService;
+  revisions: RevisionService;
 }
 
 export interface ServiceParts {
@@ -50,13 +52,14 @@ export function createServices(parts: ServiceParts): Services {
     },
   });
   const workspace = new Workspace({ workDir: settings.workDir, log: parts.log, env: parts.gitEnv ?? {} });
-  const map = new MapService({
+  const pipelineDeps = {
     settings,
     workspace,
-    comments,
     createAgent,
     botIdentity: botIdentityResolver(parts.appSlug, settings.noreplyDomain),
     ...(parts.gitEnv ? { gitEnv: parts.gitEnv } : {}),
-  }, scheduler);
-  return { settings, comments, configs: new ConfigCache(), permissions: new PermissionCache(), scheduler, workspace, map };
+  };
+  const map = new MapService({ ...pipelineDeps, comments }, scheduler);
+  const revisions = new RevisionService(pipelineDeps, scheduler);
+  return { settings, comments, configs: new ConfigCache(), permissions: new PermissionCache(), scheduler, workspace, map, revisions };
 }

@@ -2,6 +2,7 @@ import type { Logger } from '../log.js';
 import type { Actor, GitHub, IssueInfo, RepositoryInfo } from '../github/port.js';
 import { reportConfigProblems } from '../config/report-config-problems.js';
 import type { RepoConfig } from '../config/schema.js';
+import { issueOfBranch } from '../map/branch-name.js';
 import { requestIssueRun } from '../map/request-issue-run.js';
 import type { Services } from '../services.js';
 import { describeStatus, readIssueStatus } from '../status/issue-status.js';
@@ -119,4 +120,27 @@ const onIssue: Partial<Record<Verb, VerbHandler>> = {
   },
 };
 
-const onPullRequest: Partial<Record<Verb, VerbHandler>> = { status };
+const onPullRequest: Partial<Record<Verb, VerbHandler>> = {
+  status,
+
+  async revise({ services, github, repository, issue, author, command, config, reply, log }) {
+    const pull = await github.getPull(issue.number);
+    const issueNumber = issueOfBranch(pull.headRef);
+    if (issueNumber === undefined || pull.fromFork) {
+      await reply('`/agent revise` works on PRs that agent-mapreduce opened (branches `agent/issue-…`); this one is not.');
+      return;
+    }
+    if (!pull.open) {
+      await reply('this PR is closed; reopen it to revise it.');
+      return;
+    }
+    if (!command.text) {
+      await reply('say what to change after `/agent revise`, for example `/agent revise use a Map instead of an object`.');
+      return;
+    }
+    services.revisions.request({
+      github, repository, pullNumber: issue.number, issueNumber, config, log,
+      feedback: { author: author.login, authorId: author.id, kind: 'comment', text: command.text, comments: [] },
+    });
+  },
+};

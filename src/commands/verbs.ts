@@ -11,7 +11,7 @@ export interface VerbInfo {
 }
 
 export const VERB_INFO: Record<Verb, VerbInfo> = {
-  revise: { usage: '/agent revise <what to change>', where: 'PR', does: 'runs the agent again on the PR branch with your text as feedback', available: false },
+  revise: { usage: '/agent revise <what to change>', where: 'PR', does: 'runs the agent again on the PR branch with your text as feedback', available: true },
   retry: { usage: '/agent retry', where: 'issue or PR', does: 'runs the task again from the base branch', available: true },
   stop: { usage: '/agent stop', where: 'issue or PR', does: 'cancels a queued or running job', available: true },
   rebase: { usage: '/agent rebase', where: 'PR', does: 'rebases the PR onto its base; the agent resolves conflicts', available: false },

@@ -145,6 +145,24 @@ export function createOctokitGitHub(octokit: ProbotOctokit, repository: { owner:
       await octokit.rest.issues.updateComment({ ...where, comment_id: commentId, body });
     },
 
+    async getPull(pullNumber) {
+      const { data } = await octokit.rest.pulls.get({ ...where, pull_number: pullNumber });
+      return { ...toPull(data as RestPull), open: data.state === 'open' };
+    },
+
+    async listReviewComments(pullNumber, reviewId) {
+      const comments = await octokit.paginate(octokit.rest.pulls.listCommentsForReview, {
+        ...where, pull_number: pullNumber, review_id: reviewId, per_page: 100,
+      });
+      return comments.map((c) => ({
+        path: c.path,
+        line: (c as { line?: number | null }).line ?? c.original_line ?? null,
+        diffHunk: c.diff_hunk,
+        body: c.body,
+        author: c.user?.login ?? '',
+      }));
+    },
+
     async listOpenPulls() {
       const pulls = await octokit.paginate(octokit.rest.pulls.list, { ...where, state: 'open', per_page: 100 });
       return pulls.map((p) => toPull(p as RestPull));

@@ -26,6 +26,9 @@ export interface GitHub {
   createComment(issueNumber: number, body: string): Promise<IssueComment>;
   updateComment(commentId: number, body: string): Promise<void>;
 
+  getPull(pullNumber: number): Promise<PullInfo & { open: boolean }>;
+  /** The inline comments of one review, in order. */
+  listReviewComments(pullNumber: number, reviewId: number): Promise<ReviewComment[]>;
   listOpenPulls(): Promise<PullInfo[]>;
   findOpenPullByBranch(branch: string): Promise<PullInfo | null>;
   /** Opens a PR; `exists` when GitHub says a PR from this branch is already open. */
@@ -78,6 +81,15 @@ export interface PullInfo {
   baseRef: string;
   /** The head is in another repository (a fork): never run or merged. */
   fromFork: boolean;
+}
+
+export interface ReviewComment {
+  path: string;
+  /** The line in the file the comment is on (the new side), when GitHub gives one. */
+  line: number | null;
+  diffHunk: string;
+  body: string;
+  author: string;
 }
 
 export interface NewPull {

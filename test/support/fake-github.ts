@@ -92,6 +92,8 @@ export interface FakePull {
   comments: FakeComment[];
   labelEvents: FakeLabelEvent[];
   user: FakeActor;
+  /** The inline comments of each review, by review id: set by the test before it delivers the review. */
+  reviewComments?: Record<number, Array<{ path: string; line: number; diff_hunk: string; body: string; user: string }>>;
 }
 
 export interface FakeCheckRun {
@@ -646,6 +648,16 @@ export class FakeGitHub {
         .sort((a, b) => b.number - a.number)
         .map((p) => this.pullJson(p));
       return this.page(path, query, pulls);
+    });
+
+    on('GET', `${repoBase}/pulls/:n/reviews/:id/comments`, ({ params, path, query }) => {
+      const pull = this.pulls.find((p) => p.number === Number(params.n));
+      const comments = pull?.reviewComments?.[Number(params.id)];
+      if (!pull || !comments) return notFound();
+      return this.page(path, query, comments.map((c, i) => ({
+        id: Number(params.id) * 1000 + i, pull_request_review_id: Number(params.id), path: c.path, line: c.line,
+        original_line: c.line, diff_hunk: c.diff_hunk, body: c.body, user: { login: c.user, type: 'User' },
+      })));
     });
 
     on('GET', `${repoBase}/pulls/:n`, ({ params }) => {

@@ -6,7 +6,7 @@ import type { Agent } from '../../src/agents/agent.js';
 import type { Services } from '../../src/services.js';
 import { FakeGitHub, type FakeGitHubOptions } from './fake-github.js';
 import { createGitSandbox, type GitSandbox } from './git-sandbox.js';
-import { issueCommentCreated, issuesEvent } from './payloads.js';
+import { issueCommentCreated, issuesEvent, reviewSubmitted } from './payloads.js';
 import { createTestProbot, testSettings } from './test-probot.js';
 
 export interface MapHarness {
@@ -21,6 +21,10 @@ export interface MapHarness {
   labelIssue(number: number, title: string, options?: { by?: string; label?: string; body?: string }): Promise<void>;
   unlabelIssue(number: number, options?: { by?: string; label?: string }): Promise<void>;
   comment(number: number, body: string, by?: string): Promise<void>;
+  /** A comment on a PR (GitHub delivers it as an issue comment on the PR's number). */
+  commentOnPull(number: number, body: string, by?: string): Promise<void>;
+  review(number: number, options: { id: number; state: 'changes_requested' | 'approved' | 'commented'; body: string; by?: string;
+    comments?: Array<{ path: string; line: number; diff_hunk: string; body: string }> }): Promise<void>;
   closeIssue(number: number, by?: string): Promise<void>;
   deliver(name: string, payload: unknown): Promise<void>;
   /** Waits until no job is queued or running. */
@@ -98,6 +102,24 @@ export async function startMapHarness(options: HarnessOptions): Promise<MapHarne
     async closeIssue(number, by = 'maintainer') {
       github.issue(number).state = 'closed';
       await deliver('issues', issuesEvent('closed', { issue: issuePayload(number), sender: github.user(by), repository }));
+    },
+    async commentOnPull(number, body, by = 'maintainer') {
+      const pull = github.pull(number);
+      pull.comments.push({ id: Date.now(), body, user: { login: by, type: 'User' }, created_at: '', updated_at: '' });
+      const payload = issueCommentCreated({ body, author: by, issueNumber: number, onPullRequest: true });
+      payload.issue.title = pull.title;
+      payload.comment.user.id = github.user(by).id;
+      payload.repository.clone_url = sandbox.remoteUrl;
+      payload.repository.default_branch = 'main';
+      await deliver('issue_comment', payload);
+    },
+    async review(number, { id, state, body, by = 'maintainer', comments = [] }) {
+      const pull = github.pull(number);
+      pull.reviewComments = { ...pull.reviewComments, [id]: comments.map((c) => ({ ...c, user: by })) };
+      await deliver('pull_request_review', reviewSubmitted({
+        pull: { number, head: pull.head, base: pull.base, headSha: pull.headSha }, reviewId: id, state, body,
+        reviewer: github.user(by), repository,
+      }));
     },
     async comment(number, body, by = 'maintainer') {
       github.comment(number, body, by);

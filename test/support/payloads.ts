@@ -87,3 +87,29 @@ export function issuesEvent(action: 'labeled' | 'unlabeled' | 'closed', options:
   }
   return payload;
 }
+
+export interface ReviewOptions {
+  pull: { number: number; head: string; base?: string; headSha?: string };
+  reviewId: number;
+  state: 'changes_requested' | 'approved' | 'commented';
+  body: string;
+  reviewer: { login: string; id: number; type?: 'User' | 'Bot' };
+  repository?: { cloneUrl: string; defaultBranch: string };
+}
+
+/** `pull_request_review.submitted` as GitHub sends it (webhooks say `changes_requested`, the REST API `CHANGES_REQUESTED`). */
+export function reviewSubmitted(options: ReviewOptions): any {
+  const payload = examplePayload('pull_request_review', 'submitted');
+  pointAtTestRepo(payload);
+  const user = { ...payload.sender, login: options.reviewer.login, id: options.reviewer.id, type: options.reviewer.type ?? 'User' };
+  Object.assign(payload.review, { id: options.reviewId, state: options.state, body: options.body, user, commit_id: options.pull.headSha ?? payload.review.commit_id });
+  Object.assign(payload.pull_request, { number: options.pull.number, state: 'open' });
+  payload.pull_request.head = { ...payload.pull_request.head, ref: options.pull.head, sha: options.pull.headSha ?? payload.pull_request.head.sha, repo: payload.repository };
+  payload.pull_request.base = { ...payload.pull_request.base, ref: options.pull.base ?? 'main', repo: payload.repository };
+  payload.sender = user;
+  if (options.repository) {
+    payload.repository.clone_url = options.repository.cloneUrl;
+    payload.repository.default_branch = options.repository.defaultBranch;
+  }
+  return payload;
+}

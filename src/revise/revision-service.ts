@@ -1,0 +1,75 @@
+import type { RepoConfig } from '../config/schema.js';
+import type { GitHub, RepositoryInfo } from '../github/port.js';
+import type { Logger } from '../log.js';
+import { issueKey } from '../map/map-service.js';
+import type { Scheduler } from '../map/scheduler.js';
+import type { Feedback } from './feedback.js';
+import { runRevisionJob, type RevisionDeps, type RevisionOutcome } from './run-revision-job.js';
+
+export interface RevisionAsk {
+  github: GitHub;
+  repository: RepositoryInfo;
+  pullNumber: number;
+  issueNumber: number;
+  config: RepoConfig;
+  feedback: Feedback;
+  log: Logger;
+}
+
+/**
+ * Revision runs share the issue's key with its map job, so one issue has one job at a time.
+ * Feedback waits in a per-issue list; a run takes everything waiting when it starts, and
+ * feedback that arrives while it runs starts exactly one more run when it ends: never lost,
+ * never run twice.
+ */
+export class RevisionService {
+  readonly #deps: RevisionDeps;
+  readonly #scheduler: Scheduler;
+  readonly #waiting = new Map<string, { ask: RevisionAsk; feedback: Feedback[] }>();
+  readonly #outcomes: Array<(key: string, outcome: RevisionOutcome, feedback: Feedback[]) => void> = [];
+
+  constructor(deps: RevisionDeps, scheduler: Scheduler) {
+    this.#deps = deps;
+    this.#scheduler = scheduler;
+    scheduler.onEvent((event) => {
+      if (event.kind === 'finished' && this.#waiting.has(event.key)) this.#enqueue(event.key);
+    });
+  }
+
+  onOutcome(listener: (key: string, outcome: RevisionOutcome, feedback: Feedback[]) => void): void {
+    this.#outcomes.push(listener);
+  }
+
+  request(ask: RevisionAsk): 'queued' | 'waiting' {
+    const key = issueKey(ask.github.owner, ask.github.repo, ask.issueNumber);
+    const entry = this.#waiting.get(key);
+    if (entry) {
+      entry.feedback.push(ask.feedback);
+      entry.ask = ask;
+    } else {
+      this.#waiting.set(key, { ask, feedback: [ask.feedback] });
+    }
+    return this.#enqueue(key) ? 'queued' : 'waiting';
+  }
+
+  #enqueue(key: string): boolean {
+    const entry = this.#waiting.get(key);
+    if (!entry) return false;
+    const { ask } = entry;
+    const result = this.#scheduler.enqueue({
+      key,
+      group: `${ask.github.owner}/${ask.github.repo}`,
+      groupCap: ask.config.map.concurrency,
+      priority: 1, // a person is waiting on this PR
+      since: Date.now(),
+      run: async (signal) => {
+        const taken = this.#waiting.get(key);
+        this.#waiting.delete(key);
+        if (!taken) return;
+        const outcome = await runRevisionJob(this.#deps, { ...taken.ask, feedback: taken.feedback, log: taken.ask.log.child({ revision: true }) }, signal);
+        for (const listener of this.#outcomes) listener(key, outcome, taken.feedback);
+      },
+    });
+    return result === 'queued';
+  }
+}

@@ -1,0 +1,133 @@
+import type { Agent } from '../agents/agent.js';
+import type { RepoConfig } from '../config/schema.js';
+import type { BotIdentity } from '../github/bot-identity.js';
+import { coAuthoredBy } from '../github/bot-identity.js';
+import type { GitHub, RepositoryInfo } from '../github/port.js';
+import type { Workspace, Worktree } from '../git/workspace.js';
+import { changedFiles, commitAll, diffAgainst } from '../git/worktree-git.js';
+import type { Logger } from '../log.js';
+import { buildTask } from '../map/build-task.js';
+import { CHECK_NAME } from '../map/run-issue-job.js';
+import { renderUsage } from '../map/render-usage.js';
+import type { Settings } from '../settings/load-settings.js';
+import { renderFeedback, type Feedback } from './feedback.js';
+
+export interface RevisionDeps {
+  settings: Settings;
+  workspace: Workspace;
+  createAgent(config: RepoConfig): Agent;
+  botIdentity(github: GitHub): Promise<BotIdentity>;
+  gitEnv?: Record<string, string>;
+}
+
+export interface RevisionJob {
+  github: GitHub;
+  repository: RepositoryInfo;
+  pullNumber: number;
+  issueNumber: number;
+  config: RepoConfig;
+  feedback: Feedback[];
+  log: Logger;
+}
+
+export type RevisionOutcome =
+  | { kind: 'revised'; sha: string }
+  | { kind: 'no-change' | 'failed' | 'skipped' | 'cancelled'; reason: string };
+
+const MAX_DIFF = 60_000;
+
+/**
+ * One revision of an agent PR (DESIGN §4):
+ * 1. re-read the PR; stop if it is closed;
+ * 2. cut a worktree at the PR's head;
+ * 3. run the agent with the original task, the PR's current diff and the feedback;
+ * 4. commit on top and push with a lease on the head it started from (never a force-push);
+ * 5. reply once on the PR: what changed, in which commit, at what cost; and a check run on the new head.
+ */
+export async function runRevisionJob(deps: RevisionDeps, job: RevisionJob, signal: AbortSignal): Promise<RevisionOutcome> {
+  const { github, pullNumber, config, log } = job;
+  const reply = (text: string) => github.createComment(pullNumber, text);
+  const who = [...new Set(job.feedback.map((f) => `@${f.author}`))].join(', ');
+
+  const pull = await github.getPull(pullNumber);
+  if (!pull.open) return { kind: 'skipped', reason: 'the PR is closed' };
+  const issue = await github.getIssue(job.issueNumber);
+  const repo = { owner: github.owner, repo: github.repo, cloneUrl: job.repository.cloneUrl };
+
+  let worktree: Worktree | undefined;
+  let finishedCleanly = false;
+  try {
+    await deps.workspace.sync(repo, await github.getGitToken());
+    const startSha = await deps.workspace.remoteBranchSha(repo, pull.headRef);
+    worktree = await deps.workspace.addWorktree(repo, { name: `pr-${pullNumber}`, branch: pull.headRef, startPoint: `origin/${pull.headRef}` });
+    const gitOptions = { env: deps.gitEnv ?? {} };
+    const diff = await diffAgainst(worktree.dir, `origin/${pull.baseRef}`, gitOptions);
+    const task = [
+      buildTask(`${github.owner}/${github.repo}`, issue, []),
+      '',
+      `# Your PR #${pullNumber} so far: its diff against ${pull.baseRef}`,
+      '',
+      '```diff',
+      diff.length > MAX_DIFF ? `${diff.slice(0, MAX_DIFF)}\n[… diff cut]` : diff,
+      '```',
+    ].join('\n');
+
+    const result = await deps.createAgent(config).run({
+      worktree: worktree.dir,
+      task,
+      feedback: `Revise the PR to address this feedback from its reviewers, then finish with a summary of what you changed for each point.\n\n${renderFeedback(job.feedback)}`,
+      budget: {
+        maxTurns: config.agent.maxTurns,
+        maxCostUsd: config.agent.maxCostUsd,
+        ...(config.agent.maxTokens ? { maxTokens: config.agent.maxTokens } : {}),
+        wallTimeMs: config.map.timeoutMinutes * 60_000,
+      },
+      signal,
+    });
+    if (signal.aborted) throw signal.reason;
+    const usage = renderUsage(result.usage);
+    const files = await changedFiles(worktree.dir, gitOptions);
+
+    if (result.outcome !== 'changed' || files.length === 0) {
+      const reason = result.summary.trim() || 'The agent made no change.';
+      await reply(`${who} the agent looked at your feedback and pushed no change${result.outcome === 'failed' ? ' (the run failed)' : ''}:\n\n> ${reason.replaceAll('\n', '\n> ')}\n\nRun: ${usage}`);
+      finishedCleanly = true;
+      return { kind: result.outcome === 'failed' ? 'failed' : 'no-change', reason };
+    }
+
+    const identity = await deps.botIdentity(github);
+    const reviewers = new Map(job.feedback.map((f) => [f.author, { login: f.author, id: f.authorId }]));
+    const trailers = [...reviewers.values()].map((actor) => coAuthoredBy(actor, deps.settings.noreplyDomain));
+    const message = `Address review feedback on #${pullNumber}\n\n${trailers.join('\n')}\n`;
+    const sha = await commitAll(worktree.dir, { message, author: identity }, gitOptions);
+    if (!sha) throw new Error('nothing to commit after the agent changed files');
+    const pushed = await deps.workspace.push(worktree, { token: await github.getGitToken(), lease: { expectedSha: startSha } });
+    if (pushed.kind === 'rejected') {
+      await reply(`${who} the revision was not pushed: \`${pull.headRef}\` moved while the agent worked (${pushed.reason}). Comment \`/agent revise\` again to revise the new head.`);
+      finishedCleanly = true;
+      return { kind: 'failed', reason: `push rejected: ${pushed.reason}` };
+    }
+    await github.createCheckRun({
+      name: CHECK_NAME,
+      headSha: pushed.sha,
+      status: 'completed',
+      conclusion: 'success',
+      title: `Revision: ${files.length} file${files.length === 1 ? '' : 's'} changed`,
+      summary: `${usage}\n\n${result.summary}`.slice(0, 60_000),
+    });
+    await reply(`${who} revised in ${pushed.sha.slice(0, 7)}:\n\n${result.summary.trim()}\n\nFiles: ${files.map((f) => `\`${f}\``).join(', ')}\n\nRun: ${usage}`);
+    finishedCleanly = true;
+    log.info({ sha: pushed.sha }, 'revision pushed');
+    return { kind: 'revised', sha: pushed.sha };
+  } catch (error) {
+    if (signal.aborted) return { kind: 'cancelled', reason: 'cancelled' };
+    log.error({ err: error }, 'revision failed unexpectedly');
+    await reply(`${who} the revision failed: ${error instanceof Error ? error.message : String(error)}`).catch(() => {});
+    return { kind: 'failed', reason: String(error) };
+  } finally {
+    if (worktree) {
+      const done = signal.aborted || !finishedCleanly ? deps.workspace.removeWorktree(worktree) : deps.workspace.recycleWorktree(worktree);
+      await done.catch((err: unknown) => log.warn({ err }, 'worktree clean-up failed'));
+    }
+  }
+}

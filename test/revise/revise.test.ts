@@ -1,0 +1,139 @@
+import { appendFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import type { AgentRequest } from '../../src/agents/agent.js';
+import { startMapHarness, type MapHarness } from '../support/map-harness.js';
+import { issueCommentCreated } from '../support/payloads.js';
+import { ScriptedAgent, sleep, usage, writeOneFile } from '../support/scripted-agent.js';
+
+let harness: MapHarness | undefined;
+afterEach(async () => {
+  await harness?.stop();
+  harness = undefined;
+});
+
+/** Opens an agent PR for issue 1 the normal way; then revision runs append the feedback to a notes file. */
+async function withAgentPull(agent: ScriptedAgent): Promise<{ h: MapHarness; pull: number; branch: string }> {
+  harness = await startMapHarness({ agent });
+  const h = harness;
+  await h.labelIssue(1, 'Add greeting');
+  await h.idle();
+  const pull = h.github.pulls[0]!;
+  return { h, pull: pull.number, branch: pull.head };
+}
+
+function revisingAgent(options: { delayMs?: number } = {}): ScriptedAgent {
+  return new ScriptedAgent(async (request: AgentRequest, n) => {
+    if (!request.feedback) return writeOneFile()(request, n);
+    await sleep(options.delayMs ?? 0, request.signal);
+    await appendFile(path.join(request.worktree, 'changes', `issue-${n}.txt`), 'revised\n');
+    return { outcome: 'changed', summary: 'Addressed every point.', usage: usage({ turns: 2 }) };
+  });
+}
+
+const revisionRuns = (agent: ScriptedAgent) => agent.requests.filter((r) => r.feedback);
+
+describe('revise', () => {
+  it('turns a changes-requested review with three inline comments into one run, one commit and one reply', async () => {
+    const agent = revisingAgent();
+    const { h, pull, branch } = await withAgentPull(agent);
+    const before = await h.sandbox.remoteLog(branch);
+
+    await h.review(pull, {
+      id: 501, state: 'changes_requested', body: 'Close, but three things.',
+      comments: [
+        { path: 'changes/issue-1.txt', line: 1, diff_hunk: '@@ -0,0 +1 @@\n+resolved issue 1', body: 'Say which issue in words.' },
+        { path: 'src/app.txt', line: 3, diff_hunk: '@@ -1,3 +1,3 @@\n app\n-old\n+new', body: 'Keep the old line.' },
+        { path: 'README.md', line: 7, diff_hunk: '@@ -5,3 +5,3 @@\n # Title', body: 'Mention the flag here.' },
+      ],
+    });
+    await h.idle();
+
+    const runs = revisionRuns(agent);
+    expect(runs).toHaveLength(1);
+    const feedback = runs[0]!.feedback!;
+    expect(feedback).toContain('Review requesting changes by @maintainer');
+    expect(feedback).toContain('Close, but three things.');
+    expect(feedback).toContain('### `changes/issue-1.txt` line 1');
+    expect(feedback).toContain('Say which issue in words.');
+    expect(feedback).toContain('### `src/app.txt` line 3');
+    expect(feedback).toContain('+new');
+    expect(feedback).toContain('### `README.md` line 7');
+    expect(runs[0]!.task).toContain('Your PR #');
+    expect(runs[0]!.task).toContain('+resolved issue 1');
+
+    const after = await h.sandbox.remoteLog(branch);
+    expect(after).toHaveLength(before.length + 1);
+    expect(after[1]!.sha).toBe(before[0]!.sha); // on top: no force-push
+    expect(after[0]!.subject).toBe(`Address review feedback on #${pull}`);
+    expect(after[0]!.body).toContain(`Co-authored-by: maintainer <${h.github.user('maintainer').id}+maintainer@users.noreply.github.com>`);
+    expect(await h.sandbox.readRemoteFile(branch, 'changes/issue-1.txt')).toBe('resolved issue 1\nrevised\n');
+
+    const replies = h.github.pull(pull).comments.filter((c) => c.user.type === 'Bot');
+    expect(replies).toHaveLength(1);
+    expect(replies[0]!.body).toMatch(new RegExp(`^@maintainer revised in ${after[0]!.sha.slice(0, 7)}:\\n\\nAddressed every point\\.`));
+    expect(replies[0]!.body).toContain('Run: 2 turns');
+    expect(h.github.checkRuns.at(-1)).toMatchObject({ head_sha: after[0]!.sha, conclusion: 'success' });
+  });
+
+  it('coalesces two /agent revise comments posted while a revision runs into exactly one more run with both', async () => {
+    const agent = revisingAgent({ delayMs: 300 });
+    const { h, pull, branch } = await withAgentPull(agent);
+
+    await h.commentOnPull(pull, '/agent revise first: rename the file');
+    await h.github.waitFor(() => revisionRuns(agent).length === 1, 'the first revision to start');
+    await h.commentOnPull(pull, '/agent revise second: add a test\nand keep it short');
+    await h.commentOnPull(pull, '/agent revise third: fix the typo', 'admin');
+    await h.idle();
+
+    const runs = revisionRuns(agent);
+    expect(runs).toHaveLength(2);
+    expect(runs[0]!.feedback).toContain('first: rename the file');
+    expect(runs[0]!.feedback).not.toContain('second');
+    expect(runs[1]!.feedback).toContain('second: add a test\nand keep it short');
+    expect(runs[1]!.feedback).toContain('Comment by @admin');
+    expect(runs[1]!.feedback).toContain('third: fix the typo');
+    expect((await h.sandbox.remoteLog(branch)).slice(0, 2).map((c) => c.subject))
+      .toEqual([`Address review feedback on #${pull}`, `Address review feedback on #${pull}`]);
+    expect(h.github.pull(pull).comments.filter((c) => c.user.type === 'Bot')).toHaveLength(2);
+  });
+
+  it('answers /agent revise from a non-writer with a polite refusal and runs nothing', async () => {
+    const agent = revisingAgent();
+    const { h, pull } = await withAgentPull(agent);
+    await h.commentOnPull(pull, '/agent revise do it my way', 'drive-by');
+    await h.idle();
+
+    expect(revisionRuns(agent)).toHaveLength(0);
+    const replies = h.github.pull(pull).comments.filter((c) => c.user.type === 'Bot');
+    expect(replies.map((c) => c.body)).toEqual(['@drive-by sorry, only people with write access to this repository can command agent-mapreduce.']);
+  });
+
+  it('ignores reviews and commands from bots, and reviews that do not request changes', async () => {
+    const agent = revisingAgent();
+    const { h, pull } = await withAgentPull(agent);
+    const calls = h.github.calls.length;
+    await h.review(pull, { id: 601, state: 'approved', body: 'LGTM' });
+    await h.review(pull, { id: 602, state: 'commented', body: 'nit' });
+    await h.deliver('issue_comment',
+      issueCommentCreated({ body: '/agent revise from a bot', author: 'other-bot[bot]', authorType: 'Bot', issueNumber: pull, onPullRequest: true }));
+    await h.idle();
+
+    expect(revisionRuns(agent)).toHaveLength(0);
+    expect(h.github.calls.length).toBe(calls);
+  });
+
+  it('says /agent revise works only on the app’s own PRs', async () => {
+    const agent = revisingAgent();
+    harness = await startMapHarness({ agent });
+    const h = harness;
+    const human = h.github.addPull({ title: 'Human work', head: 'feature/x' });
+    await h.commentOnPull(human.number, '/agent revise make it better');
+    await h.idle();
+
+    expect(revisionRuns(agent)).toHaveLength(0);
+    expect(h.github.pull(human.number).comments.filter((c) => c.user.type === 'Bot').map((c) => c.body)).toEqual([
+      '@maintainer `/agent revise` works on PRs that agent-mapreduce opened (branches `agent/issue-…`); this one is not.',
+    ]);
+  });
+});
