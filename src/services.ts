@@ -39,7 +39,7 @@ export interface ServiceParts {
 
 export function createServices(parts: ServiceParts): Services {
   const { settings } = parts;
-  const comments = new MarkedComments();
+  const comments = new MarkedComments(settings.appId);
   const scheduler = new Scheduler({ globalCap: settings.maxAgents });
   const rateLimits = new RateLimitGate(scheduler);
   const createAgent = parts.createAgent ?? agentFactory({

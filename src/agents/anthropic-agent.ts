@@ -76,7 +76,8 @@ export function createAnthropicAgent(options: AnthropicAgentOptions): Agent {
       // the run's own abort: the caller's signal, or the wall-time budget running out mid-request
       const controller = new AbortController();
       const onAbort = () => controller.abort(request.signal.reason);
-      request.signal.addEventListener('abort', onAbort, { once: true });
+      if (request.signal.aborted) onAbort();
+      else request.signal.addEventListener('abort', onAbort, { once: true });
       const wallTimer = setTimeout(() => controller.abort(new Error('wall time')), Math.max(0, deadline - Date.now()));
       const context: ToolContext = {
         worktree: request.worktree,
@@ -87,6 +88,7 @@ export function createAnthropicAgent(options: AnthropicAgentOptions): Agent {
       };
 
       try {
+        if (controller.signal.aborted) throw controller.signal.reason;
         const system = await buildSystemPrompt({
           worktree: request.worktree, allowedCommands: options.allowedCommands, ...(options.gitEnv ? { gitEnv: options.gitEnv } : {}),
         });
@@ -124,7 +126,9 @@ export function createAnthropicAgent(options: AnthropicAgentOptions): Agent {
               continue;
             }
             const changed = (await changedFiles(request.worktree, { env: options.gitEnv ?? {} })).length > 0;
-            return end(changed ? 'changed' : 'no-change', said || 'The agent stopped without a summary.');
+            if (!changed) return end('no-change', said || 'The agent stopped without a summary.');
+            // edits without a `finish` may be cut off half-way: never a PR, but the work is kept
+            return end('failed', `The agent stopped without calling finish${response.stop_reason === 'max_tokens' ? ' (its reply was cut off at the output limit)' : ''}. The work so far is kept.${said ? `\n\nIts last words: ${said}` : ''}`);
           }
 
           const results: ToolResultBlockParam[] = [];

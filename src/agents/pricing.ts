@@ -11,6 +11,7 @@ export interface Price {
 const table: Array<[prefix: string, price: Price]> = [
   ['claude-opus-4-0', { inputPerMTok: 15, outputPerMTok: 75 }],
   ['claude-opus-4-1', { inputPerMTok: 15, outputPerMTok: 75 }],
+  ['claude-opus-4-2025', { inputPerMTok: 15, outputPerMTok: 75 }],
   ['claude-opus', { inputPerMTok: 5, outputPerMTok: 25 }],
   ['claude-sonnet', { inputPerMTok: 3, outputPerMTok: 15 }],
   ['claude-haiku-4', { inputPerMTok: 1, outputPerMTok: 5 }],

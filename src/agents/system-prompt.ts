@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { runGit } from '../git/run-git.js';
 import { sanitizeUntrusted } from './sanitize-untrusted.js';
+import { resolveInWorktree } from './tools/resolve-in-worktree.js';
 
 const INSTRUCTION_FILES = ['AGENTS.md', 'CLAUDE.md', 'CONTRIBUTING.md'];
 const MAX_TREE_ENTRIES = 400;
@@ -18,7 +18,10 @@ export async function buildSystemPrompt(options: {
 }): Promise<string> {
   const instructions: string[] = [];
   for (const name of INSTRUCTION_FILES) {
-    const text = await readFile(path.join(options.worktree, name), 'utf8').catch(() => null);
+    // through the same guard as the file tools: a committed symlink must not pull in a file from outside
+    const text = await resolveInWorktree(options.worktree, name, { mustExist: true })
+      .then((file) => readFile(file, 'utf8'))
+      .catch(() => null);
     if (text !== null) instructions.push(`## From ${name}\n\n${sanitizeUntrusted(text, MAX_INSTRUCTIONS)}`);
   }
   const files = (await runGit(['ls-files'], { cwd: options.worktree, env: options.gitEnv ?? {} })).split('\n').filter(Boolean);

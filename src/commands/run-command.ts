@@ -17,6 +17,8 @@ export interface CommandRequest {
   issue: IssueInfo;
   author: Actor;
   command: Command;
+  /** The comment that holds the command. */
+  commentId: number;
   log: Logger;
 }
 
@@ -123,7 +125,7 @@ const onIssue: Partial<Record<Verb, VerbHandler>> = {
 const onPullRequest: Partial<Record<Verb, VerbHandler>> = {
   status,
 
-  async revise({ services, github, repository, issue, author, command, config, reply, log }) {
+  async revise({ services, github, repository, issue, author, command, commentId, config, reply, log }) {
     const pull = await github.getPull(issue.number);
     const issueNumber = issueOfBranch(pull.headRef);
     if (issueNumber === undefined || pull.fromFork) {
@@ -140,7 +142,7 @@ const onPullRequest: Partial<Record<Verb, VerbHandler>> = {
     }
     services.revisions.request({
       github, repository, pullNumber: issue.number, issueNumber, config, log,
-      feedback: { author: author.login, authorId: author.id, kind: 'comment', text: command.text, comments: [] },
+      feedback: { id: commentId, author: author.login, authorId: author.id, kind: 'comment', text: command.text, comments: [] },
     });
   },
 };

@@ -2,6 +2,16 @@ import { z } from 'zod';
 
 /** The file each repository may hold, read with `_extends` support from an organisation's `.github`. */
 export const CONFIG_PATH = '.github/agent-mapreduce.yml';
+export const DEFAULT_LABEL = 'agent';
+
+/** The app's credentials, and variables that change how processes or git behave, are never passed on. */
+const neverPassed = new Set(['PRIVATE_KEY', 'PRIVATE_KEY_PATH', 'WEBHOOK_SECRET', 'APP_ID', 'GITHUB_TOKEN', 'GH_TOKEN',
+  'GITHUB_CLIENT_ID', 'GITHUB_CLIENT_SECRET', 'WEBHOOK_PROXY_URL', 'HOME', 'PATH', 'SHELL', 'NODE_OPTIONS', 'BASH_ENV', 'ENV']);
+
+function isAppSecretOrControl(name: string): boolean {
+  const upper = name.toUpperCase();
+  return neverPassed.has(upper) || /^(GIT_|LD_|DYLD_|NPM_CONFIG_)/.test(upper);
+}
 
 const commandList = z.array(z.string().trim().min(1, 'must not be empty'));
 
@@ -36,8 +46,10 @@ const agentSchema = z.strictObject({
     .describe('A ready-made command line for a known agent CLI (kind: command).'),
   command: z.string().trim().min(1).optional()
     .describe('The command line of an external agent (kind: command); {task_file} is replaced by a path.'),
-  env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')).default([])
-    .describe('Environment variables passed through to a command agent; nothing else is.'),
+  env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
+    .refine((name) => !isAppSecretOrControl(name), 'is one of the app’s own secrets or controls how commands run, and is never passed to an agent'))
+    .default([])
+    .describe('Environment variables passed through to a command agent (for example its API key); nothing else is.'),
   prices: z.record(z.string(), z.strictObject({
     inputPerMTok: z.number().nonnegative(),
     outputPerMTok: z.number().nonnegative(),
@@ -61,7 +73,7 @@ const reduceSchema = z.strictObject({
 });
 
 export const configSchema = z.strictObject({
-  label: z.string().trim().min(1).max(50).default('agent').describe('The label that hands an issue to the agent.'),
+  label: z.string().trim().min(1).max(50).default(DEFAULT_LABEL).describe('The label that hands an issue to the agent.'),
   map: mapSchema.prefault({}),
   agent: agentSchema.prefault({}),
   reduce: reduceSchema.prefault({}),

@@ -63,6 +63,10 @@ export class Workspace {
   /** Worktrees finished jobs handed back, by clone folder, ready for the next job. */
   private readonly idle = new Map<string, string[]>();
   private readonly maxIdleWorktrees: number;
+  /** Worktrees handed to a job and not yet given back. */
+  private readonly inUse = new Set<string>();
+  /** Adds wait for the start-up clean-up, which deletes the worktrees folder. */
+  private startupCleaning: Promise<void> = Promise.resolve();
 
   /** `env` is added to every git command's environment (tests use it to shut out the machine's git config). */
   constructor({ workDir, log, env = {}, maxIdleWorktrees = 8 }: {
@@ -115,13 +119,14 @@ export class Workspace {
    * adds one named `spec.name`, replacing any leftover folder of that name.
    */
   async addWorktree(repo: RepoRef, spec: WorktreeSpec): Promise<Worktree> {
+    await this.startupCleaning;
     const clone = this.cloneDir(repo);
     let needsCheckout = false;
     const dir = await cloneLocks.run(clone, async () => {
       const reused = await this.reuseIdle(clone, spec);
       if (reused) return reused;
-      const fresh = this.worktreeDir(repo, spec.name);
-      if (await exists(fresh)) await this.discardWorktree(clone, fresh);
+      const fresh = this.freeWorktreeDir(repo, spec.name);
+      if (await exists(fresh)) await this.discardWorktree(clone, fresh); // left over from a crashed run
       await this.git(['worktree', 'add', '--quiet', '--no-checkout', '--no-track', '-B', spec.branch, fresh, spec.startPoint], clone);
       needsCheckout = true;
       return fresh;
@@ -129,6 +134,7 @@ export class Workspace {
     // A full checkout writes only this worktree's files and index, so it need not hold the clone's
     // lock, which would serialise every job's start behind it.
     if (needsCheckout) await checkouts(() => this.git(['reset', '--quiet', '--hard'], dir));
+    this.inUse.add(dir);
     this.log.debug({ owner: repo.owner, repo: repo.repo, dir, branch: spec.branch }, 'git: worktree added');
     return { dir, branch: spec.branch, owner: repo.owner, repo: repo.repo };
   }
@@ -140,6 +146,7 @@ export class Workspace {
    */
   async recycleWorktree(worktree: Worktree): Promise<void> {
     const clone = this.cloneDir(worktree);
+    this.inUse.delete(worktree.dir);
     await cloneLocks.run(clone, async () => {
       const idle = this.idle.get(clone) ?? [];
       try {
@@ -157,6 +164,17 @@ export class Workspace {
   }
 
   /** Call under the clone's lock: an idle worktree switched to the spec, or null if none could be. */
+  /**
+   * The folder for a new worktree: `name`, or `name-2`, `name-3`… when a worktree in use or kept
+   * idle already has that name (a recycled worktree keeps the name of the job that made it).
+   */
+  private freeWorktreeDir(repo: RepoRef, name: string): string {
+    const taken = (dir: string) => this.inUse.has(dir) || [...this.idle.values()].some((dirs) => dirs.includes(dir));
+    let dir = this.worktreeDir(repo, name);
+    for (let n = 2; taken(dir); n++) dir = this.worktreeDir(repo, `${name}-${n}`);
+    return dir;
+  }
+
   private async reuseIdle(clone: string, spec: WorktreeSpec): Promise<string | null> {
     const idle = this.idle.get(clone) ?? [];
     for (let dir = idle.pop(); dir !== undefined; dir = idle.pop()) {
@@ -174,6 +192,7 @@ export class Workspace {
   /** Removes the worktree, its folder and its local branch in the cached clone. Idempotent. */
   async removeWorktree(worktree: Worktree): Promise<void> {
     const clone = this.cloneDir(worktree);
+    this.inUse.delete(worktree.dir);
     await cloneLocks.run(clone, async () => {
       const idle = this.idle.get(clone);
       if (idle?.includes(worktree.dir)) idle.splice(idle.indexOf(worktree.dir), 1);
@@ -192,7 +211,12 @@ export class Workspace {
    * At start-up every worktree is a leftover: removes them all, prunes their records and clears
    * lock files a killed git left behind in the clones. Never touches the clones' objects.
    */
-  async cleanStartup(): Promise<void> {
+  cleanStartup(): Promise<void> {
+    this.startupCleaning = this.removeLeftovers();
+    return this.startupCleaning;
+  }
+
+  private async removeLeftovers(): Promise<void> {
     this.idle.clear();
     await fs.rm(path.join(this.workDir, 'worktrees'), { recursive: true, force: true });
     for (const clone of await this.listClones()) {

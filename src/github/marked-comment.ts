@@ -23,9 +23,12 @@ export function readMarker(body: string): { kind: string; data: Record<string, u
   }
 }
 
-/** Only the app's own comments count: a person pasting a marker must not be able to steer it. */
-export function findMarkedComment(comments: IssueComment[], kind: string): IssueComment | undefined {
-  return comments.find((c) => c.authorIsBot && readMarker(c.body)?.kind === kind);
+/**
+ * Only the app's own comments count: a person, or another app quoting one, pasting a marker must
+ * not be able to steer it. Without the app's id (a deployment without APP_ID), any bot's counts.
+ */
+export function findMarkedComment(comments: IssueComment[], kind: string, appId?: number): IssueComment | undefined {
+  return comments.find((c) => c.authorIsBot && (appId === undefined || c.viaAppId === appId) && readMarker(c.body)?.kind === kind);
 }
 
 /**
@@ -34,6 +37,13 @@ export function findMarkedComment(comments: IssueComment[], kind: string): Issue
  */
 export class MarkedComments {
   static readonly cacheSize = 10_000;
+  readonly #appId: number | undefined;
+
+  /** `appId`: the app whose comments are its own (Probot's APP_ID). */
+  constructor(appId?: number) {
+    this.#appId = appId;
+  }
+
   readonly #ids = new Map<string, number>();
   readonly #bodies = new Map<number, string>();
   readonly #writes = new Map<string, Promise<void>>();
@@ -42,7 +52,7 @@ export class MarkedComments {
 
   async find(github: GitHub, issueNumber: number, kind: string): Promise<IssueComment | undefined> {
     if (this.#absent.delete(this.#key(github, issueNumber, kind))) return undefined;
-    const found = findMarkedComment(await github.listComments(issueNumber), kind);
+    const found = findMarkedComment(await github.listComments(issueNumber), kind, this.#appId);
     if (found) this.#remember(github, issueNumber, kind, found.id, found.body);
     return found;
   }

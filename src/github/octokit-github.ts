@@ -7,6 +7,7 @@ interface RestComment {
   id: number;
   body?: string | undefined;
   user: { login: string; type?: string } | null;
+  performed_via_github_app?: { id: number } | null | undefined;
 }
 
 interface RestIssue {
@@ -27,7 +28,9 @@ interface RestPull {
 }
 
 function toComment(c: RestComment): IssueComment {
-  return { id: c.id, body: c.body ?? '', author: c.user?.login ?? '', authorIsBot: c.user?.type === 'Bot' };
+  return {
+    id: c.id, body: c.body ?? '', author: c.user?.login ?? '', authorIsBot: c.user?.type === 'Bot', viaAppId: c.performed_via_github_app?.id,
+  };
 }
 
 function toIssue(i: RestIssue): IssueInfo {
@@ -59,6 +62,10 @@ const configPluginPrefix = '[@probot/octokit-plugin-config]';
 export function createOctokitGitHub(octokit: ProbotOctokit, repository: { owner: string; repo: string }): GitHub {
   const { owner, repo } = repository;
   const where = { owner, repo };
+  const listOpenPulls = async (): Promise<PullInfo[]> => {
+    const pulls = await octokit.paginate(octokit.rest.pulls.list, { ...where, state: 'open', per_page: 100 });
+    return pulls.map((p) => toPull(p as RestPull));
+  };
   return {
     owner,
     repo,
@@ -92,11 +99,6 @@ export function createOctokitGitHub(octokit: ProbotOctokit, repository: { owner:
       return token;
     },
 
-    async getRepository() {
-      const { data } = await octokit.rest.repos.get(where);
-      return { defaultBranch: data.default_branch, cloneUrl: data.clone_url };
-    },
-
     async getUserId(login) {
       const { data } = await octokit.rest.users.getByUsername({ username: login });
       return data.id;
@@ -114,7 +116,9 @@ export function createOctokitGitHub(octokit: ProbotOctokit, repository: { owner:
 
     async findLabelEvent(issueNumber, label) {
       const events = await octokit.paginate(octokit.rest.issues.listEvents, { ...where, issue_number: issueNumber, per_page: 100 });
-      const labelled = events.filter((e) => e.event === 'labeled' && (e as { label?: { name?: string } }).label?.name === label && e.actor);
+      // a bot's label (this app's own, on `/agent retry`) credits nobody: the person before it counts
+      const labelled = events.filter((e) => e.event === 'labeled' && (e as { label?: { name?: string } }).label?.name === label &&
+        e.actor && e.actor.type !== 'Bot');
       const last = labelled.at(-1);
       return last?.actor ? { actor: { login: last.actor.login, id: last.actor.id }, at: Date.parse(last.created_at) } : null;
     },
@@ -163,14 +167,17 @@ export function createOctokitGitHub(octokit: ProbotOctokit, repository: { owner:
       }));
     },
 
-    async listOpenPulls() {
-      const pulls = await octokit.paginate(octokit.rest.pulls.list, { ...where, state: 'open', per_page: 100 });
-      return pulls.map((p) => toPull(p as RestPull));
-    },
+    listOpenPulls,
 
     async findOpenPullByBranch(branch) {
       const { data } = await octokit.rest.pulls.list({ ...where, state: 'open', head: `${owner}:${branch}`, per_page: 1 });
       return data[0] ? toPull(data[0] as RestPull) : null;
+    },
+
+    async findOpenAgentPull(issueNumber) {
+      const prefix = `agent/issue-${issueNumber}`;
+      const pulls = await listOpenPulls();
+      return pulls.find((p) => !p.fromFork && (p.headRef === prefix || p.headRef.startsWith(`${prefix}-`))) ?? null;
     },
 
     async createPull(pull) {

@@ -12,7 +12,6 @@ export interface GitHub {
   /** A short-lived token for git over HTTPS; only ever handed to git through its environment. */
   getGitToken(): Promise<string>;
 
-  getRepository(): Promise<RepositoryInfo>;
   getUserId(login: string): Promise<number>;
   getIssue(issueNumber: number): Promise<IssueInfo>;
   listOpenIssuesWithLabel(label: string): Promise<IssueInfo[]>;
@@ -31,6 +30,8 @@ export interface GitHub {
   listReviewComments(pullNumber: number, reviewId: number): Promise<ReviewComment[]>;
   listOpenPulls(): Promise<PullInfo[]>;
   findOpenPullByBranch(branch: string): Promise<PullInfo | null>;
+  /** The open PR from this repository whose agent branch works on the issue, whatever its slug. */
+  findOpenAgentPull(issueNumber: number): Promise<PullInfo | null>;
   /** Opens a PR; `exists` when GitHub says a PR from this branch is already open. */
   createPull(pull: NewPull): Promise<PullInfo | 'exists'>;
   updatePull(pullNumber: number, changes: { title?: string; body?: string }): Promise<void>;
@@ -50,6 +51,8 @@ export interface IssueComment {
   body: string;
   author: string;
   authorIsBot: boolean;
+  /** The GitHub App that wrote the comment, if one did. */
+  viaAppId?: number | undefined;
 }
 
 export interface RepositoryInfo {

@@ -22,6 +22,7 @@ export function onIssueComment(services: Services) {
       issue: issueFromPayload(issue),
       author: { login: author.login, id: author.id },
       command,
+      commentId: comment.id,
       log: context.log.child({ repo: `${owner}/${repo}`, issue: issue.number, delivery: context.id, verb: command.verb }),
     });
   };

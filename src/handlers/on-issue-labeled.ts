@@ -1,6 +1,7 @@
 import type { Context } from 'probot';
 import { createOctokitGitHub } from '../github/octokit-github.js';
 import { requestIssueRun } from '../map/request-issue-run.js';
+import { DEFAULT_LABEL } from '../config/schema.js';
 import type { Services } from '../services.js';
 import { issueFromPayload, repositoryFromPayload } from './from-payload.js';
 
@@ -12,8 +13,9 @@ export function onIssueLabeled(services: Services) {
     const { owner, repo } = context.repo();
     const github = createOctokitGitHub(context.octokit, { owner, repo });
     const config = await services.configs.get(github);
-    // an invalid config is reported by requestIssueRun; a valid one names the label that matters
-    if (config.ok && label.name !== config.config.label) return;
+    // the label that matters is the config's; while the config is invalid, only the default one
+    // (whose run would be refused with the config's problems) gets an answer
+    if (label.name !== (config.ok ? config.config.label : DEFAULT_LABEL)) return;
     await requestIssueRun(services, {
       github,
       repository: repositoryFromPayload(context.payload.repository),

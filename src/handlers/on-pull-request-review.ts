@@ -36,7 +36,7 @@ export function onPullRequestReview(services: Services) {
       pullNumber: pull.number,
       issueNumber,
       config: config.config,
-      feedback: { author: reviewer.login, authorId: reviewer.id, kind: 'review', text: review.body ?? '', comments },
+      feedback: { id: review.id, author: reviewer.login, authorId: reviewer.id, kind: 'review', text: review.body ?? '', comments },
       log,
     });
   };

@@ -67,7 +67,18 @@ export class MapService {
       priority: request.priority ? 1 : 0,
       since: request.since,
       run: async (signal) => {
-        const outcome = await runIssueJob(this.#deps, { ...request, log: request.log.child({ attempt: request.attempt }) }, signal);
+        let outcome: IssueJobOutcome;
+        try {
+          outcome = await runIssueJob(this.#deps, { ...request, log: request.log.child({ attempt: request.attempt }) }, signal);
+        } catch (err) {
+          // the job reports its own failures; this is one it could not (GitHub down before it started)
+          request.log.error({ err }, 'issue run broke');
+          const reason = `agent-mapreduce could not run this issue: ${err instanceof Error ? err.message : String(err)}`;
+          const status: IssueStatus = { state: 'failed', attempt: request.attempt, reason };
+          await this.#deps.comments.upsert(github, issueNumber, STATUS_KIND, renderStatus({ status }), status)
+            .catch((e: unknown) => request.log.warn({ err: e }, 'status not written'));
+          outcome = { kind: 'failed', reason };
+        }
         request.log.info({ outcome }, 'issue run ended');
         for (const listener of this.#outcomes) listener(key, outcome);
       },

@@ -34,16 +34,20 @@ export async function reconcileRepository(
     return report;
   }
   const { label } = config.config;
+  // the jobs as they were before listing: a job queued while the listing runs is not judged by it
+  const activeBefore = services.map.keysOf(github.owner, github.repo);
   const labelled = await github.listOpenIssuesWithLabel(label);
   const wanted = new Set(labelled.map((i) => i.number));
 
-  const active = new Set(services.map.keysOf(github.owner, github.repo));
-  for (const key of active) {
+  for (const key of activeBefore) {
     const issueNumber = Number(key.slice(key.lastIndexOf('#') + 1));
     if (wanted.has(issueNumber)) continue;
+    const now = await github.getIssue(issueNumber);
+    if (now.open && now.labels.includes(label)) continue;
     await services.map.cancel(github, issueNumber, `The issue is closed or no longer labelled \`${label}\`.`);
     report.cancelled.push(issueNumber);
   }
+  const active = new Set(services.map.keysOf(github.owner, github.repo));
 
   const candidates = labelled.filter((i) =>
     !active.has(issueKey(github.owner, github.repo, i.number)) && !i.labels.includes(FAILED_LABEL));
@@ -55,7 +59,8 @@ export async function reconcileRepository(
     const previous = issue.comments > 0 ? await readIssueStatus(github, services.comments, issue.number) : null;
     if (previous && FINAL_STATES.has(previous.status.state)) continue;
     const labelEvent = await github.findLabelEvent(issue.number, label);
-    if (!labelEvent) continue;
+    // a label from someone without write access was answered when it came; say nothing again
+    if (!labelEvent || !(await services.permissions.isWriter(github, labelEvent.actor.login))) continue;
     const answer = await requestIssueRun(services, {
       github,
       repository,

@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import type { Agent, AgentProgress, AgentResult } from '../agents/agent.js';
 import type { RepoConfig } from '../config/schema.js';
 import { coAuthoredBy, type BotIdentity } from '../github/bot-identity.js';
@@ -68,8 +71,9 @@ export async function runIssueJob(deps: MapDeps, job: IssueJob, signal: AbortSig
   if (!issue.open || !issue.labels.includes(config.label)) {
     return { kind: 'skipped', reason: 'the issue is closed or no longer labelled' };
   }
-  const branch = branchName(issueNumber, issue.title);
-  const existing = await github.findOpenPullByBranch(branch);
+  // an open PR keeps its branch even if the issue's title (and so its slug) changed since
+  const existing = await github.findOpenAgentPull(issueNumber);
+  const branch = existing?.headRef ?? branchName(issueNumber, issue.title);
   if (existing && !job.replaceOpenPull) {
     await status.write({ status: { state: 'pr-open', attempt: job.attempt, pr: existing.number, branch }, prUrl: existing.url });
     return { kind: 'skipped', reason: `PR #${existing.number} is already open` };
@@ -106,7 +110,7 @@ export async function runIssueJob(deps: MapDeps, job: IssueJob, signal: AbortSig
     });
     throwIfAborted(signal);
     log.info({ outcome: result.outcome, usage: result.usage }, 'agent finished');
-    const target = { branch, base, title: issue.title, wasFailed: issue.labels.includes(FAILED_LABEL) };
+    const target = { branch, base, title: issue.title, wasFailed: issue.labels.includes(FAILED_LABEL), hasOpenPull: existing !== null };
     const outcome = await publish(deps, job, status, worktree, target, result, signal);
     finishedCleanly = true;
     return outcome;
@@ -133,6 +137,8 @@ interface Target {
   title: string;
   /** The issue carries `agent:failed` from an earlier run, to be taken off once this one succeeds. */
   wasFailed: boolean;
+  /** The branch belongs to an open PR (a retry): a failed run must not overwrite it. */
+  hasOpenPull: boolean;
 }
 
 async function publish(
@@ -160,7 +166,9 @@ async function publish(
   }
 
   if (result.outcome === 'failed') {
-    const pushed = files.length > 0 ? await commitAndPush(deps, job, worktree, target, `WIP: ${target.title}`, signal) : null;
+    // partial work goes to the branch, unless that branch is an open PR's good work
+    const keep = files.length > 0 && !target.hasOpenPull;
+    const pushed = keep ? await commitAndPush(deps, job, worktree, target, `WIP: ${target.title}`, signal) : null;
     return finishFailed(deps, job, status, result.summary || 'The agent failed without saying why.', pushed ? target.branch : undefined);
   }
 
@@ -186,6 +194,7 @@ async function publish(
     pull = open;
     kind = 'pr-updated';
   }
+  // the PR is open: what follows is reporting, and its failure must not mark the run failed
   await github.createCheckRun({
     name: CHECK_NAME,
     headSha: pushed,
@@ -193,8 +202,8 @@ async function publish(
     conclusion: 'success',
     title: `Agent run ${job.attempt}: ${files.length} file${files.length === 1 ? '' : 's'} changed`,
     summary: `${renderUsage(result.usage)}\n\n${clip(result.summary, 60_000)}`,
-  });
-  if (target.wasFailed) await github.removeLabel(issueNumber, FAILED_LABEL);
+  }).catch((err: unknown) => job.log.warn({ err }, 'check run not created'));
+  if (target.wasFailed) await github.removeLabel(issueNumber, FAILED_LABEL).catch((err: unknown) => job.log.warn({ err }, 'label not removed'));
   await status.write({
     status: { state: 'pr-open', attempt: job.attempt, pr: pull.number, branch: target.branch },
     prUrl: pull.url,
@@ -234,10 +243,21 @@ async function finishFailed(deps: MapDeps, job: IssueJob, status: StatusWriter, 
 
 /** Runs the repository's setup commands in the worktree; a sentence saying which failed, or null. */
 async function runSetup(dir: string, commands: string[], deadline: number, signal: AbortSignal): Promise<string | null> {
+  if (commands.length === 0) return null;
+  // outside the worktree, so that caches written under HOME (npm's, pip's) are not committed
+  const home = await mkdtemp(path.join(os.tmpdir(), 'agent-setup-home-'));
+  try {
+    return await runSetupIn(dir, home, commands, deadline, signal);
+  } finally {
+    await rm(home, { recursive: true, force: true }).catch(() => {});
+  }
+}
+
+async function runSetupIn(dir: string, home: string, commands: string[], deadline: number, signal: AbortSignal): Promise<string | null> {
   for (const command of commands) {
     const result = await runShell(command, {
       cwd: dir,
-      env: scrubbedEnv(process.env, { home: dir }),
+      env: scrubbedEnv(process.env, { home }),
       timeoutMs: Math.max(1000, deadline - Date.now()),
       signal,
       maxOutputBytes: 16 * 1024,

@@ -3,6 +3,8 @@ import type { ReviewComment } from '../github/port.js';
 
 /** One piece of review feedback: a review that requested changes, or a `/agent revise` comment. */
 export interface Feedback {
+  /** The review's or comment's id: a second delivery of the same feedback is not run again. */
+  id: number;
   author: string;
   authorId: number;
   kind: 'review' | 'comment';

@@ -26,6 +26,8 @@ export class RevisionService {
   readonly #deps: RevisionDeps;
   readonly #scheduler: Scheduler;
   readonly #waiting = new Map<string, { ask: RevisionAsk; feedback: Feedback[] }>();
+  /** Feedback already taken, by issue, kind and id: a redelivered review is not run twice. */
+  readonly #seen = new Set<string>();
   readonly #outcomes: Array<(key: string, outcome: RevisionOutcome, feedback: Feedback[]) => void> = [];
 
   constructor(deps: RevisionDeps, scheduler: Scheduler) {
@@ -42,6 +44,10 @@ export class RevisionService {
 
   request(ask: RevisionAsk): 'queued' | 'waiting' {
     const key = issueKey(ask.github.owner, ask.github.repo, ask.issueNumber);
+    const seen = `${key}:${ask.feedback.kind}:${ask.feedback.id}`;
+    if (this.#seen.has(seen)) return 'waiting';
+    this.#seen.add(seen);
+    if (this.#seen.size > 10_000) this.#seen.delete(this.#seen.values().next().value!);
     const entry = this.#waiting.get(key);
     if (entry) {
       entry.feedback.push(ask.feedback);
@@ -66,7 +72,12 @@ export class RevisionService {
         const taken = this.#waiting.get(key);
         this.#waiting.delete(key);
         if (!taken) return;
-        const outcome = await runRevisionJob(this.#deps, { ...taken.ask, feedback: taken.feedback, log: taken.ask.log.child({ revision: true }) }, signal);
+        const log = taken.ask.log.child({ revision: true });
+        const outcome = await runRevisionJob(this.#deps, { ...taken.ask, feedback: taken.feedback, log }, signal)
+          .catch((err: unknown): RevisionOutcome => {
+            log.error({ err }, 'revision broke');
+            return { kind: 'failed', reason: String(err) };
+          });
         for (const listener of this.#outcomes) listener(key, outcome, taken.feedback);
       },
     });

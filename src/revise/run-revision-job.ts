@@ -6,6 +6,7 @@ import type { GitHub, RepositoryInfo } from '../github/port.js';
 import type { Workspace, Worktree } from '../git/workspace.js';
 import { changedFiles, commitAll, diffAgainst } from '../git/worktree-git.js';
 import type { Logger } from '../log.js';
+import { blockedPaths } from '../map/blocked-paths.js';
 import { buildTask } from '../map/build-task.js';
 import { CHECK_NAME } from '../map/run-issue-job.js';
 import { renderUsage } from '../map/render-usage.js';
@@ -95,6 +96,13 @@ export async function runRevisionJob(deps: RevisionDeps, job: RevisionJob, signa
       return { kind: result.outcome === 'failed' ? 'failed' : 'no-change', reason };
     }
 
+    const blocked = blockedPaths(files, config.map.blockedPaths);
+    if (blocked.length > 0) {
+      await reply(`${who} the revision was not pushed: the agent changed files it may not change (map.blockedPaths): ` +
+        `${blocked.map((f) => `\`${f}\``).join(', ')}.`);
+      finishedCleanly = true;
+      return { kind: 'failed', reason: 'blocked paths' };
+    }
     const identity = await deps.botIdentity(github);
     const reviewers = new Map(job.feedback.map((f) => [f.author, { login: f.author, id: f.authorId }]));
     const trailers = [...reviewers.values()].map((actor) => coAuthoredBy(actor, deps.settings.noreplyDomain));

@@ -52,6 +52,17 @@ export function runShell(command: string, options: ShellOptions): Promise<ShellR
     }
 
     let killedFor: 'timeout' | 'cancelled' | undefined;
+    let finished = false;
+    let graceTimer: NodeJS.Timeout | undefined;
+    // A process that left the group (setsid) can hold the pipes open for ever: once the shell is
+    // gone or killed, give the output a moment to drain, then stop waiting for it.
+    const stopWaitingSoon = () => {
+      graceTimer ??= setTimeout(() => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        finish(child.exitCode ?? null);
+      }, 2000);
+    };
     const killGroup = (why: 'timeout' | 'cancelled') => {
       killedFor ??= why;
       try {
@@ -59,6 +70,7 @@ export function runShell(command: string, options: ShellOptions): Promise<ShellR
       } catch {
         // already gone
       }
+      stopWaitingSoon();
     };
     const timer = setTimeout(() => killGroup('timeout'), options.timeoutMs);
     const onAbort = () => killGroup('cancelled');
@@ -73,7 +85,10 @@ export function runShell(command: string, options: ShellOptions): Promise<ShellR
       }
     };
     const finish = (exitCode: number | null) => {
+      if (finished) return;
+      finished = true;
       clearTimeout(timer);
+      if (graceTimer) clearTimeout(graceTimer);
       options.signal?.removeEventListener('abort', onAbort);
       sweepGroup();
       let output = Buffer.concat(chunks).toString('utf8');
@@ -90,7 +105,10 @@ export function runShell(command: string, options: ShellOptions): Promise<ShellR
       finish(null);
     });
     // the shell may exit while a process it started in the background still holds the pipes open
-    child.on('exit', sweepGroup);
+    child.on('exit', () => {
+      sweepGroup();
+      stopWaitingSoon();
+    });
     child.on('close', (code) => finish(code));
   });
 }

@@ -12,9 +12,7 @@ export interface Settings {
   defaultModel: string;
   /** How often the reconcile pass rebuilds the work queue from GitHub, in milliseconds. */
   reconcileIntervalMs: number;
-  /** Log what would be written to GitHub and git remotes instead of writing it. */
-  dryRun: boolean;
-  /** The GitHub App's id, used to recognise this app's own check runs and comments. */
+  /** The GitHub App's id (Probot's APP_ID): only comments this app wrote are read back as its state. */
   appId: number | undefined;
   /** The domain of GitHub's no-reply commit emails: `users.noreply.<GHE_HOST>` on GitHub Enterprise Server. */
   noreplyDomain: string;
@@ -36,16 +34,11 @@ const wholeNumber = (min: number, max: number) =>
   z.string().trim().regex(/^\d+$/, `must be a whole number from ${min} to ${max}`).transform(Number)
     .refine((n) => n >= min && n <= max, `must be a whole number from ${min} to ${max}`);
 
-const flag = z.string().trim().toLowerCase()
-  .refine((v) => ['1', '0', 'true', 'false', 'yes', 'no', ''].includes(v), 'must be true or false')
-  .transform((v) => ['1', 'true', 'yes'].includes(v));
-
 const envSchema = z.object({
   WORK_DIR: z.string().trim().min(1).optional(),
   MAX_AGENTS: wholeNumber(1, 256).optional(),
   DEFAULT_MODEL: z.string().trim().min(1).optional(),
   RECONCILE_INTERVAL: duration.optional(),
-  DRY_RUN: flag.optional(),
   APP_ID: wholeNumber(1, Number.MAX_SAFE_INTEGER).optional(),
   GHE_HOST: z.string().trim().min(1).optional(),
 });
@@ -70,7 +63,6 @@ export function loadSettings(env: NodeJS.ProcessEnv): Settings {
     maxAgents: e.MAX_AGENTS ?? 4,
     defaultModel: e.DEFAULT_MODEL ?? DEFAULT_MODEL,
     reconcileIntervalMs: e.RECONCILE_INTERVAL ?? 5 * 60_000,
-    dryRun: e.DRY_RUN ?? false,
     appId: e.APP_ID,
     noreplyDomain: `users.noreply.${e.GHE_HOST ?? 'github.com'}`,
   };

@@ -46,6 +46,15 @@ describe('parseConfig', () => {
     expect(parseConfig({ agent: { kind: 'command', preset: 'claude' } }).ok).toBe(true);
   });
 
+  it('never lets a repository pass the app’s own secrets or process controls to an agent', () => {
+    expect(parseConfig({ agent: { kind: 'command', preset: 'claude', env: ['ANTHROPIC_API_KEY', 'PRIVATE_KEY', 'home', 'GIT_CONFIG_GLOBAL'] } })).toEqual({
+      ok: false,
+      problems: ['agent.env.1', 'agent.env.2', 'agent.env.3'].map((path) => ({
+        path, message: 'is one of the app’s own secrets or controls how commands run, and is never passed to an agent',
+      })),
+    });
+  });
+
   it('says so when the file is not a mapping at all', () => {
     expect(parseConfig(['a', 'list'])).toEqual({
       ok: false, problems: [{ path: '(file)', message: 'Invalid input: expected object, received array' }],

@@ -101,12 +101,28 @@ describe('Workspace worktrees', () => {
     await fs.mkdir(stray, { recursive: true });
     await fs.writeFile(path.join(stray, 'junk.txt'), 'junk\n');
 
-    const again = await workspace.addWorktree(repo, { name: 'issue-1', branch: 'agent/issue-1-a', startPoint: 'origin/main' });
-    const replaced = await workspace.addWorktree(repo, { name: 'issue-2', branch: 'agent/issue-2-b', startPoint: 'origin/main' });
+    // the process that made them is gone; a new one finds the folders
+    const restarted = new Workspace({ workDir: path.join(sandbox.root, 'work'), log: pino({ level: 'silent' }), env: sandbox.gitEnv });
+    const again = await restarted.addWorktree(repo, { name: 'issue-1', branch: 'agent/issue-1-a', startPoint: 'origin/main' });
+    const replaced = await restarted.addWorktree(repo, { name: 'issue-2', branch: 'agent/issue-2-b', startPoint: 'origin/main' });
 
     expect((await fs.readdir(again.dir)).sort()).toEqual(['.git', 'README.md', 'src']);
     expect((await fs.readdir(replaced.dir)).sort()).toEqual(['.git', 'README.md', 'src']);
     expect((await worktreeList()).sort()).toEqual([workspace.cloneDir(repo), again.dir, replaced.dir].sort());
+  });
+
+  it('never hands out a folder that a running job or an idle worktree already has', async () => {
+    const first = await workspace.addWorktree(repo, { name: 'issue-5', branch: 'agent/issue-5', startPoint: 'origin/main' });
+    await workspace.recycleWorktree(first);
+    const busy = await workspace.addWorktree(repo, { name: 'issue-7', branch: 'agent/issue-7', startPoint: 'origin/main' });
+    expect(busy.dir).toBe(first.dir); // issue 7 now works in the folder named after issue 5
+    await fs.writeFile(path.join(busy.dir, 'work-of-7.txt'), 'mine\n');
+
+    const again = await workspace.addWorktree(repo, { name: 'issue-5', branch: 'agent/issue-5', startPoint: 'origin/main' });
+
+    expect(again.dir).toBe(workspace.worktreeDir(repo, 'issue-5-2'));
+    expect(await fs.readFile(path.join(busy.dir, 'work-of-7.txt'), 'utf8')).toBe('mine\n');
+    expect(await gitIn(busy.dir, 'rev-parse', '--abbrev-ref', 'HEAD')).toBe('agent/issue-7');
   });
 
   it('removes the worktree, its folder, its record and its local branch, and can do it twice', async () => {

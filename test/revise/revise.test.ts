@@ -34,19 +34,21 @@ function revisingAgent(options: { delayMs?: number } = {}): ScriptedAgent {
 const revisionRuns = (agent: ScriptedAgent) => agent.requests.filter((r) => r.feedback);
 
 describe('revise', () => {
-  it('turns a changes-requested review with three inline comments into one run, one commit and one reply', async () => {
+  it('turns a changes-requested review with three inline comments into one run, one commit and one reply, even delivered twice', async () => {
     const agent = revisingAgent();
     const { h, pull, branch } = await withAgentPull(agent);
     const before = await h.sandbox.remoteLog(branch);
 
-    await h.review(pull, {
-      id: 501, state: 'changes_requested', body: 'Close, but three things.',
+    const review = {
+      id: 501, state: 'changes_requested' as const, body: 'Close, but three things.',
       comments: [
         { path: 'changes/issue-1.txt', line: 1, diff_hunk: '@@ -0,0 +1 @@\n+resolved issue 1', body: 'Say which issue in words.' },
         { path: 'src/app.txt', line: 3, diff_hunk: '@@ -1,3 +1,3 @@\n app\n-old\n+new', body: 'Keep the old line.' },
         { path: 'README.md', line: 7, diff_hunk: '@@ -5,3 +5,3 @@\n # Title', body: 'Mention the flag here.' },
       ],
-    });
+    };
+    await h.review(pull, review);
+    await h.review(pull, review); // GitHub delivered it twice
     await h.idle();
 
     const runs = revisionRuns(agent);

@@ -64,6 +64,18 @@ describe('runShell', () => {
     expect(isAlive(pid)).toBe(false);
   });
 
+  it('stops waiting soon after the time limit even when a process that left the group holds the output open', async () => {
+    const pidFile = path.join(dir, 'setsid.pid');
+    const started = Date.now();
+    const result = await runShell(`setsid sh -c 'echo $$ > ${pidFile}; exec sleep 30' & sleep 30`, {
+      cwd: dir, env: scrubbedEnv(process.env, { home: dir }), timeoutMs: 300,
+    });
+    const pid = Number((await readFile(pidFile, 'utf8')).trim());
+    process.kill(pid, 'SIGKILL');
+    expect(result.kind).toBe('timeout');
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
   it('kills a running command when the signal aborts', async () => {
     const controller = new AbortController();
     const running = runShell('sleep 300', { cwd: dir, env: scrubbedEnv(process.env, { home: dir }), timeoutMs: 60_000, signal: controller.signal });

@@ -10,7 +10,6 @@ describe('loadSettings', () => {
       maxAgents: 4,
       defaultModel: 'claude-sonnet-5-5',
       reconcileIntervalMs: 300_000,
-      dryRun: false,
       appId: undefined,
       noreplyDomain: 'users.noreply.github.com',
     });
@@ -19,10 +18,10 @@ describe('loadSettings', () => {
   it('reads every variable', () => {
     expect(loadSettings({
       WORK_DIR: '/srv/agents', MAX_AGENTS: '12', DEFAULT_MODEL: 'claude-opus-4-5',
-      RECONCILE_INTERVAL: '2m', DRY_RUN: 'true', APP_ID: '123', GHE_HOST: 'github.example.com',
+      RECONCILE_INTERVAL: '2m', APP_ID: '123', GHE_HOST: 'github.example.com',
     })).toEqual({
       workDir: '/srv/agents', maxAgents: 12, defaultModel: 'claude-opus-4-5',
-      reconcileIntervalMs: 120_000, dryRun: true, appId: 123, noreplyDomain: 'users.noreply.github.example.com',
+      reconcileIntervalMs: 120_000, appId: 123, noreplyDomain: 'users.noreply.github.example.com',
     });
   });
 
@@ -33,11 +32,10 @@ describe('loadSettings', () => {
   });
 
   it('names every bad variable and what it must look like, in one error', () => {
-    expect(() => loadSettings({ MAX_AGENTS: 'many', RECONCILE_INTERVAL: 'soon', DRY_RUN: 'maybe' })).toThrow(
+    expect(() => loadSettings({ MAX_AGENTS: 'many', RECONCILE_INTERVAL: 'soon' })).toThrow(
       'agent-mapreduce: invalid environment settings:\n' +
       '- MAX_AGENTS must be a whole number from 1 to 256 (got "many")\n' +
-      '- RECONCILE_INTERVAL must be a duration such as 300, 300s, 5m or 1h (a bare number is seconds) (got "soon")\n' +
-      '- DRY_RUN must be true or false (got "maybe")',
+      '- RECONCILE_INTERVAL must be a duration such as 300, 300s, 5m or 1h (a bare number is seconds) (got "soon")',
     );
   });
 

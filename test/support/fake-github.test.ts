@@ -4,7 +4,7 @@ import { createOctokitGitHub } from '../../src/github/octokit-github.js';
 import type { GitHub } from '../../src/github/port.js';
 import { FakeGitHub } from './fake-github.js';
 import { OWNER, REPO } from './payloads.js';
-import { INSTALLATION_ID, TestOctokit, TOKEN } from './test-probot.js';
+import { APP_ID, INSTALLATION_ID, TestOctokit, TOKEN } from './test-probot.js';
 
 const CONFIG = 'agents:\n  default: claude\nmax_parallel: 3\n';
 const HEAD_SHA = 'a'.repeat(40);
@@ -44,8 +44,7 @@ describe('FakeGitHub', () => {
     expect(fake.calls.map((c) => c.method)).toEqual(['POST', 'GET', 'GET', 'GET']);
   });
 
-  it('serves the repository and its config file', async () => {
-    expect(await github.getRepository()).toEqual({ defaultBranch: 'main', cloneUrl: `https://github.com/${OWNER}/${REPO}.git` });
+  it('serves the config file', async () => {
     expect(await github.readConfigFile('.github/agent-mapreduce.yml')).toEqual({ agents: { default: 'claude' }, max_parallel: 3 });
     expect(fake.callsTo('GET', /\/contents\//)).toHaveLength(1);
 
@@ -126,15 +125,15 @@ describe('FakeGitHub', () => {
     fake.addIssue({ number: 7, title: 'Fix the widget', comments: [{ body: '/agent run', login: 'alice' }] });
     const first = await github.createComment(7, 'Working on it');
     const second = await github.createComment(7, 'Still working');
-    expect(first).toEqual({ id: expect.any(Number), body: 'Working on it', author: 'agent-mapreduce[bot]', authorIsBot: true });
+    expect(first).toEqual({ id: expect.any(Number), body: 'Working on it', author: 'agent-mapreduce[bot]', authorIsBot: true, viaAppId: APP_ID });
     expect(second.id).toBeGreaterThan(first.id);
 
     await github.updateComment(first.id, 'Done');
     await expect(github.updateComment(424242, 'nope')).rejects.toMatchObject({ status: 404 });
     expect(await github.listComments(7)).toEqual([
       { id: expect.any(Number), body: '/agent run', author: 'alice', authorIsBot: false },
-      { id: first.id, body: 'Done', author: 'agent-mapreduce[bot]', authorIsBot: true },
-      { id: second.id, body: 'Still working', author: 'agent-mapreduce[bot]', authorIsBot: true },
+      { id: first.id, body: 'Done', author: 'agent-mapreduce[bot]', authorIsBot: true, viaAppId: APP_ID },
+      { id: second.id, body: 'Still working', author: 'agent-mapreduce[bot]', authorIsBot: true, viaAppId: APP_ID },
     ]);
     expect(fake.callsTo('POST', /\/issues\/7\/comments$/).map((c) => c.body)).toEqual([{ body: 'Working on it' }, { body: 'Still working' }]);
     expect((await github.getIssue(7)).comments).toBe(3);
@@ -234,8 +233,8 @@ describe('FakeGitHub', () => {
     expect(nock.activeMocks()).toEqual([]);
     fake.stop(); // twice is fine
     // A second fake can take over once the first has stopped.
-    const other = new FakeGitHub({ defaultBranch: 'trunk' }).start();
-    expect((await github.getRepository()).defaultBranch).toBe('trunk');
+    const other = new FakeGitHub({ permissions: { newcomer: 'admin' } }).start();
+    expect(await github.getPermission('newcomer')).toBe('admin');
     other.stop();
   });
 });

@@ -884,6 +884,7 @@ export class FakeGitHub {
       created_at: comment.created_at,
       updated_at: comment.updated_at,
       author_association: comment.user.type === 'Bot' ? 'NONE' : 'MEMBER',
+      performed_via_github_app: comment.user.login === this.bot.login ? { id: APP_ID, slug: this.appSlug } : null,
     };
   }
 

@@ -1,5 +1,5 @@
 import nock from 'nock';
-import { API } from './test-probot.js';
+import { API, APP_ID } from './test-probot.js';
 import { OWNER, REPO } from './payloads.js';
 
 /** Typed nock helpers, one per GitHub endpoint the app calls; each returns what it captured. */
@@ -34,10 +34,12 @@ export interface RestComment {
   id: number;
   body: string;
   user: { login: string; type: 'User' | 'Bot' };
+  performed_via_github_app?: { id: number } | null;
 }
 
+/** A comment by this app's bot user, as GitHub lists it. */
 export function botComment(id: number, body: string): RestComment {
-  return { id, body, user: { login: 'agent-mapreduce[bot]', type: 'Bot' } };
+  return { id, body, user: { login: 'agent-mapreduce[bot]', type: 'Bot' }, performed_via_github_app: { id: APP_ID } };
 }
 
 export function mockListComments(issueNumber: number, comments: RestComment[]): nock.Scope {
@@ -54,7 +56,7 @@ export function captureNewComments(issueNumber: number, times = 1): { scope: noc
       return true;
     })
     .times(times)
-    .reply(201, (_uri, body) => ({ id: nextId++, body: (body as { body: string }).body, user: { login: 'agent-mapreduce[bot]', type: 'Bot' } }));
+    .reply(201, (_uri, body) => ({ id: nextId++, body: (body as { body: string }).body, user: { login: 'agent-mapreduce[bot]', type: 'Bot' }, performed_via_github_app: { id: APP_ID } }));
   return { scope, bodies };
 }
 

@@ -71,6 +71,7 @@ export async function startMapHarness(options: HarnessOptions): Promise<MapHarne
     },
   });
   let deliveries = 0;
+  let commentIds = 700_000;
   const deliver = (name: string, payload: unknown) =>
     probot.receive({ id: `delivery-${++deliveries}`, name, payload } as never);
   const repository = { cloneUrl: sandbox.remoteUrl, defaultBranch: 'main' };
@@ -107,6 +108,7 @@ export async function startMapHarness(options: HarnessOptions): Promise<MapHarne
       const pull = github.pull(number);
       pull.comments.push({ id: Date.now(), body, user: { login: by, type: 'User' }, created_at: '', updated_at: '' });
       const payload = issueCommentCreated({ body, author: by, issueNumber: number, onPullRequest: true });
+      payload.comment.id = ++commentIds;
       payload.issue.title = pull.title;
       payload.comment.user.id = github.user(by).id;
       payload.repository.clone_url = sandbox.remoteUrl;
@@ -124,6 +126,7 @@ export async function startMapHarness(options: HarnessOptions): Promise<MapHarne
     async comment(number, body, by = 'maintainer') {
       github.comment(number, body, by);
       const payload = issueCommentCreated({ body, author: by, issueNumber: number });
+      payload.comment.id = ++commentIds;
       Object.assign(payload.issue, issuePayload(number), { labels: github.issue(number).labels.map((name) => ({ name })) });
       payload.comment.user.id = github.user(by).id;
       payload.repository.clone_url = sandbox.remoteUrl;
