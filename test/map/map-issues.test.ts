@@ -62,6 +62,34 @@ describe('map: labelled issues become PRs', () => {
     for (const worktree of idle) expect(worktree).toMatchObject({ leftFiles: '', head: 'HEAD' });
   });
 
+  it('keeps queued issues’ place in line current, editing only the comments whose place changed', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const agent = new ScriptedAgent(writeOneFile()).on(1, async (request, n) => {
+      await gate;
+      return writeOneFile()(request, n);
+    });
+    harness = await startMapHarness({ agent, maxAgents: 1 });
+    const h = harness;
+    for (const n of [1, 2, 3]) await h.labelIssue(n, `Queue ${n}`);
+    expect(statusOf(h, 3)).toContain('2nd of 2 in line');
+
+    const editsAtStart = h.github.callsTo('PATCH', /issues\/comments/).length;
+    await h.services.map.refreshQueuePositions(); // nothing moved: no edit
+    const editsBefore = h.github.callsTo('PATCH', /issues\/comments/).length;
+    expect(editsBefore).toBe(editsAtStart);
+    await h.unlabelIssue(2); // the second leaves the queue
+    await h.services.map.refreshQueuePositions();
+
+    expect(statusOf(h, 3)).toContain('⏳ **Queued** — 1st of 1 in line.');
+    const edits = h.github.callsTo('PATCH', /issues\/comments/).slice(editsBefore);
+    expect(edits.map((c) => c.body.body.match(/Queued|Cancelled/)?.[0])).toEqual(['Cancelled', 'Queued']);
+    release();
+    await h.idle();
+  });
+
   it('opens exactly one PR however often the label webhook arrives, label/unlabel/label included', async () => {
     const agent = new ScriptedAgent(writeOneFile(200));
     harness = await startMapHarness({ agent });
