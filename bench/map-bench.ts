@@ -28,6 +28,7 @@ async function generateRepository(h: MapHarness): Promise<void> {
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'bench-repo-'));
   const git = (...args: string[]) => runGit(args, { cwd: scratch, env: h.sandbox.gitEnv });
   await git('clone', '--quiet', h.sandbox.remoteUrl, '.');
+  await git('config', 'gc.auto', '0'); // a background gc would race the clean-up below
   for (let i = 0; i < FILES; i++) {
     const dir = path.join(scratch, 'src', `module-${i % 50}`, `part-${i % 7}`);
     await mkdir(dir, { recursive: true });
@@ -36,7 +37,7 @@ async function generateRepository(h: MapHarness): Promise<void> {
   await git('add', '-A');
   await git('commit', '--quiet', '-m', `Generate ${FILES} files`);
   await git('push', '--quiet', 'origin', 'HEAD:refs/heads/main');
-  await rm(scratch, { recursive: true, force: true });
+  await rm(scratch, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 }
 
 /** Issues first, PRs after: the fake numbers them from one sequence, as GitHub does. */
@@ -71,6 +72,7 @@ async function bareGitSeconds(h: MapHarness, runs: number): Promise<number> {
   const clone = path.join(root, 'clone.git');
   const env = h.sandbox.gitEnv;
   await runGit(['clone', '--quiet', '--bare', h.sandbox.remoteUrl, clone], { cwd: root, env });
+  await runGit(['config', 'gc.auto', '0'], { cwd: clone, env });
   let total = 0;
   for (let i = 0; i < runs; i++) {
     const dir = path.join(root, `wt-${i}`);
@@ -82,7 +84,7 @@ async function bareGitSeconds(h: MapHarness, runs: number): Promise<number> {
     await runGit(['push', '--quiet', h.sandbox.remoteUrl, `HEAD:refs/heads/bare-${i}`], { cwd: dir, env });
     total += performance.now() - t0;
   }
-  await rm(root, { recursive: true, force: true });
+  await rm(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   return total / runs;
 }
 

@@ -57,3 +57,13 @@ export interface AgentProgress extends AgentUsage {
 export function emptyUsage(): AgentUsage {
   return { turns: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, costUsd: 0, durationMs: 0 };
 }
+
+/** The budget a repository's config gives one run, with the wall time it has left. */
+export function agentBudget(config: { agent: { maxTurns: number; maxCostUsd: number; maxTokens?: number | undefined } }, wallTimeMs: number): AgentBudget {
+  return {
+    maxTurns: config.agent.maxTurns,
+    maxCostUsd: config.agent.maxCostUsd,
+    ...(config.agent.maxTokens ? { maxTokens: config.agent.maxTokens } : {}),
+    wallTimeMs,
+  };
+}

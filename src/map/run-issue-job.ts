@@ -1,12 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Agent, AgentProgress, AgentResult } from '../agents/agent.js';
+import { agentBudget, type Agent, type AgentProgress, type AgentResult } from '../agents/agent.js';
 import type { RepoConfig } from '../config/schema.js';
 import { coAuthoredBy, type BotIdentity } from '../github/bot-identity.js';
 import type { MarkedComments } from '../github/marked-comment.js';
 import { isWriter, type Actor, type GitHub, type RepositoryInfo } from '../github/port.js';
-import type { Workspace, Worktree } from '../git/workspace.js';
+import { releaseWorktree, type Workspace, type Worktree } from '../git/workspace.js';
 import { changedFiles, commitAll } from '../git/worktree-git.js';
 import type { Logger } from '../log.js';
 import { runShell } from '../sandbox/run-shell.js';
@@ -99,12 +99,7 @@ export async function runIssueJob(deps: MapDeps, job: IssueJob, signal: AbortSig
     const result = await agent.run({
       worktree: worktree.dir,
       task,
-      budget: {
-        maxTurns: config.agent.maxTurns,
-        maxCostUsd: config.agent.maxCostUsd,
-        ...(config.agent.maxTokens ? { maxTokens: config.agent.maxTokens } : {}),
-        wallTimeMs: Math.max(0, deadline - Date.now()),
-      },
+      budget: agentBudget(config, Math.max(0, deadline - Date.now())),
       signal,
       onProgress: (progress) => status.progress(progress),
     });
@@ -123,11 +118,7 @@ export async function runIssueJob(deps: MapDeps, job: IssueJob, signal: AbortSig
     log.error({ err: error }, 'issue run failed unexpectedly');
     return await finishFailed(deps, job, status, `agent-mapreduce hit an unexpected error: ${errorMessage(error)}`);
   } finally {
-    // a cancelled or broken run's worktree goes; a finished one is wiped and kept for the next job
-    if (worktree) {
-      const done = signal.aborted || !finishedCleanly ? deps.workspace.removeWorktree(worktree) : deps.workspace.recycleWorktree(worktree);
-      await done.catch((err: unknown) => log.warn({ err }, 'worktree clean-up failed'));
-    }
+    if (worktree) await releaseWorktree(deps.workspace, worktree, finishedCleanly && !signal.aborted, log);
   }
 }
 

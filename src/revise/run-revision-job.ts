@@ -1,25 +1,18 @@
-import type { Agent } from '../agents/agent.js';
+import { agentBudget } from '../agents/agent.js';
 import type { RepoConfig } from '../config/schema.js';
-import type { BotIdentity } from '../github/bot-identity.js';
 import { coAuthoredBy } from '../github/bot-identity.js';
 import type { GitHub, RepositoryInfo } from '../github/port.js';
-import type { Workspace, Worktree } from '../git/workspace.js';
+import { releaseWorktree, type Worktree } from '../git/workspace.js';
 import { changedFiles, commitAll, diffAgainst } from '../git/worktree-git.js';
 import type { Logger } from '../log.js';
 import { blockedPaths } from '../map/blocked-paths.js';
 import { buildTask } from '../map/build-task.js';
-import { CHECK_NAME } from '../map/run-issue-job.js';
+import { CHECK_NAME, type MapDeps } from '../map/run-issue-job.js';
 import { renderUsage } from '../map/render-usage.js';
-import type { Settings } from '../settings/load-settings.js';
 import { renderFeedback, type Feedback } from './feedback.js';
 
-export interface RevisionDeps {
-  settings: Settings;
-  workspace: Workspace;
-  createAgent(config: RepoConfig): Agent;
-  botIdentity(github: GitHub): Promise<BotIdentity>;
-  gitEnv?: Record<string, string>;
-}
+/** What a revision needs from the process: the map pipeline's parts, without its status comments. */
+export type RevisionDeps = Omit<MapDeps, 'comments'>;
 
 export interface RevisionJob {
   github: GitHub;
@@ -77,12 +70,7 @@ export async function runRevisionJob(deps: RevisionDeps, job: RevisionJob, signa
       worktree: worktree.dir,
       task,
       feedback: `Revise the PR to address this feedback from its reviewers, then finish with a summary of what you changed for each point.\n\n${renderFeedback(job.feedback)}`,
-      budget: {
-        maxTurns: config.agent.maxTurns,
-        maxCostUsd: config.agent.maxCostUsd,
-        ...(config.agent.maxTokens ? { maxTokens: config.agent.maxTokens } : {}),
-        wallTimeMs: config.map.timeoutMinutes * 60_000,
-      },
+      budget: agentBudget(config, config.map.timeoutMinutes * 60_000),
       signal,
     });
     if (signal.aborted) throw signal.reason;
@@ -133,9 +121,6 @@ export async function runRevisionJob(deps: RevisionDeps, job: RevisionJob, signa
     await reply(`${who} the revision failed: ${error instanceof Error ? error.message : String(error)}`).catch(() => {});
     return { kind: 'failed', reason: String(error) };
   } finally {
-    if (worktree) {
-      const done = signal.aborted || !finishedCleanly ? deps.workspace.removeWorktree(worktree) : deps.workspace.recycleWorktree(worktree);
-      await done.catch((err: unknown) => log.warn({ err }, 'worktree clean-up failed'));
-    }
+    if (worktree) await releaseWorktree(deps.workspace, worktree, finishedCleanly && !signal.aborted, log);
   }
 }

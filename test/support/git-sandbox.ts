@@ -105,7 +105,8 @@ export async function createGitSandbox(): Promise<GitSandbox> {
       return out.split('\n').filter((name) => name !== '').sort();
     },
     async cleanup() {
-      await fs.rm(root, { recursive: true, force: true });
+      // retried: a git that was still tidying up in the background may add a file while we delete
+      await fs.rm(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
     },
   };
 }
