@@ -3,6 +3,7 @@ import type { Actor, GitHub, IssueInfo, RepositoryInfo } from '../github/port.js
 import { reportConfigProblems } from '../config/report-config-problems.js';
 import type { RepoConfig } from '../config/schema.js';
 import { issueOfBranch } from '../map/branch-name.js';
+import { issueKey } from '../map/map-service.js';
 import { requestIssueRun } from '../map/request-issue-run.js';
 import type { Services } from '../services.js';
 import { describeStatus, readIssueStatus } from '../status/issue-status.js';
@@ -122,17 +123,56 @@ const onIssue: Partial<Record<Verb, VerbHandler>> = {
   },
 };
 
+/** The issue an agent PR works on, or undefined (after saying so) for any other PR. */
+async function agentPullIssue({ github, issue, command, reply }: Ready): Promise<{ issueNumber: number; open: boolean } | undefined> {
+  const pull = await github.getPull(issue.number);
+  const issueNumber = issueOfBranch(pull.headRef);
+  if (issueNumber === undefined || pull.fromFork) {
+    await reply(`\`/agent ${command.verb}\` works on PRs that agent-mapreduce opened (branches \`agent/issue-…\`); this one is not.`);
+    return undefined;
+  }
+  return { issueNumber, open: pull.open };
+}
+
 const onPullRequest: Partial<Record<Verb, VerbHandler>> = {
   status,
 
-  async revise({ services, github, repository, issue, author, command, commentId, config, reply, log }) {
-    const pull = await github.getPull(issue.number);
-    const issueNumber = issueOfBranch(pull.headRef);
-    if (issueNumber === undefined || pull.fromFork) {
-      await reply('`/agent revise` works on PRs that agent-mapreduce opened (branches `agent/issue-…`); this one is not.');
+  async stop(ready) {
+    const target = await agentPullIssue(ready);
+    if (!target) return;
+    const { services, github, reply } = ready;
+    const result = services.scheduler.cancel(issueKey(github.owner, github.repo, target.issueNumber), `Stopped by @${ready.author.login}.`);
+    services.revisions.forget(github, target.issueNumber);
+    await reply(result === 'not-found' ? 'there is nothing queued or running for this PR.' : 'stopped.');
+  },
+
+  async retry(ready) {
+    const target = await agentPullIssue(ready);
+    if (!target) return;
+    const { services, github, repository, author, reply, log } = ready;
+    if (services.map.state(github.owner, github.repo, target.issueNumber)) {
+      await reply('its issue already has a job queued or running; comment `/agent stop` first to start over.');
       return;
     }
-    if (!pull.open) {
+    const issue = await github.getIssue(target.issueNumber);
+    if (!issue.open) {
+      await reply(`its issue #${issue.number} is closed; reopen it to retry.`);
+      return;
+    }
+    if (!issue.labels.includes(ready.config.label)) {
+      await github.addLabels(issue.number, [ready.config.label]);
+      issue.labels.push(ready.config.label);
+    }
+    // from the base again: the branch is replaced (with a lease) and this PR updated
+    await requestIssueRun(services, { github, repository, issue, requester: author, since: Date.now(), retry: true, log });
+    await reply(`running issue #${issue.number} again from the base branch; this PR will be updated.`);
+  },
+
+  async revise(ready) {
+    const { services, github, repository, issue, author, command, commentId, config, reply, log } = ready;
+    const target = await agentPullIssue(ready);
+    if (!target) return;
+    if (!target.open) {
       await reply('this PR is closed; reopen it to revise it.');
       return;
     }
@@ -141,7 +181,7 @@ const onPullRequest: Partial<Record<Verb, VerbHandler>> = {
       return;
     }
     services.revisions.request({
-      github, repository, pullNumber: issue.number, issueNumber, config, log,
+      github, repository, pullNumber: issue.number, issueNumber: target.issueNumber, config, log,
       feedback: { id: commentId, author: author.login, authorId: author.id, kind: 'comment', text: command.text, comments: [] },
     });
   },

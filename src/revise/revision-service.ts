@@ -58,6 +58,11 @@ export class RevisionService {
     return this.#enqueue(key) ? 'queued' : 'waiting';
   }
 
+  /** Drops the issue's waiting feedback (`/agent stop` on its PR). */
+  forget(github: GitHub, issueNumber: number): void {
+    this.#waiting.delete(issueKey(github.owner, github.repo, issueNumber));
+  }
+
   #enqueue(key: string): boolean {
     const entry = this.#waiting.get(key);
     if (!entry) return false;

@@ -139,3 +139,42 @@ describe('revise', () => {
     ]);
   });
 });
+
+describe('retry and stop on an agent PR', () => {
+  it('/agent retry on the PR runs its issue again from the base and updates the same PR', async () => {
+    let attempt = 0;
+    const agent = new ScriptedAgent(async (request, n) => {
+      attempt++;
+      await writeOneFile()(request, n);
+      await appendFile(path.join(request.worktree, 'changes', `issue-${n}.txt`), `attempt ${attempt}\n`);
+      return { outcome: 'changed', summary: `Attempt ${attempt}.`, usage: usage() };
+    });
+    const { h, pull, branch } = await withAgentPull(agent);
+    const first = (await h.sandbox.remoteLog(branch))[0]!;
+
+    await h.commentOnPull(pull, '/agent retry');
+    await h.idle();
+
+    expect(h.github.pulls).toHaveLength(1);
+    const log = await h.sandbox.remoteLog(branch);
+    expect(log.map((c) => c.sha)).not.toContain(first.sha); // replaced from the base, not stacked
+    expect(await h.sandbox.readRemoteFile(branch, 'changes/issue-1.txt')).toBe('resolved issue 1\nattempt 2\n');
+    expect(h.github.pull(pull).body).toContain('Attempt 2');
+    expect(h.github.pull(pull).comments.filter((c) => c.user.type === 'Bot').map((c) => c.body))
+      .toEqual(['@maintainer running issue #1 again from the base branch; this PR will be updated.']);
+  });
+
+  it('/agent stop on the PR stops its running revision', async () => {
+    const agent = revisingAgent({ delayMs: 60_000 });
+    const { h, pull, branch } = await withAgentPull(agent);
+    const before = await h.sandbox.remoteLog(branch);
+    await h.commentOnPull(pull, '/agent revise take your time');
+    await h.github.waitFor(() => revisionRuns(agent).length === 1, 'the revision to start');
+
+    await h.commentOnPull(pull, '/agent stop');
+    await h.idle();
+
+    expect(await h.sandbox.remoteLog(branch)).toEqual(before);
+    expect(h.github.pull(pull).comments.filter((c) => c.user.type === 'Bot').map((c) => c.body)).toEqual(['@maintainer stopped.']);
+  });
+});
