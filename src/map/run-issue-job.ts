@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { agentBudget, type Agent, type AgentProgress, type AgentResult } from '../agents/agent.js';
 import type { RepoConfig } from '../config/schema.js';
 import { coAuthoredBy, type BotIdentity } from '../github/bot-identity.js';
@@ -9,8 +6,6 @@ import { isWriter, type Actor, type GitHub, type RepositoryInfo } from '../githu
 import { releaseWorktree, type Workspace, type Worktree } from '../git/workspace.js';
 import { changedFiles, commitAll } from '../git/worktree-git.js';
 import type { Logger } from '../log.js';
-import { runShell } from '../sandbox/run-shell.js';
-import { scrubbedEnv } from '../sandbox/scrubbed-env.js';
 import type { Settings } from '../settings/load-settings.js';
 import { STATUS_KIND, type IssueStatus } from '../status/issue-status.js';
 import { blockedPaths } from './blocked-paths.js';
@@ -19,6 +14,7 @@ import { buildTask } from './build-task.js';
 import { renderPrBody } from './render-pr-body.js';
 import { renderStatus, type StatusView } from './render-status.js';
 import { renderUsage } from './render-usage.js';
+import { runSetup } from './run-setup.js';
 
 export const FAILED_LABEL = 'agent:failed';
 export const CHECK_NAME = 'agent-mapreduce';
@@ -232,36 +228,6 @@ async function finishFailed(deps: MapDeps, job: IssueJob, status: StatusWriter, 
   return { kind: 'failed', reason };
 }
 
-/** Runs the repository's setup commands in the worktree; a sentence saying which failed, or null. */
-async function runSetup(dir: string, commands: string[], deadline: number, signal: AbortSignal): Promise<string | null> {
-  if (commands.length === 0) return null;
-  // outside the worktree, so that caches written under HOME (npm's, pip's) are not committed
-  const home = await mkdtemp(path.join(os.tmpdir(), 'agent-setup-home-'));
-  try {
-    return await runSetupIn(dir, home, commands, deadline, signal);
-  } finally {
-    await rm(home, { recursive: true, force: true }).catch(() => {});
-  }
-}
-
-async function runSetupIn(dir: string, home: string, commands: string[], deadline: number, signal: AbortSignal): Promise<string | null> {
-  for (const command of commands) {
-    const result = await runShell(command, {
-      cwd: dir,
-      env: scrubbedEnv(process.env, { home }),
-      timeoutMs: Math.max(1000, deadline - Date.now()),
-      signal,
-      maxOutputBytes: 16 * 1024,
-    });
-    throwIfAborted(signal);
-    if (result.kind !== 'ok') {
-      const how = result.kind === 'timeout' ? 'ran out of time' : `exited with ${result.exitCode}`;
-      return `The setup command \`${command}\` ${how}:\n\n${tail(result.output, 2000)}`;
-    }
-  }
-  return null;
-}
-
 async function writersOnly<T extends { author: string; authorIsBot: boolean }>(github: GitHub, comments: T[]): Promise<T[]> {
   const people = [...new Set(comments.filter((c) => !c.authorIsBot).map((c) => c.author))];
   const writers = new Set<string>();
@@ -302,9 +268,4 @@ function errorMessage(error: unknown): string {
 
 function clip(text: string, max = 1500): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
-}
-
-function tail(text: string, max: number): string {
-  const cut = text.length > max ? `…${text.slice(-max)}` : text;
-  return '```\n' + cut.replaceAll('```', "'''") + '\n```';
 }

@@ -9,6 +9,7 @@ import { blockedPaths } from '../map/blocked-paths.js';
 import { buildTask } from '../map/build-task.js';
 import { CHECK_NAME, type MapDeps } from '../map/run-issue-job.js';
 import { renderUsage } from '../map/render-usage.js';
+import { runSetup } from '../map/run-setup.js';
 import { renderFeedback, type Feedback } from './feedback.js';
 
 /** What a revision needs from the process: the map pipeline's parts, without its status comments. */
@@ -66,11 +67,18 @@ export async function runRevisionJob(deps: RevisionDeps, job: RevisionJob, signa
       '```',
     ].join('\n');
 
+    const deadline = Date.now() + config.map.timeoutMinutes * 60_000;
+    const setupFailure = await runSetup(worktree.dir, config.map.setup, deadline, signal);
+    if (setupFailure) {
+      await reply(`${who} the revision did not run: ${setupFailure}`);
+      finishedCleanly = true;
+      return { kind: 'failed', reason: setupFailure };
+    }
     const result = await deps.createAgent(config).run({
       worktree: worktree.dir,
       task,
       feedback: `Revise the PR to address this feedback from its reviewers, then finish with a summary of what you changed for each point.\n\n${renderFeedback(job.feedback)}`,
-      budget: agentBudget(config, config.map.timeoutMinutes * 60_000),
+      budget: agentBudget(config, Math.max(0, deadline - Date.now())),
       signal,
     });
     if (signal.aborted) throw signal.reason;

@@ -178,3 +178,21 @@ describe('retry and stop on an agent PR', () => {
     expect(h.github.pull(pull).comments.filter((c) => c.user.type === 'Bot').map((c) => c.body)).toEqual(['@maintainer stopped.']);
   });
 });
+
+describe('revision set-up', () => {
+  it('runs the repository’s setup commands in the revision’s worktree before the agent revises', async () => {
+    const agent = revisingAgent();
+    harness = await startMapHarness({ agent, config: 'map:\n  setup: ["ls changes 2>/dev/null | wc -l | tr -d \' \' > .setup-saw"]\n' });
+    const h = harness;
+    await h.labelIssue(1, 'Add greeting');
+    await h.idle();
+    const { number: pull, head } = h.github.pulls[0]!;
+    expect(await h.sandbox.readRemoteFile(head, '.setup-saw')).toBe('0\n'); // before the first run: no changes/ yet
+
+    await h.commentOnPull(pull, '/agent revise more');
+    await h.idle();
+
+    expect(revisionRuns(agent)).toHaveLength(1);
+    expect(await h.sandbox.readRemoteFile(head, '.setup-saw')).toBe('1\n'); // it saw the PR's own file
+  });
+});
