@@ -55,11 +55,12 @@ export function createServices(parts: ServiceParts): Services {
   const pipelineDeps = {
     settings,
     workspace,
+    comments,
     createAgent,
     botIdentity: botIdentityResolver(parts.appSlug, settings.noreplyDomain),
     ...(parts.gitEnv ? { gitEnv: parts.gitEnv } : {}),
   };
-  const map = new MapService({ ...pipelineDeps, comments }, scheduler);
+  const map = new MapService(pipelineDeps, scheduler);
   const revisions = new RevisionService(pipelineDeps, scheduler);
   return { settings, comments, configs: new ConfigCache(), permissions: new PermissionCache(), scheduler, workspace, map, revisions };
 }

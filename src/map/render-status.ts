@@ -25,10 +25,12 @@ export function renderStatus(view: StatusView): string {
         ? ` — turn ${p.turns} · ${formatTokens(p.inputTokens + p.outputTokens)} tokens · $${p.costUsd.toFixed(2)} · ` +
           `${formatDuration(p.durationMs)}${p.lastTool ? ` · last step: ${p.lastTool}` : ''}`
         : '';
-      return `🏃 **Running${attempt}**${progress}. Comment \`/agent stop\` to cancel.`;
+      const what = status.revision && status.pr ? `Revising PR #${status.pr} (round ${status.revision})` : `Running${attempt}`;
+      return `🏃 **${what}**${progress}. Comment \`/agent stop\` to cancel.`;
     }
     case 'pr-open':
       return `✅ **PR opened:** ${view.prUrl ?? `#${status.pr}`}${attempt}` +
+        (status.revision ? ` · revised ${status.revision === 1 ? 'once' : `${status.revision} times`}` : '') +
         (view.usageLine ? `\n\nRun: ${view.usageLine}` : '') +
         '\n\nReview it like any other PR; request changes or comment `/agent revise <what to change>` there.';
     case 'no-change':

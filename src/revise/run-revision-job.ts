@@ -9,11 +9,13 @@ import { blockedPaths } from '../map/blocked-paths.js';
 import { buildTask } from '../map/build-task.js';
 import { CHECK_NAME, type MapDeps } from '../map/run-issue-job.js';
 import { renderUsage } from '../map/render-usage.js';
+import { renderStatus } from '../map/render-status.js';
 import { runSetup } from '../map/run-setup.js';
+import { readIssueStatus, STATUS_KIND, type IssueStatus } from '../status/issue-status.js';
 import { renderFeedback, type Feedback } from './feedback.js';
 
-/** What a revision needs from the process: the map pipeline's parts, without its status comments. */
-export type RevisionDeps = Omit<MapDeps, 'comments'>;
+/** What a revision needs from the process: the same parts as the map pipeline. */
+export type RevisionDeps = MapDeps;
 
 export interface RevisionJob {
   github: GitHub;
@@ -47,6 +49,16 @@ export async function runRevisionJob(deps: RevisionDeps, job: RevisionJob, signa
   const pull = await github.getPull(pullNumber);
   if (!pull.open) return { kind: 'skipped', reason: 'the PR is closed' };
   const issue = await github.getIssue(job.issueNumber);
+  // the issue's status comment follows along: revising, then back to the open PR, one round more
+  const previous = (await readIssueStatus(github, deps.comments, job.issueNumber))?.status;
+  const round = (previous?.revision ?? 0) + 1;
+  const setStatus = (state: 'running' | 'pr-open') => {
+    const status: IssueStatus = { ...previous, state, pr: pullNumber, revision: round, branch: pull.headRef };
+    delete status.reason;
+    return deps.comments.upsert(github, job.issueNumber, STATUS_KIND, renderStatus({ status, prUrl: pull.url }), status)
+      .catch((err: unknown) => log.warn({ err }, 'status not written'));
+  };
+  await setStatus('running');
   const repo = { owner: github.owner, repo: github.repo, cloneUrl: job.repository.cloneUrl };
 
   let worktree: Worktree | undefined;
@@ -129,6 +141,7 @@ export async function runRevisionJob(deps: RevisionDeps, job: RevisionJob, signa
     await reply(`${who} the revision failed: ${error instanceof Error ? error.message : String(error)}`).catch(() => {});
     return { kind: 'failed', reason: String(error) };
   } finally {
+    await setStatus('pr-open');
     if (worktree) await releaseWorktree(deps.workspace, worktree, finishedCleanly && !signal.aborted, log);
   }
 }

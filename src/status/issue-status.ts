@@ -21,6 +21,8 @@ export interface IssueStatus {
   pr?: number;
   reason?: string;
   branch?: string;
+  /** How many revision runs the issue's PR has had. */
+  revision?: number;
 }
 
 /** States after which nothing more happens on the issue until someone asks again. */

@@ -76,6 +76,12 @@ describe('revise', () => {
     expect(replies[0]!.body).toMatch(new RegExp(`^@maintainer revised in ${after[0]!.sha.slice(0, 7)}:\\n\\nAddressed every point\\.`));
     expect(replies[0]!.body).toContain('Run: 2 turns');
     expect(h.github.checkRuns.at(-1)).toMatchObject({ head_sha: after[0]!.sha, conclusion: 'success' });
+    // the issue's status comment followed along: revising, then the open PR, revised once
+    const edits = h.github.callsTo('PATCH', /issues\/comments/).map((c) => String(c.body.body));
+    expect(edits.some((body) => body.includes(`🏃 **Revising PR #${pull} (round 1)**`))).toBe(true);
+    const status = h.github.issue(1).comments.find((c) => c.user.type === 'Bot')!.body;
+    expect(status).toContain(`✅ **PR opened:** ${h.github.pull(pull).html_url} · revised once`);
+    expect(h.github.issue(1).comments.filter((c) => c.user.type === 'Bot')).toHaveLength(1);
   });
 
   it('coalesces two /agent revise comments posted while a revision runs into exactly one more run with both', async () => {
