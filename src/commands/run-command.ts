@@ -168,6 +168,20 @@ const onPullRequest: Partial<Record<Verb, VerbHandler>> = {
     await reply(`running issue #${issue.number} again from the base branch; this PR will be updated.`);
   },
 
+  async rebase(ready) {
+    const target = await agentPullIssue(ready);
+    if (!target) return;
+    const { services, github, repository, issue, author, config, reply, log } = ready;
+    if (!target.open) {
+      await reply('this PR is closed; reopen it to rebase it.');
+      return;
+    }
+    const result = services.revisions.rebase({
+      github, repository, pullNumber: issue.number, issueNumber: target.issueNumber, config, requester: author.login, log,
+    });
+    if (result === 'busy') await reply('a job for this PR is queued or running; comment `/agent rebase` again once it has finished.');
+  },
+
   async revise(ready) {
     const { services, github, repository, issue, author, command, commentId, config, reply, log } = ready;
     const target = await agentPullIssue(ready);

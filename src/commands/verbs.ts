@@ -14,7 +14,7 @@ export const VERB_INFO: Record<Verb, VerbInfo> = {
   revise: { usage: '/agent revise <what to change>', where: 'PR', does: 'runs the agent again on the PR branch with your text as feedback', available: true },
   retry: { usage: '/agent retry', where: 'issue or PR', does: 'runs the task again from the base branch', available: true },
   stop: { usage: '/agent stop', where: 'issue or PR', does: 'cancels a queued or running job', available: true },
-  rebase: { usage: '/agent rebase', where: 'PR', does: 'rebases the PR onto its base; the agent resolves conflicts', available: false },
+  rebase: { usage: '/agent rebase', where: 'PR', does: 'rebases the PR onto its base; the agent resolves conflicts', available: true },
   plan: { usage: '/agent plan', where: 'issue', does: 'posts a plan first; nothing is implemented until `/agent go`', available: false },
   go: { usage: '/agent go [guidance]', where: 'issue', does: 'implements the posted plan, with your guidance added', available: false },
   merge: { usage: '/agent merge', where: 'PR', does: 'puts the PR back in the merge order', available: false },

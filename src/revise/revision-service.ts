@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import { issueKey } from '../map/map-service.js';
 import type { Scheduler } from '../map/scheduler.js';
 import type { Feedback } from './feedback.js';
+import { runRebaseJob, type RebaseJob, type RebaseOutcome } from './run-rebase-job.js';
 import { runRevisionJob, type RevisionDeps, type RevisionOutcome } from './run-revision-job.js';
 
 export interface RevisionAsk {
@@ -56,6 +57,26 @@ export class RevisionService {
       this.#waiting.set(key, { ask, feedback: [ask.feedback] });
     }
     return this.#enqueue(key) ? 'queued' : 'waiting';
+  }
+
+  /** Queues `/agent rebase` of the issue's PR; 'busy' when the issue already has a job. */
+  rebase(job: RebaseJob): 'queued' | 'busy' {
+    const key = issueKey(job.github.owner, job.github.repo, job.issueNumber);
+    const result = this.#scheduler.enqueue({
+      key,
+      group: `${job.github.owner}/${job.github.repo}`,
+      groupCap: job.config.map.concurrency,
+      priority: 1,
+      since: Date.now(),
+      run: async (signal) => {
+        const outcome = await runRebaseJob(this.#deps, job, signal).catch((err: unknown): RebaseOutcome => {
+          job.log.error({ err }, 'rebase broke');
+          return { kind: 'failed', reason: String(err) };
+        });
+        job.log.info({ outcome }, 'rebase ended');
+      },
+    });
+    return result === 'queued' ? 'queued' : 'busy';
   }
 
   /** Drops the issue's waiting feedback (`/agent stop` on its PR). */

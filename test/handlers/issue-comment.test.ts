@@ -97,9 +97,9 @@ describe('comment commands', () => {
     mockConfigFile(null);
     const replies = captureNewComments(7);
 
-    await deliver(issueCommentCreated({ body: '/agent rebase', onPullRequest: true }));
+    await deliver(issueCommentCreated({ body: '/agent merge', onPullRequest: true }));
 
-    expect(replies.bodies[0]).toContain('`/agent rebase` is not available yet');
+    expect(replies.bodies[0]).toContain('`/agent merge` is not available yet');
   });
 
   it('says where a command works when it is used in the wrong place', async () => {

@@ -1,0 +1,155 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { agentBudget } from '../agents/agent.js';
+import { runGit } from '../git/run-git.js';
+import { releaseWorktree, type Worktree } from '../git/workspace.js';
+import type { GitHub, RepositoryInfo } from '../github/port.js';
+import type { Logger } from '../log.js';
+import type { RepoConfig } from '../config/schema.js';
+import { buildTask } from '../map/build-task.js';
+import { renderUsage } from '../map/render-usage.js';
+import type { MapDeps } from '../map/run-issue-job.js';
+import { runSetup } from '../map/run-setup.js';
+
+export interface RebaseJob {
+  github: GitHub;
+  repository: RepositoryInfo;
+  pullNumber: number;
+  issueNumber: number;
+  config: RepoConfig;
+  requester: string;
+  log: Logger;
+}
+
+export type RebaseOutcome =
+  | { kind: 'rebased' | 'resolved'; sha: string }
+  | { kind: 'up-to-date' | 'failed' | 'skipped' | 'cancelled'; reason: string };
+
+/** A rebase that stops this many times for conflicts is given up: the PR needs a person. */
+const MAX_CONFLICT_STOPS = 5;
+const markerLine = /^(<{7}|={7}|>{7})( |$)/m;
+
+/**
+ * `/agent rebase` on an agent PR (DESIGN §4):
+ * 1. cut a worktree at the PR's head and rebase it onto the base branch;
+ * 2. at each conflict, run the agent in the conflicted worktree with the conflicting files and both
+ *    sides' intent (the PR's issue, the base commits' messages); it must leave no conflict markers;
+ * 3. push with a lease on the head it started from: a concurrent push makes it stop and say so;
+ * 4. reply: rebased cleanly, or resolved by the agent and needing review again.
+ */
+export async function runRebaseJob(deps: MapDeps, job: RebaseJob, signal: AbortSignal): Promise<RebaseOutcome> {
+  const { github, pullNumber, config, log } = job;
+  const reply = (text: string) => github.createComment(pullNumber, `@${job.requester} ${text}`);
+  const pull = await github.getPull(pullNumber);
+  if (!pull.open) return { kind: 'skipped', reason: 'the PR is closed' };
+  const repo = { owner: github.owner, repo: github.repo, cloneUrl: job.repository.cloneUrl };
+  const identity = await deps.botIdentity(github);
+  const env = {
+    ...deps.gitEnv,
+    GIT_COMMITTER_NAME: identity.name, GIT_COMMITTER_EMAIL: identity.email, GIT_EDITOR: 'true', GIT_SEQUENCE_EDITOR: 'true',
+  };
+  const git = (dir: string, args: string[], expectedExitCodes: number[] = []) =>
+    runGit(args, { cwd: dir, env, signal, expectedExitCodes });
+
+  let worktree: Worktree | undefined;
+  let finishedCleanly = false;
+  try {
+    await deps.workspace.sync(repo, await github.getGitToken());
+    const startSha = await deps.workspace.remoteBranchSha(repo, pull.headRef);
+    worktree = await deps.workspace.addWorktree(repo, { name: `pr-${pullNumber}`, branch: pull.headRef, startPoint: `origin/${pull.headRef}` });
+    const dir = worktree.dir;
+    const base = `origin/${pull.baseRef}`;
+    const mergeBase = (await git(dir, ['merge-base', 'HEAD', base])).stdout.trim();
+    const baseTip = (await git(dir, ['rev-parse', base])).stdout.trim();
+    if (mergeBase === baseTip) {
+      finishedCleanly = true;
+      await reply(`this PR is already up to date with \`${pull.baseRef}\`.`);
+      return { kind: 'up-to-date', reason: 'already based on the base tip' };
+    }
+    const baseIntent = (await git(dir, ['log', '--format=- %h %s', `${mergeBase}..${base}`])).stdout.trim();
+
+    let rebase = await git(dir, ['rebase', '--no-autosquash', base], [1]);
+    let stops = 0;
+    const usages: string[] = [];
+    while (rebase.code !== 0) {
+      const conflicted = (await git(dir, ['diff', '--name-only', '--diff-filter=U'])).stdout.split('\n').filter(Boolean);
+      if (conflicted.length === 0 || ++stops > MAX_CONFLICT_STOPS) {
+        await git(dir, ['rebase', '--abort'], [1, 128]);
+        finishedCleanly = true;
+        await reply(`the rebase onto \`${pull.baseRef}\` stopped and the agent could not finish it: ${rebase.stderr.trim().slice(0, 500)}`);
+        return { kind: 'failed', reason: 'rebase stopped without conflicts to resolve, or too often' };
+      }
+      if (stops === 1) {
+        const setupFailure = await runSetup(dir, config.map.setup, Date.now() + config.map.timeoutMinutes * 60_000, signal);
+        if (setupFailure) log.warn({ setupFailure }, 'setup failed before conflict resolution');
+      }
+      const result = await deps.createAgent(config).run({
+        worktree: dir,
+        task: conflictTask(github, await github.getIssue(job.issueNumber), pull.baseRef, conflicted, baseIntent),
+        budget: agentBudget(config, config.map.timeoutMinutes * 60_000),
+        signal,
+      });
+      usages.push(renderUsage(result.usage));
+      const stillMarked = await filesWithMarkers(dir, conflicted);
+      if (result.outcome === 'failed' || stillMarked.length > 0) {
+        await git(dir, ['rebase', '--abort'], [1, 128]);
+        finishedCleanly = true;
+        const why = stillMarked.length > 0
+          ? `conflict markers are left in ${stillMarked.map((f) => `\`${f}\``).join(', ')}`
+          : result.summary;
+        await reply(`the agent could not resolve the conflicts with \`${pull.baseRef}\` (${conflicted.map((f) => `\`${f}\``).join(', ')}): ${why}. Nothing was pushed.`);
+        return { kind: 'failed', reason: why };
+      }
+      await git(dir, ['add', '-A']);
+      rebase = await git(dir, ['-c', 'core.editor=true', 'rebase', '--continue'], [1]);
+    }
+
+    const pushed = await deps.workspace.push(worktree, { token: await github.getGitToken(), lease: { expectedSha: startSha } });
+    finishedCleanly = true;
+    if (pushed.kind === 'rejected') {
+      await reply(`the rebased branch was not pushed: \`${pull.headRef}\` moved while the rebase ran (${pushed.reason}). Comment \`/agent rebase\` again.`);
+      return { kind: 'failed', reason: `push rejected: ${pushed.reason}` };
+    }
+    if (stops === 0) {
+      await reply(`rebased onto \`${pull.baseRef}\` without conflicts: the head is now ${pushed.sha.slice(0, 7)}.`);
+      return { kind: 'rebased', sha: pushed.sha };
+    }
+    await reply(`rebased onto \`${pull.baseRef}\`; the agent resolved conflicts, so **this PR needs review again**: ` +
+      `the head is now ${pushed.sha.slice(0, 7)}.\n\nRuns: ${usages.join('; ')}`);
+    return { kind: 'resolved', sha: pushed.sha };
+  } catch (error) {
+    if (signal.aborted) return { kind: 'cancelled', reason: 'cancelled' };
+    log.error({ err: error }, 'rebase failed unexpectedly');
+    await reply(`the rebase failed: ${error instanceof Error ? error.message : String(error)}`).catch(() => {});
+    return { kind: 'failed', reason: String(error) };
+  } finally {
+    if (worktree) await releaseWorktree(deps.workspace, worktree, finishedCleanly && !signal.aborted, log);
+  }
+}
+
+function conflictTask(github: GitHub, issue: Parameters<typeof buildTask>[1], baseRef: string, files: string[], baseIntent: string): string {
+  return [
+    buildTask(`${github.owner}/${github.repo}`, issue, []),
+    '',
+    `# Now: resolve a rebase conflict with ${baseRef}`,
+    '',
+    `This branch resolves the issue above. It is being rebased onto \`${baseRef}\`, which changed meanwhile:`,
+    '',
+    baseIntent || '(no commit messages)',
+    '',
+    'These files have conflicts (with <<<<<<< / ======= / >>>>>>> markers):',
+    ...files.map((f) => `- \`${f}\``),
+    '',
+    `Edit them so that both intents hold: keep what ${baseRef} changed and what this branch adds. Leave no conflict`,
+    'markers. Do not commit (the app continues the rebase). Finish with `changed` and a summary of how you resolved each file.',
+  ].join('\n');
+}
+
+async function filesWithMarkers(dir: string, files: string[]): Promise<string[]> {
+  const marked: string[] = [];
+  for (const file of files) {
+    const text = await readFile(path.join(dir, file), 'utf8').catch(() => '');
+    if (markerLine.test(text)) marked.push(file);
+  }
+  return marked;
+}
