@@ -73,14 +73,12 @@ describe('/agent rebase', () => {
   });
 
   it('pushes nothing and says so when someone pushed to the branch while it rebased', async () => {
-    let h!: MapHarness;
-    let branch = '';
     const a = agent(async () => {
-      await h.sandbox.commitToRemote(branch, { 'human.txt': 'a person was here\n' }, 'Human fix');
+      const pushedBy = harness!;
+      await pushedBy.sandbox.commitToRemote(pushedBy.github.pulls[0]!.head, { 'human.txt': 'a person was here\n' }, 'Human fix');
     });
     const opened = await openPull(a);
-    h = opened.h;
-    branch = opened.branch;
+    const { h, branch } = opened;
     await h.sandbox.commitToRemote('main', { 'src/app.txt': 'hello from main\n' }, 'Greet from main');
 
     await h.commentOnPull(opened.pull, '/agent rebase');
