@@ -13,6 +13,8 @@ export interface AgentRequest {
   task: string;
   /** Review feedback for a revision run. */
   feedback?: string;
+  /** Investigate only (plan-first mode): the agent gets no tool that changes files or runs commands. */
+  readOnly?: boolean;
   budget: AgentBudget;
   /** Aborted on cancellation; the agent stops at its next step and kills its child processes. */
   signal: AbortSignal;

@@ -34,6 +34,9 @@ const finishTool: Tool = {
   input_schema: toInputSchema(finishInput),
 };
 
+/** What a plan-first run may use: reading, never writing or running. */
+const READ_ONLY_TOOLS = new Set(['list_files', 'read_file', 'search']);
+
 const NUDGE = 'You ended your turn without calling a tool. If you are done, call `finish` with the outcome and summary; otherwise continue with the tools.';
 
 /**
@@ -43,14 +46,16 @@ const NUDGE = 'You ended your turn without calling a tool. If you are done, call
  * ends the run `failed` with what was done so far left in the worktree.
  */
 export function createAnthropicAgent(options: AnthropicAgentOptions): Agent {
-  const tools = new Map(options.tools.map((t) => [t.name, t]));
-  const toolDefinitions: Tool[] = [
-    ...options.tools.map((t) => ({ name: t.name, description: t.description, input_schema: toInputSchema(t.input) })),
-    finishTool,
-  ];
+  const definition = (t: AgentTool): Tool => ({ name: t.name, description: t.description, input_schema: toInputSchema(t.input) });
+  const allTools = new Map(options.tools.map((t) => [t.name, t]));
+  const readOnlyTools = new Map(options.tools.filter((t) => READ_ONLY_TOOLS.has(t.name)).map((t) => [t.name, t]));
+  const allDefinitions = [...options.tools.map(definition), finishTool];
+  const readOnlyDefinitions = [...[...readOnlyTools.values()].map(definition), finishTool];
 
   return {
     async run(request: AgentRequest): Promise<AgentResult> {
+      const tools = request.readOnly ? readOnlyTools : allTools;
+      const toolDefinitions = request.readOnly ? readOnlyDefinitions : allDefinitions;
       const started = Date.now();
       const deadline = started + request.budget.wallTimeMs;
       const tokens: TokenCounts = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };

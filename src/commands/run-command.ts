@@ -5,6 +5,7 @@ import type { RepoConfig } from '../config/schema.js';
 import { issueOfBranch } from '../map/branch-name.js';
 import { issueKey } from '../map/map-service.js';
 import { requestIssueRun } from '../map/request-issue-run.js';
+import { PLAN_KIND } from '../map/run-issue-job.js';
 import type { Services } from '../services.js';
 import { describeStatus, readIssueStatus } from '../status/issue-status.js';
 import type { Command } from './parse-command.js';
@@ -102,26 +103,53 @@ const onIssue: Partial<Record<Verb, VerbHandler>> = {
     if (result === 'not-found') await reply('there is nothing queued or running for this issue.');
   },
 
-  async retry({ services, github, repository, issue, author, config, reply, log }) {
-    const live = services.map.state(github.owner, github.repo, issue.number);
-    if (live) {
-      await reply(`this issue is already ${live.state}; comment \`/agent stop\` first to start over.`);
+  async retry(ready) {
+    const fresh = await openLabelledIssue(ready, 'retry');
+    if (fresh) await requestIssueRun(ready.services, { ...runAsk(ready, fresh), retry: true });
+  },
+
+  async plan(ready) {
+    const fresh = await openLabelledIssue(ready, 'plan');
+    if (fresh) await requestIssueRun(ready.services, { ...runAsk(ready, fresh), retry: false, mode: 'plan' });
+  },
+
+  async go(ready) {
+    const { services, github, issue, command, reply } = ready;
+    const posted = await services.comments.find(github, issue.number, PLAN_KIND);
+    if (!posted) {
+      await reply('there is no plan for this issue yet; comment `/agent plan` first.');
       return;
     }
-    const fresh = await github.getIssue(issue.number);
-    if (!fresh.open) {
-      await reply('this issue is closed; reopen it to retry.');
-      return;
-    }
-    if (!fresh.labels.includes(config.label)) {
-      await github.addLabels(issue.number, [config.label]);
-      fresh.labels.push(config.label);
-    }
-    await requestIssueRun(services, {
-      github, repository, issue: fresh, requester: author, since: Date.now(), retry: true, log,
-    });
+    const fresh = await openLabelledIssue(ready, 'go');
+    if (!fresh) return;
+    const plan = posted.body.replace(/^<!--.*?-->\n/, '').replace(/\n---\nComment `\/agent go`[\s\S]*$/, '');
+    const guidance = command.text ? `\n\n## Guidance from @${ready.author.login} with \`/agent go\`\n\n${command.text}` : '';
+    await requestIssueRun(services, { ...runAsk(ready, fresh), retry: false, mode: 'implement', plan: plan + guidance });
   },
 };
+
+/** The issue, re-read, open and carrying the trigger label (added if missing); undefined after saying why not. */
+async function openLabelledIssue({ services, github, issue, config, reply }: Ready, verb: string) {
+  const live = services.map.state(github.owner, github.repo, issue.number);
+  if (live) {
+    await reply(`this issue is already ${live.state}; comment \`/agent stop\` first to start over.`);
+    return undefined;
+  }
+  const fresh = await github.getIssue(issue.number);
+  if (!fresh.open) {
+    await reply(`this issue is closed; reopen it to ${verb}.`);
+    return undefined;
+  }
+  if (!fresh.labels.includes(config.label)) {
+    await github.addLabels(issue.number, [config.label]);
+    fresh.labels.push(config.label);
+  }
+  return fresh;
+}
+
+function runAsk({ github, repository, author, log }: Ready, issue: IssueInfo) {
+  return { github, repository, issue, requester: author, since: Date.now(), log };
+}
 
 /** The issue an agent PR works on, or undefined (after saying so) for any other PR. */
 async function agentPullIssue({ github, issue, command, reply }: Ready): Promise<{ issueNumber: number; open: boolean } | undefined> {

@@ -17,6 +17,8 @@ export interface MapRequest {
   /** The attempt this run will be: one more than the issue's last recorded run. */
   attempt: number;
   replaceOpenPull: boolean;
+  mode: 'plan' | 'implement';
+  plan?: string;
   /** The issue has no comment of the app's yet, so its first status need not look for one. */
   freshIssue: boolean;
   priority: boolean;

@@ -41,6 +41,8 @@ export function renderStatus(view: StatusView): string {
       return `❌ **Failed${attempt}.** ${quote(status.reason)}` +
         (status.branch ? `\n\nThe work so far is on the branch \`${status.branch}\`.` : '') +
         '\n\nComment `/agent retry` to run it again.';
+    case 'planned':
+      return `📝 **Plan posted${attempt}** below. A writer comments \`/agent go\` to implement it (text after \`go\` is added as guidance).`;
     case 'cancelled':
       return `⏹️ **Cancelled${attempt}.** ${quote(status.reason)}`;
   }

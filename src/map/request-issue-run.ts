@@ -14,6 +14,10 @@ export interface IssueRunAsk {
   since: number;
   /** A retry runs even when a PR is open, and replaces its branch. */
   retry: boolean;
+  /** Plan first; by default what the repository's `map.plan` says. */
+  mode?: 'plan' | 'implement';
+  /** An approved plan (with `/agent go` guidance) to implement. */
+  plan?: string;
   log: Logger;
 }
 
@@ -57,6 +61,8 @@ export async function requestIssueRun(services: Services, ask: IssueRunAsk): Pro
     config: config.config,
     attempt,
     replaceOpenPull: ask.retry,
+    mode: ask.mode ?? (config.config.map.plan ? 'plan' : 'implement'),
+    ...(ask.plan ? { plan: ask.plan } : {}),
     freshIssue,
     priority: issue.labels.some((l) => config.config.map.priorityLabels.includes(l)),
     log,

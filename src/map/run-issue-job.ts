@@ -41,11 +41,18 @@ export interface IssueJob {
   attempt: number;
   /** Run even though a PR for the issue is open (a retry); the branch is replaced. */
   replaceOpenPull: boolean;
+  /** plan: investigate read-only and post a plan; implement: change the code (following `plan`, if one was approved). */
+  mode: 'plan' | 'implement';
+  /** The approved plan and the guidance given with `/agent go`. */
+  plan?: string;
   log: Logger;
 }
 
+export const PLAN_KIND = 'plan';
+
 export type IssueJobOutcome =
   | { kind: 'pr-opened' | 'pr-updated'; pr: number }
+  | { kind: 'planned'; plan: string }
   | { kind: 'no-change' | 'not-actionable' | 'failed' | 'cancelled' | 'skipped'; reason: string };
 
 /**
@@ -81,7 +88,7 @@ export async function runIssueJob(deps: MapDeps, job: IssueJob, signal: AbortSig
   let finishedCleanly = false;
   try {
     const writerComments = issue.comments > 0 ? await writersOnly(github, await github.listComments(issueNumber)) : [];
-    const task = buildTask(`${github.owner}/${github.repo}`, issue, writerComments);
+    const task = buildTask(`${github.owner}/${github.repo}`, issue, writerComments) + modeInstructions(job);
 
     await deps.workspace.sync(repo, await github.getGitToken());
     throwIfAborted(signal);
@@ -98,9 +105,11 @@ export async function runIssueJob(deps: MapDeps, job: IssueJob, signal: AbortSig
       budget: agentBudget(config, Math.max(0, deadline - Date.now())),
       signal,
       onProgress: (progress) => status.progress(progress),
+      ...(job.mode === 'plan' ? { readOnly: true } : {}),
     });
     throwIfAborted(signal);
     log.info({ outcome: result.outcome, usage: result.usage }, 'agent finished');
+    if (job.mode === 'plan') return await postPlan(deps, job, status, result);
     const target = { branch, base, title: issue.title, wasFailed: issue.labels.includes(FAILED_LABEL), hasOpenPull: existing !== null };
     const outcome = await publish(deps, job, status, worktree, target, result, signal);
     finishedCleanly = true;
@@ -197,6 +206,27 @@ async function publish(
     usageLine: renderUsage(result.usage),
   });
   return { kind, pr: pull.number };
+}
+
+/** What a plan-first run is asked for, or the plan an implementation run follows. */
+function modeInstructions(job: IssueJob): string {
+  if (job.mode === 'plan') {
+    return '\n\n# Plan first\n\nDo not change anything yet: investigate, then finish with a plan as your summary, in ' +
+      'Markdown with these parts: **Approach**, **Files to touch**, **Risks**, **Questions** for the maintainers. ' +
+      'Use outcome `no-change` (or `not-actionable` if the issue cannot be done as written).';
+  }
+  return job.plan ? `\n\n# The plan the maintainers approved: follow it\n\n${job.plan}` : '';
+}
+
+/** A plan-first run ends with its plan in the issue's one plan comment, waiting for `/agent go`. */
+async function postPlan(deps: MapDeps, job: IssueJob, status: StatusWriter, result: AgentResult): Promise<IssueJobOutcome> {
+  if (result.outcome === 'failed') return finishFailed(deps, job, status, result.summary || 'The planning run failed.');
+  const plan = result.summary.trim() || '_The agent wrote no plan._';
+  await deps.comments.upsert(job.github, job.issueNumber, PLAN_KIND,
+    `📝 **Plan for #${job.issueNumber}**\n\n${plan}\n\n---\nComment \`/agent go\` to implement this plan; text after \`go\` ` +
+    `is added as guidance. Run: ${renderUsage(result.usage)}`);
+  await status.write({ status: { state: 'planned', attempt: job.attempt } });
+  return { kind: 'planned', plan };
 }
 
 /** Commits everything as the app's bot user, credits the requester, and pushes; the new head, or null if rejected. */

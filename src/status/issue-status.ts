@@ -12,7 +12,9 @@ export type IssueState =
   | 'no-change'
   | 'not-actionable'
   | 'failed'
-  | 'cancelled';
+  | 'cancelled'
+  /** Plan-first mode: a plan is posted and waits for `/agent go`. */
+  | 'planned';
 
 export interface IssueStatus {
   state: IssueState;
@@ -26,7 +28,7 @@ export interface IssueStatus {
 }
 
 /** States after which nothing more happens on the issue until someone asks again. */
-export const FINAL_STATES: ReadonlySet<IssueState> = new Set(['pr-open', 'no-change', 'not-actionable', 'failed', 'cancelled']);
+export const FINAL_STATES: ReadonlySet<IssueState> = new Set(['pr-open', 'no-change', 'not-actionable', 'failed', 'cancelled', 'planned']);
 
 /** Reads the issue's recorded status back from GitHub; null when the app never wrote one. */
 export async function readIssueStatus(
@@ -49,6 +51,7 @@ const stateWords: Record<IssueState, string> = {
   'not-actionable': 'not actionable',
   failed: 'failed',
   cancelled: 'cancelled',
+  planned: 'plan posted, waiting for `/agent go`',
 };
 
 export function describeStatus(status: IssueStatus): string {

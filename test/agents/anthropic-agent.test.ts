@@ -111,6 +111,21 @@ describe('the built-in agent', () => {
     expect(api.requests).toHaveLength(5);
   });
 
+  it('offers a plan-first run only the tools that read, and refuses the others', async () => {
+    api = await startFakeMessagesApi({
+      steps: [
+        reply(toolUse('write_file', { path: 'x.txt', content: 'no' })),
+        reply(toolUse('finish', { outcome: 'no-change', summary: '**Approach** edit greet.js' })),
+      ],
+    });
+    const result = await agentFor().run(request({ readOnly: true }));
+
+    expect(api.requests[0]!.body.tools.map((t: { name: string }) => t.name)).toEqual(['list_files', 'read_file', 'search', 'finish']);
+    expect(resultsOf(1)[0]).toMatchObject({ is_error: true, content: 'There is no tool named write_file.' });
+    expect(existsSync(path.join(worktree, 'x.txt'))).toBe(false);
+    expect(result).toMatchObject({ outcome: 'no-change', summary: '**Approach** edit greet.js' });
+  });
+
   it('refuses every escape with an error the model sees, and nothing outside the worktree changes', async () => {
     await symlink(outside, path.join(worktree, 'escape'));
     const secrets = { GITHUB_TOKEN: 'ghs_leak', PRIVATE_KEY: 'BEGIN-RSA-leak', WEBHOOK_SECRET: 'whsec_leak', ANTHROPIC_API_KEY: 'sk-ant-leak' };
