@@ -6,6 +6,7 @@ import { onIssueLabeled } from './handlers/on-issue-labeled.js';
 import { onIssueUnlabeledOrClosed } from './handlers/on-issue-unlabeled-or-closed.js';
 import { onPullRequestReview } from './handlers/on-pull-request-review.js';
 import { onPush } from './handlers/on-push.js';
+import { onReduceTrigger } from './handlers/on-reduce-trigger.js';
 import { startBackground } from './map/start-background.js';
 import { createServices, type Services } from './services.js';
 import { loadSettings, type Settings } from './settings/load-settings.js';
@@ -40,6 +41,8 @@ export function createApp(settings: Settings, options: AppOptions = {}): Applica
     app.on(['issues.unlabeled', 'issues.closed'], onIssueUnlabeledOrClosed(services));
     app.on('pull_request_review.submitted', onPullRequestReview(services));
     app.on('push', onPush(services));
+    app.on(['pull_request_review.submitted', 'pull_request.closed', 'push', 'check_suite.completed', 'check_run.completed', 'status'],
+      onReduceTrigger(services));
     const background = options.background === false ? undefined : startBackground(app, services, app.log);
     options.onServices?.(services, background);
   };

@@ -10,6 +10,7 @@ import { MapService } from './map/map-service.js';
 import { Scheduler } from './map/scheduler.js';
 import { RateLimitGate } from './map/rate-limit-gate.js';
 import { RevisionService } from './revise/revision-service.js';
+import { ReduceService } from './reduce/reduce-service.js';
 import { agentFactory } from './agents/create-agent.js';
 import type { Settings } from './settings/load-settings.js';
 
@@ -23,6 +24,7 @@ export interface Services {
   workspace: Workspace;
   map: MapService;
   revisions: RevisionService;
+  reduce: ReduceService;
 }
 
 export interface ServiceParts {
@@ -62,5 +64,7 @@ export function createServices(parts: ServiceParts): Services {
   };
   const map = new MapService(pipelineDeps, scheduler);
   const revisions = new RevisionService(pipelineDeps, scheduler);
-  return { settings, comments, configs: new ConfigCache(), permissions: new PermissionCache(), scheduler, workspace, map, revisions };
+  const permissions = new PermissionCache();
+  const reduce = new ReduceService({ ...pipelineDeps, permissions, mergeCache: new Map() });
+  return { settings, comments, configs: new ConfigCache(), permissions, scheduler, workspace, map, revisions, reduce };
 }

@@ -1,5 +1,5 @@
 import type { ProbotOctokit } from 'probot';
-import type { GitHub, IssueComment, IssueInfo, Permission, PullInfo } from './port.js';
+import type { GitHub, IssueComment, IssueInfo, Permission, PullInfo, Review } from './port.js';
 import { UnreadableConfigError } from './port.js';
 import { mergeConfigLayers } from '../config/merge-config-layers.js';
 
@@ -23,6 +23,8 @@ interface RestIssue {
 interface RestPull {
   number: number;
   html_url: string;
+  draft?: boolean;
+  labels?: Array<{ name?: string }>;
   head: { ref: string; sha: string; repo: { full_name: string } | null };
   base: { ref: string; repo: { full_name: string } };
 }
@@ -53,6 +55,8 @@ function toPull(p: RestPull): PullInfo {
     headSha: p.head.sha,
     baseRef: p.base.ref,
     fromFork: p.head.repo?.full_name !== p.base.repo.full_name,
+    draft: p.draft ?? false,
+    labels: (p.labels ?? []).map((l) => l.name ?? '').filter(Boolean),
   };
 }
 
@@ -193,6 +197,49 @@ export function createOctokitGitHub(octokit: ProbotOctokit, repository: { owner:
 
     async updatePull(pullNumber, changes) {
       await octokit.rest.pulls.update({ ...where, pull_number: pullNumber, ...changes });
+    },
+
+    async listReviews(pullNumber) {
+      const reviews = await octokit.paginate(octokit.rest.pulls.listReviews, { ...where, pull_number: pullNumber, per_page: 100 });
+      return reviews.map((r) => ({
+        author: r.user?.login ?? '',
+        state: r.state.toUpperCase() as Review['state'],
+        commitId: r.commit_id ?? '',
+        submittedAt: r.submitted_at ? Date.parse(r.submitted_at) : 0,
+      }));
+    },
+
+    async getChecksState(sha) {
+      const [{ data: checks }, { data: combined }] = await Promise.all([
+        octokit.rest.checks.listForRef({ ...where, ref: sha, per_page: 100 }),
+        octokit.rest.repos.getCombinedStatusForRef({ ...where, ref: sha }),
+      ]);
+      const runs = checks.check_runs.filter((r) => !r.name.startsWith('agent-mapreduce'));
+      const states = runs.map((r) => (r.status !== 'completed' ? 'pending'
+        : ['success', 'neutral', 'skipped'].includes(r.conclusion ?? '') ? 'success' : 'failure'));
+      if (combined.total_count > 0) states.push(combined.state === 'success' ? 'success' : combined.state === 'pending' ? 'pending' : 'failure');
+      if (states.length === 0) return 'none';
+      return states.includes('failure') ? 'failure' : states.includes('pending') ? 'pending' : 'success';
+    },
+
+    async mergePull(pullNumber, { sha, method }) {
+      try {
+        const { data } = await octokit.rest.pulls.merge({ ...where, pull_number: pullNumber, sha, merge_method: method });
+        return { kind: 'merged', sha: data.sha };
+      } catch (error) {
+        const message = (error as { message?: string }).message ?? String(error);
+        if (status(error) === 409) return { kind: 'moved', message };
+        if (status(error) === 405) return { kind: 'not-mergeable', message };
+        throw error;
+      }
+    },
+
+    async deleteBranch(branch) {
+      try {
+        await octokit.rest.git.deleteRef({ ...where, ref: `heads/${branch}` });
+      } catch (error) {
+        if (status(error) !== 404 && status(error) !== 422) throw error;
+      }
     },
 
     async createCheckRun(run) {

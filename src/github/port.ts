@@ -37,7 +37,24 @@ export interface GitHub {
   updatePull(pullNumber: number, changes: { title?: string; body?: string }): Promise<void>;
 
   createCheckRun(run: CheckRunReport): Promise<void>;
+
+  /** Every review of the PR, oldest first, with its state as the REST API says it. */
+  listReviews(pullNumber: number): Promise<Review[]>;
+  /** The combined state of a commit's check runs (other than this app's) and commit statuses. */
+  getChecksState(sha: string): Promise<'success' | 'pending' | 'failure' | 'none'>;
+  /** Merges only if the head is still `sha`; `moved` when GitHub says it is not (405/409). */
+  mergePull(pullNumber: number, options: { sha: string; method: 'merge' | 'squash' | 'rebase' }): Promise<MergeOutcome>;
+  deleteBranch(branch: string): Promise<void>;
 }
+
+export interface Review {
+  author: string;
+  state: 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED' | 'DISMISSED' | 'PENDING';
+  commitId: string;
+  submittedAt: number;
+}
+
+export type MergeOutcome = { kind: 'merged'; sha: string } | { kind: 'moved' | 'not-mergeable'; message: string };
 
 export type Permission = 'admin' | 'write' | 'read' | 'none';
 
@@ -84,6 +101,8 @@ export interface PullInfo {
   baseRef: string;
   /** The head is in another repository (a fork): never run or merged. */
   fromFork: boolean;
+  draft: boolean;
+  labels: string[];
 }
 
 export interface ReviewComment {

@@ -128,7 +128,8 @@ describe('revise', () => {
     await h.idle();
 
     expect(revisionRuns(agent)).toHaveLength(0);
-    expect(h.github.calls.length).toBe(calls);
+    // (an approval starts a reduce pass, which only reads here: nothing is approved for the code)
+    expect(h.github.calls.slice(calls).filter((c) => c.method !== 'GET')).toEqual([]);
   });
 
   it('says /agent revise works only on the app’s own PRs', async () => {

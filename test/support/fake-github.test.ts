@@ -151,6 +151,8 @@ describe('FakeGitHub', () => {
       headSha: HEAD_SHA,
       baseRef: 'main',
       fromFork: false,
+      draft: false,
+      labels: [],
     });
     expect(await github.createPull({ title: 'Again', body: '', head: 'agent/issue-7', base: 'main' })).toBe('exists');
     await expect(github.createPull({ title: 'Nope', body: '', head: 'missing', base: 'main' })).rejects.toMatchObject({ status: 422 });

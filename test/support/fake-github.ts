@@ -92,6 +92,8 @@ export interface FakePull {
   comments: FakeComment[];
   labelEvents: FakeLabelEvent[];
   user: FakeActor;
+  /** Reviews as the REST API lists them (`APPROVED`, `CHANGES_REQUESTED`, …). */
+  reviews?: Array<{ id: number; user: string; state: string; commit_id: string; submitted_at: string; body?: string }>;
   /** The inline comments of each review, by review id: set by the test before it delivers the review. */
   reviewComments?: Record<number, Array<{ path: string; line: number; diff_hunk: string; body: string; user: string }>>;
 }
@@ -246,6 +248,25 @@ export class FakeGitHub {
   config: string | null;
 
   private readonly resolveHeadSha: ((branch: string) => string | Promise<string>) | undefined;
+  /** Performs a merge on the test's git remote; the new base commit, or null for "not mergeable". */
+  onMerge: ((pull: FakePull, method: string) => Promise<string | null>) | undefined;
+  onDeleteBranch: ((branch: string) => Promise<void>) | undefined;
+  readonly merges: Array<{ number: number; sha: string; method: string }> = [];
+  readonly deletedBranches: string[] = [];
+  /** Commit statuses by sha (the legacy status API); check runs other than the app's own count too. */
+  readonly statuses: Array<{ sha: string; context: string; state: 'success' | 'pending' | 'failure' | 'error' }> = [];
+
+  /** Open PRs' heads follow their branches, as on GitHub. */
+  private async refreshHeads(): Promise<void> {
+    if (!this.resolveHeadSha) return;
+    for (const pull of this.pulls.filter((p) => p.state === 'open' && !p.fromFork)) {
+      try {
+        pull.headSha = await this.resolveHeadSha(pull.head);
+      } catch {
+        // the branch is gone: keep the last head
+      }
+    }
+  }
   private readonly users = new Map<string, FakeActor>();
   private readonly labelIds = new Map<string, number>();
   private readonly routes: Route[];
@@ -639,7 +660,8 @@ export class FakeGitHub {
       return notFound();
     });
 
-    on('GET', `${repoBase}/pulls`, ({ path, query }) => {
+    on('GET', `${repoBase}/pulls`, async ({ path, query }) => {
+      await this.refreshHeads();
       const state = query.state ?? 'open';
       const pulls = this.pulls
         .filter((p) => state === 'all' || p.state === state)
@@ -660,9 +682,56 @@ export class FakeGitHub {
       })));
     });
 
-    on('GET', `${repoBase}/pulls/:n`, ({ params }) => {
+    on('GET', `${repoBase}/pulls/:n`, async ({ params }) => {
+      await this.refreshHeads();
       const pull = this.pulls.find((p) => p.number === Number(params.n));
       return pull ? [200, this.pullJson(pull)] : notFound();
+    });
+
+    on('GET', `${repoBase}/pulls/:n/reviews`, ({ params, path, query }) => {
+      const pull = this.pulls.find((p) => p.number === Number(params.n));
+      if (!pull) return notFound();
+      return this.page(path, query, (pull.reviews ?? []).map((r) => ({
+        id: r.id, user: this.userJson(this.user(r.user)), body: r.body ?? '', state: r.state, commit_id: r.commit_id,
+        submitted_at: r.submitted_at, author_association: 'MEMBER',
+      })));
+    });
+
+    on('PUT', `${repoBase}/pulls/:n/merge`, async ({ params, body }) => {
+      await this.refreshHeads();
+      const pull = this.pulls.find((p) => p.number === Number(params.n));
+      if (!pull) return notFound();
+      if (pull.state !== 'open') return [405, errorBody(405, 'Pull Request is not mergeable')];
+      if (typeof body?.sha === 'string' && body.sha !== pull.headSha) {
+        return [409, errorBody(409, 'Head branch was modified. Review and try the merge again.')];
+      }
+      if (!this.onMerge) return [405, errorBody(405, 'Pull Request is not mergeable')];
+      const merged = await this.onMerge(pull, String(body?.merge_method ?? 'merge'));
+      if (merged === null) return [405, errorBody(405, 'Pull Request is not mergeable')];
+      pull.state = 'closed';
+      pull.merged = true;
+      this.merges.push({ number: pull.number, sha: merged, method: String(body?.merge_method ?? 'merge') });
+      return [200, { sha: merged, merged: true, message: 'Pull Request successfully merged' }];
+    });
+
+    on('DELETE', `${repoBase}/git/refs/:ref`, async ({ params }) => {
+      const ref = decodeURIComponent(params.ref ?? '');
+      if (!ref.startsWith('heads/') || !this.onDeleteBranch) return notFound();
+      await this.onDeleteBranch(ref.slice('heads/'.length));
+      this.deletedBranches.push(ref.slice('heads/'.length));
+      return [204, ''];
+    });
+
+    on('GET', `${repoBase}/commits/:sha/check-runs`, ({ params }) => {
+      const runs = this.checkRuns.filter((r) => r.head_sha === params.sha && r.name !== 'agent-mapreduce' && !r.name.startsWith('agent-mapreduce/'));
+      return [200, { total_count: runs.length, check_runs: runs.map((r) => ({ id: r.id, name: r.name, head_sha: r.head_sha, status: r.status, conclusion: r.conclusion ?? null })) }];
+    });
+
+    on('GET', `${repoBase}/commits/:sha/status`, ({ params }) => {
+      const statuses = this.statuses.filter((st) => st.sha === params.sha);
+      const state = statuses.length === 0 ? 'pending' : statuses.some((st) => st.state === 'failure' || st.state === 'error') ? 'failure'
+        : statuses.every((st) => st.state === 'success') ? 'success' : 'pending';
+      return [200, { state, sha: params.sha, total_count: statuses.length, statuses: statuses.map((st) => ({ context: st.context, state: st.state })) }];
     });
 
     on('POST', `${repoBase}/pulls`, async ({ body }) => {

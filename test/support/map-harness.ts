@@ -133,7 +133,11 @@ export async function startMapHarness(options: HarnessOptions): Promise<MapHarne
       payload.repository.default_branch = 'main';
       await deliver('issue_comment', payload);
     },
-    idle: () => services.scheduler.idle(),
+    async idle() {
+      await services.scheduler.idle();
+      await services.reduce.idle();
+      await services.scheduler.idle();
+    },
     leftoverWorktrees,
     async idleWorktrees() {
       const found = [];

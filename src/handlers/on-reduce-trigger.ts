@@ -1,0 +1,30 @@
+import type { Context } from 'probot';
+import { createOctokitGitHub } from '../github/octokit-github.js';
+import type { Services } from '../services.js';
+
+type ReduceEvent =
+  | 'pull_request_review.submitted' | 'pull_request.closed' | 'push' | 'check_suite.completed' | 'check_run.completed' | 'status';
+
+/**
+ * Anything that can change which agent PRs may merge (an approval, a merge, a push to the base,
+ * finished checks) starts a reduce pass for the repository's base branch; the pass re-reads
+ * everything, so the event itself only says "look again". It runs after the webhook is answered.
+ */
+export function onReduceTrigger(services: Services) {
+  return async (context: Context<ReduceEvent>): Promise<void> => {
+    const payload = context.payload as { review?: { state?: string }; repository: { default_branch: string; clone_url: string } };
+    if (context.name === 'pull_request_review' && payload.review?.state !== 'approved') return;
+    const { owner, repo } = context.repo();
+    const github = createOctokitGitHub(context.octokit, { owner, repo });
+    const config = await services.configs.get(github);
+    if (!config.ok || !config.config.reduce.enabled) return;
+    const log = context.log.child({ repo: `${owner}/${repo}`, delivery: context.id });
+    void services.reduce.trigger({
+      github,
+      repository: { defaultBranch: payload.repository.default_branch, cloneUrl: payload.repository.clone_url },
+      baseRef: config.config.map.baseBranch ?? payload.repository.default_branch,
+      config: config.config,
+      log,
+    });
+  };
+}

@@ -1,0 +1,129 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { runGit } from '../../src/git/run-git.js';
+import type { FakePull } from '../support/fake-github.js';
+import { startMapHarness, type MapHarness } from '../support/map-harness.js';
+import { ScriptedAgent, usage } from '../support/scripted-agent.js';
+
+let harness: MapHarness | undefined;
+afterEach(async () => {
+  await harness?.stop();
+  harness = undefined;
+});
+
+const SHARED = 'one\ntwo\nthree\n';
+
+/** Issues 1 (A) and 3 (C) edit the same line of shared.txt; 2 (B) and 4 (D) touch files of their own. */
+function agent(): ScriptedAgent {
+  return new ScriptedAgent(async (request, n) => {
+    const edits: Record<number, [string, string]> = {
+      1: ['shared.txt', 'one\nTWO from A\nthree\n'], 2: ['b.txt', 'b\n'], 3: ['shared.txt', 'one\nTWO from C\nthree\n'], 4: ['d.txt', 'd\n'],
+    };
+    const [file, content] = edits[n]!;
+    await writeFile(path.join(request.worktree, file), content);
+    return { outcome: 'changed', summary: `Edited ${file}.`, usage: usage() };
+  });
+}
+
+/** GitHub's squash merge and branch deletion, done on the sandbox remote. */
+async function wireMerges(h: MapHarness): Promise<void> {
+  const scratch = await mkdtemp(path.join(h.sandbox.root, 'merger-'));
+  const git = (...args: string[]) => runGit(args, { cwd: scratch, env: h.sandbox.gitEnv });
+  await git('clone', '--quiet', h.sandbox.remoteUrl, '.');
+  h.github.onMerge = async (pull: FakePull) => {
+    await git('fetch', '--quiet', 'origin');
+    await git('checkout', '--quiet', '-B', 'main', 'origin/main');
+    const merged = await runGit(['merge', '--squash', `origin/${pull.head}`], { cwd: scratch, env: h.sandbox.gitEnv, expectedExitCodes: [1] });
+    if (merged.code !== 0) {
+      await git('reset', '--quiet', '--hard');
+      return null;
+    }
+    await git('commit', '--quiet', '-m', `${pull.title} (#${pull.number})`);
+    await git('push', '--quiet', 'origin', 'HEAD:refs/heads/main');
+    return (await git('rev-parse', 'HEAD')).trim();
+  };
+  h.github.onDeleteBranch = async (branch) => {
+    await git('push', '--quiet', 'origin', '--delete', branch);
+  };
+}
+
+function approve(h: MapHarness, pull: FakePull, at = Date.now()): void {
+  pull.reviews = [...(pull.reviews ?? []), {
+    id: 900 + (pull.reviews?.length ?? 0) + pull.number * 10, user: 'maintainer', state: 'APPROVED',
+    commit_id: pull.headSha, submitted_at: new Date(at).toISOString(),
+  }];
+}
+
+const pullOf = (h: MapHarness, issue: number) => h.github.pulls.find((p) => p.head.startsWith(`agent/issue-${issue}-`))!;
+
+describe('reduce', () => {
+  it('merges the approved PRs in a conflict-aware order and flags the one that really conflicts, until it is fixed', async () => {
+    harness = await startMapHarness({ agent: agent(), config: 'reduce:\n  requireChecks: false\n' });
+    const h = harness;
+    await h.sandbox.commitToRemote('main', { 'shared.txt': SHARED }, 'Shared file');
+    for (const [n, title] of [[1, 'A'], [2, 'B'], [3, 'C'], [4, 'D']] as const) await h.labelIssue(n, title);
+    await h.idle();
+    await wireMerges(h);
+    const [a, b, c, d] = [1, 2, 3, 4].map((n) => pullOf(h, n)) as [FakePull, FakePull, FakePull, FakePull];
+    for (const pull of [a, b, c, d]) approve(h, pull, 1000);
+
+    await h.review(a.number, { id: 1, state: 'approved', body: 'ok' }); // any approval starts a pass
+    await h.idle();
+
+    expect(h.github.merges.map((m) => m.number)).toEqual([b.number, d.number, a.number]);
+    expect(h.github.merges.every((m) => m.method === 'squash')).toBe(true);
+    expect(await h.sandbox.readRemoteFile('main', 'shared.txt')).toBe('one\nTWO from A\nthree\n');
+    expect(h.github.deletedBranches.sort()).toEqual([a.head, b.head, d.head].sort());
+    expect(c.state).toBe('open');
+    expect(c.labels).toContain('agent:conflict');
+    const flag = c.comments.filter((x) => x.user.type === 'Bot').map((x) => x.body);
+    expect(flag).toHaveLength(1);
+    expect(flag[0]).toContain(`⚠️ **Conflicts with #${a.number}**`);
+    expect(flag[0]).toContain('- `shared.txt`');
+    expect(flag[0]).toContain('CONFLICT (content): Merge conflict in shared.txt');
+
+    // someone fixes C on top of the new base, and approves the fix
+    const scratch = await mkdtemp(path.join(h.sandbox.root, 'fixer-'));
+    const git = (...args: string[]) => runGit(args, { cwd: scratch, env: h.sandbox.gitEnv });
+    await git('clone', '--quiet', h.sandbox.remoteUrl, '.');
+    await git('checkout', '--quiet', '-B', c.head, 'origin/main');
+    await writeFile(path.join(scratch, 'shared.txt'), 'one\nTWO from A and C\nthree\n');
+    await git('commit', '--quiet', '-am', 'Resolve with A');
+    await git('push', '--quiet', '--force', 'origin', `HEAD:refs/heads/${c.head}`);
+    c.headSha = (await git('rev-parse', 'HEAD')).trim();
+    approve(h, c, 2000);
+
+    await h.review(c.number, { id: 2, state: 'approved', body: 'fixed' });
+    await h.idle();
+
+    expect(h.github.merges.map((m) => m.number)).toEqual([b.number, d.number, a.number, c.number]);
+    expect(c.labels).not.toContain('agent:conflict');
+    expect(c.comments.filter((x) => x.user.type === 'Bot').map((x) => x.body)).toEqual(['<!-- agent-mapreduce:conflict {"conflict":false} -->\n✅ **No longer conflicts**: it is back in the merge order.']);
+    expect(await h.sandbox.readRemoteFile('main', 'shared.txt')).toBe('one\nTWO from A and C\nthree\n');
+  });
+
+  it('does not merge a PR whose approval is for older code, and never merges from two passes at once', async () => {
+    harness = await startMapHarness({ agent: agent(), config: 'reduce:\n  requireChecks: false\n' });
+    const h = harness;
+    await h.sandbox.commitToRemote('main', { 'shared.txt': SHARED }, 'Shared file');
+    await h.labelIssue(2, 'B');
+    await h.labelIssue(4, 'D');
+    await h.idle();
+    await wireMerges(h);
+    const b = pullOf(h, 2);
+    const d = pullOf(h, 4);
+    approve(h, b);
+    approve(h, d);
+    await h.sandbox.commitToRemote(d.head, { 'd.txt': 'a human changed it\n' }, 'Human commit after the approval');
+
+    await Promise.all([
+      h.review(b.number, { id: 3, state: 'approved', body: 'ok' }),
+      h.review(b.number, { id: 4, state: 'approved', body: 'ok again' }),
+    ]);
+    await h.idle();
+
+    expect(h.github.merges.map((m) => m.number)).toEqual([b.number]);
+    expect(d.state).toBe('open');
+  });
+});
