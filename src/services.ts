@@ -65,6 +65,6 @@ export function createServices(parts: ServiceParts): Services {
   const map = new MapService(pipelineDeps, scheduler);
   const revisions = new RevisionService(pipelineDeps, scheduler);
   const permissions = new PermissionCache();
-  const reduce = new ReduceService({ ...pipelineDeps, permissions, mergeCache: new Map() });
+  const reduce = new ReduceService({ ...pipelineDeps, permissions, mergeCache: new Map(), shownOrder: new Map() });
   return { settings, comments, configs: new ConfigCache(), permissions, scheduler, workspace, map, revisions, reduce };
 }

@@ -15,6 +15,7 @@ import { patchIdAgainstBase } from './patch-id.js';
 export const CONFLICT_LABEL = 'agent:conflict';
 export const HOLD_LABEL = 'agent:hold';
 export const CONFLICT_KIND = 'conflict';
+export const ORDER_CHECK = 'agent-mapreduce/merge-order';
 
 export interface ReduceDeps {
   workspace: Workspace;
@@ -23,6 +24,8 @@ export interface ReduceDeps {
   botIdentity(github: GitHub): Promise<BotIdentity>;
   gitEnv?: Record<string, string>;
   mergeCache: MergeCache;
+  /** The merge-order check run last written per PR head, so an unchanged place costs no write. */
+  shownOrder?: Map<string, string>;
 }
 
 export interface ReducePass {
@@ -145,7 +148,31 @@ export async function runReducePass(deps: ReduceDeps, pass: ReducePass): Promise
     await github.removeLabel(pull.number, CONFLICT_LABEL);
     await deps.comments.upsert(github, pull.number, CONFLICT_KIND, '✅ **No longer conflicts**: it is back in the merge order.', { conflict: false });
   }
+  await showOrder(deps, github, pulls, report, flagged);
   return report;
+}
+
+/** The `agent-mapreduce/merge-order` check run on each candidate's head: its place, or what it waits for. */
+async function showOrder(
+  deps: ReduceDeps, github: GitHub, pulls: PullInfo[], report: ReduceReport, flagged: Map<number, { with: string }>,
+): Promise<void> {
+  const queue = report.order.filter((n) => !report.merged.includes(n) && !flagged.has(n));
+  for (const pull of pulls) {
+    if (report.merged.includes(pull.number)) continue;
+    const waiting = report.waiting.find((w) => w.number === pull.number);
+    const conflict = flagged.get(pull.number);
+    const place = queue.indexOf(pull.number) + 1;
+    const title = conflict ? `Left out: conflicts with ${conflict.with.replaceAll('`', '')}`
+      : waiting ? `Waiting: ${waiting.reason}`
+        : place > 0 ? `Place ${place} of ${queue.length} in the merge order` : null;
+    if (!title) continue;
+    const key = `${github.owner}/${github.repo}#${pull.number}@${pull.headSha}`;
+    if (deps.shownOrder?.get(key) === title) continue;
+    await github.createCheckRun({
+      name: ORDER_CHECK, headSha: pull.headSha, status: 'completed', conclusion: 'neutral', title,
+      summary: `Merge order of \`${pull.baseRef}\`: ${queue.map((n) => `#${n}`).join(' → ') || '(empty)'}`,
+    }).then(() => deps.shownOrder?.set(key, title), () => undefined);
+  }
 }
 
 function renderConflict(conflict: Conflict, other: string): string {

@@ -127,3 +127,53 @@ describe('reduce', () => {
     expect(d.state).toBe('open');
   });
 });
+
+describe('reduce with required checks', () => {
+  it('merges nothing before the head’s checks are green, shows why on the merge-order check, and merges once they are', async () => {
+    harness = await startMapHarness({ agent: agent(), config: 'reduce:\n  requireChecks: true\n' });
+    const h = harness;
+    await h.labelIssue(2, 'B');
+    await h.labelIssue(4, 'D');
+    await h.idle();
+    await wireMerges(h);
+    const b = pullOf(h, 2);
+    const d = pullOf(h, 4);
+    approve(h, b);
+    approve(h, d);
+    h.github.statuses.push({ sha: b.headSha, context: 'ci', state: 'failure' }, { sha: d.headSha, context: 'ci', state: 'pending' });
+
+    await h.review(b.number, { id: 5, state: 'approved', body: 'ok' });
+    await h.idle();
+
+    expect(h.github.merges).toEqual([]);
+    const order = (sha: string) => h.github.checkRuns.filter((r) => r.name === 'agent-mapreduce/merge-order' && r.head_sha === sha).at(-1);
+    expect(order(b.headSha)?.output.title).toBe('Waiting: a required check failed on the head');
+    expect(order(d.headSha)?.output.title).toBe('Waiting: waiting for the head’s checks');
+
+    h.github.statuses.push({ sha: b.headSha, context: 'ci', state: 'success' });
+    h.github.statuses.splice(0, 1); // the failed run was retried and passed
+    await h.review(b.number, { id: 6, state: 'approved', body: 'ok' });
+    await h.idle();
+
+    expect(h.github.merges.map((m) => m.number)).toEqual([b.number]);
+  });
+
+  it('does not merge when the head moved between the check and the merge (the sha guard), and says so', async () => {
+    harness = await startMapHarness({ agent: agent(), config: 'reduce:\n  requireChecks: false\n' });
+    const h = harness;
+    await h.labelIssue(2, 'B');
+    await h.idle();
+    await wireMerges(h);
+    const b = pullOf(h, 2);
+    approve(h, b);
+    h.github.failNext('PUT', /\/pulls\/\d+\/merge$/, 409, 1, { message: 'Head branch was modified. Review and try the merge again.' });
+
+    await h.review(b.number, { id: 7, state: 'approved', body: 'ok' });
+    await h.idle();
+
+    expect(h.github.merges).toEqual([]);
+    expect(b.state).toBe('open');
+    const order = h.github.checkRuns.filter((r) => r.name === 'agent-mapreduce/merge-order').at(-1);
+    expect(order?.output.title).toMatch(/^Waiting: .*Head branch was modified/);
+  });
+});
