@@ -128,8 +128,10 @@ describe('revise', () => {
     await h.idle();
 
     expect(revisionRuns(agent)).toHaveLength(0);
-    // (an approval starts a reduce pass, which only reads here: nothing is approved for the code)
-    expect(h.github.calls.slice(calls).filter((c) => c.method !== 'GET')).toEqual([]);
+    // an approval starts a reduce pass, which here only shows the PR's place (nothing is approved for its code)
+    expect(h.github.calls.slice(calls).filter((c) => c.method !== 'GET').map((c) => `${c.method} ${c.path}`))
+      .toEqual(['POST /repos/octo-org/widgets/check-runs']);
+    expect(h.github.checkRuns.at(-1)?.output.title).toBe('Waiting: needs 1 approval from writers (has 0)');
   });
 
   it('says /agent revise works only on the app’s own PRs', async () => {
