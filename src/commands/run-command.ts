@@ -6,6 +6,7 @@ import { issueOfBranch } from '../map/branch-name.js';
 import { issueKey } from '../map/map-service.js';
 import { requestIssueRun } from '../map/request-issue-run.js';
 import { PLAN_KIND } from '../map/run-issue-job.js';
+import { HOLD_LABEL } from '../reduce/run-reduce-pass.js';
 import type { Services } from '../services.js';
 import { describeStatus, readIssueStatus } from '../status/issue-status.js';
 import type { Command } from './parse-command.js';
@@ -208,6 +209,29 @@ const onPullRequest: Partial<Record<Verb, VerbHandler>> = {
       github, repository, pullNumber: issue.number, issueNumber: target.issueNumber, config, requester: author.login, log,
     });
     if (result === 'busy') await reply('a job for this PR is queued or running; comment `/agent rebase` again once it has finished.');
+  },
+
+  async hold(ready) {
+    const target = await agentPullIssue(ready);
+    if (!target) return;
+    await ready.github.addLabels(ready.issue.number, [HOLD_LABEL]);
+    await ready.reply(`held: this PR is out of the merge order until someone comments \`/agent merge\`.`);
+  },
+
+  async merge(ready) {
+    const target = await agentPullIssue(ready);
+    if (!target) return;
+    const { services, github, repository, issue, config, reply, log } = ready;
+    await github.removeLabel(issue.number, HOLD_LABEL);
+    if (!config.reduce.enabled) {
+      await reply('merging is turned off for this repository (`reduce.enabled: false`).');
+      return;
+    }
+    await reply('in the merge order: it merges once it is approved for its current code' +
+      `${config.reduce.requireChecks ? ' and its checks are green' : ''}; the \`agent-mapreduce/merge-order\` check shows its place.`);
+    void services.reduce.trigger({
+      github, repository, baseRef: config.map.baseBranch ?? repository.defaultBranch, config, log,
+    });
   },
 
   async revise(ready) {

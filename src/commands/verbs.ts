@@ -17,8 +17,8 @@ export const VERB_INFO: Record<Verb, VerbInfo> = {
   rebase: { usage: '/agent rebase', where: 'PR', does: 'rebases the PR onto its base; the agent resolves conflicts', available: true },
   plan: { usage: '/agent plan', where: 'issue', does: 'posts a plan first; nothing is implemented until `/agent go`', available: true },
   go: { usage: '/agent go [guidance]', where: 'issue', does: 'implements the posted plan, with your guidance added', available: true },
-  merge: { usage: '/agent merge', where: 'PR', does: 'puts the PR back in the merge order', available: false },
-  hold: { usage: '/agent hold', where: 'PR', does: 'takes the PR out of the merge order', available: false },
+  merge: { usage: '/agent merge', where: 'PR', does: 'puts the PR back in the merge order', available: true },
+  hold: { usage: '/agent hold', where: 'PR', does: 'takes the PR out of the merge order', available: true },
   status: { usage: '/agent status', where: 'issue or PR', does: 'shows the state, queue position and last run', available: true },
   help: { usage: '/agent help', where: 'anywhere', does: 'shows this list', available: true },
 };

@@ -87,9 +87,15 @@ export async function reconcileAll(probot: Probot, services: Services, log: Logg
         const repoLog = log.child({ repo: repository.full_name });
         try {
           const github = createOctokitGitHub(octokit, { owner: repository.owner.login, repo: repository.name });
-          const report = await reconcileRepository(services, github,
-            { defaultBranch: repository.default_branch, cloneUrl: repository.clone_url }, repoLog);
+          const info = { defaultBranch: repository.default_branch, cloneUrl: repository.clone_url };
+          const report = await reconcileRepository(services, github, info, repoLog);
           if (report.queued.length + report.cancelled.length > 0) repoLog.info(report, 'reconciled');
+          const config = await services.configs.get(github);
+          if (config.ok && config.config.reduce.enabled) {
+            await services.reduce.trigger({
+              github, repository: info, baseRef: config.config.map.baseBranch ?? info.defaultBranch, config: config.config, log: repoLog,
+            });
+          }
         } catch (err) {
           repoLog.error({ err }, 'reconcile failed for repository');
         }

@@ -2,8 +2,9 @@ import { describe, expect, it } from '@jest/globals';
 import { createTestProbot, mockTokenExchange } from '../support/test-probot.js';
 import { issueCommentCreated } from '../support/payloads.js';
 import {
-  botComment, captureCommentEdits, captureNewComments, mockConfigFile, mockListComments, mockPermission,
+  botComment, captureCommentEdits, captureNewComments, github, mockConfigFile, mockListComments, mockPermission,
 } from '../support/github-mocks.js';
+import { OWNER, REPO } from '../support/payloads.js';
 
 async function deliver(payload: unknown): Promise<void> {
   const probot = await createTestProbot();
@@ -91,15 +92,20 @@ describe('comment commands', () => {
     ]);
   });
 
-  it('answers a verb whose pipeline has not landed with "not available yet"', async () => {
+  it('answers a PR command on a PR the app did not open with where it works', async () => {
     mockTokenExchange();
     mockPermission('maintainer', 'write');
     mockConfigFile(null);
+    github().get(`/repos/${OWNER}/${REPO}/pulls/7`).reply(200, {
+      number: 7, html_url: 'https://github.com/o/r/pull/7', state: 'open', draft: false, labels: [],
+      head: { ref: 'feature/x', sha: 'a'.repeat(40), repo: { full_name: `${OWNER}/${REPO}` } },
+      base: { ref: 'main', repo: { full_name: `${OWNER}/${REPO}` } },
+    });
     const replies = captureNewComments(7);
 
-    await deliver(issueCommentCreated({ body: '/agent merge', onPullRequest: true }));
+    await deliver(issueCommentCreated({ body: '/agent hold', onPullRequest: true }));
 
-    expect(replies.bodies[0]).toContain('`/agent merge` is not available yet');
+    expect(replies.bodies).toEqual(['@maintainer `/agent hold` works on PRs that agent-mapreduce opened (branches `agent/issue-…`); this one is not.']);
   });
 
   it('says where a command works when it is used in the wrong place', async () => {

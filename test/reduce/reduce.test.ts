@@ -177,3 +177,26 @@ describe('reduce with required checks', () => {
     expect(order?.output.title).toMatch(/^Waiting: .*Head branch was modified/);
   });
 });
+
+describe('/agent hold and /agent merge', () => {
+  it('takes a PR out of the merge order and puts it back', async () => {
+    harness = await startMapHarness({ agent: agent(), config: 'reduce:\n  requireChecks: false\n' });
+    const h = harness;
+    await h.labelIssue(2, 'B');
+    await h.idle();
+    await wireMerges(h);
+    const b = pullOf(h, 2);
+    approve(h, b);
+
+    await h.commentOnPull(b.number, '/agent hold');
+    await h.review(b.number, { id: 8, state: 'approved', body: 'ok' });
+    await h.idle();
+    expect(b.labels).toContain('agent:hold');
+    expect(h.github.merges).toEqual([]);
+
+    await h.commentOnPull(b.number, '/agent merge');
+    await h.idle();
+    expect(b.labels).not.toContain('agent:hold');
+    expect(h.github.merges.map((m) => m.number)).toEqual([b.number]);
+  });
+});
