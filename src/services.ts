@@ -65,6 +65,11 @@ export function createServices(parts: ServiceParts): Services {
   const map = new MapService(pipelineDeps, scheduler);
   const revisions = new RevisionService(pipelineDeps, scheduler);
   const permissions = new PermissionCache();
-  const reduce = new ReduceService({ ...pipelineDeps, permissions, mergeCache: new Map(), shownOrder: new Map() });
+  const reduce = new ReduceService({
+    ...pipelineDeps, permissions, mergeCache: new Map(), shownOrder: new Map(),
+    resolveConflict: (pass, pullNumber, issueNumber) => revisions.rebase({
+      github: pass.github, repository: pass.repository, pullNumber, issueNumber, config: pass.config, requester: '', log: pass.log,
+    }),
+  });
   return { settings, comments, configs: new ConfigCache(), permissions, scheduler, workspace, map, revisions, reduce };
 }

@@ -26,6 +26,8 @@ export interface ReduceDeps {
   mergeCache: MergeCache;
   /** The merge-order check run last written per PR head, so an unchanged place costs no write. */
   shownOrder?: Map<string, string>;
+  /** With `reduce.autoResolve`: start the agent's rebase of a PR that conflicts, instead of only flagging it. */
+  resolveConflict?: (pass: ReducePass, pullNumber: number, issueNumber: number) => void;
 }
 
 export interface ReducePass {
@@ -140,8 +142,9 @@ export async function runReducePass(deps: ReduceDeps, pass: ReducePass): Promise
   for (const [number, { conflict, with: other }] of flagged) {
     const pull = byNumber.get(number)!;
     if (!pull.labels.includes(CONFLICT_LABEL)) await github.addLabels(number, [CONFLICT_LABEL]);
-    await deps.comments.upsert(github, number, CONFLICT_KIND, renderConflict(conflict, other), { conflict: true });
+    await deps.comments.upsert(github, number, CONFLICT_KIND, renderConflict(conflict, other, config.reduce.autoResolve), { conflict: true });
     report.flagged.push(number);
+    if (config.reduce.autoResolve) deps.resolveConflict?.(pass, number, issueOfBranch(pull.headRef)!);
   }
   for (const { pull } of eligible) {
     if (flagged.has(pull.number) || !pull.labels.includes(CONFLICT_LABEL)) continue;
@@ -175,7 +178,7 @@ async function showOrder(
   }
 }
 
-function renderConflict(conflict: Conflict, other: string): string {
+function renderConflict(conflict: Conflict, other: string, autoResolve: boolean): string {
   return [
     `⚠️ **Conflicts with ${other}**, so it is left out of the merge order until fixed.`,
     '',
@@ -183,7 +186,9 @@ function renderConflict(conflict: Conflict, other: string): string {
     ...conflict.files.map((f) => `- \`${f}\``),
     ...(conflict.messages.length > 0 ? ['', 'What git says:', '', ...conflict.messages.map((m) => `- ${m}`)] : []),
     '',
-    'Comment `/agent rebase` to have the agent resolve it, or push a fix; the flag clears itself once it merges cleanly.',
+    autoResolve
+      ? 'The agent is rebasing it and resolving the conflict now (`reduce.autoResolve`); it then needs review again.'
+      : 'Comment `/agent rebase` to have the agent resolve it, or push a fix; the flag clears itself once it merges cleanly.',
   ].join('\n');
 }
 

@@ -17,6 +17,7 @@ export interface RebaseJob {
   pullNumber: number;
   issueNumber: number;
   config: RepoConfig;
+  /** Who asked, to address the reply to; empty when the reduce pass asked (`reduce.autoResolve`). */
   requester: string;
   log: Logger;
 }
@@ -39,7 +40,7 @@ const markerLine = /^(<{7}|={7}|>{7})( |$)/m;
  */
 export async function runRebaseJob(deps: MapDeps, job: RebaseJob, signal: AbortSignal): Promise<RebaseOutcome> {
   const { github, pullNumber, config, log } = job;
-  const reply = (text: string) => github.createComment(pullNumber, `@${job.requester} ${text}`);
+  const reply = (text: string) => github.createComment(pullNumber, job.requester ? `@${job.requester} ${text}` : capitalise(text));
   const pull = await github.getPull(pullNumber);
   if (!pull.open) return { kind: 'skipped', reason: 'the PR is closed' };
   const repo = { owner: github.owner, repo: github.repo, cloneUrl: job.repository.cloneUrl };
@@ -152,4 +153,8 @@ async function filesWithMarkers(dir: string, files: string[]): Promise<string[]>
     if (markerLine.test(text)) marked.push(file);
   }
   return marked;
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }

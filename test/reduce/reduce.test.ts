@@ -200,3 +200,33 @@ describe('/agent hold and /agent merge', () => {
     expect(h.github.merges.map((m) => m.number)).toEqual([b.number]);
   });
 });
+
+describe('reduce.autoResolve', () => {
+  it('has the agent rebase a PR that conflicts instead of only flagging it', async () => {
+    const a = new ScriptedAgent(async (request, n) => {
+      const resolving = request.task.includes('resolve a rebase conflict');
+      const line = resolving ? 'TWO from A and C' : `TWO from ${n === 1 ? 'A' : 'C'}`;
+      await writeFile(path.join(request.worktree, 'shared.txt'), `one\n${line}\nthree\n`);
+      return { outcome: 'changed', summary: resolving ? 'Kept both.' : 'Edited shared.txt.', usage: usage() };
+    });
+    harness = await startMapHarness({ agent: a, config: 'reduce:\n  requireChecks: false\n  autoResolve: true\n' });
+    const h = harness;
+    await h.sandbox.commitToRemote('main', { 'shared.txt': SHARED }, 'Shared file');
+    await h.labelIssue(1, 'A');
+    await h.labelIssue(3, 'C');
+    await h.idle();
+    await wireMerges(h);
+    const [pa, pc] = [pullOf(h, 1), pullOf(h, 3)];
+    approve(h, pa, 1000);
+    approve(h, pc, 2000);
+
+    await h.review(pa.number, { id: 9, state: 'approved', body: 'ok' });
+    await h.idle();
+
+    expect(h.github.merges.map((m) => m.number)).toEqual([pa.number]);
+    expect(await h.sandbox.readRemoteFile(pc.head, 'shared.txt')).toBe('one\nTWO from A and C\nthree\n');
+    const said = pc.comments.filter((x) => x.user.type === 'Bot').map((x) => x.body);
+    expect(said.some((b) => b.includes('The agent is rebasing it and resolving the conflict now'))).toBe(true);
+    expect(said.some((b) => b.startsWith('Rebased onto `main`; the agent resolved conflicts, so **this PR needs review again**'))).toBe(true);
+  });
+});
