@@ -1,0 +1,118 @@
+/**
+ * The reduce figures of `npm run bench`: how long the conflict graph of 100 PR branches takes on a
+ * repository of 5,000 files, and how many GitHub requests a merge costs through the real pass.
+ */
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import nock from 'nock';
+import { pino } from 'pino';
+import { runGit } from '../src/git/run-git.js';
+import { Workspace } from '../src/git/workspace.js';
+import { buildConflictGraph } from '../src/reduce/conflict-graph.js';
+import { createGitSandbox } from '../test/support/git-sandbox.js';
+import { startMapHarness } from '../test/support/map-harness.js';
+import { ScriptedAgent, usage } from '../test/support/scripted-agent.js';
+
+const FILES = Number(process.env.BENCH_FILES ?? 5000);
+const BRANCHES = Number(process.env.BENCH_BRANCHES ?? 100);
+const MERGES = Number(process.env.BENCH_MERGES ?? 10);
+
+function print(figure: string, value: number, context: Record<string, unknown>): void {
+  console.log(JSON.stringify({ figure, value: Number(value.toFixed(3)), ...context }));
+}
+
+async function conflictGraphMs(): Promise<void> {
+  const sandbox = await createGitSandbox();
+  const scratch = await mkdtemp(path.join(os.tmpdir(), 'bench-graph-'));
+  const git = (...args: string[]) => runGit(args, { cwd: scratch, env: sandbox.gitEnv });
+  await git('clone', '--quiet', sandbox.remoteUrl, '.');
+  await git('config', 'gc.auto', '0');
+  for (let i = 0; i < FILES; i++) {
+    const dir = path.join(scratch, 'src', `module-${i % 50}`);
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, `file-${i}.ts`), Array.from({ length: 30 }, (_, l) => `export const v${i}_${l} = ${l};`).join('\n') + '\n');
+  }
+  await git('add', '-A');
+  await git('commit', '--quiet', '-m', 'Generate');
+  await git('push', '--quiet', 'origin', 'HEAD:refs/heads/main');
+  // a third of the branches edit one of five shared files (some on the same lines), the rest a file of their own
+  for (let b = 0; b < BRANCHES; b++) {
+    await git('checkout', '--quiet', '-B', `agent/issue-${b + 1}-x`, 'origin/main');
+    const shared = b % 3 === 0;
+    const file = shared ? `src/module-0/file-${(b / 3) % 5 * 50}.ts` : `src/module-${b % 50}/file-${1000 + b}.ts`;
+    const line = shared ? (b % 2) * 10 : 0;
+    const full = path.join(scratch, file);
+    const lines = (await readFile(full, 'utf8')).split('\n');
+    lines[line] = `export const changedBy${b} = ${b};`;
+    await writeFile(full, lines.join('\n'));
+    await git('commit', '--quiet', '-am', `Branch ${b}`);
+    await git('push', '--quiet', 'origin', `HEAD:refs/heads/agent/issue-${b + 1}-x`);
+  }
+  const workspace = new Workspace({ workDir: path.join(sandbox.root, 'work'), log: pino({ level: 'silent' }), env: sandbox.gitEnv });
+  const repo = { owner: 'o', repo: 'r', cloneUrl: sandbox.remoteUrl };
+  await workspace.sync(repo);
+  const clone = workspace.cloneDir(repo);
+  const sha = async (ref: string) => (await runGit(['rev-parse', ref], { cwd: clone, env: sandbox.gitEnv })).trim();
+  const candidates = await Promise.all(Array.from({ length: BRANCHES }, async (_, b) => ({ number: b + 1, headSha: await sha(`origin/agent/issue-${b + 1}-x`) })));
+  const baseSha = await sha('origin/main');
+
+  const t0 = performance.now();
+  const graph = await buildConflictGraph({ cloneDir: clone, baseSha, candidates, env: sandbox.gitEnv });
+  const ms = performance.now() - t0;
+  print('conflict_graph_ms', ms, { branches: BRANCHES, files: FILES, conflicting_pairs: graph.pairs.length, conflicting_with_base: graph.withBase.size });
+  await rm(scratch, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+  await sandbox.cleanup();
+}
+
+async function reduceCallsPerMerge(): Promise<void> {
+  const agent = new ScriptedAgent(async (request, n) => {
+    await writeFile(path.join(request.worktree, `own-${n}.txt`), `${n}\n`);
+    return { outcome: 'changed', summary: 'ok', usage: usage() };
+  });
+  // without required checks: with them, every PR rebased after a merge waits for its new checks, and
+  // the passes those events start re-read every candidate (see the README)
+  const h = await startMapHarness({ agent, config: 'reduce:\n  requireChecks: false\n' });
+  for (let n = 1; n <= MERGES; n++) h.github.addIssue({ number: n, title: `Merge ${n}` });
+  for (let n = 1; n <= MERGES; n++) await h.labelIssue(n, `Merge ${n}`);
+  await h.idle();
+  const scratch = await mkdtemp(path.join(h.sandbox.root, 'merger-'));
+  const git = (...args: string[]) => runGit(args, { cwd: scratch, env: h.sandbox.gitEnv });
+  await git('clone', '--quiet', h.sandbox.remoteUrl, '.');
+  h.github.onMerge = async (pull) => {
+    await git('fetch', '--quiet', 'origin');
+    await git('checkout', '--quiet', '-B', 'main', 'origin/main');
+    await git('merge', '--squash', `origin/${pull.head}`);
+    await git('commit', '--quiet', '-m', pull.title);
+    await git('push', '--quiet', 'origin', 'HEAD:refs/heads/main');
+    return (await git('rev-parse', 'HEAD')).trim();
+  };
+  h.github.onDeleteBranch = async (branch) => {
+    await git('push', '--quiet', 'origin', '--delete', branch);
+  };
+  // every PR approved on its head; after each merge the next is rebased (clean, patch-id kept) and merged
+  for (const pull of h.github.pulls) {
+    pull.reviews = [{ id: pull.number, user: 'maintainer', state: 'APPROVED', commit_id: pull.headSha, submitted_at: new Date().toISOString() }];
+  }
+  const before = h.github.calls.length;
+  await h.review(h.github.pulls[0]!.number, { id: 1, state: 'approved', body: 'ok' });
+  await h.idle();
+  const merges = h.github.merges.length;
+  print('reduce_calls_per_merge', (h.github.calls.length - before) / Math.max(1, merges), {
+    calls: h.github.calls.length - before, merges, prs: MERGES, require_checks: false,
+  });
+  await h.stop();
+}
+
+async function main(): Promise<void> {
+  nock.disableNetConnect();
+  nock.enableNetConnect(/^(127\.0\.0\.1|localhost)/);
+  await conflictGraphMs();
+  await reduceCallsPerMerge();
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
