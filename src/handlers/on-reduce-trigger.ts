@@ -12,17 +12,20 @@ type ReduceEvent =
  */
 export function onReduceTrigger(services: Services) {
   return async (context: Context<ReduceEvent>): Promise<void> => {
-    const payload = context.payload as { review?: { state?: string }; repository: { default_branch: string; clone_url: string } };
+    const payload = context.payload as { review?: { state?: string }; ref?: string; repository: { default_branch: string; clone_url: string } };
     if (context.name === 'pull_request_review' && payload.review?.state !== 'approved') return;
     const { owner, repo } = context.repo();
     const github = createOctokitGitHub(context.octokit, { owner, repo });
     const config = await services.configs.get(github);
     if (!config.ok || !config.config.reduce.enabled) return;
+    const baseRef = config.config.map.baseBranch ?? payload.repository.default_branch;
+    // pushes to agent branches (the app's own included) change nothing a pass would act on
+    if (context.name === 'push' && payload.ref !== `refs/heads/${baseRef}`) return;
     const log = context.log.child({ repo: `${owner}/${repo}`, delivery: context.id });
     void services.reduce.trigger({
       github,
       repository: { defaultBranch: payload.repository.default_branch, cloneUrl: payload.repository.clone_url },
-      baseRef: config.config.map.baseBranch ?? payload.repository.default_branch,
+      baseRef,
       config: config.config,
       log,
     });
