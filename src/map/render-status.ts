@@ -8,6 +8,8 @@ export interface StatusView {
   progress?: AgentProgress;
   prUrl?: string;
   usageLine?: string;
+  /** A run stopped by a restart of the app, waiting to run again. */
+  interrupted?: boolean;
 }
 
 /** The visible text of an issue's status comment, for each state. */
@@ -16,6 +18,7 @@ export function renderStatus(view: StatusView): string {
   const attempt = status.attempt && status.attempt > 1 ? ` (attempt ${status.attempt})` : '';
   switch (status.state) {
     case 'queued':
+      if (view.interrupted) return `⏳ **Interrupted by a restart of agent-mapreduce${attempt}**; it runs again once the app is back.`;
       return `⏳ **Queued${attempt}**` +
         (view.position ? ` — ${ordinal(view.position.place)} of ${view.position.of} in line.` : '.') +
         ' Comment `/agent stop` to take it out.';

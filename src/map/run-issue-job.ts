@@ -50,6 +50,11 @@ export interface IssueJob {
 
 export const PLAN_KIND = 'plan';
 
+/** Why a run is stopped when the app shuts down: it is interrupted, not cancelled, and resumes after. */
+export class ShutdownError extends Error {
+  override name = 'ShutdownError';
+}
+
 export type IssueJobOutcome =
   | { kind: 'pr-opened' | 'pr-updated'; pr: number }
   | { kind: 'planned'; plan: string }
@@ -116,6 +121,11 @@ export async function runIssueJob(deps: MapDeps, job: IssueJob, signal: AbortSig
     return outcome;
   } catch (error) {
     if (signal.aborted) {
+      if (signal.reason instanceof ShutdownError) {
+        // not final: the next start's reconcile runs it again
+        await status.write({ status: { state: 'queued', attempt: job.attempt }, interrupted: true });
+        return { kind: 'cancelled', reason: signal.reason.message };
+      }
       const reason = signal.reason instanceof Error ? signal.reason.message : 'cancelled';
       await status.write({ status: { state: 'cancelled', attempt: job.attempt, reason } });
       return { kind: 'cancelled', reason };

@@ -62,7 +62,7 @@ export class Scheduler {
   }
 
   /** Takes a queued job out of the queue, or aborts a running one (it frees its slot once it has stopped). */
-  cancel(key: string, reason = 'cancelled'): CancelResult {
+  cancel(key: string, reason: string | Error = 'cancelled'): CancelResult {
     const index = this.#queue.findIndex((j) => j.key === key);
     this.#next.delete(key);
     if (index !== -1) {
@@ -72,7 +72,7 @@ export class Scheduler {
     }
     const running = this.#running.get(key);
     if (!running) return 'not-found';
-    running.controller.abort(new Error(reason));
+    running.controller.abort(reason instanceof Error ? reason : new Error(reason));
     return 'aborted';
   }
 
@@ -113,6 +113,10 @@ export class Scheduler {
   }
 
   /** Stops taking work: the queue is emptied (its keys are returned) and nothing new is accepted. */
+  get accepting(): boolean {
+    return this.#accepting;
+  }
+
   stopAccepting(): string[] {
     this.#accepting = false;
     const dropped = this.#queue.map((j) => j.key);

@@ -14,6 +14,8 @@ export interface Settings {
   reconcileIntervalMs: number;
   /** The GitHub App's id (Probot's APP_ID): only comments this app wrote are read back as its state. */
   appId: number | undefined;
+  /** On SIGTERM, how long running agents may finish before they are interrupted (and resumed after the restart). */
+  shutdownGraceMs: number;
   /** The domain of GitHub's no-reply commit emails: `users.noreply.<GHE_HOST>` on GitHub Enterprise Server. */
   noreplyDomain: string;
 }
@@ -41,6 +43,7 @@ const envSchema = z.object({
   RECONCILE_INTERVAL: duration.optional(),
   APP_ID: wholeNumber(1, Number.MAX_SAFE_INTEGER).optional(),
   GHE_HOST: z.string().trim().min(1).optional(),
+  SHUTDOWN_GRACE: duration.optional(),
 });
 
 /**
@@ -65,5 +68,6 @@ export function loadSettings(env: NodeJS.ProcessEnv): Settings {
     reconcileIntervalMs: e.RECONCILE_INTERVAL ?? 5 * 60_000,
     appId: e.APP_ID,
     noreplyDomain: `users.noreply.${e.GHE_HOST ?? 'github.com'}`,
+    shutdownGraceMs: e.SHUTDOWN_GRACE ?? 60_000,
   };
 }

@@ -12,16 +12,17 @@ describe('loadSettings', () => {
       reconcileIntervalMs: 300_000,
       appId: undefined,
       noreplyDomain: 'users.noreply.github.com',
+      shutdownGraceMs: 60_000,
     });
   });
 
   it('reads every variable', () => {
     expect(loadSettings({
       WORK_DIR: '/srv/agents', MAX_AGENTS: '12', DEFAULT_MODEL: 'claude-opus-4-5',
-      RECONCILE_INTERVAL: '2m', APP_ID: '123', GHE_HOST: 'github.example.com',
+      RECONCILE_INTERVAL: '2m', APP_ID: '123', GHE_HOST: 'github.example.com', SHUTDOWN_GRACE: '2m',
     })).toEqual({
       workDir: '/srv/agents', maxAgents: 12, defaultModel: 'claude-opus-4-5',
-      reconcileIntervalMs: 120_000, appId: 123, noreplyDomain: 'users.noreply.github.example.com',
+      reconcileIntervalMs: 120_000, appId: 123, noreplyDomain: 'users.noreply.github.example.com', shutdownGraceMs: 120_000,
     });
   });
 
