@@ -9,7 +9,12 @@ const hiddenElement =
   /<([a-z][a-z0-9]*)\b[^>]*?(?:\shidden(?=[\s=>/])|style\s*=\s*["'][^"']*(?:display\s*:\s*none|visibility\s*:\s*hidden)[^"']*["'])[^>]*>[\s\S]*?<\/\1\s*>/gi;
 
 export function sanitizeUntrusted(text: string, maxLength = 50_000): string {
-  let clean = text.replace(htmlComment, '').replace(hiddenElement, '').replace(invisibleCharacters, '');
+  // until nothing changes: removing one piece must not join its neighbours into a new one (`<!<!--x-->--`)
+  let clean = text;
+  for (let previous = ''; previous !== clean;) {
+    previous = clean;
+    clean = clean.replace(htmlComment, '').replace(hiddenElement, '').replace(invisibleCharacters, '');
+  }
   if (clean.length > maxLength) {
     clean = `${clean.slice(0, maxLength)}\n[… ${clean.length - maxLength} more characters cut]`;
   }
