@@ -7,6 +7,7 @@ import { releaseWorktree, type Workspace, type Worktree } from '../git/workspace
 import type { BotIdentity } from '../github/bot-identity.js';
 import type { Logger } from '../log.js';
 import { issueOfBranch } from '../map/branch-name.js';
+import { abortRebase, startRebase } from '../git/rebase.js';
 import { buildConflictGraph, type Conflict, type MergeCache } from './conflict-graph.js';
 import { decideEligibility, type PullSnapshot } from './decide-eligibility.js';
 import { orderCandidates } from './order-candidates.js';
@@ -227,18 +228,16 @@ async function rebaseOnto(
   env: Record<string, string>, log: Logger,
 ): Promise<Rebased> {
   const identity = await deps.botIdentity(github);
-  const gitEnv = { ...env, GIT_COMMITTER_NAME: identity.name, GIT_COMMITTER_EMAIL: identity.email, GIT_EDITOR: 'true' };
+  const rebaseOptions = { env: { ...env, GIT_COMMITTER_NAME: identity.name, GIT_COMMITTER_EMAIL: identity.email } };
   let worktree: Worktree | undefined;
   let clean = false;
   try {
     worktree = await deps.workspace.addWorktree(repo, { name: `reduce-${pull.number}`, branch: pull.headRef, startPoint: pull.headSha });
-    const result = await runGit(['rebase', '--no-autosquash', `origin/${baseRef}`], { cwd: worktree.dir, env: gitEnv, expectedExitCodes: [1] });
-    if (result.code !== 0) {
-      const files = (await runGit(['diff', '--name-only', '--diff-filter=U'], { cwd: worktree.dir, env: gitEnv })).split('\n').filter(Boolean);
-      const messages = `${result.stdout}\n${result.stderr}`.split('\n').filter((l) => l.startsWith('CONFLICT'));
-      await runGit(['rebase', '--abort'], { cwd: worktree.dir, env: gitEnv, expectedExitCodes: [1, 128] });
+    const step = await startRebase(worktree.dir, `origin/${baseRef}`, rebaseOptions);
+    if (step.kind !== 'done') {
+      await abortRebase(worktree.dir, rebaseOptions);
       clean = true;
-      return { kind: 'conflict', conflict: { files, messages } };
+      return { kind: 'conflict', conflict: step.kind === 'conflict' ? { files: step.files, messages: step.messages } : { files: [], messages: [step.reason] } };
     }
     const pushed = await deps.workspace.push(worktree, { token: await github.getGitToken(), lease: { expectedSha: pull.headSha } });
     clean = true;

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { agentBudget } from '../agents/agent.js';
+import { abortRebase, continueRebase, startRebase } from '../git/rebase.js';
 import { runGit } from '../git/run-git.js';
 import { releaseWorktree, type Worktree } from '../git/workspace.js';
 import type { GitHub, RepositoryInfo } from '../github/port.js';
@@ -8,6 +9,7 @@ import type { Logger } from '../log.js';
 import type { RepoConfig } from '../config/schema.js';
 import { buildTask } from '../map/build-task.js';
 import { renderUsage } from '../map/render-usage.js';
+import { checkoutPullHead } from './checkout-pull-head.js';
 import type { MapDeps } from '../map/run-issue-job.js';
 import { runSetup } from '../map/run-setup.js';
 
@@ -43,21 +45,17 @@ export async function runRebaseJob(deps: MapDeps, job: RebaseJob, signal: AbortS
   const reply = (text: string) => github.createComment(pullNumber, job.requester ? `@${job.requester} ${text}` : capitalise(text));
   const pull = await github.getPull(pullNumber);
   if (!pull.open) return { kind: 'skipped', reason: 'the PR is closed' };
-  const repo = { owner: github.owner, repo: github.repo, cloneUrl: job.repository.cloneUrl };
   const identity = await deps.botIdentity(github);
-  const env = {
-    ...deps.gitEnv,
-    GIT_COMMITTER_NAME: identity.name, GIT_COMMITTER_EMAIL: identity.email, GIT_EDITOR: 'true', GIT_SEQUENCE_EDITOR: 'true',
-  };
+  const env = { ...deps.gitEnv, GIT_COMMITTER_NAME: identity.name, GIT_COMMITTER_EMAIL: identity.email };
   const git = (dir: string, args: string[], expectedExitCodes: number[] = []) =>
     runGit(args, { cwd: dir, env, signal, expectedExitCodes });
 
   let worktree: Worktree | undefined;
   let finishedCleanly = false;
   try {
-    await deps.workspace.sync(repo, await github.getGitToken());
-    const startSha = await deps.workspace.remoteBranchSha(repo, pull.headRef);
-    worktree = await deps.workspace.addWorktree(repo, { name: `pr-${pullNumber}`, branch: pull.headRef, startPoint: `origin/${pull.headRef}` });
+    const checkedOut = await checkoutPullHead(deps.workspace, github, job.repository, pull);
+    worktree = checkedOut.worktree;
+    const { startSha } = checkedOut;
     const dir = worktree.dir;
     const base = `origin/${pull.baseRef}`;
     const mergeBase = (await git(dir, ['merge-base', 'HEAD', base])).stdout.trim();
@@ -69,17 +67,19 @@ export async function runRebaseJob(deps: MapDeps, job: RebaseJob, signal: AbortS
     }
     const baseIntent = (await git(dir, ['log', '--format=- %h %s', `${mergeBase}..${base}`])).stdout.trim();
 
-    let rebase = await git(dir, ['rebase', '--no-autosquash', base], [1]);
+    const rebaseOptions = { env, signal };
+    let rebase = await startRebase(dir, base, rebaseOptions);
     let stops = 0;
     const usages: string[] = [];
-    while (rebase.code !== 0) {
-      const conflicted = (await git(dir, ['diff', '--name-only', '--diff-filter=U'])).stdout.split('\n').filter(Boolean);
-      if (conflicted.length === 0 || ++stops > MAX_CONFLICT_STOPS) {
-        await git(dir, ['rebase', '--abort'], [1, 128]);
+    while (rebase.kind !== 'done') {
+      if (rebase.kind === 'stopped' || ++stops > MAX_CONFLICT_STOPS) {
+        await abortRebase(dir, rebaseOptions);
         finishedCleanly = true;
-        await reply(`the rebase onto \`${pull.baseRef}\` stopped and the agent could not finish it: ${rebase.stderr.trim().slice(0, 500)}`);
-        return { kind: 'failed', reason: 'rebase stopped without conflicts to resolve, or too often' };
+        const why = rebase.kind === 'stopped' ? rebase.reason : `it stopped on conflicts more than ${MAX_CONFLICT_STOPS} times`;
+        await reply(`the rebase onto \`${pull.baseRef}\` stopped and the agent could not finish it: ${why}`);
+        return { kind: 'failed', reason: why };
       }
+      const conflicted = rebase.files;
       if (stops === 1) {
         const setupFailure = await runSetup(dir, config.map.setup, Date.now() + config.map.timeoutMinutes * 60_000, signal);
         if (setupFailure) log.warn({ setupFailure }, 'setup failed before conflict resolution');
@@ -93,7 +93,7 @@ export async function runRebaseJob(deps: MapDeps, job: RebaseJob, signal: AbortS
       usages.push(renderUsage(result.usage));
       const stillMarked = await filesWithMarkers(dir, conflicted);
       if (result.outcome === 'failed' || stillMarked.length > 0) {
-        await git(dir, ['rebase', '--abort'], [1, 128]);
+        await abortRebase(dir, rebaseOptions);
         finishedCleanly = true;
         const why = stillMarked.length > 0
           ? `conflict markers are left in ${stillMarked.map((f) => `\`${f}\``).join(', ')}`
@@ -101,8 +101,7 @@ export async function runRebaseJob(deps: MapDeps, job: RebaseJob, signal: AbortS
         await reply(`the agent could not resolve the conflicts with \`${pull.baseRef}\` (${conflicted.map((f) => `\`${f}\``).join(', ')}): ${why}. Nothing was pushed.`);
         return { kind: 'failed', reason: why };
       }
-      await git(dir, ['add', '-A']);
-      rebase = await git(dir, ['-c', 'core.editor=true', 'rebase', '--continue'], [1]);
+      rebase = await continueRebase(dir, rebaseOptions);
     }
 
     const pushed = await deps.workspace.push(worktree, { token: await github.getGitToken(), lease: { expectedSha: startSha } });

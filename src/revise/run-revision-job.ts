@@ -9,6 +9,7 @@ import { blockedPaths } from '../map/blocked-paths.js';
 import { buildTask } from '../map/build-task.js';
 import { CHECK_NAME, type MapDeps } from '../map/run-issue-job.js';
 import { renderUsage } from '../map/render-usage.js';
+import { checkoutPullHead } from './checkout-pull-head.js';
 import { renderStatus } from '../map/render-status.js';
 import { runSetup } from '../map/run-setup.js';
 import { readIssueStatus, STATUS_KIND, type IssueStatus } from '../status/issue-status.js';
@@ -59,14 +60,13 @@ export async function runRevisionJob(deps: RevisionDeps, job: RevisionJob, signa
       .catch((err: unknown) => log.warn({ err }, 'status not written'));
   };
   await setStatus('running');
-  const repo = { owner: github.owner, repo: github.repo, cloneUrl: job.repository.cloneUrl };
 
   let worktree: Worktree | undefined;
   let finishedCleanly = false;
   try {
-    await deps.workspace.sync(repo, await github.getGitToken());
-    const startSha = await deps.workspace.remoteBranchSha(repo, pull.headRef);
-    worktree = await deps.workspace.addWorktree(repo, { name: `pr-${pullNumber}`, branch: pull.headRef, startPoint: `origin/${pull.headRef}` });
+    const checkedOut = await checkoutPullHead(deps.workspace, github, job.repository, pull);
+    worktree = checkedOut.worktree;
+    const { startSha } = checkedOut;
     const gitOptions = { env: deps.gitEnv ?? {} };
     const diff = await diffAgainst(worktree.dir, `origin/${pull.baseRef}`, gitOptions);
     const task = [
