@@ -54,19 +54,20 @@ export function createServices(parts: ServiceParts): Services {
     },
   });
   const workspace = new Workspace({ workDir: settings.workDir, log: parts.log, env: parts.gitEnv ?? {} });
+  const permissions = new PermissionCache();
   const pipelineDeps = {
     settings,
     workspace,
     comments,
+    permissions,
     createAgent,
     botIdentity: botIdentityResolver(parts.appSlug, settings.noreplyDomain),
     ...(parts.gitEnv ? { gitEnv: parts.gitEnv } : {}),
   };
   const map = new MapService(pipelineDeps, scheduler);
   const revisions = new RevisionService(pipelineDeps, scheduler);
-  const permissions = new PermissionCache();
   const reduce = new ReduceService({
-    ...pipelineDeps, permissions, mergeCache: new Map(), shownOrder: new Map(),
+    ...pipelineDeps, mergeCache: new Map(), shownOrder: new Map(),
     resolveConflict: (pass, pullNumber, issueNumber) => revisions.rebase({
       github: pass.github, repository: pass.repository, pullNumber, issueNumber, config: pass.config, requester: '', log: pass.log,
     }),

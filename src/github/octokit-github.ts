@@ -173,11 +173,6 @@ export function createOctokitGitHub(octokit: ProbotOctokit, repository: { owner:
 
     listOpenPulls,
 
-    async findOpenPullByBranch(branch) {
-      const { data } = await octokit.rest.pulls.list({ ...where, state: 'open', head: `${owner}:${branch}`, per_page: 1 });
-      return data[0] ? toPull(data[0] as RestPull) : null;
-    },
-
     async findOpenAgentPull(issueNumber) {
       const prefix = `agent/issue-${issueNumber}`;
       const pulls = await listOpenPulls();

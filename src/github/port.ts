@@ -29,7 +29,6 @@ export interface GitHub {
   /** The inline comments of one review, in order. */
   listReviewComments(pullNumber: number, reviewId: number): Promise<ReviewComment[]>;
   listOpenPulls(): Promise<PullInfo[]>;
-  findOpenPullByBranch(branch: string): Promise<PullInfo | null>;
   /** The open PR from this repository whose agent branch works on the issue, whatever its slug. */
   findOpenAgentPull(issueNumber: number): Promise<PullInfo | null>;
   /** Opens a PR; `exists` when GitHub says a PR from this branch is already open. */

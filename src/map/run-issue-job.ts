@@ -2,7 +2,8 @@ import { agentBudget, type Agent, type AgentProgress, type AgentResult } from '.
 import type { RepoConfig } from '../config/schema.js';
 import { coAuthoredBy, type BotIdentity } from '../github/bot-identity.js';
 import type { MarkedComments } from '../github/marked-comment.js';
-import { isWriter, type Actor, type GitHub, type RepositoryInfo } from '../github/port.js';
+import type { PermissionCache } from '../github/permission-cache.js';
+import type { Actor, GitHub, RepositoryInfo } from '../github/port.js';
 import { releaseWorktree, type Workspace, type Worktree } from '../git/workspace.js';
 import { changedFiles, commitAll } from '../git/worktree-git.js';
 import type { Logger } from '../log.js';
@@ -15,6 +16,7 @@ import { renderPrBody } from './render-pr-body.js';
 import { renderStatus, type StatusView } from './render-status.js';
 import { renderUsage } from './render-usage.js';
 import { runSetup } from './run-setup.js';
+import { throwIfAborted } from '../throw-if-aborted.js';
 
 export const FAILED_LABEL = 'agent:failed';
 export const CHECK_NAME = 'agent-mapreduce';
@@ -25,6 +27,7 @@ export interface MapDeps {
   settings: Settings;
   workspace: Workspace;
   comments: MarkedComments;
+  permissions: PermissionCache;
   createAgent(config: RepoConfig): Agent;
   botIdentity(github: GitHub): Promise<BotIdentity>;
   /** Extra environment for git commands (tests shut out the machine's git config with it). */
@@ -92,7 +95,7 @@ export async function runIssueJob(deps: MapDeps, job: IssueJob, signal: AbortSig
   let worktree: Worktree | undefined;
   let finishedCleanly = false;
   try {
-    const writerComments = issue.comments > 0 ? await writersOnly(github, await github.listComments(issueNumber)) : [];
+    const writerComments = issue.comments > 0 ? await writersOnly(deps.permissions, github, await github.listComments(issueNumber)) : [];
     const task = buildTask(`${github.owner}/${github.repo}`, issue, writerComments) + modeInstructions(job);
 
     await deps.workspace.sync(repo, await github.getGitToken());
@@ -194,7 +197,7 @@ async function publish(
   let pull = await github.createPull({ title, body, head: target.branch, base: target.base });
   let kind: 'pr-opened' | 'pr-updated' = 'pr-opened';
   if (pull === 'exists') {
-    const open = await github.findOpenPullByBranch(target.branch);
+    const open = await github.findOpenAgentPull(issueNumber);
     if (!open) throw new Error(`GitHub says a PR from ${target.branch} exists, but none is open`);
     await github.updatePull(open.number, { title, body });
     pull = open;
@@ -268,10 +271,12 @@ async function finishFailed(deps: MapDeps, job: IssueJob, status: StatusWriter, 
   return { kind: 'failed', reason };
 }
 
-async function writersOnly<T extends { author: string; authorIsBot: boolean }>(github: GitHub, comments: T[]): Promise<T[]> {
+async function writersOnly<T extends { author: string; authorIsBot: boolean }>(
+  permissions: PermissionCache, github: GitHub, comments: T[],
+): Promise<T[]> {
   const people = [...new Set(comments.filter((c) => !c.authorIsBot).map((c) => c.author))];
   const writers = new Set<string>();
-  for (const login of people) if (isWriter(await github.getPermission(login))) writers.add(login);
+  for (const login of people) if (await permissions.isWriter(github, login)) writers.add(login);
   return comments.filter((c) => !c.authorIsBot && writers.has(c.author));
 }
 
@@ -298,9 +303,6 @@ function statusWriter(deps: MapDeps, job: IssueJob): StatusWriter {
   };
 }
 
-function throwIfAborted(signal: AbortSignal): void {
-  if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('cancelled');
-}
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { runShell } from '../sandbox/run-shell.js';
 import { scrubbedEnv } from '../sandbox/scrubbed-env.js';
+import { throwIfAborted } from '../throw-if-aborted.js';
 
 /** Runs the repository's setup commands in the worktree; a sentence saying which failed, or null. */
 export async function runSetup(dir: string, commands: string[], deadline: number, signal: AbortSignal): Promise<string | null> {
@@ -34,9 +35,6 @@ async function runSetupIn(dir: string, home: string, commands: string[], deadlin
   return null;
 }
 
-function throwIfAborted(signal: AbortSignal): void {
-  if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('cancelled');
-}
 
 function tail(text: string, max: number): string {
   const cut = text.length > max ? `…${text.slice(-max)}` : text;

@@ -113,9 +113,6 @@ export class Scheduler {
   }
 
   /** Stops taking work: the queue is emptied (its keys are returned) and nothing new is accepted. */
-  get accepting(): boolean {
-    return this.#accepting;
-  }
 
   stopAccepting(): string[] {
     this.#accepting = false;

@@ -158,9 +158,9 @@ describe('FakeGitHub', () => {
     await expect(github.createPull({ title: 'Nope', body: '', head: 'missing', base: 'main' })).rejects.toMatchObject({ status: 422 });
     expect(fake.pulls).toHaveLength(1);
 
-    expect(await github.findOpenPullByBranch('agent/issue-7')).toEqual(created);
-    expect(await github.findOpenPullByBranch('agent/issue-8')).toBeNull();
-    expect(fake.callsTo('GET', /\/pulls$/)[0]?.query).toEqual({ state: 'open', head: `${OWNER}:agent/issue-7`, per_page: '1' });
+    expect(await github.findOpenAgentPull(7)).toEqual(created);
+    expect(await github.findOpenAgentPull(8)).toBeNull();
+    expect(fake.callsTo('GET', /\/pulls$/)[0]?.query).toEqual({ state: 'open', per_page: '100' });
 
     fake.addPull({ title: 'From a fork', head: 'patch-1', fromFork: true });
     expect((await github.listOpenPulls()).map((p) => [p.number, p.fromFork])).toEqual([
@@ -173,7 +173,7 @@ describe('FakeGitHub', () => {
     await expect(github.updatePull(99, { body: 'x' })).rejects.toMatchObject({ status: 404 });
 
     fake.pull(1).state = 'closed';
-    expect(await github.findOpenPullByBranch('agent/issue-7')).toBeNull();
+    expect(await github.findOpenAgentPull(7)).toBeNull();
     expect(await github.createPull({ title: 'Fix #7 again', body: '', head: 'agent/issue-7', base: 'main' })).toMatchObject({ number: 3 });
   });
 
