@@ -55,18 +55,28 @@ function approve(h: MapHarness, pull: FakePull, at = Date.now()): void {
   }];
 }
 
+/**
+ * The app with the given reduce config, the shared file on main, and one agent PR per issue (opened
+ * the normal way), each approved on its head; GitHub's merges happen on the sandbox remote.
+ */
+async function approvedPulls(issues: Array<[number, string]>, reduceConfig: string, a: ScriptedAgent = agent()) {
+  harness = await startMapHarness({ agent: a, config: `reduce:\n${reduceConfig}` });
+  const h = harness;
+  await h.sandbox.commitToRemote('main', { 'shared.txt': SHARED }, 'Shared file');
+  for (const [n, title] of issues) await h.labelIssue(n, title);
+  await h.idle();
+  await wireMerges(h);
+  const pulls = issues.map(([n]) => pullOf(h, n));
+  pulls.forEach((pull, i) => approve(h, pull, 1000 * (i + 1)));
+  return { h, pulls };
+}
+
 const pullOf = (h: MapHarness, issue: number) => h.github.pulls.find((p) => p.head.startsWith(`agent/issue-${issue}-`))!;
 
 describe('reduce', () => {
   it('merges the approved PRs in a conflict-aware order and flags the one that really conflicts, until it is fixed', async () => {
-    harness = await startMapHarness({ agent: agent(), config: 'reduce:\n  requireChecks: false\n' });
-    const h = harness;
-    await h.sandbox.commitToRemote('main', { 'shared.txt': SHARED }, 'Shared file');
-    for (const [n, title] of [[1, 'A'], [2, 'B'], [3, 'C'], [4, 'D']] as const) await h.labelIssue(n, title);
-    await h.idle();
-    await wireMerges(h);
-    const [a, b, c, d] = [1, 2, 3, 4].map((n) => pullOf(h, n)) as [FakePull, FakePull, FakePull, FakePull];
-    for (const pull of [a, b, c, d]) approve(h, pull, 1000);
+    const { h, pulls } = await approvedPulls([[1, 'A'], [2, 'B'], [3, 'C'], [4, 'D']], '  requireChecks: false\n');
+    const [a, b, c, d] = pulls as [FakePull, FakePull, FakePull, FakePull];
 
     await h.review(a.number, { id: 1, state: 'approved', body: 'ok' }); // any approval starts a pass
     await h.idle();
@@ -92,7 +102,7 @@ describe('reduce', () => {
     await git('commit', '--quiet', '-am', 'Resolve with A');
     await git('push', '--quiet', '--force', 'origin', `HEAD:refs/heads/${c.head}`);
     c.headSha = (await git('rev-parse', 'HEAD')).trim();
-    approve(h, c, 2000);
+    approve(h, c, 9000); // after the first approvals
 
     await h.review(c.number, { id: 2, state: 'approved', body: 'fixed' });
     await h.idle();
@@ -104,17 +114,8 @@ describe('reduce', () => {
   });
 
   it('does not merge a PR whose approval is for older code, and never merges from two passes at once', async () => {
-    harness = await startMapHarness({ agent: agent(), config: 'reduce:\n  requireChecks: false\n' });
-    const h = harness;
-    await h.sandbox.commitToRemote('main', { 'shared.txt': SHARED }, 'Shared file');
-    await h.labelIssue(2, 'B');
-    await h.labelIssue(4, 'D');
-    await h.idle();
-    await wireMerges(h);
-    const b = pullOf(h, 2);
-    const d = pullOf(h, 4);
-    approve(h, b);
-    approve(h, d);
+    const { h, pulls } = await approvedPulls([[2, 'B'], [4, 'D']], '  requireChecks: false\n');
+    const [b, d] = pulls as [FakePull, FakePull];
     await h.sandbox.commitToRemote(d.head, { 'd.txt': 'a human changed it\n' }, 'Human commit after the approval');
 
     await Promise.all([
@@ -130,16 +131,8 @@ describe('reduce', () => {
 
 describe('reduce with required checks', () => {
   it('merges nothing before the head’s checks are green, shows why on the merge-order check, and merges once they are', async () => {
-    harness = await startMapHarness({ agent: agent(), config: 'reduce:\n  requireChecks: true\n' });
-    const h = harness;
-    await h.labelIssue(2, 'B');
-    await h.labelIssue(4, 'D');
-    await h.idle();
-    await wireMerges(h);
-    const b = pullOf(h, 2);
-    const d = pullOf(h, 4);
-    approve(h, b);
-    approve(h, d);
+    const { h, pulls } = await approvedPulls([[2, 'B'], [4, 'D']], '  requireChecks: true\n');
+    const [b, d] = pulls as [FakePull, FakePull];
     h.github.statuses.push({ sha: b.headSha, context: 'ci', state: 'failure' }, { sha: d.headSha, context: 'ci', state: 'pending' });
 
     await h.review(b.number, { id: 5, state: 'approved', body: 'ok' });
@@ -159,13 +152,8 @@ describe('reduce with required checks', () => {
   });
 
   it('does not merge when the head moved between the check and the merge (the sha guard), and says so', async () => {
-    harness = await startMapHarness({ agent: agent(), config: 'reduce:\n  requireChecks: false\n' });
-    const h = harness;
-    await h.labelIssue(2, 'B');
-    await h.idle();
-    await wireMerges(h);
-    const b = pullOf(h, 2);
-    approve(h, b);
+    const { h, pulls } = await approvedPulls([[2, 'B']], '  requireChecks: false\n');
+    const [b] = pulls as [FakePull];
     h.github.failNext('PUT', /\/pulls\/\d+\/merge$/, 409, 1, { message: 'Head branch was modified. Review and try the merge again.' });
 
     await h.review(b.number, { id: 7, state: 'approved', body: 'ok' });
@@ -180,13 +168,8 @@ describe('reduce with required checks', () => {
 
 describe('/agent hold and /agent merge', () => {
   it('takes a PR out of the merge order and puts it back', async () => {
-    harness = await startMapHarness({ agent: agent(), config: 'reduce:\n  requireChecks: false\n' });
-    const h = harness;
-    await h.labelIssue(2, 'B');
-    await h.idle();
-    await wireMerges(h);
-    const b = pullOf(h, 2);
-    approve(h, b);
+    const { h, pulls } = await approvedPulls([[2, 'B']], '  requireChecks: false\n');
+    const [b] = pulls as [FakePull];
 
     await h.commentOnPull(b.number, '/agent hold');
     await h.review(b.number, { id: 8, state: 'approved', body: 'ok' });
@@ -209,16 +192,8 @@ describe('reduce.autoResolve', () => {
       await writeFile(path.join(request.worktree, 'shared.txt'), `one\n${line}\nthree\n`);
       return { outcome: 'changed', summary: resolving ? 'Kept both.' : 'Edited shared.txt.', usage: usage() };
     });
-    harness = await startMapHarness({ agent: a, config: 'reduce:\n  requireChecks: false\n  autoResolve: true\n' });
-    const h = harness;
-    await h.sandbox.commitToRemote('main', { 'shared.txt': SHARED }, 'Shared file');
-    await h.labelIssue(1, 'A');
-    await h.labelIssue(3, 'C');
-    await h.idle();
-    await wireMerges(h);
-    const [pa, pc] = [pullOf(h, 1), pullOf(h, 3)];
-    approve(h, pa, 1000);
-    approve(h, pc, 2000);
+    const { h, pulls } = await approvedPulls([[1, 'A'], [3, 'C']], '  requireChecks: false\n  autoResolve: true\n', a);
+    const [pa, pc] = pulls as [FakePull, FakePull];
 
     await h.review(pa.number, { id: 9, state: 'approved', body: 'ok' });
     await h.idle();
