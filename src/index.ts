@@ -10,7 +10,6 @@ import { onReduceTrigger } from './handlers/on-reduce-trigger.js';
 import { startBackground } from './map/start-background.js';
 import { createServices, type Services } from './services.js';
 import { loadSettings, type Settings } from './settings/load-settings.js';
-import { shutDown } from './shut-down.js';
 
 export interface AppOptions {
   /** Which agent runs an issue; the configured one by default. */
@@ -45,12 +44,6 @@ export function createApp(settings: Settings, options: AppOptions = {}): Applica
     app.on(['pull_request_review.submitted', 'pull_request.closed', 'push', 'check_suite.completed', 'check_run.completed', 'status'],
       onReduceTrigger(services));
     const background = options.background === false ? undefined : startBackground(app, services, app.log);
-    if (background) {
-      process.once('SIGTERM', () => {
-        background.stop();
-        void shutDown(services, { graceMs: settings.shutdownGraceMs, log: app.log }).finally(() => process.exit(0));
-      });
-    }
     options.onServices?.(services, background);
   };
 }

@@ -1,11 +1,13 @@
 import type { Probot } from 'probot';
 import type { Logger } from '../log.js';
 import type { Services } from '../services.js';
+import { shutDown } from '../shut-down.js';
 import { reconcileAll } from './reconcile.js';
 
 /**
  * At start-up: clear worktrees a previous process left behind, then reconcile now and every
  * RECONCILE_INTERVAL. Passes never overlap; a failed pass is logged and the next one tries again.
+ * On SIGTERM: stop the timer and shut down gracefully (SHUTDOWN_GRACE), then exit.
  */
 export function startBackground(probot: Probot, services: Services, log: Logger): { stop(): void; pass(): Promise<void> } {
   let running: Promise<void> | undefined;
@@ -24,8 +26,16 @@ export function startBackground(probot: Probot, services: Services, log: Logger)
   void pass();
   const timer = setInterval(() => void pass(), services.settings.reconcileIntervalMs);
   timer.unref();
+  const onTerm = () => {
+    clearInterval(timer);
+    void shutDown(services, { graceMs: services.settings.shutdownGraceMs, log }).finally(() => process.exit(0));
+  };
+  process.once('SIGTERM', onTerm);
   return {
     pass,
-    stop: () => clearInterval(timer),
+    stop: () => {
+      clearInterval(timer);
+      process.removeListener('SIGTERM', onTerm);
+    },
   };
 }
