@@ -103,7 +103,8 @@ export async function runIssueJob(deps: MapDeps, job: IssueJob, signal: AbortSig
     worktree = await deps.workspace.addWorktree(repo, { name: `issue-${issueNumber}`, branch, startPoint: `origin/${base}` });
 
     const deadline = Date.now() + config.map.timeoutMinutes * 60_000;
-    const setupFailure = await runSetup(worktree.dir, config.map.setup, deadline, signal);
+    // a plan only reads, so it needs no dependencies installed
+    const setupFailure = job.mode === 'plan' ? null : await runSetup(worktree.dir, config.map.setup, deadline, signal);
     if (setupFailure) return await finishFailed(deps, job, status, setupFailure);
 
     const agent = deps.createAgent(config);

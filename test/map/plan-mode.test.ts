@@ -22,9 +22,9 @@ function planningAgent(): ScriptedAgent {
 const botComments = (h: MapHarness, n: number) => h.github.issue(n).comments.filter((c) => c.user.type === 'Bot').map((c) => c.body);
 
 describe('plan-first mode', () => {
-  it('with map.plan, labelling posts a plan and no PR, for many issues at once under the cap', async () => {
+  it('with map.plan, labelling posts a plan and no PR, for many issues at once under the cap, without running setup', async () => {
     const agent = planningAgent();
-    harness = await startMapHarness({ agent, config: 'map:\n  plan: true\n  concurrency: 2\n' });
+    harness = await startMapHarness({ agent, config: 'map:\n  plan: true\n  concurrency: 2\n  setup: ["exit 1"]\n' });
     const h = harness;
     for (const n of [1, 2, 3, 4]) await h.labelIssue(n, `Plan ${n}`);
     await h.idle();
