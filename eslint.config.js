@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['lib/', 'node_modules/', 'coverage/', '.bench-build/'] },
+  { ignores: ['lib/', 'node_modules/', 'coverage/', '.bench-build/', '.test-build/'] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -1,4 +1,3 @@
-import { constants } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -100,18 +99,18 @@ export function createCommandAgent(options: CommandAgentOptions): Agent {
         const startSha = await headSha(request.worktree, git).catch(() => undefined);
         const rootBefore = preset?.leftovers ? new Set(await fs.readdir(request.worktree)) : undefined;
 
-        // All output goes to a file and the end of it is read back: the structured result comes last,
-        // and a background process the CLI leaves holding a pipe cannot keep the run waiting.
-        const outputFile = path.join(temp, 'output.log');
-        const shell = await runShell(`exec > ${shellQuote(outputFile)} 2>&1\n${commandLine}`, {
+        // Only the end of the output is kept, as it arrives: the structured result comes last, and a
+        // CLI that prints without end fills neither the memory nor the disk.
+        const shell = await runShell(`exec 2>&1\n${commandLine}`, {
           cwd: request.worktree,
           env: scrubbedEnv(process.env, { home, extra: passed }),
           timeoutMs: request.budget.wallTimeMs,
           signal: request.signal,
-          maxOutputBytes: 64 * 1024,
+          maxOutputBytes: maxOutput,
+          keep: 'tail',
           ...(viaFile ? {} : { stdin: task }),
         });
-        const output = `${await readTail(outputFile, maxOutput)}${shell.output}`;
+        const { output } = shell;
         const parsed: ParsedAgentOutput = parse(output);
         const usage = parsed.usage;
 
@@ -152,26 +151,6 @@ export function createCommandAgent(options: CommandAgentOptions): Agent {
       }
     },
   };
-}
-
-/** The last `maxBytes` of a file, with a note of how much came before. */
-async function readTail(file: string, maxBytes: number): Promise<string> {
-  let handle: fs.FileHandle;
-  try {
-    handle = await fs.open(file, constants.O_RDONLY);
-  } catch {
-    return '';
-  }
-  try {
-    const { size } = await handle.stat();
-    const length = Math.min(size, maxBytes);
-    const buffer = Buffer.alloc(length);
-    await handle.read(buffer, 0, length, size - length);
-    const text = buffer.toString('utf8');
-    return size > length ? `[output cut: ${size - length} earlier bytes not shown]\n${text}` : text;
-  } finally {
-    await handle.close();
-  }
 }
 
 /** The end of the output as a fenced block for the summary, or nothing when there was none. */

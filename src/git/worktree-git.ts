@@ -44,6 +44,12 @@ export async function commitAll(
   return headSha(dir, options);
 }
 
+/** Who committed the commits reachable from `ref` and not from `base` (their committer emails, newest first). */
+export async function committersSince(dir: string, base: string, ref: string, options: WorktreeGitOptions = {}): Promise<string[]> {
+  const out = await runGit(['log', '--format=%ce', `${base}..${ref}`, '--'], { cwd: dir, ...options });
+  return out.split('\n').filter((email) => email !== '');
+}
+
 export async function headSha(dir: string, options: WorktreeGitOptions = {}): Promise<string> {
   return (await runGit(['rev-parse', 'HEAD'], { cwd: dir, ...options })).trim();
 }

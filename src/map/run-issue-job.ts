@@ -5,13 +5,14 @@ import type { MarkedComments } from '../github/marked-comment.js';
 import type { PermissionCache } from '../github/permission-cache.js';
 import type { Actor, GitHub, RepositoryInfo } from '../github/port.js';
 import { releaseWorktree, type Workspace, type Worktree } from '../git/workspace.js';
-import { changedFiles, commitAll } from '../git/worktree-git.js';
+import { changedFiles, commitAll, committersSince } from '../git/worktree-git.js';
 import type { Logger } from '../log.js';
 import type { Settings } from '../settings/load-settings.js';
 import { STATUS_KIND, type IssueStatus } from '../status/issue-status.js';
 import { blockedPaths } from './blocked-paths.js';
 import { branchName } from './branch-name.js';
 import { buildTask } from './build-task.js';
+import { pullTitle } from './pull-title.js';
 import { renderPrBody } from './render-pr-body.js';
 import { renderStatus, type StatusView } from './render-status.js';
 import { renderUsage } from './render-usage.js';
@@ -84,7 +85,7 @@ export async function runIssueJob(deps: MapDeps, job: IssueJob, signal: AbortSig
   }
   // an open PR keeps its branch even if the issue's title (and so its slug) changed since
   const existing = await github.findOpenAgentPull(issueNumber);
-  const branch = existing?.headRef ?? branchName(issueNumber, issue.title);
+  let branch = existing?.headRef ?? branchName(issueNumber, issue.title);
   if (existing && !job.replaceOpenPull) {
     await status.write({ status: { state: 'pr-open', attempt: job.attempt, pr: existing.number, branch }, prUrl: existing.url });
     return { kind: 'skipped', reason: `PR #${existing.number} is already open` };
@@ -100,6 +101,7 @@ export async function runIssueJob(deps: MapDeps, job: IssueJob, signal: AbortSig
 
     await deps.workspace.sync(repo, await github.getGitToken());
     throwIfAborted(signal);
+    if (!existing) branch = await unclaimedBranch(deps, job, base, branch);
     worktree = await deps.workspace.addWorktree(repo, { name: `issue-${issueNumber}`, branch, startPoint: `origin/${base}` });
 
     const deadline = Date.now() + config.map.timeoutMinutes * 60_000;
@@ -119,7 +121,7 @@ export async function runIssueJob(deps: MapDeps, job: IssueJob, signal: AbortSig
     throwIfAborted(signal);
     log.info({ outcome: result.outcome, usage: result.usage }, 'agent finished');
     if (job.mode === 'plan') return await postPlan(deps, job, status, result);
-    const target = { branch, base, title: issue.title, wasFailed: issue.labels.includes(FAILED_LABEL), hasOpenPull: existing !== null };
+    const target = { branch, base, title: pullTitle(issueNumber, issue.title), wasFailed: issue.labels.includes(FAILED_LABEL), hasOpenPull: existing !== null };
     const outcome = await publish(deps, job, status, worktree, target, result, signal);
     finishedCleanly = true;
     return outcome;
@@ -241,6 +243,24 @@ async function postPlan(deps: MapDeps, job: IssueJob, status: StatusWriter, resu
     `is added as guidance. Run: ${renderUsage(result.usage)}`);
   await status.write({ status: { state: 'planned', attempt: job.attempt } });
   return { kind: 'planned', plan };
+}
+
+/**
+ * The branch for an issue without an open PR: `wanted`, unless a branch of that name holds commits
+ * that are not the app's (someone started work there by hand); then the first `-2`, `-3`… that is
+ * free or the app's own. Someone else's work is never overwritten.
+ */
+async function unclaimedBranch(deps: MapDeps, job: IssueJob, base: string, wanted: string): Promise<string> {
+  const repo = { owner: job.github.owner, repo: job.github.repo };
+  const { email } = await deps.botIdentity(job.github);
+  for (let n = 1; ; n++) {
+    const branch = n === 1 ? wanted : `${wanted}-${n}`;
+    if ((await deps.workspace.remoteBranchSha(repo, branch)) === null) return branch;
+    const committers = await committersSince(deps.workspace.cloneDir(repo), `refs/remotes/origin/${base}`, `refs/remotes/origin/${branch}`,
+      { env: deps.gitEnv ?? {} });
+    if (committers.every((committer) => committer === email)) return branch;
+    job.log.info({ branch }, 'branch holds commits that are not the app’s: left alone');
+  }
 }
 
 /** Commits everything as the app's bot user, credits the requester, and pushes; the new head, or null if rejected. */

@@ -14,14 +14,16 @@ export interface ShellOptions {
   env: Record<string, string>;
   timeoutMs: number;
   maxOutputBytes?: number;
+  /** Which part of output beyond the cap is kept: the start (the default) or the end. */
+  keep?: 'head' | 'tail';
   signal?: AbortSignal;
   stdin?: string;
 }
 
 /**
  * Runs a command line with `sh -c` in its own process group, so that a timeout or cancellation
- * kills everything it started, not only the shell. Output beyond the cap is dropped (its size is
- * still counted) so that a command printing gigabytes cannot exhaust memory.
+ * kills everything it started, not only the shell. Output beyond the cap is dropped as it arrives
+ * (its size is still counted) so that a command printing gigabytes cannot exhaust memory.
  */
 export function runShell(command: string, options: ShellOptions): Promise<ShellResult> {
   const maxOutput = options.maxOutputBytes ?? 64 * 1024;
@@ -38,7 +40,11 @@ export function runShell(command: string, options: ShellOptions): Promise<ShellR
     let total = 0;
     const collect = (chunk: Buffer) => {
       total += chunk.length;
-      if (kept < maxOutput) {
+      if (options.keep === 'tail') {
+        chunks.push(chunk);
+        kept += chunk.length;
+        while (chunks.length > 1 && kept - chunks[0]!.length >= maxOutput) kept -= chunks.shift()!.length;
+      } else if (kept < maxOutput) {
         const part = chunk.subarray(0, maxOutput - kept);
         chunks.push(part);
         kept += part.length;
@@ -91,8 +97,16 @@ export function runShell(command: string, options: ShellOptions): Promise<ShellR
       if (graceTimer) clearTimeout(graceTimer);
       options.signal?.removeEventListener('abort', onAbort);
       sweepGroup();
-      let output = Buffer.concat(chunks).toString('utf8');
-      if (total > kept) output += `\n[output cut: ${total - kept} more bytes not shown]`;
+      let output: string;
+      if (options.keep === 'tail') {
+        const all = Buffer.concat(chunks);
+        const tail = all.subarray(Math.max(0, all.length - maxOutput));
+        output = tail.toString('utf8');
+        if (total > tail.length) output = `[output cut: ${total - tail.length} earlier bytes not shown]\n${output}`;
+      } else {
+        output = Buffer.concat(chunks).toString('utf8');
+        if (total > kept) output += `\n[output cut: ${total - kept} more bytes not shown]`;
+      }
       resolve({
         kind: killedFor ?? (exitCode === 0 ? 'ok' : 'failed'),
         exitCode,

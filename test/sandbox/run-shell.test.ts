@@ -91,4 +91,12 @@ describe('runShell', () => {
     expect(result.output.startsWith('x'.repeat(1000))).toBe(true);
     expect(result.output).toContain('[output cut: 4999000 more bytes not shown]');
   });
+
+  it('keeps only the last bytes of a flood when asked for the end, and says how much came before', async () => {
+    const result = await runShell('head -c 5000000 /dev/zero | tr "\\0" x; echo; echo the result', {
+      cwd: dir, env: scrubbedEnv(process.env, { home: dir }), timeoutMs: 20_000, maxOutputBytes: 1000, keep: 'tail',
+    });
+    expect(result.kind).toBe('ok');
+    expect(result.output).toBe(`[output cut: 4999012 earlier bytes not shown]\n${'x'.repeat(988)}\nthe result\n`);
+  });
 });

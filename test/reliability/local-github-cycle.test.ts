@@ -1,0 +1,44 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startSystem, waitUntil, type System } from '../support/app-on-local-github.js';
+import { editLine } from '../support/scripted-model.js';
+
+const REPO = 'octo-org/widgets';
+let system: System;
+
+beforeAll(async () => {
+  system = await startSystem({ env: { MAX_AGENTS: '2' } });
+  await system.github.createRepository(REPO, {
+    'README.md': '# Widgets\n',
+    'src/colours.txt': 'red\ngreen\nblue\n',
+    '.github/agent-mapreduce.yml': 'reduce:\n  requireChecks: false\n',
+  });
+  system.github.grant(REPO, 'maintainer', 'write');
+});
+
+afterAll(async () => {
+  await system?.stop();
+});
+
+describe('the app unchanged against the local GitHub', () => {
+  it('labels an issue, opens its PR from the agent’s edit, merges it once a writer approves, and closes the issue', async () => {
+    const { github } = system;
+    const issue = github.openIssue(REPO, { title: 'Green should be teal', body: editLine('src/colours.txt', 'green', 'teal') });
+    github.label(REPO, issue, 'agent');
+
+    const pull = await waitUntil('the PR', () => github.pullsFor(REPO, issue)[0]);
+    expect(pull.pull!.head).toBe(`agent/issue-${issue}-green-should-be-teal`);
+    expect(pull.body).toContain(`Closes #${issue}`);
+    expect(await github.readFile(REPO, pull.pull!.head, 'src/colours.txt')).toBe('red\nteal\nblue\n');
+
+    github.review(REPO, pull.number, { state: 'APPROVED', body: 'Looks good' });
+    await waitUntil('the merge', () => pull.pull!.merged);
+    expect(await github.readFile(REPO, 'main', 'src/colours.txt')).toBe('red\nteal\nblue\n');
+    await waitUntil('the issue to close', () => github.issue(REPO, issue).state === 'closed');
+    await waitUntil('the branch to go', async () => !(await github.branches(REPO)).has(pull.pull!.head));
+
+    const status = github.comments(REPO, issue).filter((c) => c.viaApp);
+    expect(status).toHaveLength(1);
+    expect(github.problems).toEqual([]);
+    expect(github.webhooks.deliveries.filter((d) => d.outcome === 'failed')).toEqual([]);
+  });
+});

@@ -1,0 +1,467 @@
+/**
+ * A local GitHub for tests and demos: the REST routes the app uses, with state, git remotes served from
+ * bare repositories by `git http-backend`, and signed webhooks to the app. The app runs against it
+ * unchanged as a GitHub Enterprise Server (`GHE_HOST=127.0.0.1:<port>`, `GHE_PROTOCOL=http`).
+ *
+ * Every call and every JSON answer is checked against GitHub's OpenAPI description; anything the
+ * description does not allow is answered as GitHub would (404/422) and kept in `problems`, which a
+ * test expects to be empty. Fault switches make the next calls of an operation fail like GitHub does.
+ *
+ *   const github = await LocalGitHub.start();
+ *   await github.createRepository('octo-org/widgets', { 'README.md': '# Widgets\n' });
+ *   github.grant('octo-org/widgets', 'maintainer', 'write');
+ *   github.webhooks.url = `${appUrl}/api/github/webhooks`;
+ *   const n = github.openIssue('octo-org/widgets', { title: 'Fix it', by: 'maintainer' });
+ *   github.label('octo-org/widgets', n, 'agent', 'maintainer');
+ */
+import { createVerify, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { runGit } from '../../../src/git/run-git.js';
+import { BareRepo } from './bare-repo.js';
+import { faultReply, FaultSwitches } from './faults.js';
+import { serveGit } from './git-http.js';
+import { openApiValidator } from './openapi-validator.js';
+import { Renderer } from './render.js';
+import { createRoutes, type Call, type Handler, type Reply } from './routes.js';
+import { GitHubState, type Permission, type Repository, type Review, type User } from './state.js';
+import { WebhookSender } from './webhooks.js';
+
+export interface LocalGitHubOptions {
+  appId?: number;
+  appSlug?: string;
+  installationId?: number;
+  webhookSecret?: string;
+}
+
+export interface RecordedCall {
+  /** 1-based, in arrival order */
+  index: number;
+  method: string;
+  /** The operation id in GitHub's OpenAPI description, e.g. `pulls/create`; the path if none matched */
+  operation: string;
+  path: string;
+  status?: number;
+}
+
+/** Called for every API call before it is handled and after; a test can kill the app here. */
+export type CallHook = (call: RecordedCall, phase: 'before' | 'after') => void | Promise<void>;
+
+const APP_OPERATIONS = new Set(['apps/get-authenticated', 'apps/list-installations', 'apps/create-installation-access-token']);
+const ZERO_SHA = '0'.repeat(40);
+
+export class LocalGitHub {
+  readonly state = new GitHubState();
+  readonly faults = new FaultSwitches();
+  readonly webhooks: WebhookSender;
+  readonly calls: RecordedCall[] = [];
+  /** Calls or answers GitHub's description does not allow; a test expects none. */
+  readonly problems: string[] = [];
+  readonly appId: number;
+  readonly installationId: number;
+  readonly webhookSecret: string;
+  /** The app's private key (PEM), for Probot's PRIVATE_KEY */
+  readonly privateKey: string;
+  readonly bot: User;
+  onCall: CallHook | undefined;
+
+  readonly #publicKey: string;
+  readonly #tokens = new Map<string, number>();
+  readonly #root: string;
+  readonly #server: Server;
+  readonly #sockets = new Set<Socket>();
+  readonly #gitEnv: Record<string, string>;
+  readonly #appSlug: string;
+  #render!: Renderer;
+  #routes!: Record<string, Handler>;
+  #url = '';
+
+  private constructor(root: string, options: LocalGitHubOptions) {
+    this.#root = root;
+    this.appId = options.appId ?? 4242;
+    this.installationId = options.installationId ?? 1001;
+    this.webhookSecret = options.webhookSecret ?? 'local-github-secret';
+    this.webhooks = new WebhookSender(this.webhookSecret);
+    const keys = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    this.privateKey = keys.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+    this.#publicKey = keys.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const slug = options.appSlug ?? 'agent-mapreduce';
+    this.bot = this.state.user(`${slug}[bot]`, 'Bot');
+    this.#gitEnv = {
+      HOME: root, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', LC_ALL: 'C',
+      GIT_AUTHOR_NAME: 'Local Human', GIT_AUTHOR_EMAIL: 'human@example.com', GIT_COMMITTER_NAME: 'Local Human', GIT_COMMITTER_EMAIL: 'human@example.com',
+    };
+    this.#server = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        this.problems.push(`local GitHub crashed on ${req.method} ${req.url}: ${String((err as Error)?.stack ?? err)}`);
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ message: 'Server Error' }));
+      });
+    });
+    this.#server.on('connection', (socket) => {
+      this.#sockets.add(socket);
+      socket.on('close', () => this.#sockets.delete(socket));
+    });
+    this.#appSlug = slug;
+  }
+
+  static async start(options: LocalGitHubOptions = {}): Promise<LocalGitHub> {
+    const root = await realpath(await mkdtemp(path.join(os.tmpdir(), 'local-github-')));
+    const github = new LocalGitHub(root, options);
+    await new Promise<void>((resolve) => github.#server.listen(0, '127.0.0.1', resolve));
+    const { port } = github.#server.address() as AddressInfo;
+    github.#url = `http://127.0.0.1:${port}`;
+    const owner = github.state.user('local-org');
+    github.#render = new Renderer(github.state, github.#url, { id: github.appId, slug: github.#appSlug, name: 'agent-mapreduce', owner });
+    github.#routes = createRoutes({
+      state: github.state,
+      render: github.#render,
+      repo: (o, r) => github.state.repository(`${o}/${r}`),
+      bare: (repository) => new BareRepo(repository.gitDir, github.#gitEnv),
+      installationId: github.installationId,
+      emit: (name, repository, sender, payload) => github.emit(name, repository, sender, payload),
+      issueToken: () => github.issueToken(),
+      noteBranchMoves: (repository, moves, pusher) => github.noteBranchMoves(repository, moves, pusher),
+    });
+    return github;
+  }
+
+  /** `http://127.0.0.1:<port>` */
+  get url(): string {
+    return this.#url;
+  }
+
+  /** For GHE_HOST: `127.0.0.1:<port>` */
+  get host(): string {
+    return new URL(this.#url).host;
+  }
+
+  /** The environment that points Probot at this GitHub as the given app. */
+  appEnv(): Record<string, string> {
+    return {
+      APP_ID: String(this.appId), PRIVATE_KEY: this.privateKey, WEBHOOK_SECRET: this.webhookSecret, GHE_HOST: this.host, GHE_PROTOCOL: 'http',
+    };
+  }
+
+  /** How many API calls were made (git traffic not counted). */
+  get apiCalls(): number {
+    return this.calls.length;
+  }
+
+  // --- what people do on GitHub -------------------------------------------------------------
+
+  /** A repository with one commit of `files` on its default branch; the app's installation sees it. */
+  async createRepository(fullName: string, files: Record<string, string>, defaultBranch = 'main'): Promise<Repository> {
+    const [owner = '', name = ''] = fullName.split('/');
+    const gitDir = path.join(this.#root, 'repos', owner, `${name}.git`);
+    await mkdir(path.dirname(gitDir), { recursive: true });
+    await this.git(this.#root, 'init', '--quiet', '--bare', `--initial-branch=${defaultBranch}`, gitDir);
+    const repository = this.state.addRepository(owner, name, gitDir, defaultBranch);
+    await this.commit(fullName, defaultBranch, files, 'Initial commit', { quiet: true });
+    return repository;
+  }
+
+  /** Commits `files` (null deletes) onto a branch as a person pushing would; sends the push webhooks. */
+  async commit(fullName: string, branch: string, files: Record<string, string | null>, message: string, options: { by?: string; quiet?: boolean } = {}): Promise<string> {
+    const repository = this.repo(fullName);
+    const scratch = await mkdtemp(path.join(this.#root, 'scratch-'));
+    try {
+      const bare = new BareRepo(repository.gitDir, this.#gitEnv);
+      const before = await bare.sha(branch);
+      await this.git(this.#root, 'clone', '--quiet', repository.gitDir, scratch);
+      if (before) await this.git(scratch, 'checkout', '--quiet', branch);
+      else await this.git(scratch, 'checkout', '--quiet', '--orphan', branch);
+      for (const [file, content] of Object.entries(files)) {
+        const full = path.join(scratch, file);
+        if (content === null) await rm(full, { force: true });
+        else {
+          await mkdir(path.dirname(full), { recursive: true });
+          await writeFile(full, content);
+        }
+      }
+      await this.git(scratch, 'add', '-A');
+      await this.git(scratch, 'commit', '--quiet', '--allow-empty', '-m', message);
+      await this.git(scratch, 'push', '--quiet', 'origin', `HEAD:refs/heads/${branch}`);
+      const after = (await bare.sha(branch))!;
+      if (!options.quiet) this.noteBranchMoves(repository, [{ branch, before: before ?? ZERO_SHA, after }], this.state.user(options.by ?? 'maintainer'));
+      return after;
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }
+
+  grant(fullName: string, login: string, permission: Permission): void {
+    this.repo(fullName).permissions.set(login, permission);
+    this.state.user(login);
+  }
+
+  openIssue(fullName: string, { title, body = '', by = 'maintainer' }: { title: string; body?: string; by?: string }): number {
+    const repository = this.repo(fullName);
+    const now = this.state.now();
+    const number = this.state.nextNumber(repository);
+    const issue = { number, title, body, state: 'open' as const, labels: [], user: this.state.user(by), createdAt: now, updatedAt: now, closedAt: null };
+    repository.issues.set(number, issue);
+    this.emit('issues', repository, issue.user, { action: 'opened', issue: this.#render.issue(repository, issue) });
+    return number;
+  }
+
+  label(fullName: string, number: number, label: string, by = 'maintainer'): void {
+    const repository = this.repo(fullName);
+    const issue = this.issue(fullName, number);
+    const actor = this.state.user(by);
+    if (!this.state.addLabel(repository, issue, label, actor)) return;
+    this.emit('issues', repository, actor, { action: 'labeled', issue: this.#render.issue(repository, issue), label: this.#render.label(repository, label) });
+  }
+
+  unlabel(fullName: string, number: number, label: string, by = 'maintainer'): void {
+    const repository = this.repo(fullName);
+    const issue = this.issue(fullName, number);
+    const actor = this.state.user(by);
+    if (!this.state.removeLabel(repository, issue, label, actor)) return;
+    this.emit('issues', repository, actor, { action: 'unlabeled', issue: this.#render.issue(repository, issue), label: this.#render.label(repository, label) });
+  }
+
+  comment(fullName: string, number: number, body: string, by = 'maintainer'): number {
+    const repository = this.repo(fullName);
+    const issue = this.issue(fullName, number);
+    const now = this.state.now();
+    const comment = { id: this.state.nextId(), issueNumber: number, body, user: this.state.user(by), viaApp: false, createdAt: now, updatedAt: now };
+    repository.comments.set(comment.id, comment);
+    this.emit('issue_comment', repository, comment.user, {
+      action: 'created', issue: this.#render.issue(repository, issue), comment: this.#render.comment(repository, comment),
+    });
+    return comment.id;
+  }
+
+  review(fullName: string, number: number, { by = 'maintainer', state, body = '', comments = [] }: {
+    by?: string; state: Review['state']; body?: string; comments?: Review['comments'];
+  }): number {
+    const repository = this.repo(fullName);
+    const issue = this.issue(fullName, number);
+    if (!issue.pull) throw new Error(`#${number} is not a pull request`);
+    const review: Review = {
+      id: this.state.nextId(), pullNumber: number, user: this.state.user(by), state, body, commitId: issue.pull.headSha,
+      submittedAt: this.state.now(), comments,
+    };
+    repository.reviews.push(review);
+    this.emit('pull_request_review', repository, review.user, {
+      action: 'submitted', review: { ...this.#render.review(repository, review), state: state.toLowerCase() },
+      pull_request: this.#render.pull(repository, issue),
+    });
+    return review.id;
+  }
+
+  closeIssue(fullName: string, number: number, by = 'maintainer'): void {
+    const repository = this.repo(fullName);
+    const issue = this.issue(fullName, number);
+    this.state.close(repository, issue, this.state.user(by));
+    this.emit('issues', repository, issue.user, { action: 'closed', issue: this.#render.issue(repository, issue) });
+  }
+
+  // --- looking at the state ---------------------------------------------------------------------
+
+  repo(fullName: string): Repository {
+    const repository = this.state.repository(fullName);
+    if (!repository) throw new Error(`no repository ${fullName}`);
+    return repository;
+  }
+
+  issue(fullName: string, number: number) {
+    const issue = this.repo(fullName).issues.get(number);
+    if (!issue) throw new Error(`no issue ${fullName}#${number}`);
+    return issue;
+  }
+
+  /** The PRs (open or not) whose head is an agent branch for the issue. */
+  pullsFor(fullName: string, issueNumber: number) {
+    return this.state.pulls(this.repo(fullName)).filter((i) => i.pull!.head.startsWith(`agent/issue-${issueNumber}-`) || i.pull!.head === `agent/issue-${issueNumber}`);
+  }
+
+  comments(fullName: string, number: number) {
+    return this.state.commentsOf(this.repo(fullName), number);
+  }
+
+  async readFile(fullName: string, ref: string, file: string): Promise<string | undefined> {
+    return (await new BareRepo(this.repo(fullName).gitDir, this.#gitEnv).readFile(ref, file))?.toString();
+  }
+
+  async branches(fullName: string): Promise<Map<string, string>> {
+    return new BareRepo(this.repo(fullName).gitDir, this.#gitEnv).branches();
+  }
+
+  async close(): Promise<void> {
+    await this.webhooks.settled();
+    for (const socket of this.#sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    await rm(this.#root, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
+  }
+
+  // --- the server ------------------------------------------------------------------------------
+
+  private emit(name: string, repository: Repository | undefined, sender: User, payload: Record<string, unknown>): void {
+    this.webhooks.send(name, {
+      ...payload,
+      ...(repository ? { repository: this.#render.repository(repository) } : {}),
+      sender: this.#render.user(sender),
+      installation: { id: this.installationId, node_id: Buffer.from(`installation_${this.installationId}`).toString('base64') },
+    });
+  }
+
+  private issueToken(): { token: string; expiresAt: string } {
+    const token = `ghs_${randomBytes(18).toString('hex')}`;
+    const expires = Date.now() + 3_600_000;
+    this.#tokens.set(token, expires);
+    return { token, expiresAt: new Date(expires).toISOString().replace(/\.\d{3}Z$/, 'Z') };
+  }
+
+  private noteBranchMoves(repository: Repository, moves: Array<{ branch: string; before: string; after: string }>, pusher: User): void {
+    for (const { branch, before, after } of moves) {
+      this.emit('push', repository, pusher, {
+        ref: `refs/heads/${branch}`, before, after, created: before === ZERO_SHA, deleted: after === ZERO_SHA, forced: false,
+        base_ref: null, compare: `${this.#url}/${repository.owner.login}/${repository.name}/compare/${before.slice(0, 12)}...${after.slice(0, 12)}`,
+        commits: [], head_commit: null, pusher: { name: pusher.login, email: null },
+      });
+      if (after === ZERO_SHA) continue;
+      for (const issue of this.state.pulls(repository)) {
+        if (issue.state !== 'open' || issue.pull!.head !== branch || issue.pull!.headSha === after) continue;
+        issue.pull!.headSha = after;
+        issue.updatedAt = this.state.now();
+        this.emit('pull_request', repository, pusher, {
+          action: 'synchronize', number: issue.number, before, after, pull_request: this.#render.pull(repository, issue),
+        });
+      }
+    }
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', this.#url);
+    if (url.pathname.startsWith('/api/v3/')) return this.handleApi(req, res, url);
+    const git = /^\/([^/]+)\/([^/]+)\.git(\/.*)$/.exec(url.pathname);
+    if (git) return this.handleGit(req, res, url, git[1]!, git[2]!);
+    res.writeHead(404).end();
+  }
+
+  private async handleGit(req: IncomingMessage, res: ServerResponse, url: URL, owner: string, name: string): Promise<void> {
+    const repository = this.state.repository(`${owner}/${name}`);
+    const user = this.gitUser(req.headers.authorization);
+    if (!repository || !user) {
+      res.writeHead(repository ? 401 : 404, { 'www-authenticate': 'Basic realm="GitHub"' }).end();
+      return;
+    }
+    const bare = new BareRepo(repository.gitDir, this.#gitEnv);
+    const pushing = req.method === 'POST' && url.pathname.endsWith('/git-receive-pack');
+    const before = pushing ? await bare.branches() : undefined;
+    await serveGit(req, res, {
+      projectRoot: path.join(this.#root, 'repos'), pathInfo: url.pathname, query: url.search.slice(1), remoteUser: user.login, env: this.#gitEnv,
+    });
+    if (!before) return;
+    const after = await bare.branches();
+    const moves = [...new Set([...before.keys(), ...after.keys()])]
+      .map((branch) => ({ branch, before: before.get(branch) ?? ZERO_SHA, after: after.get(branch) ?? ZERO_SHA }))
+      .filter((m) => m.before !== m.after);
+    this.noteBranchMoves(repository, moves, user);
+  }
+
+  /** The user behind git's Basic credentials: the app's bot for a live installation token. */
+  private gitUser(authorization: string | undefined): User | undefined {
+    const match = /^basic\s+(.+)$/i.exec(authorization ?? '');
+    if (!match) return undefined;
+    const [, password = ''] = Buffer.from(match[1]!, 'base64').toString().split(':');
+    return this.tokenValid(password) ? this.bot : undefined;
+  }
+
+  private tokenValid(token: string): boolean {
+    const expires = this.#tokens.get(token);
+    return expires !== undefined && expires > Date.now();
+  }
+
+  private jwtValid(jwt: string): boolean {
+    const [header, payload, signature] = jwt.split('.');
+    if (!header || !payload || !signature) return false;
+    const verifier = createVerify('RSA-SHA256');
+    verifier.update(`${header}.${payload}`);
+    if (!verifier.verify(this.#publicKey, Buffer.from(signature, 'base64url'))) return false;
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as { iss?: unknown; exp?: number };
+    return String(claims.iss) === String(this.appId) && (claims.exp ?? 0) * 1000 > Date.now();
+  }
+
+  private async handleApi(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString();
+    const method = req.method ?? 'GET';
+    const apiPath = url.pathname.slice('/api/v3'.length);
+    const query: Record<string, string | string[]> = {};
+    for (const [key, value] of url.searchParams) {
+      const had = query[key];
+      query[key] = had === undefined ? value : [...[had].flat(), value];
+    }
+    let body: unknown;
+    try {
+      body = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      return this.send(res, { status: 400, body: { message: 'Problems parsing JSON', documentation_url: 'https://docs.github.com/rest' } });
+    }
+
+    const recorded: RecordedCall = { index: this.calls.length + 1, method, operation: `${method} ${apiPath}`, path: apiPath };
+    this.calls.push(recorded);
+    const { match, problems } = openApiValidator().checkRequest({ method, path: apiPath, query, body });
+    if (match) recorded.operation = match.operationId;
+    if (!match || problems.length > 0) {
+      this.problems.push(...(problems.length > 0 ? problems : [`${method} ${apiPath} is not in GitHub's REST API`]));
+      return this.reply(res, recorded, match ? { status: 422, body: { message: 'Invalid request.', documentation_url: 'https://docs.github.com/rest' } } : { status: 404, body: { message: 'Not Found' } });
+    }
+
+    const [scheme = '', credential = ''] = String(req.headers.authorization ?? '').split(/\s+/);
+    const isJwt = /^bearer$/i.test(scheme) && credential.split('.').length === 3;
+    const appOnly = APP_OPERATIONS.has(match.operationId) && match.operationId !== 'apps/get-authenticated';
+    const authorised = isJwt
+      ? APP_OPERATIONS.has(match.operationId) && this.jwtValid(credential)
+      : !appOnly && /^(token|bearer)$/i.test(scheme) && this.tokenValid(credential);
+    if (!authorised) return this.reply(res, recorded, { status: 401, body: { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' } });
+
+    await this.onCall?.(recorded, 'before');
+    const fault = this.faults.take(match.operationId);
+    if (fault?.kind === 'delay') await new Promise((resolve) => setTimeout(resolve, fault.ms));
+    const lost = fault ? faultReply(fault) : undefined;
+    if (lost && !fault!.afterHandling) return this.reply(res, recorded, lost);
+
+    const handler = this.#routes[match.operationId];
+    if (!handler) {
+      this.problems.push(`the local GitHub does not implement ${match.operationId} (${method} ${match.template})`);
+      return this.reply(res, recorded, { status: 501, body: { message: `not implemented: ${match.operationId}` } });
+    }
+    const call: Call = { params: match.params, query, body, headers: req.headers, actor: this.bot, viaApp: true, url };
+    const reply = await handler(call);
+    if (reply.raw === undefined && reply.status !== 204 && reply.status < 500) {
+      const answerProblems = openApiValidator().checkResponse(match.operationId, reply.status, reply.body);
+      this.problems.push(...answerProblems);
+    }
+    await this.onCall?.(recorded, 'after');
+    return this.reply(res, recorded, lost ?? reply);
+  }
+
+  private reply(res: ServerResponse, recorded: RecordedCall, reply: Reply): void {
+    recorded.status = reply.status;
+    this.send(res, reply);
+  }
+
+  private send(res: ServerResponse, reply: Reply): void {
+    if (res.destroyed) return;
+    const headers = { 'x-github-media-type': 'github.v3; format=json', ...reply.headers };
+    if (reply.raw !== undefined) {
+      res.writeHead(reply.status, headers).end(reply.raw);
+    } else if (reply.body === undefined) {
+      res.writeHead(reply.status, headers).end();
+    } else {
+      res.writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8', ...headers }).end(JSON.stringify(reply.body));
+    }
+  }
+
+  private git(cwd: string, ...args: string[]): Promise<string> {
+    return runGit(args, { cwd, env: this.#gitEnv });
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * A model for whole-app runs: a fake Messages API whose every reply is worked out from the request,
+ * so any number of agents can talk to it at once. It carries out the edits an issue spells out as
+ *
+ *   EDIT src/a.txt: "old text" -> "new text"
+ *
+ * one `edit_file` call per line, then calls `finish`. An issue with no such line is finished as
+ * `not-actionable`; a tool error ends the run `failed`.
+ */
+import { reply, startFakeMessagesApi, toolUse, type FakeMessagesApi, type RecordedRequest, type ScriptStep } from './fake-messages-api.js';
+
+const EDIT = /EDIT (\S+): "([^"]+)" -> "([^"]*)"/g;
+
+export function editLine(file: string, from: string, to: string): string {
+  return `EDIT ${file}: "${from}" -> "${to}"`;
+}
+
+export function startScriptedModel(): Promise<FakeMessagesApi> {
+  return startFakeMessagesApi({ steps: [worker], onExhausted: 'repeat-last' });
+}
+
+function worker(request: RecordedRequest): ScriptStep {
+  const messages = (request.body?.messages ?? []) as Array<{ role: string; content: string | Array<{ type: string; text?: string; is_error?: boolean }> }>;
+  const task = textOf(messages[0]?.content);
+  const edits = [...task.matchAll(EDIT)].map(([, path, from, to]) => ({ path: path!, from: from!, to: to! }));
+  const results = messages.filter((m) => m.role === 'user' && Array.isArray(m.content) && m.content.some((b) => b.type === 'tool_result'));
+  const failed = results.some((m) => (m.content as Array<{ type: string; is_error?: boolean }>).some((b) => b.is_error));
+  if (failed) return reply(toolUse('finish', { outcome: 'failed', summary: 'An edit failed.' }));
+  const next = edits[results.length];
+  if (next) return reply(`Editing ${next.path}.`, toolUse('edit_file', { path: next.path, old_string: next.from, new_string: next.to }));
+  if (edits.length === 0) return reply(toolUse('finish', { outcome: 'not-actionable', summary: 'The issue names no edit.' }));
+  return reply(toolUse('finish', { outcome: 'changed', summary: `Made ${edits.length} edit(s): ${edits.map((e) => e.path).join(', ')}.` }));
+}
+
+function textOf(content: string | Array<{ type: string; text?: string }> | undefined): string {
+  if (typeof content === 'string') return content;
+  return (content ?? []).map((block) => block.text ?? '').join('\n');
+}
