@@ -2,6 +2,7 @@ import type { ProbotOctokit } from 'probot';
 import type { GitHub, IssueComment, IssueInfo, Permission, PullInfo, Review } from './port.js';
 import { UnreadableConfigError } from './port.js';
 import { mergeConfigLayers } from '../config/merge-config-layers.js';
+import { retryRateLimits } from './retry-rate-limits.js';
 
 interface RestComment {
   id: number;
@@ -64,6 +65,7 @@ const status = (error: unknown) => (error as { status?: number }).status;
 const configPluginPrefix = '[@probot/octokit-plugin-config]';
 
 export function createOctokitGitHub(octokit: ProbotOctokit, repository: { owner: string; repo: string }): GitHub {
+  retryRateLimits(octokit);
   const { owner, repo } = repository;
   const where = { owner, repo };
   const listOpenPulls = async (): Promise<PullInfo[]> => {
@@ -224,7 +226,12 @@ export function createOctokitGitHub(octokit: ProbotOctokit, repository: { owner:
       } catch (error) {
         const message = (error as { message?: string }).message ?? String(error);
         if (status(error) === 409) return { kind: 'moved', message };
-        if (status(error) === 405) return { kind: 'not-mergeable', message };
+        if (status(error) === 405) {
+          // a retried merge whose first answer was lost is refused as already merged: it did merge
+          const { data } = await octokit.rest.pulls.get({ ...where, pull_number: pullNumber });
+          if (data.merged && data.merge_commit_sha) return { kind: 'merged', sha: data.merge_commit_sha };
+          return { kind: 'not-mergeable', message };
+        }
         throw error;
       }
     },

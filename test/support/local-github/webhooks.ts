@@ -23,6 +23,8 @@ export class WebhookSender {
   hold = false;
   readonly deliveries: Delivery[] = [];
   #chain: Promise<void> = Promise.resolve();
+  #disorder: { random: () => number; windowMs: number } | undefined;
+  #buffer: Delivery[] = [];
 
   constructor(private readonly secret: string) {}
 
@@ -37,8 +39,37 @@ export class WebhookSender {
       delivery.outcome = 'held';
       return;
     }
+    if (this.#disorder) {
+      this.buffer(delivery);
+      return;
+    }
     const url = this.url;
     this.#chain = this.#chain.then(() => this.post(url, delivery));
+  }
+
+  /**
+   * From now on every delivery is sent twice, and the deliveries of each `windowMs` are sent in an
+   * order shuffled by `random` (seeded by the caller), as a busy GitHub may.
+   */
+  disorder(options: { random: () => number; windowMs: number }): void {
+    this.#disorder = options;
+  }
+
+  private buffer(delivery: Delivery): void {
+    if (this.#buffer.length === 0) setTimeout(() => this.flush(), this.#disorder!.windowMs);
+    this.#buffer.push(delivery, delivery);
+  }
+
+  private flush(): void {
+    const batch = this.#buffer;
+    this.#buffer = [];
+    const { random } = this.#disorder!;
+    for (let i = batch.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [batch[i], batch[j]] = [batch[j]!, batch[i]!];
+    }
+    const url = this.url!;
+    for (const delivery of batch) this.#chain = this.#chain.then(() => this.post(url, delivery));
   }
 
   /** Sends a recorded delivery again (a redelivery keeps its id, as GitHub's does). */
@@ -49,7 +80,7 @@ export class WebhookSender {
     return this.#chain;
   }
 
-  /** Resolves when every delivery sent so far has been answered. */
+  /** Resolves when every delivery sent so far has been answered (buffered ones excepted). */
   settled(): Promise<void> {
     return this.#chain;
   }

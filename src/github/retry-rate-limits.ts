@@ -1,0 +1,48 @@
+import type { ProbotOctokit } from 'probot';
+
+/** How often one call is tried again after a rate limit, and the longest wait GitHub may ask for. */
+export const RATE_LIMIT_RETRIES = 3;
+const MAX_WAIT_MS = 60_000;
+
+const wrapped = new WeakSet<object>();
+
+interface RequestError {
+  status?: number;
+  message?: string;
+  response?: { headers?: Record<string, string | undefined> };
+}
+
+/**
+ * Probot's own throttling retries a primary rate limit but only logs a secondary one (403 "secondary
+ * rate limit", or 429), so a burst of agents finishing at once would fail their runs. This retries such
+ * a call after the `retry-after` GitHub gives (a minute at most), up to RATE_LIMIT_RETRIES times, then
+ * lets the error through. 5xx answers are left to Octokit's retry plugin.
+ */
+export function retryRateLimits(octokit: ProbotOctokit, sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))): void {
+  if (wrapped.has(octokit)) return;
+  wrapped.add(octokit);
+  octokit.hook.wrap('request', async (request, options) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await request(options);
+      } catch (error) {
+        const wait = rateLimitWait(error as RequestError);
+        if (wait === undefined || attempt >= RATE_LIMIT_RETRIES) throw error;
+        octokit.log.warn(`GitHub rate limit on ${options.method} ${options.url}: trying again in ${Math.round(wait / 1000)} s`);
+        await sleep(wait);
+      }
+    }
+  });
+}
+
+/** How long GitHub asks us to wait, for a secondary rate limit or a 429; undefined for any other error. */
+function rateLimitWait(error: RequestError): number | undefined {
+  const secondary = error.status === 403 && /secondary rate limit/i.test(error.message ?? '');
+  if (!secondary && error.status !== 429) return undefined;
+  const headers = error.response?.headers ?? {};
+  const retryAfter = Number(headers['retry-after']);
+  if (Number.isFinite(retryAfter) && retryAfter >= 0) return Math.min(retryAfter * 1000, MAX_WAIT_MS);
+  const reset = Number(headers['x-ratelimit-reset']);
+  if (Number.isFinite(reset) && reset > 0) return Math.min(Math.max(reset * 1000 - Date.now(), 1000), MAX_WAIT_MS);
+  return MAX_WAIT_MS; // GitHub's advice when it names no time: wait at least a minute
+}

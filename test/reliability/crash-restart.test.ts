@@ -1,0 +1,83 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { runGit } from '../../src/git/run-git.js';
+import { startSystem, waitUntil, type System } from '../support/app-on-local-github.js';
+import { editLine } from '../support/scripted-model.js';
+import { seededRandom } from '../support/seeded-random.js';
+
+/**
+ * The app is killed with SIGKILL at a seeded random GitHub call of a run (before GitHub handled it, or
+ * after, with the answer lost), and started again on the same work directory. Whatever the point, every
+ * labelled issue must end with exactly one PR or one failure report, one status comment, and no
+ * worktree left in use.
+ */
+let system: System | undefined;
+
+afterEach(async () => {
+  await system?.stop();
+  system = undefined;
+});
+
+const SEEDS = [11, 23, 37, 41, 53, 67, 71, 89, 97, 101];
+
+describe('a crash at any point of a run', () => {
+  it.each(SEEDS)('seed %i: after SIGKILL and a restart, each issue has exactly one PR or one failure report', async (seed) => {
+    const current = system = await startSystem({ env: { MAX_AGENTS: '2' } });
+    const { github } = current;
+    const random = seededRandom(seed);
+    const repo = `octo-org/trial-${seed}`;
+    await github.createRepository(repo, { 'a.txt': 'alpha\n', 'b.txt': 'beta\n' });
+    github.grant(repo, 'maintainer', 'write');
+
+    // kill at the k-th GitHub call from now: two runs make about 30 before both PRs are open
+    const killAt = github.calls.length + 1 + Math.floor(random() * 24);
+    const phase = random() < 0.5 ? 'before' : 'after';
+    let killed = false;
+    github.onCall = async (call, at) => {
+      if (killed || call.index !== killAt || at !== phase) return;
+      killed = true;
+      github.webhooks.hold = true;
+      await current.app.kill('SIGKILL');
+    };
+
+    const issues = [
+      github.openIssue(repo, { title: 'Alpha to omega', body: editLine('a.txt', 'alpha', 'omega') }),
+      github.openIssue(repo, { title: 'Beta to gamma', body: editLine('b.txt', 'beta', 'gamma') }),
+    ];
+    for (const issue of issues) github.label(repo, issue, 'agent');
+
+    const settled = (issue: number) => github.pullsFor(repo, issue).length > 0 || github.issue(repo, issue).labels.includes('agent:failed');
+    await waitUntil('the app to be killed or both issues to settle', () => killed || issues.every(settled));
+    if (!killed) await current.app.kill('SIGKILL');
+    github.onCall = undefined;
+    await current.restart();
+
+    await waitUntil('both issues to settle after the restart', () => issues.every(settled));
+    // a run whose PR is open may still be writing its status and releasing its worktree
+    await waitUntil('no worktree in use', async () => (await worktreesInUse(current)).length === 0, 15_000)
+      .catch(async () => expect(await worktreesInUse(current)).toEqual([]));
+
+    for (const issue of issues) {
+      const pulls = github.pullsFor(repo, issue);
+      const failed = github.issue(repo, issue).labels.includes('agent:failed');
+      expect({ issue, pulls: pulls.length, failed }).toEqual({ issue, pulls: failed ? 0 : 1, failed });
+      const statusComments = github.comments(repo, issue).filter((c) => c.viaApp);
+      expect({ issue, statusComments: statusComments.length }).toEqual({ issue, statusComments: 1 });
+      if (!failed) {
+        const file = issue === issues[0] ? 'a.txt' : 'b.txt';
+        expect(await github.readFile(repo, pulls[0]!.pull!.head, file)).toBe(issue === issues[0] ? 'omega\n' : 'gamma\n');
+      }
+    }
+    expect(github.problems).toEqual([]);
+  });
+});
+
+/** Worktrees still on a branch or with changes in them: the idle ones kept for reuse are detached and clean. */
+async function worktreesInUse(system: System): Promise<string[]> {
+  const inUse: string[] = [];
+  for (const dir of await system.worktrees()) {
+    const branch = await runGit(['symbolic-ref', '--quiet', 'HEAD'], { cwd: dir, expectedExitCodes: [1] });
+    const dirty = await runGit(['status', '--porcelain'], { cwd: dir });
+    if (branch.code === 0 || dirty.trim() !== '') inUse.push(`${dir}: ${branch.stdout.trim() || 'detached'} ${dirty.trim()}`);
+  }
+  return inUse;
+}

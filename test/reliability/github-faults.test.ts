@@ -1,0 +1,89 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { runGit } from '../../src/git/run-git.js';
+import { startSystem, waitUntil, type System } from '../support/app-on-local-github.js';
+import { editLine } from '../support/scripted-model.js';
+
+/**
+ * GitHub failing the way it does — 500/502s, secondary rate limits, answers lost after the work was
+ * done — on the calls whose duplicates a user would see: PR creation, status comment updates, merges.
+ */
+const REPO = 'octo-org/widgets';
+let system: System | undefined;
+
+afterEach(async () => {
+  await system?.stop();
+  system = undefined;
+});
+
+async function start(): Promise<System> {
+  system = await startSystem({ env: { MAX_AGENTS: '2' } });
+  await system.github.createRepository(REPO, { 'colours.txt': 'red\ngreen\nblue\n', '.github/agent-mapreduce.yml': 'reduce:\n  requireChecks: false\n' });
+  system.github.grant(REPO, 'maintainer', 'write');
+  return system;
+}
+
+const callsOf = (current: System, operation: string) => current.github.calls.filter((c) => c.operation === operation);
+
+describe('GitHub faults', () => {
+  it('retries PR creation through secondary rate limits and comment updates through 500s, and opens one PR', async () => {
+    const current = await start();
+    const { github } = current;
+    github.faults.add({ operation: 'pulls/create', kind: 'secondary-limit', retryAfterSeconds: 1, times: 2 });
+    github.faults.add({ operation: 'issues/update-comment', kind: 'error', status: 500, times: 2 });
+
+    const issue = github.openIssue(REPO, { title: 'Teal', body: editLine('colours.txt', 'green', 'teal') });
+    github.label(REPO, issue, 'agent');
+    await waitUntil('the PR and its status', () => github.pullsFor(REPO, issue)[0] &&
+      github.comments(REPO, issue).some((c) => c.viaApp && c.body.includes('PR opened')));
+
+    expect([...github.faults.fired].sort()).toEqual([
+      'issues/update-comment error', 'issues/update-comment error', 'pulls/create secondary-limit', 'pulls/create secondary-limit',
+    ]);
+    expect(callsOf(current, 'pulls/create').map((c) => c.status)).toEqual([403, 403, 201]);
+    expect(github.pullsFor(REPO, issue)).toHaveLength(1);
+    expect(github.comments(REPO, issue).filter((c) => c.viaApp)).toHaveLength(1);
+    expect(github.problems).toEqual([]);
+  });
+
+  it('merges once when the answer to the merge is lost, and still deletes the branch', async () => {
+    const current = await start();
+    const { github } = current;
+    github.faults.add({ operation: 'pulls/merge', kind: 'error', status: 502, times: 1, afterHandling: true });
+
+    const issue = github.openIssue(REPO, { title: 'Teal', body: editLine('colours.txt', 'green', 'teal') });
+    github.label(REPO, issue, 'agent');
+    const pull = await waitUntil('the PR', () => github.pullsFor(REPO, issue)[0]);
+    github.review(REPO, pull.number, { state: 'APPROVED' });
+
+    await waitUntil('the branch to be deleted', async () => !(await github.branches(REPO)).has(pull.pull!.head));
+    expect(pull.pull!.merged).toBe(true);
+    // Octokit's retry plugin tries a 405 again too; every later answer says it is merged already
+    const [first, ...later] = callsOf(current, 'pulls/merge').map((c) => c.status);
+    expect(first).toBe(502);
+    expect(new Set(later)).toEqual(new Set([405]));
+    expect(await github.readFile(REPO, 'main', 'colours.txt')).toBe('red\nteal\nblue\n');
+    expect((await runGit(['rev-list', '--count', 'main'], { cwd: github.repo(REPO).gitDir })).trim()).toBe('2');
+    expect(pull.labels).not.toContain('agent:conflict');
+    expect(github.comments(REPO, pull.number).filter((c) => c.viaApp)).toEqual([]);
+    expect(github.problems).toEqual([]);
+  });
+
+  it('gives up after the retries with a clear failure report, and never opens a second PR', async () => {
+    const current = await start();
+    const { github } = current;
+    github.faults.add({ operation: 'pulls/create', kind: 'secondary-limit', retryAfterSeconds: 1, times: 100 });
+
+    const issue = github.openIssue(REPO, { title: 'Teal', body: editLine('colours.txt', 'green', 'teal') });
+    github.label(REPO, issue, 'agent');
+    await waitUntil('the failure report', () => github.issue(REPO, issue).labels.includes('agent:failed') &&
+      github.comments(REPO, issue).find((c) => c.viaApp && c.body.includes('Failed')));
+
+    expect(callsOf(current, 'pulls/create')).toHaveLength(4);
+    const report = github.comments(REPO, issue).filter((c) => c.viaApp);
+    expect(report).toHaveLength(1);
+    expect(report[0]!.body).toMatch(/secondary rate limit/i);
+    expect(report[0]!.body).toContain('/agent retry');
+    expect(github.pullsFor(REPO, issue)).toEqual([]);
+    expect(github.problems).toEqual([]);
+  });
+});
