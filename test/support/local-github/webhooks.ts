@@ -22,6 +22,8 @@ export class WebhookSender {
   /** While true, deliveries are recorded as `held` and not sent (the app is "down" as far as webhooks go). */
   hold = false;
   readonly deliveries: Delivery[] = [];
+  /** How many POSTs were made to the app, redeliveries and doubles included */
+  posts = 0;
   #chain: Promise<void> = Promise.resolve();
   #disorder: { random: () => number; windowMs: number } | undefined;
   #buffer: Delivery[] = [];
@@ -86,6 +88,7 @@ export class WebhookSender {
   }
 
   private async post(url: string, delivery: Delivery): Promise<void> {
+    this.posts += 1;
     const body = JSON.stringify(delivery.payload);
     const signature = `sha256=${createHmac('sha256', this.secret).update(body).digest('hex')}`;
     try {
