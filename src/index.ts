@@ -4,10 +4,12 @@ import type { RepoConfig } from './config/schema.js';
 import { onIssueComment } from './handlers/on-issue-comment.js';
 import { onIssueLabeled } from './handlers/on-issue-labeled.js';
 import { onIssueUnlabeledOrClosed } from './handlers/on-issue-unlabeled-or-closed.js';
+import { onPullRequestActivity } from './handlers/on-pull-request-activity.js';
 import { onPullRequestReview } from './handlers/on-pull-request-review.js';
 import { onPush } from './handlers/on-push.js';
 import { onReduceTrigger } from './handlers/on-reduce-trigger.js';
 import { startBackground } from './map/start-background.js';
+import { profileRoutes } from './profile/profile-routes.js';
 import { createServices, type Services } from './services.js';
 import { loadSettings, type Settings } from './settings/load-settings.js';
 
@@ -24,7 +26,7 @@ export interface AppOptions {
 
 /** Wires the webhook handlers to the pipelines; nothing else happens here. */
 export function createApp(settings: Settings, options: AppOptions = {}): ApplicationFunction {
-  return (app) => {
+  return (app, probotOptions) => {
     const services = createServices({
       settings,
       log: app.log,
@@ -40,9 +42,15 @@ export function createApp(settings: Settings, options: AppOptions = {}): Applica
     app.on('issues.labeled', onIssueLabeled(services));
     app.on(['issues.unlabeled', 'issues.closed'], onIssueUnlabeledOrClosed(services));
     app.on('pull_request_review.submitted', onPullRequestReview(services));
+    app.on(['pull_request_review.submitted', 'pull_request.closed'], onPullRequestActivity(services));
     app.on('push', onPush(services));
     app.on(['pull_request_review.submitted', 'pull_request.closed', 'push', 'check_suite.completed', 'check_run.completed', 'status'],
       onReduceTrigger(services));
+    try {
+      probotOptions?.addHandler(profileRoutes(settings, services.profile));
+    } catch {
+      app.log.debug('no HTTP server: /metrics and the dashboard are not served'); // a Probot without a server, as in unit tests
+    }
     const background = options.background === false ? undefined : startBackground(app, services, app.log);
     options.onServices?.(services, background);
   };

@@ -13,6 +13,8 @@ import { RevisionService } from './revise/revision-service.js';
 import { ReduceService } from './reduce/reduce-service.js';
 import { agentFactory } from './agents/create-agent.js';
 import type { Settings } from './settings/load-settings.js';
+import { Profile } from './profile/profile.js';
+import { issueOfKey } from './map/map-service.js';
 
 /** What lives as long as the process and is shared by every handler. */
 export interface Services {
@@ -25,6 +27,7 @@ export interface Services {
   map: MapService;
   revisions: RevisionService;
   reduce: ReduceService;
+  profile: Profile;
 }
 
 export interface ServiceParts {
@@ -43,11 +46,13 @@ export function createServices(parts: ServiceParts): Services {
   const { settings } = parts;
   const comments = new MarkedComments(settings.appId);
   const scheduler = new Scheduler({ globalCap: settings.maxAgents });
+  const profile = new Profile({ scheduler, webBase: settings.webBase });
   const rateLimits = new RateLimitGate(scheduler);
   const createAgent = parts.createAgent ?? agentFactory({
     settings,
     env: parts.env,
     ...(parts.gitEnv ? { gitEnv: parts.gitEnv } : {}),
+    onModelRequest: (status) => profile.modelRequest(status),
     onRateLimited: (ms) => {
       parts.log.warn({ retryAfterMs: ms }, 'model API rate limited: starting fewer runs');
       rateLimits.limit(ms);
@@ -60,17 +65,24 @@ export function createServices(parts: ServiceParts): Services {
     workspace,
     comments,
     permissions,
+    profile,
     createAgent,
     botIdentity: botIdentityResolver(parts.appSlug, settings.noreplyDomain),
     ...(parts.gitEnv ? { gitEnv: parts.gitEnv } : {}),
   };
   const map = new MapService(pipelineDeps, scheduler);
   const revisions = new RevisionService(pipelineDeps, scheduler);
+  map.onOutcome((key, outcome) => profile.record({
+    ...issueOfKey(key), type: 'ended', work: 'map', outcome: outcome.kind, ...('reason' in outcome ? { reason: outcome.reason } : {}),
+  }));
+  revisions.onOutcome((key, outcome) => profile.record({
+    ...issueOfKey(key), type: 'ended', work: 'revision', outcome: outcome.kind, ...('reason' in outcome ? { reason: outcome.reason } : {}),
+  }));
   const reduce = new ReduceService({
     ...pipelineDeps, mergeCache: new Map(), shownOrder: new Map(),
     resolveConflict: (pass, pullNumber, issueNumber) => revisions.rebase({
       github: pass.github, repository: pass.repository, pullNumber, issueNumber, config: pass.config, requester: '', log: pass.log,
     }),
   });
-  return { settings, comments, configs: new ConfigCache(), permissions, scheduler, workspace, map, revisions, reduce };
+  return { settings, comments, configs: new ConfigCache(), permissions, scheduler, workspace, map, revisions, reduce, profile };
 }

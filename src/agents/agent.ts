@@ -18,6 +18,8 @@ export interface AgentRequest {
   budget: AgentBudget;
   /** Aborted on cancellation; the agent stops at its next step and kills its child processes. */
   signal: AbortSignal;
+  /** Called as each tool call starts, with the tool's name (the run's timeline). */
+  onStep?: (tool: string) => void;
   /** Called now and then (at most every few seconds) with what the run has used so far. */
   onProgress?: (progress: AgentProgress) => void;
 }

@@ -140,6 +140,7 @@ export function createAnthropicAgent(options: AnthropicAgentOptions): Agent {
           let finish: z.infer<typeof finishInput> | undefined;
           for (const call of calls) {
             lastTool = call.name;
+            request.onStep?.(call.name);
             if (call.name === 'finish') {
               const parsed = finishInput.safeParse(call.input);
               if (parsed.success) finish = parsed.data;

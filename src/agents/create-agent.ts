@@ -14,6 +14,8 @@ export interface AgentFactoryOptions {
   /** Where the model key and a command agent's passed variables are read from. */
   env: NodeJS.ProcessEnv;
   gitEnv?: Record<string, string>;
+  /** Told of every model API request's answer (0: none came). */
+  onModelRequest?: (status: number) => void;
   /** Told when the model API answers 429, with how long it asked to wait. */
   onRateLimited?: (retryAfterMs: number) => void;
 }
@@ -27,7 +29,11 @@ export function agentFactory(options: AgentFactoryOptions): (config: RepoConfig)
       baseURL: options.env.ANTHROPIC_BASE_URL ?? null,
       maxRetries: 4,
       fetch: async (input: string | URL | Request, init?: RequestInit) => {
-        const response = await fetch(input, init);
+        const response = await fetch(input, init).catch((error: unknown) => {
+          options.onModelRequest?.(0);
+          throw error;
+        });
+        options.onModelRequest?.(response.status);
         if (response.status === 429) options.onRateLimited?.(retryAfterMs(response.headers));
         return response;
       },

@@ -2,6 +2,7 @@ import type { ProbotOctokit } from 'probot';
 import type { GitHub, IssueComment, IssueInfo, Permission, PullInfo, Review } from './port.js';
 import { UnreadableConfigError } from './port.js';
 import { mergeConfigLayers } from '../config/merge-config-layers.js';
+import { observeRequests, type RequestObserver } from './observe-requests.js';
 import { retryRateLimits } from './retry-rate-limits.js';
 
 interface RestComment {
@@ -25,6 +26,7 @@ interface RestPull {
   number: number;
   html_url: string;
   draft?: boolean;
+  created_at?: string;
   labels?: Array<{ name?: string }>;
   head: { ref: string; sha: string; repo: { full_name: string } | null };
   base: { ref: string; repo: { full_name: string } };
@@ -58,15 +60,24 @@ function toPull(p: RestPull): PullInfo {
     fromFork: p.head.repo?.full_name !== p.base.repo.full_name,
     draft: p.draft ?? false,
     labels: (p.labels ?? []).map((l) => l.name ?? '').filter(Boolean),
+    ...(p.created_at ? { createdAt: Date.parse(p.created_at) } : {}),
   };
 }
 
 const status = (error: unknown) => (error as { status?: number }).status;
 const configPluginPrefix = '[@probot/octokit-plugin-config]';
 
-export function createOctokitGitHub(octokit: ProbotOctokit, repository: { owner: string; repo: string }): GitHub {
+export interface GitHubTarget {
+  owner: string;
+  repo: string;
+  /** Told of every API request and its answer (the profile counts them). */
+  onRequest?: RequestObserver;
+}
+
+export function createOctokitGitHub(octokit: ProbotOctokit, target: GitHubTarget): GitHub {
   retryRateLimits(octokit);
-  const { owner, repo } = repository;
+  if (target.onRequest) observeRequests(octokit, target.onRequest);
+  const { owner, repo } = target;
   const where = { owner, repo };
   const listOpenPulls = async (): Promise<PullInfo[]> => {
     const pulls = await octokit.paginate(octokit.rest.pulls.list, { ...where, state: 'open', per_page: 100 });
@@ -199,6 +210,7 @@ export function createOctokitGitHub(octokit: ProbotOctokit, repository: { owner:
     async listReviews(pullNumber) {
       const reviews = await octokit.paginate(octokit.rest.pulls.listReviews, { ...where, pull_number: pullNumber, per_page: 100 });
       return reviews.map((r) => ({
+        id: r.id,
         author: r.user?.login ?? '',
         state: r.state.toUpperCase() as Review['state'],
         commitId: r.commit_id ?? '',
@@ -251,6 +263,7 @@ export function createOctokitGitHub(octokit: ProbotOctokit, repository: { owner:
         head_sha: run.headSha,
         status: run.status,
         ...(run.conclusion ? { conclusion: run.conclusion } : {}),
+        ...(run.detailsUrl ? { details_url: run.detailsUrl } : {}),
         output: { title: run.title, summary: run.summary, ...(run.text ? { text: run.text } : {}) },
       });
     },

@@ -47,6 +47,7 @@ export interface GitHub {
 }
 
 export interface Review {
+  id: number;
   author: string;
   state: 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED' | 'DISMISSED' | 'PENDING';
   commitId: string;
@@ -102,6 +103,8 @@ export interface PullInfo {
   fromFork: boolean;
   draft: boolean;
   labels: string[];
+  /** When the PR was opened, where GitHub says (ms since the epoch). */
+  createdAt?: number;
 }
 
 export interface ReviewComment {
@@ -128,6 +131,8 @@ export interface CheckRunReport {
   title: string;
   summary: string;
   text?: string;
+  /** Where the check's "Details" link leads: the run's page on the dashboard. */
+  detailsUrl?: string;
 }
 
 /** A config file that exists but cannot be read as YAML or JSON; its message says where and why. */

@@ -1,4 +1,7 @@
-import type { IssueInfo, RepositoryInfo } from '../github/port.js';
+import type { ProbotOctokit } from 'probot';
+import { createOctokitGitHub } from '../github/octokit-github.js';
+import type { GitHub, IssueInfo, RepositoryInfo } from '../github/port.js';
+import type { Services } from '../services.js';
 
 interface PayloadIssue {
   number: number;
@@ -25,4 +28,10 @@ export function issueFromPayload(issue: PayloadIssue): IssueInfo {
 
 export function repositoryFromPayload(repository: { default_branch: string; clone_url: string }): RepositoryInfo {
   return { defaultBranch: repository.default_branch, cloneUrl: repository.clone_url };
+}
+
+/** The event's repository on GitHub, with its API requests counted by the profile. */
+export function gitHubOf(services: Services, context: { octokit: ProbotOctokit; repo(): { owner: string; repo: string } }): GitHub {
+  const { owner, repo } = context.repo();
+  return createOctokitGitHub(context.octokit, { owner, repo, onRequest: (request) => services.profile.githubRequest(request) });
 }

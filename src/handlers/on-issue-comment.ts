@@ -1,9 +1,8 @@
 import type { Context } from 'probot';
 import { parseCommand } from '../commands/parse-command.js';
 import { runCommand } from '../commands/run-command.js';
-import { createOctokitGitHub } from '../github/octokit-github.js';
 import type { Services } from '../services.js';
-import { issueFromPayload, repositoryFromPayload } from './from-payload.js';
+import { issueFromPayload, repositoryFromPayload, gitHubOf } from './from-payload.js';
 
 /** A new comment: act only on a command from a person (bots, this app included, are ignored). */
 export function onIssueComment(services: Services) {
@@ -17,7 +16,7 @@ export function onIssueComment(services: Services) {
     const author = comment.user ?? sender;
     await runCommand({
       services,
-      github: createOctokitGitHub(context.octokit, { owner, repo }),
+      github: gitHubOf(services, context),
       repository: repositoryFromPayload(context.payload.repository),
       issue: issueFromPayload(issue),
       author: { login: author.login, id: author.id },

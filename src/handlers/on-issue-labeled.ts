@@ -1,9 +1,8 @@
 import type { Context } from 'probot';
-import { createOctokitGitHub } from '../github/octokit-github.js';
 import { requestIssueRun } from '../map/request-issue-run.js';
 import { DEFAULT_LABEL } from '../config/schema.js';
 import type { Services } from '../services.js';
-import { issueFromPayload, repositoryFromPayload } from './from-payload.js';
+import { issueFromPayload, repositoryFromPayload, gitHubOf } from './from-payload.js';
 
 /** A label was added: if it is the trigger label, added by a person, queue the issue. */
 export function onIssueLabeled(services: Services) {
@@ -11,7 +10,7 @@ export function onIssueLabeled(services: Services) {
     const { issue, label, sender } = context.payload;
     if (!label || sender.type === 'Bot') return;
     const { owner, repo } = context.repo();
-    const github = createOctokitGitHub(context.octokit, { owner, repo });
+    const github = gitHubOf(services, context);
     const config = await services.configs.get(github);
     // the label that matters is the config's; while the config is invalid, only the default one
     // (whose run would be refused with the config's problems) gets an answer

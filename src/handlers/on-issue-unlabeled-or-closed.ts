@@ -1,6 +1,6 @@
 import type { Context } from 'probot';
-import { createOctokitGitHub } from '../github/octokit-github.js';
 import type { Services } from '../services.js';
+import { gitHubOf } from './from-payload.js';
 
 /** The trigger label was removed, or the issue closed: stop its job, queued or running. */
 export function onIssueUnlabeledOrClosed(services: Services) {
@@ -8,7 +8,7 @@ export function onIssueUnlabeledOrClosed(services: Services) {
     const { issue } = context.payload;
     const { owner, repo } = context.repo();
     if (!services.map.state(owner, repo, issue.number)) return;
-    const github = createOctokitGitHub(context.octokit, { owner, repo });
+    const github = gitHubOf(services, context);
     let reason = 'The issue was closed.';
     if (context.payload.action === 'unlabeled') {
       const config = await services.configs.get(github);

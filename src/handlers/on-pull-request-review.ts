@@ -1,9 +1,8 @@
 import type { Context } from 'probot';
 import { reportConfigProblems } from '../config/report-config-problems.js';
-import { createOctokitGitHub } from '../github/octokit-github.js';
 import { issueOfBranch } from '../map/branch-name.js';
 import type { Services } from '../services.js';
-import { repositoryFromPayload } from './from-payload.js';
+import { repositoryFromPayload, gitHubOf } from './from-payload.js';
 
 /**
  * A review that requests changes on an agent PR, from a writer, is one revision request: its body
@@ -17,7 +16,7 @@ export function onPullRequestReview(services: Services) {
     if (issueNumber === undefined || pull.head.repo?.full_name !== repository.full_name || pull.state !== 'open') return;
 
     const { owner, repo } = context.repo();
-    const github = createOctokitGitHub(context.octokit, { owner, repo });
+    const github = gitHubOf(services, context);
     const log = context.log.child({ repo: `${owner}/${repo}`, pr: pull.number, issue: issueNumber, delivery: context.id });
     const reviewer = review.user ?? sender;
     if (!(await services.permissions.isWriter(github, reviewer.login))) {

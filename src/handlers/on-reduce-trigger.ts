@@ -1,6 +1,6 @@
 import type { Context } from 'probot';
-import { createOctokitGitHub } from '../github/octokit-github.js';
 import type { Services } from '../services.js';
+import { gitHubOf } from './from-payload.js';
 
 type ReduceEvent =
   | 'pull_request_review.submitted' | 'pull_request.closed' | 'push' | 'check_suite.completed' | 'check_run.completed' | 'status';
@@ -15,7 +15,7 @@ export function onReduceTrigger(services: Services) {
     const payload = context.payload as { review?: { state?: string }; ref?: string; repository: { default_branch: string; clone_url: string } };
     if (context.name === 'pull_request_review' && payload.review?.state !== 'approved') return;
     const { owner, repo } = context.repo();
-    const github = createOctokitGitHub(context.octokit, { owner, repo });
+    const github = gitHubOf(services, context);
     const config = await services.configs.get(github);
     if (!config.ok || !config.config.reduce.enabled) return;
     const baseRef = config.config.map.baseBranch ?? payload.repository.default_branch;

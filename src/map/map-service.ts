@@ -33,6 +33,12 @@ export function issueKey(owner: string, repo: string, issueNumber: number): stri
   return `${owner}/${repo}#${issueNumber}`;
 }
 
+/** The repository (`owner/name`) and issue of an `issueKey`. */
+export function issueOfKey(key: string): { repo: string; issue: number } {
+  const hash = key.lastIndexOf('#');
+  return { repo: key.slice(0, hash), issue: Number(key.slice(hash + 1)) };
+}
+
 /**
  * The map half of the app: hands issues to the scheduler, keeps queued issues' status comments
  * showing their place in line (refreshed at most once a minute, and only where the place
@@ -64,6 +70,7 @@ export class MapService {
     if (request.freshIssue) this.#deps.comments.assumeNone(github, issueNumber, STATUS_KIND);
     const result = this.#scheduler.enqueue({
       key,
+      work: 'map',
       group: `${github.owner}/${github.repo}`,
       groupCap: request.config.map.concurrency,
       priority: request.priority ? 1 : 0,

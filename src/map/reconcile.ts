@@ -37,6 +37,11 @@ export async function reconcileRepository(
   // the jobs as they were before listing: a job queued while the listing runs is not judged by it
   const activeBefore = services.map.keysOf(github.owner, github.repo);
   const labelled = await github.listOpenIssuesWithLabel(label);
+  for (const issue of labelled) {
+    services.profile.record({
+      repo: `${github.owner}/${github.repo}`, issue: issue.number, type: 'seen', title: issue.title, failed: issue.labels.includes(FAILED_LABEL),
+    });
+  }
   const wanted = new Set(labelled.map((i) => i.number));
 
   for (const key of activeBefore) {
@@ -86,7 +91,9 @@ export async function reconcileAll(probot: Probot, services: Services, log: Logg
       for (const repository of repositories) {
         const repoLog = log.child({ repo: repository.full_name });
         try {
-          const github = createOctokitGitHub(octokit, { owner: repository.owner.login, repo: repository.name });
+          const github = createOctokitGitHub(octokit, {
+            owner: repository.owner.login, repo: repository.name, onRequest: (request) => services.profile.githubRequest(request),
+          });
           const info = { defaultBranch: repository.default_branch, cloneUrl: repository.clone_url };
           const report = await reconcileRepository(services, github, info, repoLog);
           if (report.queued.length + report.cancelled.length > 0) repoLog.info(report, 'reconciled');

@@ -18,6 +18,7 @@ import { renderStatus, type StatusView } from './render-status.js';
 import { renderUsage } from './render-usage.js';
 import { runSetup } from './run-setup.js';
 import { throwIfAborted } from '../throw-if-aborted.js';
+import type { ProfileRecorder } from '../profile/profile-event.js';
 
 export const FAILED_LABEL = 'agent:failed';
 export const CHECK_NAME = 'agent-mapreduce';
@@ -30,6 +31,7 @@ export interface MapDeps {
   comments: MarkedComments;
   permissions: PermissionCache;
   createAgent(config: RepoConfig): Agent;
+  profile: ProfileRecorder;
   botIdentity(github: GitHub): Promise<BotIdentity>;
   /** Extra environment for git commands (tests shut out the machine's git config with it). */
   gitEnv?: Record<string, string>;
@@ -80,6 +82,8 @@ export async function runIssueJob(deps: MapDeps, job: IssueJob, signal: AbortSig
   const status = statusWriter(deps, job);
 
   const issue = await github.getIssue(issueNumber);
+  const ref = { repo: `${github.owner}/${github.repo}`, issue: issueNumber };
+  deps.profile.record({ ...ref, type: 'seen', title: issue.title });
   if (!issue.open || !issue.labels.includes(config.label)) {
     return { kind: 'skipped', reason: 'the issue is closed or no longer labelled' };
   }
@@ -116,8 +120,10 @@ export async function runIssueJob(deps: MapDeps, job: IssueJob, signal: AbortSig
       budget: agentBudget(config, Math.max(0, deadline - Date.now())),
       signal,
       onProgress: (progress) => status.progress(progress),
+      onStep: (tool) => deps.profile.record({ ...ref, type: 'step', tool }),
       ...(job.mode === 'plan' ? { readOnly: true } : {}),
     });
+    deps.profile.record({ ...ref, type: 'agent-used', work: 'map', usage: result.usage });
     throwIfAborted(signal);
     log.info({ outcome: result.outcome, usage: result.usage }, 'agent finished');
     if (job.mode === 'plan') return await postPlan(deps, job, status, result);
@@ -207,6 +213,9 @@ async function publish(
     kind = 'pr-updated';
   }
   // the PR is open: what follows is reporting, and its failure must not mark the run failed
+  deps.profile.record({
+    repo: `${github.owner}/${github.repo}`, issue: issueNumber, type: 'pull', pr: pull.number, url: pull.url, base: target.base, opened: kind === 'pr-opened',
+  });
   await github.createCheckRun({
     name: CHECK_NAME,
     headSha: pushed,
@@ -214,6 +223,7 @@ async function publish(
     conclusion: 'success',
     title: `Agent run ${job.attempt}: ${files.length} file${files.length === 1 ? '' : 's'} changed`,
     summary: `${renderUsage(result.usage)}\n\n${clip(result.summary, 60_000)}`,
+    ...runPageUrl(deps.settings, github, issueNumber),
   }).catch((err: unknown) => job.log.warn({ err }, 'check run not created'));
   if (target.wasFailed) await github.removeLabel(issueNumber, FAILED_LABEL).catch((err: unknown) => job.log.warn({ err }, 'label not removed'));
   await status.write({
@@ -324,6 +334,12 @@ function statusWriter(deps: MapDeps, job: IssueJob): StatusWriter {
   };
 }
 
+
+/** The check run's Details link: the issue's run record on the dashboard, when it has a public address. */
+export function runPageUrl(settings: Settings, github: GitHub, issueNumber: number): { detailsUrl?: string } {
+  const base = settings.dashboard?.publicUrl;
+  return base ? { detailsUrl: `${base}/runs/${github.owner}/${github.repo}/${issueNumber}` } : {};
+}
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

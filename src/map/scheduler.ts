@@ -1,6 +1,10 @@
 /** One unit of work, keyed by what it works on (`owner/repo#n`); at most one per key at a time. */
+/** What a job does to its issue; the profile tells runs apart by it. */
+export type JobWork = 'map' | 'revision' | 'rebase';
+
 export interface Job {
   key: string;
+  work: JobWork;
   /** The repository; `groupCap` jobs of one group may run at once. */
   group: string;
   groupCap: number;
@@ -14,8 +18,8 @@ export interface Job {
 export type EnqueueResult = 'queued' | 'already-queued' | 'already-running' | 'stopped';
 export type CancelResult = 'dequeued' | 'aborted' | 'not-found';
 export type SchedulerEvent =
-  | { kind: 'queued' | 'dequeued' | 'started'; key: string }
-  | { kind: 'finished'; key: string; error?: unknown };
+  | { kind: 'queued' | 'dequeued' | 'started'; key: string; work: JobWork }
+  | { kind: 'finished'; key: string; work: JobWork; error?: unknown };
 
 interface Running {
   job: Job;
@@ -56,7 +60,7 @@ export class Scheduler {
     if (this.#queue.some((j) => j.key === job.key)) return 'already-queued';
     const at = this.#queue.findIndex((j) => comesBefore(job, j));
     this.#queue.splice(at === -1 ? this.#queue.length : at, 0, job);
-    this.#emit({ kind: 'queued', key: job.key });
+    this.#emit({ kind: 'queued', key: job.key, work: job.work });
     this.#pump();
     return 'queued';
   }
@@ -66,8 +70,8 @@ export class Scheduler {
     const index = this.#queue.findIndex((j) => j.key === key);
     this.#next.delete(key);
     if (index !== -1) {
-      this.#queue.splice(index, 1);
-      this.#emit({ kind: 'dequeued', key });
+      const [job] = this.#queue.splice(index, 1);
+      this.#emit({ kind: 'dequeued', key, work: job!.work });
       return 'dequeued';
     }
     const running = this.#running.get(key);
@@ -137,7 +141,7 @@ export class Scheduler {
     const controller = new AbortController();
     const running: Running = { job, controller, done: Promise.resolve() };
     this.#running.set(job.key, running);
-    this.#emit({ kind: 'started', key: job.key });
+    this.#emit({ kind: 'started', key: job.key, work: job.work });
     running.done = (async () => {
       let error: unknown;
       try {
@@ -146,7 +150,7 @@ export class Scheduler {
         error = e;
       }
       this.#running.delete(job.key);
-      this.#emit(error === undefined ? { kind: 'finished', key: job.key } : { kind: 'finished', key: job.key, error });
+      this.#emit(error === undefined ? { kind: 'finished', key: job.key, work: job.work } : { kind: 'finished', key: job.key, work: job.work, error });
       const next = this.#next.get(job.key);
       this.#next.delete(job.key);
       if (next && this.#accepting) this.enqueue(next);

@@ -1,4 +1,5 @@
 export interface ReviewSnapshot {
+  id: number;
   author: string;
   /** As the REST API says it (webhooks use lower case). */
   state: 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED' | 'DISMISSED' | 'PENDING';

@@ -52,14 +52,21 @@ export class ReduceService {
 
   async #runOne(pass: ReducePass): Promise<ReduceReport> {
     const log: Logger = pass.log.child({ base: pass.baseRef, reduce: true });
+    const started = Date.now();
+    const record = (report: ReduceReport, failed: boolean) => this.#deps.profile.reducePass({
+      ...report, repo: `${pass.github.owner}/${pass.github.repo}`, base: pass.baseRef, failed, durationMs: Date.now() - started,
+    });
     try {
       const report = await runReducePass(this.#deps, { ...pass, log });
       log.info(report, 'reduce pass done');
+      record(report, false);
       for (const listener of this.#reports) listener(report);
       return report;
     } catch (err) {
       log.error({ err }, 'reduce pass failed; the next trigger retries');
-      return { order: [], merged: [], flagged: [], waiting: [] };
+      const empty: ReduceReport = { order: [], merged: [], flagged: [], waiting: [] };
+      record(empty, true);
+      return empty;
     }
   }
 }

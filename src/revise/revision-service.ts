@@ -1,7 +1,7 @@
 import type { RepoConfig } from '../config/schema.js';
 import type { GitHub, RepositoryInfo } from '../github/port.js';
 import type { Logger } from '../log.js';
-import { issueKey } from '../map/map-service.js';
+import { issueKey, issueOfKey } from '../map/map-service.js';
 import type { Scheduler } from '../map/scheduler.js';
 import type { Feedback } from './feedback.js';
 import { runRebaseJob, type RebaseJob, type RebaseOutcome } from './run-rebase-job.js';
@@ -64,6 +64,7 @@ export class RevisionService {
     const key = issueKey(job.github.owner, job.github.repo, job.issueNumber);
     const result = this.#scheduler.enqueue({
       key,
+      work: 'rebase',
       group: `${job.github.owner}/${job.github.repo}`,
       groupCap: job.config.map.concurrency,
       priority: 1,
@@ -74,6 +75,9 @@ export class RevisionService {
           return { kind: 'failed', reason: String(err) };
         });
         job.log.info({ outcome }, 'rebase ended');
+        this.#deps.profile.record({
+          ...issueOfKey(key), type: 'ended', work: 'rebase', outcome: outcome.kind, ...('reason' in outcome ? { reason: outcome.reason } : {}),
+        });
       },
     });
     return result === 'queued' ? 'queued' : 'busy';
@@ -90,6 +94,7 @@ export class RevisionService {
     const { ask } = entry;
     const result = this.#scheduler.enqueue({
       key,
+      work: 'revision',
       group: `${ask.github.owner}/${ask.github.repo}`,
       groupCap: ask.config.map.concurrency,
       priority: 1, // a person is waiting on this PR

@@ -42,6 +42,7 @@ const markerLine = /^(<{7}|={7}|>{7})( |$)/m;
  */
 export async function runRebaseJob(deps: MapDeps, job: RebaseJob, signal: AbortSignal): Promise<RebaseOutcome> {
   const { github, pullNumber, config, log } = job;
+  const ref = { repo: `${github.owner}/${github.repo}`, issue: job.issueNumber };
   const reply = (text: string) => github.createComment(pullNumber, job.requester ? `@${job.requester} ${text}` : capitalise(text));
   const pull = await github.getPull(pullNumber);
   if (!pull.open) return { kind: 'skipped', reason: 'the PR is closed' };
@@ -89,7 +90,9 @@ export async function runRebaseJob(deps: MapDeps, job: RebaseJob, signal: AbortS
         task: conflictTask(github, await github.getIssue(job.issueNumber), pull.baseRef, conflicted, baseIntent),
         budget: agentBudget(config, config.map.timeoutMinutes * 60_000),
         signal,
+        onStep: (tool) => deps.profile.record({ ...ref, type: 'step', tool }),
       });
+      deps.profile.record({ ...ref, type: 'agent-used', work: 'rebase', usage: result.usage });
       usages.push(renderUsage(result.usage));
       const stillMarked = await filesWithMarkers(dir, conflicted);
       if (result.outcome === 'failed' || stillMarked.length > 0) {

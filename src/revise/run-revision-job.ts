@@ -7,7 +7,7 @@ import { changedFiles, commitAll, diffAgainst } from '../git/worktree-git.js';
 import type { Logger } from '../log.js';
 import { blockedPaths } from '../map/blocked-paths.js';
 import { buildTask } from '../map/build-task.js';
-import { CHECK_NAME, type MapDeps } from '../map/run-issue-job.js';
+import { CHECK_NAME, runPageUrl, type MapDeps } from '../map/run-issue-job.js';
 import { renderUsage } from '../map/render-usage.js';
 import { checkoutPullHead } from './checkout-pull-head.js';
 import { renderStatus } from '../map/render-status.js';
@@ -46,6 +46,7 @@ export async function runRevisionJob(deps: RevisionDeps, job: RevisionJob, signa
   const { github, pullNumber, config, log } = job;
   const reply = (text: string) => github.createComment(pullNumber, text);
   const who = [...new Set(job.feedback.map((f) => `@${f.author}`))].join(', ');
+  const ref = { repo: `${github.owner}/${github.repo}`, issue: job.issueNumber };
 
   const pull = await github.getPull(pullNumber);
   if (!pull.open) return { kind: 'skipped', reason: 'the PR is closed' };
@@ -92,7 +93,9 @@ export async function runRevisionJob(deps: RevisionDeps, job: RevisionJob, signa
       feedback: `Revise the PR to address this feedback from its reviewers, then finish with a summary of what you changed for each point.\n\n${renderFeedback(job.feedback)}`,
       budget: agentBudget(config, Math.max(0, deadline - Date.now())),
       signal,
+      onStep: (tool) => deps.profile.record({ ...ref, type: 'step', tool }),
     });
+    deps.profile.record({ ...ref, type: 'agent-used', work: 'revision', usage: result.usage });
     if (signal.aborted) throw signal.reason;
     const usage = renderUsage(result.usage);
     const files = await changedFiles(worktree.dir, gitOptions);
@@ -130,7 +133,9 @@ export async function runRevisionJob(deps: RevisionDeps, job: RevisionJob, signa
       conclusion: 'success',
       title: `Revision: ${files.length} file${files.length === 1 ? '' : 's'} changed`,
       summary: `${usage}\n\n${result.summary}`.slice(0, 60_000),
+      ...runPageUrl(deps.settings, github, job.issueNumber),
     });
+    deps.profile.record({ ...ref, type: 'revised', pr: pullNumber, sha: pushed.sha });
     await reply(`${who} revised in ${pushed.sha.slice(0, 7)}:\n\n${result.summary.trim()}\n\nFiles: ${files.map((f) => `\`${f}\``).join(', ')}\n\nRun: ${usage}`);
     finishedCleanly = true;
     log.info({ sha: pushed.sha }, 'revision pushed');

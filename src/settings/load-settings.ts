@@ -18,6 +18,20 @@ export interface Settings {
   shutdownGraceMs: number;
   /** The domain of GitHub's no-reply commit emails: `users.noreply.<GHE_HOST>` on GitHub Enterprise Server. */
   noreplyDomain: string;
+  /** GitHub's web address, for links: `https://github.com` or the Enterprise Server's. */
+  webBase: string;
+  /** The dashboard; off (undefined) unless DASHBOARD_TOKEN is set. */
+  dashboard: DashboardSettings | undefined;
+  /** When set, /metrics answers only requests bearing it. */
+  metricsToken: string | undefined;
+}
+
+export interface DashboardSettings {
+  token: string;
+  /** Where this process serves it, e.g. `/agent-mapreduce`. */
+  path: string;
+  /** Its public address (behind any proxy and path prefix), for the check runs' Details links. */
+  publicUrl: string | undefined;
 }
 
 export const DEFAULT_MODEL = 'claude-sonnet-5-5';
@@ -44,6 +58,11 @@ const envSchema = z.object({
   APP_ID: wholeNumber(1, Number.MAX_SAFE_INTEGER).optional(),
   GHE_HOST: z.string().trim().min(1).optional(),
   SHUTDOWN_GRACE: duration.optional(),
+  GHE_PROTOCOL: z.enum(['http', 'https']).optional(),
+  DASHBOARD_TOKEN: z.string().trim().min(16, 'must be at least 16 characters (use a long random string)').optional(),
+  DASHBOARD_PATH: z.string().trim().regex(/^(\/[A-Za-z0-9._~-]+)+$/, 'must be a path such as /agent-mapreduce or /tools/agents').optional(),
+  DASHBOARD_URL: z.url({ protocol: /^https?$/ }).optional(),
+  METRICS_TOKEN: z.string().trim().min(16, 'must be at least 16 characters (use a long random string)').optional(),
 });
 
 /**
@@ -69,5 +88,10 @@ export function loadSettings(env: NodeJS.ProcessEnv): Settings {
     appId: e.APP_ID,
     noreplyDomain: `users.noreply.${e.GHE_HOST ?? 'github.com'}`,
     shutdownGraceMs: e.SHUTDOWN_GRACE ?? 60_000,
+    webBase: e.GHE_HOST ? `${e.GHE_PROTOCOL ?? 'https'}://${e.GHE_HOST}` : 'https://github.com',
+    dashboard: e.DASHBOARD_TOKEN
+      ? { token: e.DASHBOARD_TOKEN, path: e.DASHBOARD_PATH ?? '/agent-mapreduce', publicUrl: e.DASHBOARD_URL?.replace(/\/+$/, '') }
+      : undefined,
+    metricsToken: e.METRICS_TOKEN,
   };
 }

@@ -19,6 +19,7 @@ function job(key: string, started: string[], gates: Map<string, Gate>, overrides
   gates.set(key, g);
   return {
     key,
+    work: 'map',
     group: key.split('#')[0]!,
     groupCap: 10,
     priority: 0,

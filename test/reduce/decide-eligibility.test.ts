@@ -3,7 +3,7 @@ import { decideEligibility, type PullSnapshot, type ReviewSnapshot } from '../..
 
 const policy = { baseRef: 'main', approvals: 1, requireChecks: true, holdLabel: 'agent:hold' };
 const review = (overrides: Partial<ReviewSnapshot>): ReviewSnapshot => ({
-  author: 'maintainer', state: 'APPROVED', commitId: 'head', submittedAt: 100, authorIsWriter: true, ...overrides,
+  id: 1, author: 'maintainer', state: 'APPROVED', commitId: 'head', submittedAt: 100, authorIsWriter: true, ...overrides,
 });
 const pull = (overrides: Partial<PullSnapshot> = {}): PullSnapshot => ({
   number: 7, open: true, draft: false, fromFork: false, baseRef: 'main', agentBranch: true, headSha: 'head', labels: [],

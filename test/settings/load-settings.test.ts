@@ -13,6 +13,9 @@ describe('loadSettings', () => {
       appId: undefined,
       noreplyDomain: 'users.noreply.github.com',
       shutdownGraceMs: 60_000,
+      webBase: 'https://github.com',
+      dashboard: undefined,
+      metricsToken: undefined,
     });
   });
 
@@ -20,9 +23,14 @@ describe('loadSettings', () => {
     expect(loadSettings({
       WORK_DIR: '/srv/agents', MAX_AGENTS: '12', DEFAULT_MODEL: 'claude-opus-4-5',
       RECONCILE_INTERVAL: '2m', APP_ID: '123', GHE_HOST: 'github.example.com', SHUTDOWN_GRACE: '2m',
+      DASHBOARD_TOKEN: 'a-dashboard-token-of-length', DASHBOARD_PATH: '/tools/agents', DASHBOARD_URL: 'https://bots.example.com/x/agents/',
+      METRICS_TOKEN: 'a-metrics-token-of-length',
     })).toEqual({
       workDir: '/srv/agents', maxAgents: 12, defaultModel: 'claude-opus-4-5',
       reconcileIntervalMs: 120_000, appId: 123, noreplyDomain: 'users.noreply.github.example.com', shutdownGraceMs: 120_000,
+      webBase: 'https://github.example.com',
+      dashboard: { token: 'a-dashboard-token-of-length', path: '/tools/agents', publicUrl: 'https://bots.example.com/x/agents' },
+      metricsToken: 'a-metrics-token-of-length',
     });
   });
 

@@ -1,10 +1,12 @@
 /**
  * The real app in its own process, started the way `npm start` starts it (`probot run <entry>`), so
  * that a test can kill it with SIGKILL and start it again on the same work directory. The TypeScript
- * sources are compiled with swc into `.test-build/` once per test process.
+ * sources are compiled with swc into `.test-build/`, once for each state of `src/`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -14,21 +16,35 @@ import { transformFile } from '@swc/core';
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 let compiled: Promise<string> | undefined;
 
-/** Compiles src/ to JavaScript under `.test-build/`; returns the entry file. */
+/**
+ * Compiles src/ to JavaScript under `.test-build/app-<hash of the sources>/`; returns the entry file.
+ * Unchanged sources reuse the earlier build, and builds of other sources are removed.
+ */
 export function compileApp(): Promise<string> {
   compiled ??= (async () => {
-    await mkdir(path.join(repoRoot, '.test-build'), { recursive: true });
-    const out = await mkdtemp(path.join(repoRoot, '.test-build', 'app-'));
+    const buildRoot = path.join(repoRoot, '.test-build');
+    await mkdir(buildRoot, { recursive: true });
     const src = path.join(repoRoot, 'src');
-    const files = (await readdir(src, { recursive: true })).filter((f) => f.endsWith('.ts'));
-    await Promise.all(files.map(async (file) => {
-      const { code } = await transformFile(path.join(src, file), {
-        jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'es6' }, sourceMaps: false, swcrc: false,
-      });
-      const target = path.join(out, file.replace(/\.ts$/, '.js'));
-      await mkdir(path.dirname(target), { recursive: true });
-      await writeFile(target, code);
-    }));
+    const files = (await readdir(src, { recursive: true })).filter((f) => f.endsWith('.ts')).sort();
+    const hash = createHash('sha256');
+    for (const file of files) hash.update(file).update('\0').update(await readFile(path.join(src, file))).update('\0');
+    const name = `app-${hash.digest('hex').slice(0, 16)}`;
+    const out = path.join(buildRoot, name);
+    if (!existsSync(path.join(out, 'index.js'))) {
+      const staging = await mkdtemp(path.join(buildRoot, 'staging-'));
+      await Promise.all(files.map(async (file) => {
+        const { code } = await transformFile(path.join(src, file), {
+          jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'es6' }, sourceMaps: false, swcrc: false,
+        });
+        const target = path.join(staging, file.replace(/\.ts$/, '.js'));
+        await mkdir(path.dirname(target), { recursive: true });
+        await writeFile(target, code);
+      }));
+      // another test process may have finished the same build first: then its copy is used
+      await rename(staging, out).catch(() => rm(staging, { recursive: true, force: true }));
+    }
+    const stale = (await readdir(buildRoot)).filter((entry) => entry !== name && entry.startsWith('app-'));
+    await Promise.all(stale.map((entry) => rm(path.join(buildRoot, entry), { recursive: true, force: true })));
     return path.join(out, 'index.js');
   })();
   return compiled;

@@ -153,6 +153,7 @@ describe('FakeGitHub', () => {
       fromFork: false,
       draft: false,
       labels: [],
+      createdAt: expect.any(Number),
     });
     expect(await github.createPull({ title: 'Again', body: '', head: 'agent/issue-7', base: 'main' })).toBe('exists');
     await expect(github.createPull({ title: 'Nope', body: '', head: 'missing', base: 'main' })).rejects.toMatchObject({ status: 422 });

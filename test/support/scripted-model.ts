@@ -4,11 +4,13 @@
  *
  *   EDIT src/a.txt: "old text" -> "new text"
  *
- * one `edit_file` call per line, then calls `finish`. An issue with no such line is finished as
- * `not-actionable`; a tool error ends the run `failed`.
+ * one `edit_file` call per line, then calls `finish`. A revision carries out the lines of the
+ * review's feedback instead. An issue with no such line is finished as `not-actionable`; a tool
+ * error ends the run `failed`.
  */
 import { reply, startFakeMessagesApi, toolUse, type FakeMessagesApi, type RecordedRequest, type ScriptStep } from './fake-messages-api.js';
 
+const FEEDBACK_HEADING = '# Feedback from the review';
 const EDIT = /EDIT (\S+): "([^"]+)" -> "([^"]*)"/g;
 
 export function editLine(file: string, from: string, to: string): string {
@@ -21,7 +23,9 @@ export function startScriptedModel(): Promise<FakeMessagesApi> {
 
 function worker(request: RecordedRequest): ScriptStep {
   const messages = (request.body?.messages ?? []) as Array<{ role: string; content: string | Array<{ type: string; text?: string; is_error?: boolean }> }>;
-  const task = textOf(messages[0]?.content);
+  const first = textOf(messages[0]?.content);
+  const feedbackAt = first.indexOf(FEEDBACK_HEADING);
+  const task = feedbackAt === -1 ? first : first.slice(feedbackAt);
   const edits = [...task.matchAll(EDIT)].map(([, path, from, to]) => ({ path: path!, from: from!, to: to! }));
   const results = messages.filter((m) => m.role === 'user' && Array.isArray(m.content) && m.content.some((b) => b.type === 'tool_result'));
   const failed = results.some((m) => (m.content as Array<{ type: string; is_error?: boolean }>).some((b) => b.is_error));

@@ -230,7 +230,7 @@ export class Renderer {
     const url = `${this.apiUrl}/repos/${fullName}/check-runs/${run.id}`;
     return {
       id: run.id, head_sha: run.headSha, node_id: nodeId('CR', run.id), external_id: '', url,
-      html_url: `${this.webUrl}/${fullName}/runs/${run.id}`, details_url: null, status: run.status, conclusion: run.conclusion,
+      html_url: `${this.webUrl}/${fullName}/runs/${run.id}`, details_url: run.detailsUrl, status: run.status, conclusion: run.conclusion,
       started_at: run.startedAt, completed_at: run.completedAt,
       output: { title: run.title, summary: run.summary, text: null, annotations_count: 0, annotations_url: `${url}/annotations` },
       name: run.name, check_suite: { id: run.id }, app: this.integration(), pull_requests: [],

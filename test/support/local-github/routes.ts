@@ -306,11 +306,13 @@ export function createRoutes(ctx: RouteContext): Record<string, Handler> {
 
     'checks/create': inRepo((repository, call) => {
       const now = state.now();
-      const b = call.body as { name: string; head_sha: string; status?: string; conclusion?: string; output?: { title?: string; summary?: string } };
+      const b = call.body as {
+        name: string; head_sha: string; status?: string; conclusion?: string; details_url?: string; output?: { title?: string; summary?: string };
+      };
       const completed = b.status === 'completed' || b.conclusion !== undefined;
       const run = {
         id: state.nextId(), headSha: b.head_sha, name: b.name, status: completed ? 'completed' : b.status ?? 'queued',
-        conclusion: b.conclusion ?? null, title: b.output?.title ?? '', summary: b.output?.summary ?? '', startedAt: now, completedAt: completed ? now : null,
+        conclusion: b.conclusion ?? null, title: b.output?.title ?? '', summary: b.output?.summary ?? '', detailsUrl: b.details_url ?? null, startedAt: now, completedAt: completed ? now : null,
       };
       repository.checkRuns.push(run);
       return { status: 201, body: render.checkRun(repository, run) };

@@ -78,6 +78,7 @@ export interface CheckRun {
   conclusion: string | null;
   title: string;
   summary: string;
+  detailsUrl: string | null;
   startedAt: string;
   completedAt: string | null;
 }

@@ -1,0 +1,196 @@
+/**
+ * The profile of a whole run, end to end: the app in its own process against the local GitHub and
+ * the scripted model, /metrics scraped over HTTP, and the dashboard opened in headless Chromium.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+import { startSystem, waitUntil, type System } from '../support/app-on-local-github.js';
+import { metricValue, parsePrometheusText, type Sample } from '../support/prometheus-text.js';
+import { editLine } from '../support/scripted-model.js';
+
+const REPO = 'octo-org/widgets';
+const TOKEN = 'dashboard-token-for-the-tests-0001';
+const PUBLIC_URL = 'https://agents.example.com/tools/agent-mapreduce';
+const SCREENSHOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test-output/dashboard.png');
+const CHROMIUM_FLAGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync',
+];
+
+let system: System;
+let cycleIssue = 0;
+
+beforeAll(async () => {
+  system = await startSystem({ env: { MAX_AGENTS: '2', DASHBOARD_TOKEN: TOKEN, DASHBOARD_URL: PUBLIC_URL } });
+  await system.github.createRepository(REPO, {
+    'README.md': '# Widgets\n',
+    'src/colours.txt': 'red\ngreen\nblue\n',
+    '.github/agent-mapreduce.yml': 'reduce:\n  requireChecks: false\n',
+  });
+  system.github.grant(REPO, 'maintainer', 'write');
+});
+
+afterAll(async () => {
+  await system?.stop();
+});
+
+async function scrape(): Promise<Sample[]> {
+  const response = await fetch(`${system.app.url}/metrics`);
+  expect(response.status).toBe(200);
+  expect(response.headers.get('content-type')).toContain('text/plain');
+  const samples = parsePrometheusText(await response.text());
+  expect(samples.filter((s) => !s.name.startsWith('agent_mapreduce_'))).toEqual([]);
+  return samples;
+}
+
+describe('the profile of a whole run', () => {
+  it('/metrics counts a label → PR → changes requested → revision → approval → merge cycle', async () => {
+    const { github, model } = system;
+    cycleIssue = github.openIssue(REPO, { title: 'Green should be teal', body: editLine('src/colours.txt', 'green', 'teal') });
+    github.label(REPO, cycleIssue, 'agent');
+
+    const pull = await waitUntil('the PR', () => github.pullsFor(REPO, cycleIssue)[0]);
+    const check = await waitUntil('the check run', () =>
+      github.repo(REPO).checkRuns.find((r) => r.name === 'agent-mapreduce' && r.headSha === pull.pull!.headSha));
+    expect(check.detailsUrl).toBe(`${PUBLIC_URL}/runs/${REPO}/${cycleIssue}`);
+
+    github.review(REPO, pull.number, { state: 'CHANGES_REQUESTED', body: `Cyan, please.\n\n${editLine('src/colours.txt', 'teal', 'cyan')}` });
+    await waitUntil('the revision', async () => (await github.readFile(REPO, pull.pull!.head, 'src/colours.txt')) === 'red\ncyan\nblue\n');
+    await waitUntil('the revision run to end', async () => metricValue(await scrape(), 'agent_mapreduce_runs_total', { work: 'revision' }) === 1);
+    github.review(REPO, pull.number, { state: 'APPROVED', body: 'Good' });
+    await waitUntil('the merge', () => pull.pull!.merged);
+    await waitUntil('the merge to be counted', async () => metricValue(await scrape(), 'agent_mapreduce_merges_total') === 1);
+
+    const m = await scrape();
+    const value = (name: string, labels: Record<string, string> = {}) => metricValue(m, name, labels);
+    expect(value('agent_mapreduce_runs_total', { work: 'map', outcome: 'pr-opened' })).toBe(1);
+    expect(value('agent_mapreduce_runs_total', { work: 'revision', outcome: 'revised' })).toBe(1);
+    expect(value('agent_mapreduce_runs_total')).toBe(2);
+    expect(value('agent_mapreduce_run_duration_seconds_count', { work: 'map', outcome: 'pr-opened' })).toBe(1);
+    expect(value('agent_mapreduce_run_duration_seconds_sum', { work: 'map' })).toBeGreaterThan(0);
+    expect(value('agent_mapreduce_queue_wait_seconds_count', { work: 'map' })).toBe(1);
+    expect(value('agent_mapreduce_review_wait_seconds_count')).toBe(1);
+    expect(value('agent_mapreduce_revision_turnaround_seconds_count')).toBe(1);
+    expect(value('agent_mapreduce_revision_turnaround_seconds_sum')).toBeGreaterThan(0);
+    expect(value('agent_mapreduce_revision_rounds_count')).toBe(1);
+    expect(value('agent_mapreduce_revision_rounds_sum')).toBe(1);
+    expect(value('agent_mapreduce_merge_wait_seconds_count')).toBe(1);
+    expect(value('agent_mapreduce_merges_total', { repository: REPO })).toBe(1);
+    expect(value('agent_mapreduce_reduce_passes_total', { repository: REPO, result: 'ok' })).toBeGreaterThanOrEqual(1);
+    expect(value('agent_mapreduce_reduce_passes_total', { result: 'error' })).toBe(0);
+    expect(value('agent_mapreduce_conflicts_total')).toBe(0);
+    expect(value('agent_mapreduce_issues', { stage: 'merged' })).toBe(1);
+    expect(value('agent_mapreduce_agents_running')).toBe(0);
+    expect(value('agent_mapreduce_agents_queued')).toBe(0);
+    expect(value('agent_mapreduce_agent_slots')).toBe(2);
+
+    // the model: every request the fake answered was counted, and its tokens and cost
+    const modelCalls = model.requests.filter((r) => r.path.split('?')[0] === '/v1/messages').length;
+    expect(value('agent_mapreduce_model_requests_total', { status: '200' })).toBe(modelCalls);
+    expect(value('agent_mapreduce_model_request_errors_total')).toBe(0);
+    expect(value('agent_mapreduce_tokens_total', { repository: REPO, kind: 'input' })).toBeGreaterThan(0);
+    expect(value('agent_mapreduce_tokens_total', { repository: REPO, kind: 'output' })).toBeGreaterThan(0);
+    expect(value('agent_mapreduce_cost_usd_total', { repository: REPO })).toBeGreaterThan(0);
+
+    // GitHub: the requests the local GitHub saw, by route
+    const created = github.calls.filter((c) => c.operation === 'pulls/create').length;
+    expect(value('agent_mapreduce_github_requests_total', { route: 'POST /repos/{owner}/{repo}/pulls', status: '201' })).toBe(created);
+    expect(value('agent_mapreduce_github_requests_total', { route: 'PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge', status: '200' })).toBe(1);
+    expect(value('agent_mapreduce_github_request_errors_total')).toBe(
+      github.calls.filter((c) => (c.status ?? 0) >= 400 && !c.path.includes('/access_tokens') && !c.path.startsWith('/app')).length);
+    expect(github.problems).toEqual([]);
+  });
+
+  it('the dashboard shows the board, the merge order and the charts to a browser with the token, and nothing without it', async () => {
+    const { github } = system;
+    const first = github.openIssue(REPO, { title: 'Red should be crimson', body: editLine('src/colours.txt', 'red', 'crimson') });
+    const second = github.openIssue(REPO, { title: 'Red should be scarlet', body: editLine('src/colours.txt', 'red', 'scarlet') });
+    const vague = github.openIssue(REPO, { title: 'Make it nicer <script>alert(1)</script>', body: 'Somehow.' });
+    const broken = github.openIssue(REPO, { title: 'Purple should be violet', body: editLine('src/colours.txt', 'purple', 'violet') });
+    for (const issue of [first, second, vague, broken]) github.label(REPO, issue, 'agent');
+
+    const pulls = await waitUntil('both PRs', () => {
+      const found = [first, second].map((n) => github.pullsFor(REPO, n)[0]);
+      return found.every((p) => p !== undefined) ? found.map((p) => p!) : undefined;
+    }, 60_000);
+    await waitUntil('the failed run', () => github.issue(REPO, broken).labels.includes('agent:failed'), 60_000);
+    for (const pull of pulls) github.review(REPO, pull.number, { state: 'APPROVED' });
+    await waitUntil('one merged and one flagged', () =>
+      pulls.some((p) => p.pull!.merged) && pulls.some((p) => p.labels.includes('agent:conflict')), 60_000);
+    const flagged = pulls.find((p) => p.labels.includes('agent:conflict'))!;
+    const dashboard = `${system.app.url}/agent-mapreduce/`;
+    // the pass that flagged it ends once it has shown every PR its place: then the merge order lists it as flagged
+    await waitUntil('the flagging pass to end', async () =>
+      (await (await fetch(dashboard, { headers: { authorization: `Bearer ${TOKEN}` } })).text()).includes(`<li data-pr="${flagged.number}">`), 60_000);
+    await waitUntil('the board to settle', async () => {
+      const m = await scrape();
+      return metricValue(m, 'agent_mapreduce_issues', { stage: 'ended' }) === 1 && metricValue(m, 'agent_mapreduce_agents_running') === 0;
+    });
+
+    const m = await scrape();
+    expect(metricValue(m, 'agent_mapreduce_conflicts_total', { repository: REPO })).toBe(1);
+    expect(Object.fromEntries(m.filter((s) => s.name === 'agent_mapreduce_issues').map((s) => [s.labels.stage, s.value])))
+      .toEqual({ merged: 2, flagged: 1, failed: 1, ended: 1 });
+
+    // refused without the token: no page, no data
+    const refused = await fetch(dashboard);
+    expect(refused.status).toBe(401);
+    const refusedBody = await refused.text();
+    expect(refusedBody).toContain('name="token"');
+    expect(refusedBody).not.toContain('Red should be crimson');
+    expect((await fetch(dashboard, { headers: { authorization: 'Bearer not-the-token' } })).status).toBe(401);
+    expect((await fetch(`${system.app.url}/agent-mapreduce/runs/${REPO}/${cycleIssue}`, { redirect: 'manual' })).status).toBe(303);
+    const bearer = await fetch(dashboard, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(bearer.status).toBe(200);
+    expect(await bearer.text()).toContain('Red should be crimson');
+
+    const browser: Browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      const errors: string[] = [];
+      page.on('console', (message) => {
+        // the login page comes with a 401, which Chromium reports; anything else is a fault of the page
+        if (message.type() === 'error' && !message.text().includes('status of 401')) errors.push(message.text());
+      });
+      expect((await page.goto(`${system.app.url}/agent-mapreduce`))?.status()).toBe(401);
+      await page.fill('input[name="token"]', 'a-wrong-token-of-some-length');
+      await page.click('button[type="submit"]');
+      await page.waitForSelector('p.error');
+      expect(await page.textContent('p.error')).toContain('That token is not right.');
+
+      await page.fill('input[name="token"]', TOKEN);
+      await page.click('button[type="submit"]');
+      await page.waitForSelector('#board');
+      expect(page.url()).toBe(`${system.app.url}/agent-mapreduce/`);
+      const count = (stage: string) => page.textContent(`section.stage[data-stage="${stage}"] .count`);
+      expect(await count('merged')).toBe('2');
+      expect(await count('flagged')).toBe('1');
+      expect(await count('failed')).toBe('1');
+      expect(await count('ended')).toBe('1');
+      expect(await count('running')).toBe('0');
+      expect(await count('queued')).toBe('0');
+      expect(await page.locator(`section.stage[data-stage="failed"] li.card[data-issue="${REPO}#${broken}"]`).count()).toBe(1);
+      expect(await page.locator('section.stage[data-stage="ended"] li.card').textContent()).toContain('Make it nicer <script>alert(1)</script>');
+      expect(await page.locator(`#merge-order ul.flagged li[data-pr="${flagged.number}"]`).count()).toBe(1);
+      expect(await page.locator('#busy-chart path.running').count()).toBeGreaterThan(0);
+      expect(await page.locator('#review-wait-chart rect.bar').count()).toBe(3);
+      expect(await page.locator('#cost-per-day tr[data-day]').count()).toBe(1);
+      await mkdir(path.dirname(SCREENSHOT), { recursive: true });
+      await page.screenshot({ path: SCREENSHOT, fullPage: true });
+
+      await page.click(`li.card[data-issue="${REPO}#${cycleIssue}"] a[href^="runs/"]`);
+      await page.waitForSelector('#timeline');
+      const steps = await page.locator('#timeline li').evaluateAll((items) => items.map((li) => li.getAttribute('data-what')));
+      expect(steps).toEqual(expect.arrayContaining(['queued', 'started', 'step', 'pr-opened', 'review', 'revised', 'merged']));
+      expect(steps.indexOf('pr-opened')).toBeLessThan(steps.indexOf('revised'));
+      expect(steps.indexOf('revised')).toBeLessThan(steps.indexOf('merged'));
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+    expect(github.problems).toEqual([]);
+  });
+});
