@@ -85,6 +85,8 @@ export interface FakePull {
   merged: boolean;
   headSha: string;
   html_url: string;
+  /** When it was opened, as GitHub's `created_at` */
+  createdAt: string;
   /** The head is in a fork (`fork-owner/<repo>`) */
   fromFork?: boolean;
   /** A PR is an issue too: it has labels, comments and label events through the issue endpoints */
@@ -357,6 +359,7 @@ export class FakeGitHub {
       merged: partial.merged ?? false,
       headSha: partial.headSha ?? randomSha(),
       html_url: `https://github.com/${this.owner}/${this.repo}/pull/${number}`,
+      createdAt: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
       ...(partial.fromFork ? { fromFork: true } : {}),
       labels: [...new Set(partial.labels ?? [])],
       comments: [],
@@ -986,7 +989,7 @@ export class FakeGitHub {
       merged: pull.merged,
       merged_at: pull.merged ? now : null,
       closed_at: pull.state === 'closed' ? now : null,
-      created_at: now,
+      created_at: pull.createdAt,
       updated_at: now,
       maintainer_can_modify: false,
       head: { label: this.headLabel(pull), ref: pull.head, sha: pull.headSha, user: { login: headOwner }, repo: repoRef(headOwner) },
