@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Settings } from '../settings/load-settings.js';
-import { DashboardAccess } from './dashboard/access.js';
+import { TokenAccess } from './dashboard/access.js';
 import { renderDashboard } from './dashboard/render-dashboard.js';
 import { renderLogin } from './dashboard/render-login.js';
 import { renderRunPage } from './dashboard/render-run.js';
+import { html, renderPage } from './dashboard/html.js';
 import type { Profile } from './profile.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
@@ -16,7 +17,7 @@ const MAX_FORM_BYTES = 4096;
  * the dashboard under its path when DASHBOARD_TOKEN is set. Anything else is left to Probot.
  */
 export function profileRoutes(settings: Pick<Settings, 'dashboard' | 'metricsToken'>, profile: Profile): Handler {
-  const metricsAccess = settings.metricsToken ? new DashboardAccess(settings.metricsToken) : undefined;
+  const metricsAccess = settings.metricsToken ? new TokenAccess(settings.metricsToken) : undefined;
   const dashboard = settings.dashboard ? dashboardRoutes(settings.dashboard, profile) : undefined;
   return async (req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
@@ -34,7 +35,7 @@ export function profileRoutes(settings: Pick<Settings, 'dashboard' | 'metricsTok
 }
 
 function dashboardRoutes(settings: NonNullable<Settings['dashboard']>, profile: Profile) {
-  const access = new DashboardAccess(settings.token);
+  const access = new TokenAccess(settings.token);
   const root = settings.path;
   const lastSegment = root.slice(root.lastIndexOf('/') + 1);
 
@@ -58,7 +59,7 @@ function dashboardRoutes(settings: NonNullable<Settings['dashboard']>, profile: 
       if (!access.isToken(token)) return page(401, renderLogin({ nonce, failed: true }));
       return redirect('./', { 'set-cookie': access.sessionCookie(isHttps(req)) });
     }
-    if (route === '/logout' && req.method === 'POST') return redirect('./', { 'set-cookie': DashboardAccess.clearedCookie() });
+    if (route === '/logout' && req.method === 'POST') return redirect('./', { 'set-cookie': TokenAccess.clearedCookie() });
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return true;
@@ -77,7 +78,7 @@ function dashboardRoutes(settings: NonNullable<Settings['dashboard']>, profile: 
     const run = /^\/runs\/([^/]+)\/([^/]+)\/(\d+)$/.exec(route);
     const record = run ? profile.run(`${decodeURIComponent(run[1]!)}/${decodeURIComponent(run[2]!)}`, Number(run[3])) : undefined;
     if (record) return page(200, renderRunPage(record, { nonce, now: Date.now() }));
-    return page(404, renderNotFound(nonce), {});
+    return page(404, renderNotFound(nonce));
   };
 }
 
@@ -95,10 +96,12 @@ function pageHeaders(nonce: string): Record<string, string> {
 }
 
 function renderNotFound(nonce: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>Not found · agent-mapreduce</title>` +
-    `<style nonce="${nonce}">body{font-family:system-ui,sans-serif;margin:2rem}</style></head>` +
-    '<body><h1>Not found</h1><p>This process does not remember that run (records are kept in memory, in bounded number).</p>' +
-    '<p><a href="../../../">All issues</a></p></body></html>';
+  return renderPage({
+    nonce,
+    title: 'Not found · agent-mapreduce',
+    body: html`<main><h1>Not found</h1><p>This process does not remember that run (records are kept in memory, in bounded number).</p>
+<p><a href="../../../">All issues</a></p></main>`,
+  });
 }
 
 function isHttps(req: IncomingMessage): boolean {

@@ -273,6 +273,8 @@ export class Profile implements ProfileRecorder {
       now,
       startedAt: this.startedAt,
       slots: this.#scheduler.globalCap,
+      running: this.#scheduler.runningKeys().length,
+      queued: this.#scheduler.queuedKeys().length,
       issues,
       orders: [...this.#orders.values()],
       busy: [...this.#busy],
@@ -376,7 +378,7 @@ export class Profile implements ProfileRecorder {
   }
 
   #summary(r: IssueRecord): IssueSummary {
-    const pull = r.pull && !r.pull.closed ? r.pull : r.pull?.mergedAt !== undefined ? r.pull : undefined;
+    const pull = r.pull && (!r.pull.closed || r.pull.mergedAt !== undefined) ? r.pull : undefined;
     const reason = r.stage === 'flagged' && pull?.conflict
       ? `Conflicts with ${pull.conflict.with}: ${pull.conflict.files.join(', ')}`
       : (r.stage === 'failed' || r.stage === 'ended') && r.ended ? `${r.ended.outcome}${r.ended.reason ? `: ${r.ended.reason}` : ''}` : undefined;

@@ -83,8 +83,10 @@ export interface DashboardView {
   now: number;
   /** When this process started: the records before then were rebuilt from GitHub. */
   startedAt: number;
-  /** The global cap on agents running at once. */
+  /** The global cap on agents running at once, and the scheduler's jobs now (revisions and rebases included). */
   slots: number;
+  running: number;
+  queued: number;
   issues: IssueSummary[];
   orders: MergeOrderView[];
   busy: BusySample[];

@@ -12,9 +12,7 @@ import { buildConflictGraph, type Conflict, type MergeCache } from './conflict-g
 import { decideEligibility, type PullSnapshot } from './decide-eligibility.js';
 import { orderCandidates } from './order-candidates.js';
 import { patchIdAgainstBase } from './patch-id.js';
-import type { ProfileEvent, ProfileRecorder, ReviewState } from '../profile/profile-event.js';
-
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+import type { ProfileRecorder, ReviewState } from '../profile/profile-event.js';
 
 export const CONFLICT_LABEL = 'agent:conflict';
 export const HOLD_LABEL = 'agent:hold';
@@ -72,13 +70,13 @@ export async function runReducePass(deps: ReduceDeps, pass: ReducePass): Promise
 
   const pulls = (await github.listOpenPulls()).filter((p) => issueOfBranch(p.headRef) !== undefined && !p.fromFork && p.baseRef === baseRef);
   const eligible: Array<{ pull: PullInfo; approvedAt: number }> = [];
-  const record = (pull: PullInfo, event: DistributiveOmit<ProfileEvent, 'repo' | 'issue'>) =>
-    deps.profile.record({ ...event, repo: `${github.owner}/${github.repo}`, issue: issueOfBranch(pull.headRef)! } as ProfileEvent);
+  const { profile } = deps;
+  const ref = (pull: PullInfo) => ({ repo: `${github.owner}/${github.repo}`, issue: issueOfBranch(pull.headRef)! });
   for (const pull of pulls) {
     const pullSnapshot = await snapshot(deps, github, pull, clone, baseSha, config, env);
-    record(pull, { type: 'pull', pr: pull.number, url: pull.url, base: pull.baseRef, ...(pull.createdAt ? { openedAt: pull.createdAt } : {}) });
+    profile.record({ ...ref(pull), type: 'pull', pr: pull.number, url: pull.url, base: pull.baseRef, ...(pull.createdAt ? { openedAt: pull.createdAt } : {}) });
     for (const review of pullSnapshot.reviews) {
-      record(pull, { type: 'review', pr: pull.number, id: review.id, author: review.author, state: review.state.toLowerCase() as ReviewState, at: review.submittedAt });
+      profile.record({ ...ref(pull), type: 'review', pr: pull.number, id: review.id, author: review.author, state: review.state.toLowerCase() as ReviewState, at: review.submittedAt });
     }
     const decision = decideEligibility(pullSnapshot, {
       baseRef, approvals: config.reduce.approvals, requireChecks: config.reduce.requireChecks, holdLabel: HOLD_LABEL,
@@ -145,7 +143,7 @@ export async function runReducePass(deps: ReduceDeps, pass: ReducePass): Promise
       break;
     }
     report.merged.push(pull.number);
-    record(pull, { type: 'merged', pr: pull.number });
+    profile.record({ ...ref(pull), type: 'merged', pr: pull.number });
     log.info({ pr: pull.number, sha: merged.sha }, 'merged');
     if (config.reduce.deleteBranch) await github.deleteBranch(pull.headRef).catch((err: unknown) => log.warn({ err }, 'branch not deleted'));
     await deps.workspace.sync(repo, await github.getGitToken());
@@ -155,7 +153,7 @@ export async function runReducePass(deps: ReduceDeps, pass: ReducePass): Promise
   for (const [number, { conflict, with: other }] of flagged) {
     const pull = byNumber.get(number)!;
     const fresh = !pull.labels.includes(CONFLICT_LABEL);
-    record(pull, { type: 'conflict', pr: number, files: conflict.files, with: other.replaceAll('`', ''), fresh });
+    profile.record({ ...ref(pull), type: 'conflict', pr: number, files: conflict.files, with: other.replaceAll('`', ''), fresh });
     if (fresh) await github.addLabels(number, [CONFLICT_LABEL]);
     await deps.comments.upsert(github, number, CONFLICT_KIND, renderConflict(conflict, other, config.reduce.autoResolve), { conflict: true });
     report.flagged.push(number);
@@ -164,7 +162,7 @@ export async function runReducePass(deps: ReduceDeps, pass: ReducePass): Promise
   for (const { pull } of eligible) {
     if (flagged.has(pull.number) || !pull.labels.includes(CONFLICT_LABEL)) continue;
     await github.removeLabel(pull.number, CONFLICT_LABEL);
-    record(pull, { type: 'conflict-cleared', pr: pull.number });
+    profile.record({ ...ref(pull), type: 'conflict-cleared', pr: pull.number });
     await deps.comments.upsert(github, pull.number, CONFLICT_KIND, '✅ **No longer conflicts**: it is back in the merge order.', { conflict: false });
   }
   await showOrder(deps, github, pulls, report, flagged);

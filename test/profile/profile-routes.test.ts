@@ -100,7 +100,9 @@ describe('the profile’s HTTP routes', () => {
     const bearer = await fetch(`${url}/tools/agents/runs/octo/widgets/4`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(bearer.status).toBe(200);
     expect(await bearer.text()).toMatch(/<li data-what="ended">[^]*map run: failed \(The model API failed\)/);
-    expect((await fetch(`${url}/tools/agents/runs/octo/widgets/99`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(404);
+    const unknown = await fetch(`${url}/tools/agents/runs/octo/widgets/99`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(unknown.status).toBe(404);
+    expect(await unknown.text()).toContain('does not remember that run');
     const deepLink = await fetch(`${url}/tools/agents/runs/octo/widgets/4`, { redirect: 'manual' });
     expect(deepLink.status).toBe(303);
     expect(new URL(deepLink.headers.get('location')!, `${url}/tools/agents/runs/octo/widgets/4`).pathname).toBe('/tools/agents/');

@@ -38,6 +38,7 @@ describe('the profile', () => {
     profile.record({ ...ref, type: 'seen', title: 'Make it teal' });
     const finishMap = runJob(scheduler, 7);
     expect(profile.view().issues.map((i) => [i.issue, i.stage])).toEqual([[7, 'running']]);
+    expect(profile.view()).toMatchObject({ slots: 3, running: 1, queued: 0 });
     for (const tool of ['read_file', 'read_file', 'read_file', 'edit_file']) profile.record({ ...ref, type: 'step', tool });
     profile.record({ ...ref, type: 'agent-used', work: 'map', usage: { ...emptyUsage(), turns: 4, inputTokens: 1000, outputTokens: 200, costUsd: 0.25 } });
     at(2 * MINUTE);

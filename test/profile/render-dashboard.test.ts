@@ -33,6 +33,8 @@ function dashboardView(extra: Partial<DashboardView> = {}): DashboardView {
     now,
     startedAt: now - hours(2),
     slots: 3,
+    running: 2,
+    queued: 1,
     issues: [
       issue(1, 'queued'),
       issue(2, 'queued'),
@@ -192,7 +194,7 @@ describe('charts', () => {
   });
 
   it('draws one bar per PR, the ones still waiting marked as such', () => {
-    const svg = reviewWaitChart(view.reviewWaits, now);
+    const svg = reviewWaitChart(view.reviewWaits);
     expect(svg).toMatch(/^<svg id="review-wait-chart" role="img" aria-label="[^"]+"/);
     expect(svg).toMatch(/<rect class="bar waiting" data-pr="41"/);
     expect(svg).toMatch(/<rect class="bar reviewed" data-pr="31"/);
@@ -205,10 +207,10 @@ describe('charts', () => {
     const waits = Array.from({ length: 25 }, (_, i) => ({
       repo: 'octo/app', pr: i + 1, url: `https://github.com/octo/app/pull/${i + 1}`, waitMs: minutes(i + 1), at: now - hours(25 - i), waiting: false,
     }));
-    const svg = reviewWaitChart(waits, now);
+    const svg = reviewWaitChart(waits);
     expect(svg.match(/<rect class="bar/g)).toHaveLength(20);
     expect(svg).not.toContain('data-pr="5"');
-    expect(reviewWaitChart([], now)).toContain('<text class="empty" x="300" y="34" text-anchor="middle">No PRs yet</text>');
+    expect(reviewWaitChart([])).toContain('<text class="empty" x="300" y="34" text-anchor="middle">No PRs yet</text>');
   });
 });
 

@@ -5,11 +5,11 @@ export const SESSION_COOKIE = 'agent_mapreduce_dashboard';
 const SESSION_DAYS = 30;
 
 /**
- * Who may see the dashboard: a request bearing the token (`Authorization: Bearer …`), or a browser
+ * Who may see the dashboard (or /metrics): a request bearing the token (`Authorization: Bearer …`), or a browser
  * holding the session cookie the login form set. The cookie holds an HMAC of the token, never the
  * token itself, so a new token ends every session.
  */
-export class DashboardAccess {
+export class TokenAccess {
   readonly #token: string;
   readonly #session: string;
 

@@ -88,16 +88,13 @@ function legend(left: number, top: number): Html {
 
 const MAX_BARS = 20;
 
-/**
- * One bar per PR (the newest 20, newest on top), as long as it waited for its first review. A PR still
- * waiting has been waiting at least since `at`, so its bar grows with `now` even when `waitMs` is stale.
- */
-export function reviewWaitChart(waits: ReviewWait[], now: number): string {
+/** One bar per PR (the newest 20, newest on top), as long as it waited, or has been waiting, for its first review. */
+export function reviewWaitChart(waits: ReviewWait[]): string {
   if (waits.length === 0) return emptyChart('review-wait-chart', 'Review wait: no PRs yet', 'No PRs yet');
   const rows = [...waits]
     .sort((a, b) => b.at - a.at)
     .slice(0, MAX_BARS)
-    .map((w) => ({ ...w, wait: w.waiting ? Math.max(w.waitMs, now - w.at) : w.waitMs }));
+    .map((w) => ({ ...w, wait: w.waitMs }));
 
   const width = 600;
   const rowH = 20;

@@ -25,13 +25,9 @@ ${costPerDay(view)}
 
 function totals(view: DashboardView): Html {
   const count = (stage: Stage) => view.issues.filter((i) => i.stage === stage).length;
-  // The scheduler's last sample also counts revision and rebase runs, which have no stage of their own.
-  const load = view.busy.filter((s) => s.at <= view.now).sort((a, b) => a.at - b.at).at(-1);
-  const running = load?.running ?? count('running');
-  const queued = load?.queued ?? count('queued');
   const today = new Date(view.now).toISOString().slice(0, 10);
   const costToday = view.costByDay.find((d) => d.day === today)?.usd ?? 0;
-  return html`<p id="totals"><span>${running} / ${view.slots} agents running</span> · <span>${queued} queued</span> · <span>${count('pr-open')} PRs waiting for review</span> · <span>${formatUsd(costToday)} today</span>
+  return html`<p id="totals"><span>${view.running} / ${view.slots} agents running</span> · <span>${view.queued} queued</span> · <span>${count('pr-open')} PRs waiting for review</span> · <span>${formatUsd(costToday)} today</span>
 <span class="note">Since ${timeTag(view.startedAt, 'date')}; what happened before was rebuilt from GitHub.</span></p>`;
 }
 
@@ -108,7 +104,7 @@ ${raw(busyChart(view.busy, view.slots, view.now))}
 </figure>
 <figure>
 <figcaption><h2>Review wait</h2><p class="note">How long each of the newest PRs waited for its first review; amber bars are still waiting.</p></figcaption>
-${raw(reviewWaitChart(view.reviewWaits, view.now))}
+${raw(reviewWaitChart(view.reviewWaits))}
 </figure>
 </section>`;
 }
