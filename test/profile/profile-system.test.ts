@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { startSystem, waitUntil, type System } from '../support/app-on-local-github.js';
+import { findProgram } from '../support/find-program.js';
 import { metricValue, parsePrometheusText, type Sample } from '../support/prometheus-text.js';
 import { editLine } from '../support/scripted-model.js';
 
@@ -147,7 +148,7 @@ describe('the profile of a whole run', () => {
     expect(bearer.status).toBe(200);
     expect(await bearer.text()).toContain('Red should be crimson');
 
-    const browser: Browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
+    const browser: Browser = await chromium.launch({ executablePath: findProgram('chromium'), args: CHROMIUM_FLAGS });
     try {
       const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
       const errors: string[] = [];
