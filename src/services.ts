@@ -14,6 +14,8 @@ import { ReduceService } from './reduce/reduce-service.js';
 import { agentFactory } from './agents/create-agent.js';
 import type { Settings } from './settings/load-settings.js';
 import { Profile } from './profile/profile.js';
+import type { Sandbox } from './sandbox/sandbox.js';
+import { startSandbox } from './sandbox/start-sandbox.js';
 import { issueOfKey } from './map/map-service.js';
 
 /** What lives as long as the process and is shared by every handler. */
@@ -40,6 +42,8 @@ export interface ServiceParts {
   /** The app's slug, for its bot user's name; needs the app's own (JWT) authentication. */
   appSlug(): Promise<string>;
   gitEnv?: Record<string, string>;
+  /** Where repository and agent code runs; by default the one the settings ask for, self-tested at start. */
+  sandbox?: Sandbox;
 }
 
 export function createServices(parts: ServiceParts): Services {
@@ -48,9 +52,11 @@ export function createServices(parts: ServiceParts): Services {
   const scheduler = new Scheduler({ globalCap: settings.maxAgents });
   const profile = new Profile({ scheduler, webBase: settings.webBase });
   const rateLimits = new RateLimitGate(scheduler);
+  const sandbox = parts.sandbox ?? startSandbox(settings.sandbox, parts.log);
   const createAgent = parts.createAgent ?? agentFactory({
     settings,
     env: parts.env,
+    sandbox,
     ...(parts.gitEnv ? { gitEnv: parts.gitEnv } : {}),
     onModelRequest: (status) => profile.modelRequest(status),
     onRateLimited: (ms) => {
@@ -67,6 +73,7 @@ export function createServices(parts: ServiceParts): Services {
     permissions,
     profile,
     createAgent,
+    sandbox,
     botIdentity: botIdentityResolver(parts.appSlug, settings.noreplyDomain),
     ...(parts.gitEnv ? { gitEnv: parts.gitEnv } : {}),
   };

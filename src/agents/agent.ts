@@ -9,6 +9,8 @@ export interface Agent {
 export interface AgentRequest {
   /** The worktree the agent works in; nothing outside it may change. */
   worktree: string;
+  /** The worktree's own bare clone: its commands see it read-only, so that `git status` and `git log` work. */
+  cloneDir: string;
   /** What to do: the issue's title, body and writers' comments, already sanitised and fenced. */
   task: string;
   /** Review feedback for a revision run. */

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { changedFiles } from '../git/worktree-git.js';
 import type { Agent, AgentOutcome, AgentProgress, AgentRequest, AgentResult } from './agent.js';
 import { costUsd, type Price, type TokenCounts } from './pricing.js';
+import type { Sandbox } from '../sandbox/sandbox.js';
 import { buildSystemPrompt } from './system-prompt.js';
 import { ToolError, type AgentTool, type ToolContext } from './tools/tool.js';
 
@@ -12,6 +13,8 @@ export interface AnthropicAgentOptions {
   model: string;
   tools: AgentTool[];
   allowedCommands: string[];
+  /** Where `run_command` runs. */
+  sandbox: Sandbox;
   price: Price;
   /** The longest one command may run, within the run's remaining wall time. */
   commandTimeoutMs?: number;
@@ -86,6 +89,8 @@ export function createAnthropicAgent(options: AnthropicAgentOptions): Agent {
       const wallTimer = setTimeout(() => controller.abort(new Error('wall time')), Math.max(0, deadline - Date.now()));
       const context: ToolContext = {
         worktree: request.worktree,
+        cloneDir: request.cloneDir,
+        sandbox: options.sandbox,
         signal: controller.signal,
         allowedCommands: options.allowedCommands,
         commandTimeoutMs: () => Math.max(1000, Math.min(options.commandTimeoutMs ?? 10 * 60_000, deadline - Date.now())),

@@ -3,8 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { runGit } from '../git/run-git.js';
 import { changedFiles, headSha } from '../git/worktree-git.js';
-import { runShell } from '../sandbox/run-shell.js';
-import { scrubbedEnv } from '../sandbox/scrubbed-env.js';
+import type { Sandbox } from '../sandbox/sandbox.js';
 import type { Agent, AgentOutcome, AgentRequest, AgentResult, AgentUsage } from './agent.js';
 import { emptyUsage } from './agent.js';
 import {
@@ -19,6 +18,10 @@ export interface CommandAgentOptions {
   passEnv: string[];
   /** Where the passed variables are read from; default process.env. */
   env?: NodeJS.ProcessEnv;
+  /** Where the CLI runs: its worktree writable, its clone read-only, the network only to `hosts`. */
+  sandbox: Sandbox;
+  /** Hosts the CLI may reach on top of its preset's model API (the operator's SANDBOX_AGENT_HOSTS). */
+  hosts: readonly string[];
   /** For the git commands that judge the result (tests: isolation from the machine's git config). */
   gitEnv?: Record<string, string>;
   /** Given to the preset's CLI as its model. */
@@ -42,9 +45,10 @@ const WORKING_RULES = [
 ].join('\n');
 
 /**
- * An external agent CLI (Claude Code, Codex, aider, or any command) run in the worktree with the
- * task on stdin or in a file, a scrubbed environment plus exactly the variables config names, a
- * temporary HOME, and the run's wall time as its time limit. Success is judged from the CLI's
+ * An external agent CLI (Claude Code, Codex, aider, or any command) run in its own sandbox on the
+ * worktree with the task on stdin or in a file, a neutral environment plus exactly the variables
+ * config names, a private HOME, its model API as its only network, and the run's wall time as its
+ * time limit. Success is judged from the CLI's
  * structured result and from the worktree's diff, not from its exit code: these CLIs exit 0 on
  * some failures.
  */
@@ -77,9 +81,7 @@ export function createCommandAgent(options: CommandAgentOptions): Agent {
         : undefined;
       progress?.unref();
       try {
-        const home = path.join(temp, 'home');
         const stateDir = path.join(temp, 'state');
-        await fs.mkdir(home);
         await fs.mkdir(stateDir);
         const configured = options.command.trim() !== ''
           ? options.command
@@ -101,15 +103,20 @@ export function createCommandAgent(options: CommandAgentOptions): Agent {
 
         // Only the end of the output is kept, as it arrives: the structured result comes last, and a
         // CLI that prints without end fills neither the memory nor the disk.
-        const shell = await runShell(`exec 2>&1\n${commandLine}`, {
-          cwd: request.worktree,
-          env: scrubbedEnv(process.env, { home, extra: passed }),
+        const shell = await options.sandbox.run({
+          command: `exec 2>&1\n${commandLine}`,
+          worktree: request.worktree,
+          cloneDir: request.cloneDir,
+          writable: [temp],
+          network: { kind: 'hosts', hosts: [...(preset?.hosts ?? []), ...options.hosts] },
+          env: { ...preset?.env, ...passed },
           timeoutMs: request.budget.wallTimeMs,
           signal: request.signal,
           maxOutputBytes: maxOutput,
           keep: 'tail',
           ...(viaFile ? {} : { stdin: task }),
         });
+        if (shell.kind === 'refused') return finish('failed', `The agent CLI was not run. ${shell.output}`);
         const { output } = shell;
         const parsed: ParsedAgentOutput = parse(output);
         const usage = parsed.usage;

@@ -29,6 +29,10 @@ export interface CommandPreset {
   /** The command line, for `sh -c`; `{task_file}` in it is replaced by the task's path, otherwise the task goes to stdin. */
   commandLine(context: CommandLineContext): string;
   parse(output: string): ParsedAgentOutput;
+  /** The model API hosts the CLI needs: its sandbox reaches nothing else (the operator may add more). */
+  hosts: readonly string[];
+  /** Variables the CLI always gets (switches, never secrets). */
+  env?: Record<string, string>;
   /** Entries the CLI leaves at the worktree root for itself; new ones are removed after the run so they do not end up in the PR. */
   leftovers?: RegExp;
 }
@@ -36,6 +40,9 @@ export interface CommandPreset {
 export const commandPresets: Record<CommandPresetName, CommandPreset> = {
   claude: {
     name: 'claude',
+    hosts: ['api.anthropic.com'],
+    // otherwise it reports telemetry and checks for updates on every run
+    env: { CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1' },
     // Without a permission mode, `claude -p` is refused every file edit (there is nobody to ask).
     commandLine: ({ budget, model }) => [
       'claude -p --output-format json --permission-mode acceptEdits',
@@ -47,6 +54,7 @@ export const commandPresets: Record<CommandPresetName, CommandPreset> = {
   },
   codex: {
     name: 'codex',
+    hosts: ['api.openai.com'],
     // `codex exec` is read-only unless told otherwise; workspace-write confines writes to the worktree.
     commandLine: ({ model }) => [
       'codex exec --json --skip-git-repo-check --sandbox workspace-write',
@@ -57,6 +65,7 @@ export const commandPresets: Record<CommandPresetName, CommandPreset> = {
   },
   aider: {
     name: 'aider',
+    hosts: ['api.anthropic.com', 'api.openai.com', 'openrouter.ai'],
     // Its histories go to the private folder; with --yes-always it would otherwise also edit
     // .gitignore, accept analytics and install updates.
     commandLine: ({ model, stateDir }) => [

@@ -1,6 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { RepoConfig } from '../config/schema.js';
 import { retryAfterMs } from '../map/rate-limit-gate.js';
+import type { Sandbox } from '../sandbox/sandbox.js';
 import type { Settings } from '../settings/load-settings.js';
 import type { Agent } from './agent.js';
 import { emptyUsage } from './agent.js';
@@ -14,6 +15,8 @@ export interface AgentFactoryOptions {
   /** Where the model key and a command agent's passed variables are read from. */
   env: NodeJS.ProcessEnv;
   gitEnv?: Record<string, string>;
+  /** Where commands and agent CLIs run. */
+  sandbox: Sandbox;
   /** Told of every model API request's answer (0: none came). */
   onModelRequest?: (status: number) => void;
   /** Told when the model API answers 429, with how long it asked to wait. */
@@ -44,11 +47,18 @@ export function agentFactory(options: AgentFactoryOptions): (config: RepoConfig)
   return (config) => {
     const { agent } = config;
     if (agent.kind === 'command') {
+      const refusedNames = agent.env.filter((name) => !options.settings.agentEnvAllow.includes(name));
+      if (refusedNames.length > 0) {
+        return failing(`\`agent.env\` names ${refusedNames.map((n) => `\`${n}\``).join(', ')}, which this deployment does not allow to be passed to an agent `
+          + `(the operator's AGENT_ENV_ALLOW: ${options.settings.agentEnvAllow.length === 0 ? 'empty' : options.settings.agentEnvAllow.join(', ')}).`);
+      }
       return createCommandAgent({
         command: agent.command ?? '',
         ...(agent.preset ? { preset: agent.preset } : {}),
         passEnv: agent.env,
         env: options.env,
+        sandbox: options.sandbox,
+        hosts: options.settings.agentHosts,
         ...(agent.model ? { model: agent.model } : {}),
         ...(options.gitEnv ? { gitEnv: options.gitEnv } : {}),
       });
@@ -62,6 +72,7 @@ export function agentFactory(options: AgentFactoryOptions): (config: RepoConfig)
       model,
       tools: createTools(),
       allowedCommands: config.map.allowedCommands,
+      sandbox: options.sandbox,
       price: priceOf(model, agent.prices),
       ...(options.gitEnv ? { gitEnv: options.gitEnv } : {}),
     });

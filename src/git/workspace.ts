@@ -22,6 +22,8 @@ export interface Worktree {
   branch: string;
   owner: string;
   repo: string;
+  /** Its bare clone, recorded when the worktree was made (never read back from its `.git` file). */
+  cloneDir: string;
 }
 
 export interface WorktreeSpec {
@@ -136,7 +138,7 @@ export class Workspace {
     if (needsCheckout) await checkouts(() => this.git(['reset', '--quiet', '--hard'], dir));
     this.inUse.add(dir);
     this.log.debug({ owner: repo.owner, repo: repo.repo, dir, branch: spec.branch }, 'git: worktree added');
-    return { dir, branch: spec.branch, owner: repo.owner, repo: repo.repo };
+    return { dir, branch: spec.branch, owner: repo.owner, repo: repo.repo, cloneDir: clone };
   }
 
   /**

@@ -17,6 +17,7 @@ import { renderPrBody } from './render-pr-body.js';
 import { renderStatus, type StatusView } from './render-status.js';
 import { renderUsage } from './render-usage.js';
 import { runSetup } from './run-setup.js';
+import type { Sandbox } from '../sandbox/sandbox.js';
 import { throwIfAborted } from '../throw-if-aborted.js';
 import type { ProfileRecorder } from '../profile/profile-event.js';
 
@@ -33,6 +34,8 @@ export interface MapDeps {
   createAgent(config: RepoConfig): Agent;
   profile: ProfileRecorder;
   botIdentity(github: GitHub): Promise<BotIdentity>;
+  /** Where setup commands run. */
+  sandbox: Sandbox;
   /** Extra environment for git commands (tests shut out the machine's git config with it). */
   gitEnv?: Record<string, string>;
 }
@@ -110,12 +113,15 @@ export async function runIssueJob(deps: MapDeps, job: IssueJob, signal: AbortSig
 
     const deadline = Date.now() + config.map.timeoutMinutes * 60_000;
     // a plan only reads, so it needs no dependencies installed
-    const setupFailure = job.mode === 'plan' ? null : await runSetup(worktree.dir, config.map.setup, deadline, signal);
+    const setupFailure = job.mode === 'plan'
+      ? null
+      : await runSetup({ sandbox: deps.sandbox, worktree, commands: config.map.setup, hosts: deps.settings.setupHosts, deadline, signal });
     if (setupFailure) return await finishFailed(deps, job, status, setupFailure);
 
     const agent = deps.createAgent(config);
     const result = await agent.run({
       worktree: worktree.dir,
+      cloneDir: worktree.cloneDir,
       task,
       budget: agentBudget(config, Math.max(0, deadline - Date.now())),
       signal,

@@ -82,11 +82,15 @@ export async function runRebaseJob(deps: MapDeps, job: RebaseJob, signal: AbortS
       }
       const conflicted = rebase.files;
       if (stops === 1) {
-        const setupFailure = await runSetup(dir, config.map.setup, Date.now() + config.map.timeoutMinutes * 60_000, signal);
+        const setupFailure = await runSetup({
+          sandbox: deps.sandbox, worktree, commands: config.map.setup, hosts: deps.settings.setupHosts,
+          deadline: Date.now() + config.map.timeoutMinutes * 60_000, signal,
+        });
         if (setupFailure) log.warn({ setupFailure }, 'setup failed before conflict resolution');
       }
       const result = await deps.createAgent(config).run({
         worktree: dir,
+        cloneDir: worktree.cloneDir,
         task: conflictTask(github, await github.getIssue(job.issueNumber), pull.baseRef, conflicted, baseIntent),
         budget: agentBudget(config, config.map.timeoutMinutes * 60_000),
         signal,

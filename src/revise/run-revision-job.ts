@@ -81,7 +81,7 @@ export async function runRevisionJob(deps: RevisionDeps, job: RevisionJob, signa
     ].join('\n');
 
     const deadline = Date.now() + config.map.timeoutMinutes * 60_000;
-    const setupFailure = await runSetup(worktree.dir, config.map.setup, deadline, signal);
+    const setupFailure = await runSetup({ sandbox: deps.sandbox, worktree, commands: config.map.setup, hosts: deps.settings.setupHosts, deadline, signal });
     if (setupFailure) {
       await reply(`${who} the revision did not run: ${setupFailure}`);
       finishedCleanly = true;
@@ -89,6 +89,7 @@ export async function runRevisionJob(deps: RevisionDeps, job: RevisionJob, signa
     }
     const result = await deps.createAgent(config).run({
       worktree: worktree.dir,
+      cloneDir: worktree.cloneDir,
       task,
       feedback: `Revise the PR to address this feedback from its reviewers, then finish with a summary of what you changed for each point.\n\n${renderFeedback(job.feedback)}`,
       budget: agentBudget(config, Math.max(0, deadline - Date.now())),

@@ -20,16 +20,21 @@ export interface ShellOptions {
   stdin?: string;
 }
 
-/**
- * Runs a command line with `sh -c` in its own process group, so that a timeout or cancellation
- * kills everything it started, not only the shell. Output beyond the cap is dropped as it arrives
- * (its size is still counted) so that a command printing gigabytes cannot exhaust memory.
- */
+/** Runs a command line with `sh -c`, as runProcess does. */
 export function runShell(command: string, options: ShellOptions): Promise<ShellResult> {
+  return runProcess(['/bin/sh', '-c', command], options);
+}
+
+/**
+ * Runs a program in its own process group, so that a timeout or cancellation kills everything it
+ * started, not only the program. Output beyond the cap is dropped as it arrives (its size is still
+ * counted) so that a command printing gigabytes cannot exhaust memory.
+ */
+export function runProcess(argv: readonly [string, ...string[]], options: ShellOptions): Promise<ShellResult> {
   const maxOutput = options.maxOutputBytes ?? 64 * 1024;
   const started = Date.now();
   return new Promise((resolve) => {
-    const child = spawn('/bin/sh', ['-c', command], {
+    const child = spawn(argv[0], argv.slice(1), {
       cwd: options.cwd,
       env: options.env,
       detached: true,

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import type { SandboxSettings } from '../sandbox/start-sandbox.js';
 
 /** Process-wide settings, read once from the environment at start-up. */
 export interface Settings {
@@ -24,7 +25,28 @@ export interface Settings {
   dashboard: DashboardSettings | undefined;
   /** When set, /metrics answers only requests bearing it. */
   metricsToken: string | undefined;
+  /** How repository and agent code is confined (SANDBOX, SANDBOX_READ_ONLY). */
+  sandbox: SandboxSettings;
+  /** Hosts `map.setup` commands may reach (SANDBOX_SETUP_HOSTS): package registries by default. */
+  setupHosts: string[];
+  /** Hosts every command agent may reach on top of its preset's model API (SANDBOX_AGENT_HOSTS). */
+  agentHosts: string[];
+  /** The variables a repository's `agent.env` may pass to a command agent (AGENT_ENV_ALLOW); nothing else ever is. */
+  agentEnvAllow: string[];
 }
+
+/** Package registries: what `npm ci`, `pip install`, `cargo fetch`, `go mod download`, `bundle` and Maven reach. */
+export const DEFAULT_SETUP_HOSTS = [
+  'registry.npmjs.org', 'registry.yarnpkg.com', 'pypi.org', 'files.pythonhosted.org', 'proxy.golang.org', 'sum.golang.org',
+  'index.crates.io', 'static.crates.io', 'crates.io', 'rubygems.org', 'index.rubygems.org', 'repo.maven.apache.org',
+  'repo1.maven.org',
+];
+
+/** The app's own secrets: no operator setting can hand them to an agent. */
+const NEVER_PASSED = [
+  'PRIVATE_KEY', 'PRIVATE_KEY_PATH', 'WEBHOOK_SECRET', 'GITHUB_TOKEN', 'GITHUB_CLIENT_SECRET', 'DASHBOARD_TOKEN', 'METRICS_TOKEN',
+  'ANTHROPIC_API_KEY',
+];
 
 export interface DashboardSettings {
   token: string;
@@ -63,7 +85,23 @@ const envSchema = z.object({
   DASHBOARD_PATH: z.string().trim().regex(/^(\/[A-Za-z0-9._~-]+)+$/, 'must be a path such as /agent-mapreduce or /tools/agents').optional(),
   DASHBOARD_URL: z.url({ protocol: /^https?$/ }).optional(),
   METRICS_TOKEN: z.string().trim().min(16, 'must be at least 16 characters (use a long random string)').optional(),
+  SANDBOX: z.enum(['bubblewrap', 'off']).optional(),
+  SANDBOX_READ_ONLY: z.string().transform(list(':')).refine((dirs) => dirs.every((d) => path.isAbsolute(d)), 'must be absolute folders separated by `:`').optional(),
+  SANDBOX_SETUP_HOSTS: z.string().transform(list(',')).refine((hosts) => hosts.every(isHostEntry), 'must be host names (host, host:port or *.domain) separated by commas').optional(),
+  SANDBOX_AGENT_HOSTS: z.string().transform(list(',')).refine((hosts) => hosts.every(isHostEntry), 'must be host names (host, host:port or *.domain) separated by commas').optional(),
+  AGENT_ENV_ALLOW: z.string().transform(list(','))
+    .refine((names) => names.every((n) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(n)), 'must be variable names separated by commas')
+    .refine((names) => !names.some((n) => NEVER_PASSED.includes(n)), `may not name the app's own secrets (${NEVER_PASSED.join(', ')}); give an agent CLI a key of its own`)
+    .optional(),
 });
+
+function list(separator: string) {
+  return (text: string) => text.split(separator).map((item) => item.trim()).filter((item) => item !== '');
+}
+
+function isHostEntry(entry: string): boolean {
+  return /^(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?$/.test(entry) || /^\[[0-9a-fA-F:]+\](:\d{1,5})?$/.test(entry);
+}
 
 /**
  * Reads and validates the process settings. Throws one error naming every bad variable, with what
@@ -93,5 +131,9 @@ export function loadSettings(env: NodeJS.ProcessEnv): Settings {
       ? { token: e.DASHBOARD_TOKEN, path: e.DASHBOARD_PATH ?? '/agent-mapreduce', publicUrl: e.DASHBOARD_URL?.replace(/\/+$/, '') }
       : undefined,
     metricsToken: e.METRICS_TOKEN,
+    sandbox: { mode: e.SANDBOX ?? 'bubblewrap', readOnly: e.SANDBOX_READ_ONLY ?? [] },
+    setupHosts: e.SANDBOX_SETUP_HOSTS ?? DEFAULT_SETUP_HOSTS,
+    agentHosts: e.SANDBOX_AGENT_HOSTS ?? [],
+    agentEnvAllow: e.AGENT_ENV_ALLOW ?? [],
   };
 }

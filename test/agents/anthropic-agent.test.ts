@@ -11,15 +11,19 @@ import { createTools } from '../../src/agents/tools/index.js';
 import { parseConfig } from '../../src/config/parse-config.js';
 import { Workspace } from '../../src/git/workspace.js';
 import { buildTask } from '../../src/map/build-task.js';
+import type { Sandbox } from '../../src/sandbox/sandbox.js';
 import { pino } from 'pino';
 import { apiError, reply, startFakeMessagesApi, text, toolUse, type FakeMessagesApi } from '../support/fake-messages-api.js';
 import { createGitSandbox, type GitSandbox } from '../support/git-sandbox.js';
 import { testSettings } from '../support/test-probot.js';
+import { testSandbox } from '../support/test-sandbox.js';
 
 let api: FakeMessagesApi;
 let sandbox: GitSandbox;
 let worktree: string;
 let outside: string;
+let cloneDir: string;
+let commands: Sandbox;
 
 beforeEach(async () => {
   sandbox = await createGitSandbox();
@@ -31,7 +35,10 @@ beforeEach(async () => {
   const workspace = new Workspace({ workDir: path.join(sandbox.root, 'work'), log: pino({ level: 'silent' }), env: sandbox.gitEnv });
   const repo = { owner: 'o', repo: 'r', cloneUrl: sandbox.remoteUrl };
   await workspace.sync(repo);
-  worktree = (await workspace.addWorktree(repo, { name: 'issue-1', branch: 'agent/issue-1', startPoint: 'origin/main' })).dir;
+  const added = await workspace.addWorktree(repo, { name: 'issue-1', branch: 'agent/issue-1', startPoint: 'origin/main' });
+  worktree = added.dir;
+  cloneDir = added.cloneDir;
+  commands = await testSandbox();
   outside = path.join(sandbox.root, 'outside');
   await mkdir(outside);
   await writeFile(path.join(outside, 'secret.txt'), 'outside the worktree\n');
@@ -49,6 +56,7 @@ function agentFor(options: { allowedCommands?: string[]; model?: string } = {}) 
     model,
     tools: createTools(),
     allowedCommands: options.allowedCommands ?? ['sh check.sh'],
+    sandbox: commands,
     price: priceOf(model),
     gitEnv: sandbox.gitEnv,
   });
@@ -61,7 +69,7 @@ const task = buildTask('o/r', {
 
 function request(overrides: Partial<AgentRequest> = {}): AgentRequest {
   return {
-    worktree, task, signal: new AbortController().signal,
+    worktree, cloneDir, task, signal: new AbortController().signal,
     budget: { maxTurns: 20, maxCostUsd: 3, wallTimeMs: 60_000 },
     ...overrides,
   };
@@ -237,6 +245,7 @@ describe('the built-in agent', () => {
     const create = agentFactory({
       settings: testSettings(),
       env: { ANTHROPIC_API_KEY: 'test-key', ANTHROPIC_BASE_URL: api.url },
+      sandbox: commands,
       gitEnv: sandbox.gitEnv,
       onRateLimited: (ms) => limited.push(ms),
     });
@@ -252,10 +261,24 @@ describe('the built-in agent', () => {
     expect(api.requests).toHaveLength(7); // the first call and its four retries
   });
 
+  it("refuses a command agent whose agent.env names a variable outside the operator's allow list, and runs nothing", async () => {
+    const config = parseConfig({ agent: { kind: 'command', command: 'touch ran.txt', env: ['DASHBOARD_TOKEN', 'CODEX_API_KEY'] } });
+    if (!config.ok) throw new Error('config');
+    const create = agentFactory({
+      settings: testSettings({ agentEnvAllow: ['CODEX_API_KEY'] }), env: { DASHBOARD_TOKEN: 'dashboard-secret', CODEX_API_KEY: 'k' }, sandbox: commands,
+    });
+    const result = await create(config.config).run(request());
+    expect(result).toMatchObject({
+      outcome: 'failed',
+      summary: "`agent.env` names `DASHBOARD_TOKEN`, which this deployment does not allow to be passed to an agent (the operator's AGENT_ENV_ALLOW: CODEX_API_KEY).",
+    });
+    expect(existsSync(path.join(worktree, 'ran.txt'))).toBe(false);
+  });
+
   it('fails clearly when the deployment has no model key', async () => {
     const config = parseConfig(null);
     if (!config.ok) throw new Error('config');
-    const result = await agentFactory({ settings: testSettings(), env: {} })(config.config).run(request());
+    const result = await agentFactory({ settings: testSettings(), env: {}, sandbox: commands })(config.config).run(request());
     expect(result).toMatchObject({ outcome: 'failed', summary: 'The built-in agent needs ANTHROPIC_API_KEY, and this deployment has none set.' });
   });
 });

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -5,7 +6,9 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { AgentBudget, AgentRequest } from '../../src/agents/agent.js';
 import { createCommandAgent, type CommandAgentOptions } from '../../src/agents/command-agent.js';
 import { parseAiderOutput, parseClaudeOutput, parseCodexOutput, parseGenericOutput } from '../../src/agents/command-presets.js';
+import type { Sandbox } from '../../src/sandbox/sandbox.js';
 import { createGitSandbox, type GitSandbox } from '../support/git-sandbox.js';
+import { testSandbox } from '../support/test-sandbox.js';
 
 let sandbox: GitSandbox;
 let worktree: string;
@@ -13,6 +16,8 @@ let worktree: string;
 let bin: string;
 /** Where stand-ins leave what they saw. */
 let probe: string;
+/** The real sandbox, showing the stand-ins and letting them write their probes. */
+let commands: Sandbox;
 const savedEnv = { ...process.env };
 
 beforeEach(async () => {
@@ -23,6 +28,7 @@ beforeEach(async () => {
   probe = path.join(sandbox.root, 'probe');
   await mkdir(bin);
   await mkdir(probe);
+  commands = await testSandbox({ readOnly: [bin], writable: [probe] });
   process.env.PATH = `${bin}${path.delimiter}${savedEnv.PATH ?? ''}`;
 });
 
@@ -44,6 +50,7 @@ const budget: AgentBudget = { maxTurns: 7, maxCostUsd: 1.5, wallTimeMs: 20_000 }
 function request(overrides: Partial<AgentRequest> = {}): AgentRequest {
   return {
     worktree,
+    cloneDir: path.join(worktree, '.git'),
     task: 'Resolve issue #1: say Hi instead of hello.',
     budget,
     signal: new AbortController().signal,
@@ -52,7 +59,7 @@ function request(overrides: Partial<AgentRequest> = {}): AgentRequest {
 }
 
 function agent(options: Partial<CommandAgentOptions> = {}) {
-  return createCommandAgent({ command: '', passEnv: [], gitEnv: sandbox.gitEnv, ...options });
+  return createCommandAgent({ command: '', passEnv: [], sandbox: commands, hosts: [], gitEnv: sandbox.gitEnv, ...options });
 }
 
 const probed = (file: string) => readFileSync(path.join(probe, file), 'utf8');
@@ -67,18 +74,15 @@ function claudeResult(fields: Record<string, unknown> = {}): string {
   });
 }
 
-/** A pid is gone when kill(0) fails or only a zombie is left (no init reaps it in some containers). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
+/** A `sleep` duration no other process uses, to find the sandbox's processes from outside its PID namespace. */
+function uniqueSleep(): string {
+  return `${300 + (process.pid % 1000)}.${Date.now() % 100000}`;
+}
+
+/** Live processes still sleeping for `marker` (zombies excluded: no init reaps them in some containers). */
+function sleepers(marker: string): string[] {
+  return execFileSync('ps', ['-eo', 'stat=,args=']).toString().split('\n')
+    .filter((line) => line.includes(`sleep ${marker}`) && !line.trim().startsWith('Z'));
 }
 
 describe('claude preset', () => {
@@ -131,17 +135,18 @@ printf '%s\\n' '${claudeResult()}'
     expect(await status()).toBe('');
   });
 
-  it('turns commits the agent made back into uncommitted changes: the app commits', async () => {
+  it('cannot commit from its sandbox: the edit stays uncommitted, and the app commits', async () => {
     const before = await sandbox.git(worktree, 'rev-parse', 'HEAD');
     await standIn('claude', `
 printf 'Hi\\n' > src/app.txt
-git -c user.name=Agent -c user.email=agent@example.com commit --quiet -am "agent commit" || exit 9
+git -c user.name=Agent -c user.email=agent@example.com commit --quiet -am "agent commit" 2> ${probe}/commit || echo refused >> ${probe}/commit
 printf '%s\\n' '${claudeResult()}'
 `);
     const result = await agent({ preset: 'claude' }).run(request());
     expect(result.outcome).toBe('changed');
+    expect(probed('commit')).toContain('refused');
     expect(await sandbox.git(worktree, 'rev-parse', 'HEAD')).toBe(before);
-    expect(await status()).toBe('M  src/app.txt');
+    expect(await status()).toBe('M src/app.txt');
   });
 });
 
@@ -197,19 +202,22 @@ echo "Edited src/app.txt"`);
   });
 
   it('kills a command that hangs at the time limit, its child processes too', async () => {
-    const script = await standIn('hanging-agent', `echo "$HOME" > ${probe}/home\nsleep 300 &\necho $! > ${probe}/child\nsleep 300`);
+    const marker = uniqueSleep();
+    const script = await standIn('hanging-agent', `echo "$HOME" > ${probe}/home\nsleep ${marker} &\nsleep ${marker}`);
     const started = Date.now();
     const result = await agent({ command: script }).run(request({ budget: { ...budget, wallTimeMs: 1500 } }));
     expect(Date.now() - started).toBeLessThan(5000);
     expect(result.outcome).toBe('failed');
     expect(result.summary).toContain('time limit');
-    expect(alive(Number(probed('child')))).toBe(false);
-    // the temporary HOME and task folder are removed after a timeout too
-    expect(existsSync(path.dirname(probed('home').trim()))).toBe(false);
+    expect(sleepers(marker)).toEqual([]);
+    // HOME was the sandbox's own, gone with it
+    expect(probed('home').trim()).toBe('/home/agent');
+    expect(existsSync('/home/agent')).toBe(false);
   });
 
   it('stops within a second when cancelled', async () => {
-    const script = await standIn('hanging-agent', `sleep 300 &\necho $! > ${probe}/child\nsleep 300`);
+    const marker = uniqueSleep();
+    const script = await standIn('hanging-agent', `sleep ${marker} &\nsleep ${marker}`);
     const controller = new AbortController();
     const running = agent({ command: script }).run(request({ signal: controller.signal }));
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -219,7 +227,7 @@ echo "Edited src/app.txt"`);
     expect(Date.now() - aborted).toBeLessThan(1000);
     expect(result.outcome).toBe('failed');
     expect(result.summary).toMatch(/cancelled/);
-    expect(alive(Number(probed('child')))).toBe(false);
+    expect(sleepers(marker)).toEqual([]);
   });
 
   it('runs with a scrubbed environment: no secrets, a temporary HOME, exactly the passed variables', async () => {

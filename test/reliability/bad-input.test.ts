@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { AgentRequest } from '../../src/agents/agent.js';
@@ -9,6 +10,7 @@ import { startMapHarness, type MapHarness } from '../support/map-harness.js';
 import { OWNER, REPO } from '../support/payloads.js';
 import { ScriptedAgent, usage, writeOneFile } from '../support/scripted-agent.js';
 import { INSTALLATION_ID } from '../support/test-probot.js';
+import { testSandbox } from '../support/test-sandbox.js';
 
 /**
  * Nasty input at the level of the whole app: each case gets a clear answer on GitHub, and the app
@@ -211,13 +213,17 @@ describe('bad input: the app answers clearly and keeps serving', () => {
   });
 
   it('survives an agent that prints 100 MB: the output kept is capped, memory stays flat, and the PR opens', async () => {
-    // the command agent on a CLI that floods its output, then says how much its private folder
-    // ($HOME's parent) holds, then edits a file
-    const probe = () => path.join(harness!.sandbox.root, 'run-folder-kb');
+    // the command agent, in the real sandbox, on a CLI that floods its output, then says how much
+    // its private folders (HOME and /tmp) hold, then edits a file
+    const probeDir = await mkdtemp(path.join(os.tmpdir(), 'flood-probe-'));
+    const probe = () => path.join(probeDir, 'run-folder-kb');
+    const commands = await testSandbox({ writable: [probeDir] });
     const agent = new ScriptedAgent(writeOneFile()).on(11, (request: AgentRequest) =>
       createCommandAgent({
-        command: `head -c 100000000 /dev/zero | tr '\\0' 'x'; echo; du -sk "$HOME/.." | cut -f1 > '${probe()}'; echo done > f.txt`,
+        command: `head -c 100000000 /dev/zero | tr '\\0' 'x'; echo; du -sk "$HOME" /tmp | awk '{ s += $1 } END { print s }' > '${probe()}'; echo done > f.txt`,
         passEnv: [],
+        sandbox: commands,
+        hosts: [],
         gitEnv: harness!.sandbox.gitEnv,
       }).run(request));
     harness = await startMapHarness({ agent });

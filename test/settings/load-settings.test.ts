@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { loadSettings } from '../../src/settings/load-settings.js';
+import { DEFAULT_SETUP_HOSTS, loadSettings } from '../../src/settings/load-settings.js';
 
 describe('loadSettings', () => {
   it('gives safe defaults for an empty environment', () => {
@@ -16,7 +16,12 @@ describe('loadSettings', () => {
       webBase: 'https://github.com',
       dashboard: undefined,
       metricsToken: undefined,
+      sandbox: { mode: 'bubblewrap', readOnly: [] },
+      setupHosts: DEFAULT_SETUP_HOSTS,
+      agentHosts: [],
+      agentEnvAllow: [],
     });
+    expect(DEFAULT_SETUP_HOSTS).toContain('registry.npmjs.org');
   });
 
   it('reads every variable', () => {
@@ -25,13 +30,30 @@ describe('loadSettings', () => {
       RECONCILE_INTERVAL: '2m', APP_ID: '123', GHE_HOST: 'github.example.com', SHUTDOWN_GRACE: '2m',
       DASHBOARD_TOKEN: 'a-dashboard-token-of-length', DASHBOARD_PATH: '/tools/agents', DASHBOARD_URL: 'https://bots.example.com/x/agents/',
       METRICS_TOKEN: 'a-metrics-token-of-length',
+      SANDBOX: 'off', SANDBOX_READ_ONLY: '/opt/tools:/srv/bin', SANDBOX_SETUP_HOSTS: 'registry.example.com, *.pkg.example.com:8443',
+      SANDBOX_AGENT_HOSTS: 'llm.example.com', AGENT_ENV_ALLOW: 'CODEX_API_KEY,GEMINI_API_KEY',
     })).toEqual({
       workDir: '/srv/agents', maxAgents: 12, defaultModel: 'claude-opus-4-5',
       reconcileIntervalMs: 120_000, appId: 123, noreplyDomain: 'users.noreply.github.example.com', shutdownGraceMs: 120_000,
       webBase: 'https://github.example.com',
       dashboard: { token: 'a-dashboard-token-of-length', path: '/tools/agents', publicUrl: 'https://bots.example.com/x/agents' },
       metricsToken: 'a-metrics-token-of-length',
+      sandbox: { mode: 'off', readOnly: ['/opt/tools', '/srv/bin'] },
+      setupHosts: ['registry.example.com', '*.pkg.example.com:8443'],
+      agentHosts: ['llm.example.com'],
+      agentEnvAllow: ['CODEX_API_KEY', 'GEMINI_API_KEY'],
     });
+  });
+
+  it("refuses an agent variable allow list that names the app's own secrets, and sandbox settings it cannot use", () => {
+    expect(() => loadSettings({ AGENT_ENV_ALLOW: 'CODEX_API_KEY,WEBHOOK_SECRET' })).toThrow(
+      "AGENT_ENV_ALLOW may not name the app's own secrets (PRIVATE_KEY, PRIVATE_KEY_PATH, WEBHOOK_SECRET, GITHUB_TOKEN, "
+      + 'GITHUB_CLIENT_SECRET, DASHBOARD_TOKEN, METRICS_TOKEN, ANTHROPIC_API_KEY); give an agent CLI a key of its own',
+    );
+    expect(() => loadSettings({ AGENT_ENV_ALLOW: 'DASHBOARD_TOKEN' })).toThrow('AGENT_ENV_ALLOW may not name');
+    expect(() => loadSettings({ SANDBOX: 'none' })).toThrow('SANDBOX');
+    expect(() => loadSettings({ SANDBOX_READ_ONLY: 'relative/bin' })).toThrow('SANDBOX_READ_ONLY must be absolute folders');
+    expect(() => loadSettings({ SANDBOX_SETUP_HOSTS: 'http://registry.example.com/' })).toThrow('SANDBOX_SETUP_HOSTS must be host names');
   });
 
   it.each([

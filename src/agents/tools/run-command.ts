@@ -1,9 +1,4 @@
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { z } from 'zod';
-import { runShell } from '../../sandbox/run-shell.js';
-import { scrubbedEnv } from '../../sandbox/scrubbed-env.js';
 import { ToolError, type AgentTool } from './tool.js';
 
 export const RUN_COMMAND_MAX_OUTPUT_BYTES = 30_000;
@@ -24,33 +19,33 @@ export const runCommandTool: AgentTool<RunCommandInput> = {
   name: 'run_command',
   description:
     'Run a command in the repository root, e.g. the tests or the linter. Only the commands the repository allows can run '
-    + '(the system prompt lists them). The command has a time limit, no secrets in its environment, and its output '
+    + '(the system prompt lists them). It runs in a sandbox without network access, with a time limit and no secrets in its '
+    + 'environment; it can change only the repository\'s files, not git itself. Its output '
     + `(stdout and stderr together) is cut after ${RUN_COMMAND_MAX_OUTPUT_BYTES} bytes. The result starts with the exit code.`,
   input,
   async run({ command }, context) {
     const allowed = allowedCommandLine(command, context.allowedCommands);
     if (typeof allowed !== 'string') throw new ToolError(refusal(command, context.allowedCommands, allowed.reason));
 
-    const home = await fs.mkdtemp(path.join(os.tmpdir(), 'agent-home-'));
-    try {
-      const timeoutMs = context.commandTimeoutMs();
-      const result = await runShell(allowed, {
-        cwd: context.worktree,
-        env: scrubbedEnv(process.env, { home }),
-        timeoutMs,
-        signal: context.signal,
-        maxOutputBytes: RUN_COMMAND_MAX_OUTPUT_BYTES,
-      });
-      const output = result.output.trimEnd() === '' ? '(no output)' : result.output.trimEnd();
-      const status = result.kind === 'timeout'
-        ? `timed out after ${seconds(timeoutMs)}; the command and every process it started were killed`
-        : result.kind === 'cancelled'
-          ? 'cancelled: the run was stopped, and the command and every process it started were killed'
-          : result.exitCode === null ? 'the command could not be started' : `exit code ${result.exitCode}`;
-      return `${status}\n${output}`;
-    } finally {
-      await fs.rm(home, { recursive: true, force: true }).catch(() => undefined);
-    }
+    const timeoutMs = context.commandTimeoutMs();
+    // no network at all: tests and linters need none, and a command is where issue text turns into code
+    const result = await context.sandbox.run({
+      command: allowed,
+      worktree: context.worktree,
+      cloneDir: context.cloneDir,
+      network: { kind: 'none' },
+      timeoutMs,
+      signal: context.signal,
+      maxOutputBytes: RUN_COMMAND_MAX_OUTPUT_BYTES,
+    });
+    if (result.kind === 'refused') throw new ToolError(result.output);
+    const output = result.output.trimEnd() === '' ? '(no output)' : result.output.trimEnd();
+    const status = result.kind === 'timeout'
+      ? `timed out after ${seconds(timeoutMs)}; the command and every process it started were killed`
+      : result.kind === 'cancelled'
+        ? 'cancelled: the run was stopped, and the command and every process it started were killed'
+        : result.exitCode === null ? 'the command could not be started' : `exit code ${result.exitCode}`;
+    return `${status}\n${output}`;
   },
 };
 

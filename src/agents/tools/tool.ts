@@ -1,9 +1,14 @@
 import type { z } from 'zod';
+import type { Sandbox } from '../../sandbox/sandbox.js';
 
 /** What a tool may touch: its worktree, and commands on the allow list, nothing else. */
 export interface ToolContext {
   /** Absolute, real path of the worktree. */
   worktree: string;
+  /** The worktree's own bare clone, read-only to its commands. */
+  cloneDir: string;
+  /** Where `run_command` runs its commands. */
+  sandbox: Sandbox;
   signal: AbortSignal;
   /** `map.allowedCommands`: exact command lines, or prefixes ending in ` *` that allow arguments. */
   allowedCommands: string[];

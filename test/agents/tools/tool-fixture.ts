@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { AgentTool, ToolContext } from '../../../src/agents/tools/tool.js';
 import { createGitSandbox, type GitSandbox } from '../../support/git-sandbox.js';
+import { testSandbox } from '../../support/test-sandbox.js';
 
 /** A real git worktree (of a bare clone of the sandbox remote) and a folder beside it that tools must never reach. */
 export interface ToolFixture {
@@ -27,8 +28,11 @@ export async function createToolFixture(files: Record<string, string> = {}): Pro
   await fs.mkdir(outside);
   await fs.writeFile(path.join(outside, 'secret.txt'), 'outside the worktree\n');
 
+  const commands = await testSandbox();
   const context = (overrides: Partial<ToolContext> = {}): ToolContext => ({
     worktree,
+    cloneDir: bare,
+    sandbox: commands,
     signal: new AbortController().signal,
     allowedCommands: [],
     commandTimeoutMs: () => 20_000,
