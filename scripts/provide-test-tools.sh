@@ -8,6 +8,7 @@ set -euo pipefail
 # command that proves the program is there → the Debian package that provides it
 declare -A package_of=(
   [chromium]=chromium
+  [bwrap]=bubblewrap
 )
 
 missing=()
