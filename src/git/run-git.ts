@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { assertOwnConfig } from './clone-config.js';
 
 export interface GitOptions {
   cwd: string;
@@ -51,9 +53,34 @@ const INHERITED = [
 const MAX_OUTPUT_BYTES = 256 * 1024 * 1024;
 
 /**
- * Runs git with a fixed locale, no prompts and no hooks: a hook planted in a cached clone would
- * otherwise run with the token in its environment during push. Resolves to stdout (untrimmed), or
- * to the full result when `expectedExitCodes` lists the exit code; throws GitError otherwise.
+ * What git must never read or run on the app's behalf: system and user config files (the app user's
+ * `~/.gitconfig` is as writable as anything of that user), hooks, the fsmonitor, and the `ext::`
+ * transport. A cached clone's own config is checked separately (clone-config.ts).
+ */
+const FIXED_CONFIG = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', '-c', 'protocol.ext.allow=never'];
+
+/**
+ * Worktrees by folder, with the git dir and clone recorded when each was made. A command in the
+ * worktree could rewrite its `.git` file to point at a git dir of its own making, so git in a
+ * worktree always runs with the recorded GIT_DIR and GIT_WORK_TREE, never reading that file.
+ */
+const recordedWorktrees = new Map<string, { gitDir: string; cloneDir: string }>();
+
+export function recordWorktree(dir: string, recorded: { gitDir: string; cloneDir: string }): void {
+  recordedWorktrees.set(path.resolve(dir), recorded);
+}
+
+export function forgetWorktree(dir: string): void {
+  recordedWorktrees.delete(path.resolve(dir));
+}
+
+/**
+ * Runs git with a fixed locale, no prompts, no hooks and none of the config above: a hook or an
+ * fsmonitor planted in a cached clone would otherwise run with the token in its environment during
+ * push. Transports are off unless the caller allows its remote's (`GIT_ALLOW_PROTOCOL` in `env`).
+ * In a recorded worktree, git runs with its recorded git dir once the clone's config is verified.
+ * Resolves to stdout (untrimmed), or to the full result when `expectedExitCodes` lists the exit
+ * code; throws GitError otherwise.
  */
 export function runGit(args: readonly string[], options: GitResultOptions): Promise<GitResult>;
 export function runGit(args: readonly string[], options: GitOptions): Promise<string>;
@@ -67,16 +94,21 @@ export async function runGit(args: readonly string[], options: GitOptions & { ex
   throw new GitError(args.map((a) => redact(a, secrets)), result.code, redact(result.stderr, secrets), options.cwd);
 }
 
-function spawnGit(args: readonly string[], options: GitOptions): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env: Record<string, string> = {};
+async function spawnGit(args: readonly string[], options: GitOptions): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const env: Record<string, string> = { GIT_ALLOW_PROTOCOL: '' };
   for (const name of INHERITED) {
     const value = process.env[name];
     if (value !== undefined) env[name] = value;
   }
-  Object.assign(env, options.env, { LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0' });
+  Object.assign(env, options.env, { LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' });
+  const worktree = recordedWorktrees.get(path.resolve(options.cwd));
+  if (worktree) {
+    await assertOwnConfig(worktree.cloneDir);
+    Object.assign(env, { GIT_DIR: worktree.gitDir, GIT_WORK_TREE: path.resolve(options.cwd) });
+  }
 
   return new Promise((resolve, reject) => {
-    const child = execFile('git', ['-c', 'core.hooksPath=/dev/null', ...args], {
+    const child = execFile('git', [...FIXED_CONFIG, ...args], {
       cwd: options.cwd, env, signal: options.signal, maxBuffer: MAX_OUTPUT_BYTES, encoding: 'utf8',
     }, (error, stdout, stderr) => {
       if (error === null) return resolve({ code: 0, stdout, stderr });

@@ -5,7 +5,8 @@ import pLimit from 'p-limit';
 import type { Logger } from '../log.js';
 import { authEnv } from './auth-env.js';
 import { KeyedMutex } from './keyed-mutex.js';
-import { GitError, redact, runGit } from './run-git.js';
+import { forbiddenConfigKeys } from './clone-config.js';
+import { forgetWorktree, GitError, recordWorktree, redact, runGit } from './run-git.js';
 
 export interface RepoRef {
   owner: string;
@@ -99,12 +100,14 @@ export class Workspace {
     const auth = authEnv(token, repo.cloneUrl);
     this.cloneUrls.set(clone, repo.cloneUrl);
     await cloneLocks.run(clone, async () => {
+      const forbidden = await forbiddenConfigKeys(clone);
+      if (forbidden.length > 0) await this.rebuild(clone, forbidden);
       const fresh = !(await exists(clone));
       try {
         await fs.mkdir(clone, { recursive: true });
         await this.git(['init', '--bare', '--quiet'], clone);
         await this.pointOriginAt(clone, repo.cloneUrl);
-        await this.git(['fetch', '--prune', '--no-tags', '--quiet', 'origin'], clone, auth);
+        await this.git(['fetch', '--prune', '--no-tags', '--quiet', 'origin'], clone, auth, repo.cloneUrl);
       } catch (error) {
         // A clone that never completed its first fetch would look cached next time.
         if (fresh) await fs.rm(clone, { recursive: true, force: true });
@@ -130,6 +133,8 @@ export class Workspace {
       const fresh = this.freeWorktreeDir(repo, spec.name);
       if (await exists(fresh)) await this.discardWorktree(clone, fresh); // left over from a crashed run
       await this.git(['worktree', 'add', '--quiet', '--no-checkout', '--no-track', '-B', spec.branch, fresh, spec.startPoint], clone);
+      // read once, now, before any command ran in the worktree; never again
+      recordWorktree(fresh, { gitDir: await gitDirOf(fresh), cloneDir: clone });
       needsCheckout = true;
       return fresh;
     });
@@ -252,7 +257,10 @@ export class Workspace {
     const auth = authEnv(options.token, remoteUrl);
     return cloneLocks.run(clone, async () => {
       const result = await runGit(args, {
-        cwd: worktree.dir, env: { ...this.env, ...auth.env }, secrets: auth.secrets, expectedExitCodes: [1],
+        cwd: worktree.dir,
+        env: { ...this.env, ...auth.env, GIT_ALLOW_PROTOCOL: protocolOf(remoteUrl) },
+        secrets: auth.secrets,
+        expectedExitCodes: [1],
       });
       if (result.code === 0) {
         await this.git(['update-ref', `refs/remotes/origin/${worktree.branch}`, sha], clone);
@@ -280,8 +288,20 @@ export class Workspace {
     else if (current.stdout.trim() !== cloneUrl) await this.git(['remote', 'set-url', 'origin', cloneUrl], clone);
   }
 
+  /**
+   * Call under the clone's lock. A clone whose config holds a key the app never writes is thrown
+   * away with its worktrees: whatever wrote the key may have planted more.
+   */
+  private async rebuild(clone: string, forbidden: string[]): Promise<void> {
+    this.log.warn({ clone, keys: forbidden }, 'git: the cached clone\'s config holds keys the app never writes; rebuilding the clone');
+    for (const dir of this.idle.get(clone) ?? []) forgetWorktree(dir);
+    this.idle.delete(clone);
+    await fs.rm(clone, { recursive: true, force: true });
+  }
+
   /** Call under the clone's lock. */
   private async discardWorktree(clone: string, dir: string): Promise<void> {
+    forgetWorktree(dir);
     // Twice --force: also removes a worktree that is locked or has changes.
     await this.git(['worktree', 'remove', '--force', '--force', dir], clone).catch(ignoreGitError);
     await fs.rm(dir, { recursive: true, force: true });
@@ -299,8 +319,10 @@ export class Workspace {
     return clones;
   }
 
-  private async git(args: string[], cwd: string, auth?: { env: Record<string, string>; secrets: string[] }): Promise<string> {
-    return runGit(args, { cwd, env: { ...this.env, ...auth?.env }, secrets: auth?.secrets ?? [] });
+  /** `remoteUrl`: the one transport this call may use is that remote's. */
+  private async git(args: string[], cwd: string, auth?: { env: Record<string, string>; secrets: string[] }, remoteUrl?: string): Promise<string> {
+    const transport: Record<string, string> = remoteUrl ? { GIT_ALLOW_PROTOCOL: protocolOf(remoteUrl) } : {};
+    return runGit(args, { cwd, env: { ...this.env, ...auth?.env, ...transport }, secrets: auth?.secrets ?? [] });
   }
 }
 
@@ -315,6 +337,20 @@ function rejectionReason(porcelain: string, ref: string): string | null {
     return kind === 'rejected' ? (detail ?? kind) : `${kind}${detail ? `: ${detail}` : ''}`;
   }
   return null;
+}
+
+/** The transport a remote needs: `https` (or `http` for a test server), or `file` for a local path. */
+function protocolOf(remoteUrl: string): string {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(remoteUrl)?.[1]?.toLowerCase();
+  return scheme ?? 'file';
+}
+
+/** The git dir a new worktree's `.git` file names. */
+async function gitDirOf(worktree: string): Promise<string> {
+  const text = await fs.readFile(path.join(worktree, '.git'), 'utf8');
+  const match = /^gitdir: (.+)$/m.exec(text);
+  if (!match) throw new Error(`git worktree add left no gitdir in ${worktree}/.git`);
+  return path.resolve(worktree, match[1]!.trim());
 }
 
 async function headOf(dir: string, env: Record<string, string>): Promise<string> {

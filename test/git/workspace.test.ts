@@ -72,7 +72,10 @@ describe('Workspace worktrees', () => {
     const fresh = await workspace.addWorktree(repo, { name: 'issue-4', branch: 'agent/issue-4-y', startPoint: 'origin/main' });
     const revision = await workspace.addWorktree(repo, { name: 'issue-3', branch: 'agent/issue-3-x', startPoint: 'origin/agent/issue-3-x' });
 
-    expect(fresh).toEqual({ dir: path.join(sandbox.root, 'work', 'worktrees', 'octo', 'app', 'issue-4'), branch: 'agent/issue-4-y', owner: 'Octo', repo: 'App' });
+    expect(fresh).toEqual({
+      dir: path.join(sandbox.root, 'work', 'worktrees', 'octo', 'app', 'issue-4'), branch: 'agent/issue-4-y', owner: 'Octo', repo: 'App',
+      cloneDir: path.join(sandbox.root, 'work', 'repos', 'octo', 'app.git'),
+    });
     expect(await headSha(fresh.dir)).toBe((await sandbox.remoteLog('main'))[0]?.sha);
     expect(await fs.readFile(path.join(fresh.dir, 'src/app.txt'), 'utf8')).toBe('hello\n');
     expect(await gitIn(fresh.dir, 'symbolic-ref', 'HEAD')).toBe('refs/heads/agent/issue-4-y');

@@ -50,7 +50,8 @@ export async function createGitSandbox(): Promise<GitSandbox> {
     GIT_COMMITTER_EMAIL: SANDBOX_AUTHOR.email,
     GIT_COMMITTER_DATE: '2024-01-01T00:00:00Z',
   };
-  const git = async (cwd: string, ...args: string[]) => (await runGit(args, { cwd, env: gitEnv })).trim();
+  // the test's own clones and pushes reach the remote by path; the app's git allows no transport by default
+  const git = async (cwd: string, ...args: string[]) => (await runGit(args, { cwd, env: { ...gitEnv, GIT_ALLOW_PROTOCOL: 'file' } })).trim();
 
   const writeFiles = async (files: Record<string, string | null>) => {
     for (const [file, content] of Object.entries(files)) {

@@ -1,0 +1,52 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
+/**
+ * The keys the app itself ever writes into a cached clone's config. Anything else (`url.*`,
+ * `include*`, `filter.*`, `credential.*`, `http.*`, `protocol.*`, `core.fsmonitor`, `core.hooksPath`,
+ * `extensions.worktreeConfig`…) can make the app's own git calls run code or send the token
+ * elsewhere, so a clone holding one is not used: fetches rebuild it, every other call refuses.
+ */
+const ALLOWED = new Set([
+  'core.repositoryformatversion', 'core.filemode', 'core.bare', 'core.logallrefupdates', 'core.ignorecase',
+  'core.precomposeunicode', 'core.symlinks', 'remote.origin.url', 'remote.origin.fetch', 'extensions.objectformat',
+]);
+
+/** Verified configs by clone, with the file's identity then: an unchanged file is not read again. */
+const verified = new Map<string, string>();
+
+/** The keys of `<clone>/config` outside the allow list (empty: the config is the app's own). */
+export async function forbiddenConfigKeys(clone: string): Promise<string[]> {
+  const file = path.join(clone, 'config');
+  const stat = await fs.stat(file).catch(() => undefined);
+  if (!stat) return [];
+  const identity = `${stat.ino}:${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}`;
+  if (verified.get(clone) === identity) return [];
+  const keys = await listKeys(file);
+  const forbidden = [...new Set(keys.filter((key) => !ALLOWED.has(key.toLowerCase())))];
+  if (forbidden.length === 0) verified.set(clone, identity);
+  else verified.delete(clone);
+  return forbidden;
+}
+
+/** Throws, naming the keys, when the clone's config holds a key the app never writes. */
+export async function assertOwnConfig(clone: string): Promise<void> {
+  const forbidden = await forbiddenConfigKeys(clone);
+  if (forbidden.length > 0) {
+    throw new Error(`refusing to use the cached clone ${clone}: its config holds keys the app never writes (${forbidden.join(', ')}); the next sync rebuilds it`);
+  }
+}
+
+/** Reading a config file with `--file` runs nothing and follows no include (`--no-includes`). */
+function listKeys(file: string): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    execFile('git', ['config', '--file', file, '--no-includes', '--list', '--name-only', '-z'], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', LC_ALL: 'C' },
+    }, (error, stdout) => {
+      // an unreadable or malformed config is not the app's own either
+      if (error) return typeof error.code === 'number' ? resolve(['<malformed config>']) : reject(error);
+      resolve(stdout.split('\0').filter((key) => key !== ''));
+    });
+  });
+}
