@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { runGit } from '../git/run-git.js';
 import { sanitizeUntrusted } from './sanitize-untrusted.js';
+import { readTextFile } from './tools/read-file.js';
 import { resolveInWorktree } from './tools/resolve-in-worktree.js';
 
 const INSTRUCTION_FILES = ['AGENTS.md', 'CLAUDE.md', 'CONTRIBUTING.md'];
@@ -20,7 +20,7 @@ export async function buildSystemPrompt(options: {
   for (const name of INSTRUCTION_FILES) {
     // through the same guard as the file tools: a committed symlink must not pull in a file from outside
     const text = await resolveInWorktree(options.worktree, name, { mustExist: true })
-      .then((file) => readFile(file, 'utf8'))
+      .then((file) => readTextFile(options.worktree, file, name))
       .catch(() => null);
     if (text !== null) instructions.push(`## From ${name}\n\n${sanitizeUntrusted(text, MAX_INSTRUCTIONS)}`);
   }

@@ -29,7 +29,7 @@ function agent(): ScriptedAgent {
 /** GitHub's squash merge and branch deletion, done on the sandbox remote. */
 async function wireMerges(h: MapHarness): Promise<void> {
   const scratch = await mkdtemp(path.join(h.sandbox.root, 'merger-'));
-  const git = (...args: string[]) => runGit(args, { cwd: scratch, env: h.sandbox.gitEnv });
+  const git = (...args: string[]) => runGit(args, { cwd: scratch, env: { ...h.sandbox.gitEnv, GIT_ALLOW_PROTOCOL: 'file' } });
   await git('clone', '--quiet', h.sandbox.remoteUrl, '.');
   h.github.onMerge = async (pull: FakePull) => {
     await git('fetch', '--quiet', 'origin');
@@ -95,7 +95,7 @@ describe('reduce', () => {
 
     // someone fixes C on top of the new base, and approves the fix
     const scratch = await mkdtemp(path.join(h.sandbox.root, 'fixer-'));
-    const git = (...args: string[]) => runGit(args, { cwd: scratch, env: h.sandbox.gitEnv });
+    const git = (...args: string[]) => runGit(args, { cwd: scratch, env: { ...h.sandbox.gitEnv, GIT_ALLOW_PROTOCOL: 'file' } });
     await git('clone', '--quiet', h.sandbox.remoteUrl, '.');
     await git('checkout', '--quiet', '-B', c.head, 'origin/main');
     await writeFile(path.join(scratch, 'shared.txt'), 'one\nTWO from A and C\nthree\n');

@@ -1,8 +1,9 @@
-import fs from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { z } from 'zod';
-import { readTextFile } from './read-file.js';
+import { openExisting } from './open-in-worktree.js';
+import { readText } from './read-file.js';
 import { displayPath, resolveInWorktree } from './resolve-in-worktree.js';
-import { writeNoFollow } from './write-file.js';
+import { replaceContent } from './write-file.js';
 import { ToolError, type AgentTool } from './tool.js';
 
 const input = z.object({
@@ -25,41 +26,50 @@ export const editFileTool: AgentTool<EditFileInput> = {
   async run({ path: requested, old_string: oldString, new_string: newString }, context) {
     const file = await resolveInWorktree(context.worktree, requested, { mustExist: true });
     const shown = displayPath(context.worktree, file);
-    const text = await readTextFile(file, shown);
-    if (oldString === newString) throw new ToolError('old_string and new_string are the same; there is nothing to change.');
-
-    let from = oldString;
-    let to = newString;
-    let positions = occurrences(text, from);
-    // read_file shows CRLF files without their \r: match the text the model saw
-    if (positions.length === 0 && text.includes('\r\n') && from.includes('\n') && !from.includes('\r')) {
-      from = from.replace(/\n/g, '\r\n');
-      to = to.replace(/\r?\n/g, '\r\n');
-      positions = occurrences(text, from);
+    // read and written through one verified descriptor: what is edited is what was checked
+    const handle = await openExisting(context.worktree, file, shown, 'edit');
+    try {
+      return await edit(handle, shown, oldString, newString);
+    } finally {
+      await handle.close();
     }
-
-    if (positions.length === 0) {
-      throw new ToolError(
-        `old_string was not found in ${shown}; read the file again and copy the text exactly, including whitespace and indentation `
-        + '(without the line numbers read_file adds).',
-      );
-    }
-    if (positions.length > 1) {
-      const lines = positions.slice(0, 10).map((at) => lineAt(text, at));
-      const more = positions.length > 10 ? ', …' : '';
-      throw new ToolError(
-        `old_string occurs ${positions.length} times in ${shown} (at lines ${lines.join(', ')}${more}); `
-        + 'include more surrounding context in old_string so that it matches exactly once.',
-      );
-    }
-
-    const at = positions[0]!;
-    const updated = text.slice(0, at) + to + text.slice(at + from.length);
-    const real = await fs.realpath(file);
-    await writeNoFollow(real, updated);
-    return `Edited ${shown}: replaced the text at line ${lineAt(text, at)}.`;
   },
 };
+
+async function edit(handle: FileHandle, shown: string, oldString: string, newString: string): Promise<string> {
+  const text = await readText(handle, shown);
+  if (oldString === newString) throw new ToolError('old_string and new_string are the same; there is nothing to change.');
+
+  let from = oldString;
+  let to = newString;
+  let positions = occurrences(text, from);
+  // read_file shows CRLF files without their \r: match the text the model saw
+  if (positions.length === 0 && text.includes('\r\n') && from.includes('\n') && !from.includes('\r')) {
+    from = from.replace(/\n/g, '\r\n');
+    to = to.replace(/\r?\n/g, '\r\n');
+    positions = occurrences(text, from);
+  }
+
+  if (positions.length === 0) {
+    throw new ToolError(
+      `old_string was not found in ${shown}; read the file again and copy the text exactly, including whitespace and indentation `
+      + '(without the line numbers read_file adds).',
+    );
+  }
+  if (positions.length > 1) {
+    const lines = positions.slice(0, 10).map((at) => lineAt(text, at));
+    const more = positions.length > 10 ? ', …' : '';
+    throw new ToolError(
+      `old_string occurs ${positions.length} times in ${shown} (at lines ${lines.join(', ')}${more}); `
+      + 'include more surrounding context in old_string so that it matches exactly once.',
+    );
+  }
+
+  const at = positions[0]!;
+  const updated = text.slice(0, at) + to + text.slice(at + from.length);
+  await replaceContent(handle, updated);
+  return `Edited ${shown}: replaced the text at line ${lineAt(text, at)}.`;
+}
 
 /** Start offsets of every occurrence, overlapping ones included (they make the match ambiguous too). */
 function occurrences(text: string, search: string): number[] {

@@ -1,5 +1,6 @@
-import fs from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { z } from 'zod';
+import { openExisting } from './open-in-worktree.js';
 import { displayPath, resolveInWorktree } from './resolve-in-worktree.js';
 import { ToolError, type AgentTool } from './tool.js';
 
@@ -28,7 +29,7 @@ export const readFileTool: AgentTool<ReadFileInput> = {
   async run({ path: requested, start_line: startLine, end_line: endLine }, context) {
     const file = await resolveInWorktree(context.worktree, requested, { mustExist: true });
     const shown = displayPath(context.worktree, file);
-    const text = await readTextFile(file, shown);
+    const text = await readTextFile(context.worktree, file, shown);
 
     if (startLine !== undefined && endLine !== undefined && endLine < startLine) {
       throw new ToolError(`end_line (${endLine}) is before start_line (${startLine}).`);
@@ -77,15 +78,23 @@ export const readFileTool: AgentTool<ReadFileInput> = {
   },
 };
 
-/** Reads a file as UTF-8 text, refusing folders, very large files and binary files (a NUL byte). */
-export async function readTextFile(file: string, shown: string): Promise<string> {
-  const stat = await fs.stat(file);
-  if (stat.isDirectory()) throw new ToolError(`\`${shown}\` is a folder, not a file; use list_files to see what it contains.`);
-  if (!stat.isFile()) throw new ToolError(`\`${shown}\` is not a regular file.`);
+/** Reads a file of the worktree as UTF-8 text, through a verified descriptor (open-in-worktree.ts). */
+export async function readTextFile(worktree: string, file: string, shown: string): Promise<string> {
+  const handle = await openExisting(worktree, file, shown, 'read');
+  try {
+    return await readText(handle, shown);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The text behind an open descriptor, refusing very large files and binary files (a NUL byte). */
+export async function readText(handle: FileHandle, shown: string): Promise<string> {
+  const stat = await handle.stat();
   if (stat.size > MAX_FILE_BYTES) {
     throw new ToolError(`\`${shown}\` is ${Math.round(stat.size / 1024 / 1024)} MB, too large to read; use search to find the lines you need.`);
   }
-  const buffer = await fs.readFile(file);
+  const buffer = await handle.readFile();
   if (buffer.includes(0)) throw new ToolError(`\`${shown}\` is a binary file (it contains NUL bytes); only text files can be read or edited.`);
   return buffer.toString('utf8');
 }

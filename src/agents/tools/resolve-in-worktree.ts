@@ -111,7 +111,7 @@ function relativeInside(root: string, absolute: string): string | undefined {
   return relative;
 }
 
-function hasGitSegment(relative: string): boolean {
+export function hasGitSegment(relative: string): boolean {
   return relative.split(/[\\/]/).some(isGitSegment);
 }
 

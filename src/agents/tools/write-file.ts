@@ -1,7 +1,6 @@
-import { constants } from 'node:fs';
-import fs from 'node:fs/promises';
-import path from 'node:path';
+import fs, { type FileHandle } from 'node:fs/promises';
 import { z } from 'zod';
+import { openForWriting } from './open-in-worktree.js';
 import { displayPath, resolveInWorktree } from './resolve-in-worktree.js';
 import { ToolError, type AgentTool } from './tool.js';
 
@@ -23,19 +22,20 @@ export const writeFileTool: AgentTool<WriteFileInput> = {
     const shown = displayPath(context.worktree, file);
     if (shown === '.') throw new ToolError('Give the path of a file to write, not the repository root.');
     const existing = await fs.lstat(file).catch(() => undefined);
-    if (existing?.isSymbolicLink()) {
-      throw new ToolError(`\`${shown}\` is a symlink; the agent may not write through a symlink. Write to the file it points to instead.`);
-    }
     if (existing?.isDirectory()) throw new ToolError(`\`${shown}\` is a folder, not a file.`);
 
-    await fs.mkdir(path.dirname(file), { recursive: true });
-    await writeNoFollow(file, content);
+    const handle = await openForWriting(context.worktree, file, shown);
+    try {
+      await replaceContent(handle, content);
+    } finally {
+      await handle.close();
+    }
     return `Wrote ${Buffer.byteLength(content)} bytes to ${shown}`;
   },
 };
 
-/** Writes a file, refusing (ELOOP) to follow a symlink that appeared at the last moment. */
-export async function writeNoFollow(file: string, content: string): Promise<void> {
-  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
-  await fs.writeFile(file, content, { flag: flags });
+/** Replaces what a verified descriptor holds: truncated only once it is known to be the right file. */
+export async function replaceContent(handle: FileHandle, content: string): Promise<void> {
+  await handle.truncate(0);
+  await handle.write(content, 0, 'utf8');
 }

@@ -91,7 +91,7 @@ export class LocalGitHub {
     const slug = options.appSlug ?? 'agent-mapreduce';
     this.bot = this.state.user(`${slug}[bot]`, 'Bot');
     this.#gitEnv = {
-      HOME: root, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', LC_ALL: 'C',
+      HOME: root, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', LC_ALL: 'C', GIT_ALLOW_PROTOCOL: 'file',
       GIT_AUTHOR_NAME: 'Local Human', GIT_AUTHOR_EMAIL: 'human@example.com', GIT_COMMITTER_NAME: 'Local Human', GIT_COMMITTER_EMAIL: 'human@example.com',
     };
     this.#server = createServer((req, res) => {
