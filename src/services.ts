@@ -4,6 +4,7 @@ import { ConfigCache } from './config/config-cache.js';
 import { MarkedComments } from './github/marked-comment.js';
 import { PermissionCache } from './github/permission-cache.js';
 import { botIdentityResolver } from './github/resolve-bot-identity.js';
+import { appSecrets } from './git/find-secrets.js';
 import { Workspace } from './git/workspace.js';
 import type { Logger } from './log.js';
 import { MapService } from './map/map-service.js';
@@ -64,7 +65,7 @@ export function createServices(parts: ServiceParts): Services {
       rateLimits.limit(ms);
     },
   });
-  const workspace = new Workspace({ workDir: settings.workDir, log: parts.log, env: parts.gitEnv ?? {} });
+  const workspace = new Workspace({ workDir: settings.workDir, log: parts.log, env: parts.gitEnv ?? {}, secrets: appSecrets(parts.env) });
   const permissions = new PermissionCache();
   const pipelineDeps = {
     settings,

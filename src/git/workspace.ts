@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import { authEnv } from './auth-env.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { forbiddenConfigKeys } from './clone-config.js';
+import { findSecrets, type Secret } from './find-secrets.js';
 import { forgetWorktree, GitError, recordWorktree, redact, runGit } from './run-git.js';
 
 export interface RepoRef {
@@ -46,6 +47,15 @@ export type PushOutcome = { kind: 'pushed'; sha: string } | { kind: 'rejected'; 
 
 export const PUSHABLE_BRANCH_PREFIX = 'agent/';
 
+/** A push refused because its commits hold one of the app's own secrets; the message names which, never the value. */
+export class SecretInPushError extends Error {
+  constructor(readonly names: string[]) {
+    super(`Nothing was pushed: the changes contain the app's own secret${names.length > 1 ? 's' : ''} (${names.join(', ')}), `
+      + 'as written or base64-encoded. The issue text may be trying to exfiltrate it; a maintainer should look at the run before retrying.');
+    this.name = 'SecretInPushError';
+  }
+}
+
 /** Keyed by the clone's folder, so two Workspace objects on one work directory still take turns. */
 const cloneLocks = new KeyedMutex();
 /** Full checkouts under way at once, across repositories: more than the cores only thrash the disk. */
@@ -66,21 +76,25 @@ export class Workspace {
   /** Worktrees finished jobs handed back, by clone folder, ready for the next job. */
   private readonly idle = new Map<string, string[]>();
   private readonly maxIdleWorktrees: number;
+  /** The app's own secrets: a push whose commits hold one is refused. */
+  private readonly secrets: readonly Secret[];
   /** Worktrees handed to a job and not yet given back. */
   private readonly inUse = new Set<string>();
   /** Adds wait for the start-up clean-up, which deletes the worktrees folder. */
   private startupCleaning: Promise<void> = Promise.resolve();
 
   /** `env` is added to every git command's environment (tests use it to shut out the machine's git config). */
-  constructor({ workDir, log, env = {}, maxIdleWorktrees = 8 }: {
+  constructor({ workDir, log, env = {}, maxIdleWorktrees = 8, secrets = [] }: {
     workDir: string;
     log: Logger;
     env?: Record<string, string>;
+    secrets?: readonly Secret[];
     /** Idle worktrees kept per repository for reuse; 0 removes every worktree when its job ends. */
     maxIdleWorktrees?: number;
   }) {
     this.workDir = path.resolve(workDir);
     this.maxIdleWorktrees = maxIdleWorktrees;
+    this.secrets = secrets;
     this.log = log;
     this.env = env;
   }
@@ -255,6 +269,7 @@ export class Workspace {
     args.push(remoteUrl, `${sha}:${ref}`);
 
     const auth = authEnv(options.token, remoteUrl);
+    await this.refuseSecrets(worktree, sha, options.token);
     return cloneLocks.run(clone, async () => {
       const result = await runGit(args, {
         cwd: worktree.dir,
@@ -272,6 +287,20 @@ export class Workspace {
       this.log.info({ owner: worktree.owner, repo: worktree.repo, branch: worktree.branch, reason: rejection }, 'git: push rejected');
       return { kind: 'rejected', reason: rejection };
     });
+  }
+
+  /** Throws SecretInPushError when a commit not yet on the remote adds one of the app's secrets or the push token. */
+  private async refuseSecrets(worktree: Worktree, sha: string, token: string | undefined): Promise<void> {
+    const secrets = token ? [...this.secrets, { name: 'the installation token', value: token }] : this.secrets;
+    if (secrets.length === 0) return;
+    const patch = await runGit(['log', '-p', '--text', '--no-ext-diff', '--no-textconv', '--format=', sha, '--not', '--remotes=origin'], {
+      cwd: worktree.dir, env: this.env,
+    });
+    const found = findSecrets(patch, secrets);
+    if (found.length > 0) {
+      this.log.error({ owner: worktree.owner, repo: worktree.repo, branch: worktree.branch, secrets: found }, 'git: push refused, it holds the app\'s secrets');
+      throw new SecretInPushError(found);
+    }
   }
 
   /** Where the cached clone last saw `branch` on the remote (last sync or push); null if it did not exist then. */

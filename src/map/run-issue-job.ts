@@ -4,7 +4,7 @@ import { coAuthoredBy, type BotIdentity } from '../github/bot-identity.js';
 import type { MarkedComments } from '../github/marked-comment.js';
 import type { PermissionCache } from '../github/permission-cache.js';
 import type { Actor, GitHub, RepositoryInfo } from '../github/port.js';
-import { releaseWorktree, type Workspace, type Worktree } from '../git/workspace.js';
+import { releaseWorktree, SecretInPushError, type Workspace, type Worktree } from '../git/workspace.js';
 import { changedFiles, commitAll, committersSince } from '../git/worktree-git.js';
 import type { Logger } from '../log.js';
 import type { Settings } from '../settings/load-settings.js';
@@ -148,6 +148,7 @@ export async function runIssueJob(deps: MapDeps, job: IssueJob, signal: AbortSig
       await status.write({ status: { state: 'cancelled', attempt: job.attempt, reason } });
       return { kind: 'cancelled', reason };
     }
+    if (error instanceof SecretInPushError) return await finishFailed(deps, job, status, error.message);
     log.error({ err: error }, 'issue run failed unexpectedly');
     return await finishFailed(deps, job, status, `agent-mapreduce hit an unexpected error: ${errorMessage(error)}`);
   } finally {

@@ -29,11 +29,13 @@ export interface SystemOptions {
   env?: Record<string, string>;
   /** The app's entry file (default: src/ compiled for tests) */
   entry?: string;
+  /** The model the app talks to (default: the scripted model); closed by `stop`. */
+  model?: FakeMessagesApi;
 }
 
 export async function startSystem(options: SystemOptions = {}): Promise<System> {
   const github = await LocalGitHub.start();
-  const model = await startScriptedModel();
+  const model = options.model ?? await startScriptedModel();
   const root = await mkdtemp(path.join(os.tmpdir(), 'system-'));
   const workDir = path.join(root, 'work');
   const cwd = path.join(root, 'cwd');
