@@ -9,7 +9,7 @@ RUN npm run build && npm prune --omit=dev
 
 FROM node:22-slim
 RUN apt-get update \
-  && apt-get install -y --no-install-recommends git ca-certificates tini \
+  && apt-get install -y --no-install-recommends git ca-certificates tini bubblewrap \
   && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
@@ -22,7 +22,9 @@ COPY package.json app.yml ./
 RUN mkdir -p /work && chown node:node /work
 USER node
 EXPOSE 3000
-# tini reaps the agents' child processes and forwards SIGTERM for a graceful stop
+# tini reaps the agents' child processes and forwards SIGTERM for a graceful stop.
+# Every command runs in a bubblewrap sandbox, which needs user namespaces: run with
+# --security-opt seccomp=unconfined --security-opt apparmor=unconfined (or an equivalent profile).
 ENTRYPOINT ["/usr/bin/tini", "--"]
 # the image is built already: --ignore-scripts skips the `prestart` rebuild (no TypeScript in production deps)
 CMD ["npm", "start", "--ignore-scripts"]

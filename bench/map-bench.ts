@@ -26,7 +26,7 @@ function print(figure: string, value: number, context: Record<string, unknown>):
 /** A repository of `FILES` files in nested folders, pushed to the harness's bare remote. */
 async function generateRepository(h: MapHarness): Promise<void> {
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'bench-repo-'));
-  const git = (...args: string[]) => runGit(args, { cwd: scratch, env: h.sandbox.gitEnv });
+  const git = (...args: string[]) => runGit(args, { cwd: scratch, env: { ...h.sandbox.gitEnv, GIT_ALLOW_PROTOCOL: 'file' } });
   await git('clone', '--quiet', h.sandbox.remoteUrl, '.');
   await git('config', 'gc.auto', '0'); // a background gc would race the clean-up below
   for (let i = 0; i < FILES; i++) {

@@ -26,7 +26,7 @@ function print(figure: string, value: number, context: Record<string, unknown>):
 async function conflictGraphMs(): Promise<void> {
   const sandbox = await createGitSandbox();
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'bench-graph-'));
-  const git = (...args: string[]) => runGit(args, { cwd: scratch, env: sandbox.gitEnv });
+  const git = (...args: string[]) => runGit(args, { cwd: scratch, env: { ...sandbox.gitEnv, GIT_ALLOW_PROTOCOL: 'file' } });
   await git('clone', '--quiet', sandbox.remoteUrl, '.');
   await git('config', 'gc.auto', '0');
   for (let i = 0; i < FILES; i++) {
@@ -78,7 +78,7 @@ async function reduceCallsPerMerge(): Promise<void> {
   for (let n = 1; n <= MERGES; n++) await h.labelIssue(n, `Merge ${n}`);
   await h.idle();
   const scratch = await mkdtemp(path.join(h.sandbox.root, 'merger-'));
-  const git = (...args: string[]) => runGit(args, { cwd: scratch, env: h.sandbox.gitEnv });
+  const git = (...args: string[]) => runGit(args, { cwd: scratch, env: { ...h.sandbox.gitEnv, GIT_ALLOW_PROTOCOL: 'file' } });
   await git('clone', '--quiet', h.sandbox.remoteUrl, '.');
   h.github.onMerge = async (pull) => {
     await git('fetch', '--quiet', 'origin');
