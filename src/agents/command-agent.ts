@@ -18,12 +18,16 @@ export interface CommandAgentOptions {
   passEnv: string[];
   /** Where the passed variables are read from; default process.env. */
   env?: NodeJS.ProcessEnv;
+  /** The variable each passed name is read from, where it differs (the operator's `NAME=SOURCE`). */
+  envSources?: Record<string, string>;
   /** Where the CLI runs: its worktree writable, its clone read-only, the network only to `hosts`. */
   sandbox: Sandbox;
   /** Hosts the CLI may reach on top of its preset's model API (the operator's SANDBOX_AGENT_HOSTS). */
   hosts: readonly string[];
   /** For the git commands that judge the result (tests: isolation from the machine's git config). */
   gitEnv?: Record<string, string>;
+  /** `map.allowedCommands`, for a preset whose CLI has its own list of allowed commands. */
+  allowedCommands?: readonly string[];
   /** Given to the preset's CLI as its model. */
   model?: string;
   /** How much of the end of the CLI's output is kept for parsing and the summary; default 1 MB. */
@@ -64,7 +68,7 @@ export function createCommandAgent(options: CommandAgentOptions): Agent {
       const started = Date.now();
       const passed: Record<string, string> = {};
       for (const name of options.passEnv) {
-        const value = source[name];
+        const value = source[options.envSources?.[name] ?? name];
         if (value !== undefined) passed[name] = value;
       }
       const finish = (outcome: AgentOutcome, summary: string, usage: Partial<AgentUsage> = {}): AgentResult => ({
@@ -85,7 +89,9 @@ export function createCommandAgent(options: CommandAgentOptions): Agent {
         await fs.mkdir(stateDir);
         const configured = options.command.trim() !== ''
           ? options.command
-          : preset?.commandLine({ budget: request.budget, stateDir, ...(options.model ? { model: options.model } : {}) });
+          : preset?.commandLine({
+            budget: request.budget, stateDir, allowedCommands: options.allowedCommands ?? [], ...(options.model ? { model: options.model } : {}),
+          });
         if (configured === undefined) return finish('failed', 'The command agent has no command: set `agent.command` or `agent.preset`.');
 
         const task = [
@@ -141,7 +147,8 @@ export function createCommandAgent(options: CommandAgentOptions): Agent {
         if (parsed.status === 'error') {
           return finish('failed', `The agent reported a failure: ${parsed.message ?? 'no reason given'}`, usage);
         }
-        if (shell.exitCode !== 0 && parsed.status !== 'success') {
+        // a non-zero exit wins over a result that says success: the CLI broke after printing it
+        if (shell.exitCode !== 0) {
           const code = shell.exitCode === null ? 'without an exit code' : `with exit code ${shell.exitCode}`;
           return finish('failed', `The agent exited ${code}.${lastOutput(output)}`, usage);
         }

@@ -47,15 +47,18 @@ export function agentFactory(options: AgentFactoryOptions): (config: RepoConfig)
   return (config) => {
     const { agent } = config;
     if (agent.kind === 'command') {
-      const refusedNames = agent.env.filter((name) => !options.settings.agentEnvAllow.includes(name));
+      const allowed = options.settings.agentEnvAllow;
+      const refusedNames = agent.env.filter((name) => !allowed.some((v) => v.name === name));
       if (refusedNames.length > 0) {
         return failing(`\`agent.env\` names ${refusedNames.map((n) => `\`${n}\``).join(', ')}, which this deployment does not allow to be passed to an agent `
-          + `(the operator's AGENT_ENV_ALLOW: ${options.settings.agentEnvAllow.length === 0 ? 'empty' : options.settings.agentEnvAllow.join(', ')}).`);
+          + `(the operator's AGENT_ENV_ALLOW: ${allowed.length === 0 ? 'empty' : allowed.map((v) => v.name).join(', ')}).`);
       }
       return createCommandAgent({
         command: agent.command ?? '',
         ...(agent.preset ? { preset: agent.preset } : {}),
         passEnv: agent.env,
+        allowedCommands: config.map.allowedCommands,
+        envSources: Object.fromEntries(allowed.map((v) => [v.name, v.from])),
         env: options.env,
         sandbox: options.sandbox,
         hosts: options.settings.agentHosts,

@@ -42,7 +42,7 @@ const agentSchema = z.strictObject({
   maxTurns: z.number().int().min(1).max(1000).default(60).describe('Most model turns in one run.'),
   maxCostUsd: z.number().positive().max(1000).default(3).describe('Most US dollars one run may spend.'),
   maxTokens: z.number().int().positive().optional().describe('Most input plus output tokens in one run.'),
-  preset: z.enum(['claude', 'codex', 'aider']).optional()
+  preset: z.enum(['claude', 'codex', 'gemini', 'aider']).optional()
     .describe('A ready-made command line for a known agent CLI (kind: command).'),
   command: z.string().trim().min(1).optional()
     .describe('The command line of an external agent (kind: command); {task_file} is replaced by a path.'),

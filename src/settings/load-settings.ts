@@ -31,8 +31,18 @@ export interface Settings {
   setupHosts: string[];
   /** Hosts every command agent may reach on top of its preset's model API (SANDBOX_AGENT_HOSTS). */
   agentHosts: string[];
-  /** The variables a repository's `agent.env` may pass to a command agent (AGENT_ENV_ALLOW); nothing else ever is. */
-  agentEnvAllow: string[];
+  /**
+   * The variables a repository's `agent.env` may pass to a command agent (AGENT_ENV_ALLOW), each with
+   * the deployment variable its value is read from (`NAME=SOURCE`; plain `NAME` reads `NAME`).
+   */
+  agentEnvAllow: AgentVariable[];
+}
+
+export interface AgentVariable {
+  /** The name the agent CLI sees. */
+  name: string;
+  /** The deployment's variable it is read from. */
+  from: string;
 }
 
 /** Package registries: what `npm ci`, `pip install`, `cargo fetch`, `go mod download`, `bundle` and Maven reach. */
@@ -90,10 +100,17 @@ const envSchema = z.object({
   SANDBOX_SETUP_HOSTS: z.string().transform(list(',')).refine((hosts) => hosts.every(isHostEntry), 'must be host names (host, host:port or *.domain) separated by commas').optional(),
   SANDBOX_AGENT_HOSTS: z.string().transform(list(',')).refine((hosts) => hosts.every(isHostEntry), 'must be host names (host, host:port or *.domain) separated by commas').optional(),
   AGENT_ENV_ALLOW: z.string().transform(list(','))
-    .refine((names) => names.every((n) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(n)), 'must be variable names separated by commas')
-    .refine((names) => !names.some((n) => NEVER_PASSED.includes(n)), `may not name the app's own secrets (${NEVER_PASSED.join(', ')}); give an agent CLI a key of its own`)
+    .refine((entries) => entries.every((e) => /^[A-Za-z_][A-Za-z0-9_]*(=[A-Za-z_][A-Za-z0-9_]*)?$/.test(e)), 'must be NAME or NAME=SOURCE entries separated by commas')
+    .transform((entries) => entries.map(agentVariable))
+    .refine((vars) => !vars.some((v) => NEVER_PASSED.includes(v.from)),
+      `may not read the app's own secrets (${NEVER_PASSED.join(', ')}); give an agent CLI a key of its own, e.g. ANTHROPIC_API_KEY=CLAUDE_CODE_KEY`)
     .optional(),
 });
+
+function agentVariable(entry: string): AgentVariable {
+  const [name, from = name] = entry.split('=') as [string, string?];
+  return { name, from };
+}
 
 function list(separator: string) {
   return (text: string) => text.split(separator).map((item) => item.trim()).filter((item) => item !== '');

@@ -265,7 +265,7 @@ describe('the built-in agent', () => {
     const config = parseConfig({ agent: { kind: 'command', command: 'touch ran.txt', env: ['DASHBOARD_TOKEN', 'CODEX_API_KEY'] } });
     if (!config.ok) throw new Error('config');
     const create = agentFactory({
-      settings: testSettings({ agentEnvAllow: ['CODEX_API_KEY'] }), env: { DASHBOARD_TOKEN: 'dashboard-secret', CODEX_API_KEY: 'k' }, sandbox: commands,
+      settings: testSettings({ agentEnvAllow: [{ name: 'CODEX_API_KEY', from: 'CODEX_API_KEY' }] }), env: { DASHBOARD_TOKEN: 'dashboard-secret', CODEX_API_KEY: 'k' }, sandbox: commands,
     });
     const result = await create(config.config).run(request());
     expect(result).toMatchObject({

@@ -254,6 +254,16 @@ echo "Edited src/app.txt"`);
     expect(result.summary).toContain('key is ***');
   });
 
+  it("reads a passed variable from the operator's source variable, never the app's own of that name", async () => {
+    const script = await standIn('env-agent', `env > ${probe}/env`);
+    await agent({
+      command: script, passEnv: ['ANTHROPIC_API_KEY'], envSources: { ANTHROPIC_API_KEY: 'CLAUDE_CODE_KEY' },
+      env: { ANTHROPIC_API_KEY: 'the-apps-own-model-key', CLAUDE_CODE_KEY: 'the-clis-own-key' },
+    }).run(request());
+    expect(probed('env')).toContain('ANTHROPIC_API_KEY=the-clis-own-key');
+    expect(probed('env')).not.toContain('the-apps-own-model-key');
+  });
+
   it('passes variables from process.env by default', async () => {
     process.env.AGENT_API_KEY = 'default-source';
     const script = await standIn('env-agent', `env > ${probe}/env`);

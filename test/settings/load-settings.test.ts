@@ -31,7 +31,7 @@ describe('loadSettings', () => {
       DASHBOARD_TOKEN: 'a-dashboard-token-of-length', DASHBOARD_PATH: '/tools/agents', DASHBOARD_URL: 'https://bots.example.com/x/agents/',
       METRICS_TOKEN: 'a-metrics-token-of-length',
       SANDBOX: 'off', SANDBOX_READ_ONLY: '/opt/tools:/srv/bin', SANDBOX_SETUP_HOSTS: 'registry.example.com, *.pkg.example.com:8443',
-      SANDBOX_AGENT_HOSTS: 'llm.example.com', AGENT_ENV_ALLOW: 'CODEX_API_KEY,GEMINI_API_KEY',
+      SANDBOX_AGENT_HOSTS: 'llm.example.com', AGENT_ENV_ALLOW: 'CODEX_API_KEY, ANTHROPIC_API_KEY=CLAUDE_CODE_KEY',
     })).toEqual({
       workDir: '/srv/agents', maxAgents: 12, defaultModel: 'claude-opus-4-5',
       reconcileIntervalMs: 120_000, appId: 123, noreplyDomain: 'users.noreply.github.example.com', shutdownGraceMs: 120_000,
@@ -41,16 +41,18 @@ describe('loadSettings', () => {
       sandbox: { mode: 'off', readOnly: ['/opt/tools', '/srv/bin'] },
       setupHosts: ['registry.example.com', '*.pkg.example.com:8443'],
       agentHosts: ['llm.example.com'],
-      agentEnvAllow: ['CODEX_API_KEY', 'GEMINI_API_KEY'],
+      agentEnvAllow: [{ name: 'CODEX_API_KEY', from: 'CODEX_API_KEY' }, { name: 'ANTHROPIC_API_KEY', from: 'CLAUDE_CODE_KEY' }],
     });
   });
 
   it("refuses an agent variable allow list that names the app's own secrets, and sandbox settings it cannot use", () => {
     expect(() => loadSettings({ AGENT_ENV_ALLOW: 'CODEX_API_KEY,WEBHOOK_SECRET' })).toThrow(
-      "AGENT_ENV_ALLOW may not name the app's own secrets (PRIVATE_KEY, PRIVATE_KEY_PATH, WEBHOOK_SECRET, GITHUB_TOKEN, "
-      + 'GITHUB_CLIENT_SECRET, DASHBOARD_TOKEN, METRICS_TOKEN, ANTHROPIC_API_KEY); give an agent CLI a key of its own',
+      "AGENT_ENV_ALLOW may not read the app's own secrets (PRIVATE_KEY, PRIVATE_KEY_PATH, WEBHOOK_SECRET, GITHUB_TOKEN, "
+      + 'GITHUB_CLIENT_SECRET, DASHBOARD_TOKEN, METRICS_TOKEN, ANTHROPIC_API_KEY); give an agent CLI a key of its own, e.g. ANTHROPIC_API_KEY=CLAUDE_CODE_KEY',
     );
-    expect(() => loadSettings({ AGENT_ENV_ALLOW: 'DASHBOARD_TOKEN' })).toThrow('AGENT_ENV_ALLOW may not name');
+    expect(() => loadSettings({ AGENT_ENV_ALLOW: 'DASHBOARD_TOKEN' })).toThrow('AGENT_ENV_ALLOW may not read');
+    expect(() => loadSettings({ AGENT_ENV_ALLOW: 'ANTHROPIC_API_KEY' })).toThrow('AGENT_ENV_ALLOW may not read');
+    expect(() => loadSettings({ AGENT_ENV_ALLOW: 'OPENAI_API_KEY=METRICS_TOKEN' })).toThrow('AGENT_ENV_ALLOW may not read');
     expect(() => loadSettings({ SANDBOX: 'none' })).toThrow('SANDBOX');
     expect(() => loadSettings({ SANDBOX_READ_ONLY: 'relative/bin' })).toThrow('SANDBOX_READ_ONLY must be absolute folders');
     expect(() => loadSettings({ SANDBOX_SETUP_HOSTS: 'http://registry.example.com/' })).toThrow('SANDBOX_SETUP_HOSTS must be host names');

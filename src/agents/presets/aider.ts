@@ -1,0 +1,45 @@
+import { shellQuote, tokenCount } from './parse-output.js';
+import type { CommandPreset, ParsedAgentOutput, ParsedUsage } from './preset.js';
+
+export const aiderPreset: CommandPreset = {
+  name: 'aider',
+  hosts: ['api.anthropic.com', 'api.openai.com', 'openrouter.ai'],
+  // Its histories go to the private folder; with --yes-always it would otherwise also edit
+  // .gitignore, accept analytics and install updates.
+  commandLine: ({ model, stateDir }) => [
+    'aider --yes-always --no-auto-commits --no-stream --no-pretty --no-gitignore --no-check-update --no-analytics',
+    `--chat-history-file ${shellQuote(`${stateDir}/aider.chat.history.md`)}`,
+    `--input-history-file ${shellQuote(`${stateDir}/aider.input.history`)}`,
+    ...(model ? [`--model ${shellQuote(model)}`] : []),
+    '--message-file {task_file}',
+  ].join(' '),
+  parse: parseAiderOutput,
+  leftovers: /^\.aider\.tags\.cache\.v\d+$/,
+};
+
+/**
+ * aider prints no structured result, only a line per model call such as
+ * `Tokens: 2.5k sent, 1.2k cache hit, 512 received. Cost: $0.01 message, $0.03 session.`
+ */
+export function parseAiderOutput(output: string): ParsedAgentOutput {
+  const usage: Required<ParsedUsage> = { turns: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, costUsd: 0 };
+  let messageCost = 0;
+  let sessionCost: number | undefined;
+  for (const line of output.split('\n')) {
+    const tokens = /Tokens:\s*(.*)$/.exec(line)?.[1];
+    if (tokens === undefined) continue;
+    const sent = tokenCount(tokens, /([\d.]+k?) sent/);
+    const received = tokenCount(tokens, /([\d.]+k?) received/);
+    if (sent === undefined && received === undefined) continue;
+    usage.turns += 1;
+    usage.inputTokens += sent ?? 0;
+    usage.outputTokens += received ?? 0;
+    usage.cacheReadTokens += tokenCount(tokens, /([\d.]+k?) cache (?:hit|read)/) ?? 0;
+    const message = /\$([\d.]+) message/.exec(tokens)?.[1];
+    if (message !== undefined) messageCost += Number(message) || 0;
+    const session = /\$([\d.]+) session/.exec(tokens)?.[1];
+    if (session !== undefined) sessionCost = Number(session) || 0;
+  }
+  usage.costUsd = sessionCost ?? messageCost;
+  return { status: 'unknown', usage };
+}
