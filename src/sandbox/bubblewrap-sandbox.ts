@@ -84,6 +84,13 @@ function neutralEnv(request: SandboxRequest): Record<string, string> {
   };
 }
 
+/** The allowed `127.0.0.1:PORT` entries' ports, listened on inside too (not the proxy's own). */
+function loopbackPorts(request: SandboxRequest): number[] {
+  if (request.network.kind !== 'hosts') return [];
+  const ports = request.network.hosts.map((host) => /^127\.0\.0\.1:(\d+)$/.exec(host.trim())?.[1]).filter((p) => p !== undefined).map(Number);
+  return [...new Set(ports)].filter((p) => p !== PROXY_PORT);
+}
+
 interface Layout {
   /** Our private folder with the generated /etc files. */
   own: string;
@@ -129,26 +136,56 @@ export function bubblewrapArgs(request: SandboxRequest, layout: Layout): string[
   args.push('--chdir', request.worktree);
   if (!layout.proxy) return [...args, '/bin/sh', '-c', request.command];
   return [
-    ...args, layout.proxy.node, '-e', BRIDGE, `${PROXY_DIR}/proxy.sock`, String(PROXY_PORT), '/bin/sh', '-c', request.command,
+    ...args, layout.proxy.node, '-e', BRIDGE, `${PROXY_DIR}/proxy.sock`, String(PROXY_PORT), loopbackPorts(request).join(','),
+    '/bin/sh', '-c', request.command,
   ];
 }
 
 /**
  * Runs inside a sandbox with network: listens on the sandbox's own loopback and forwards every
  * connection to the app's proxy through the mounted unix socket (the sandbox has no other network),
- * then runs the command and exits with its status.
+ * then runs the command and exits with its status. An allowed `127.0.0.1:PORT` is also listened on
+ * at that same port inside and tunnelled with CONNECT, so a client that ignores HTTP_PROXY (a CLI
+ * pointed at a local model server) still reaches it, and still only through the proxy.
  */
 const BRIDGE = `
 const net = require('node:net');
 const { spawn } = require('node:child_process');
-const [socket, port, ...command] = process.argv.slice(1);
-const server = net.createServer((client) => {
-  const upstream = net.connect(socket);
-  client.pipe(upstream).pipe(client);
+const [socket, port, forwards, ...command] = process.argv.slice(1);
+const pipe = (client, upstream) => {
   client.on('error', () => upstream.destroy());
   upstream.on('error', () => client.destroy());
-});
-server.listen(Number(port), '127.0.0.1', () => {
+  client.on('close', () => upstream.destroy());
+  upstream.on('close', () => client.destroy());
+};
+const listeners = [net.createServer((client) => {
+  const upstream = net.connect(socket);
+  pipe(client, upstream);
+  client.pipe(upstream).pipe(client);
+}).listen(Number(port), '127.0.0.1')];
+for (const forwarded of forwards.split(',').filter(Boolean)) {
+  listeners.push(net.createServer((client) => {
+    client.pause();
+    const upstream = net.connect(socket, () => upstream.write('CONNECT 127.0.0.1:' + forwarded + ' HTTP/1.1\\r\\nHost: 127.0.0.1:' + forwarded + '\\r\\n\\r\\n'));
+    pipe(client, upstream);
+    let head = Buffer.alloc(0);
+    const onData = (chunk) => {
+      head = Buffer.concat([head, chunk]);
+      const end = head.indexOf('\\r\\n\\r\\n');
+      if (end === -1) return;
+      upstream.off('data', onData);
+      if (!/^HTTP\\/1\\.[01] 200/.test(head.toString('latin1', 0, end))) return client.destroy();
+      if (head.length > end + 4) client.write(head.subarray(end + 4));
+      upstream.pipe(client);
+      client.pipe(upstream);
+      client.resume();
+    };
+    upstream.on('data', onData);
+  }).listen(Number(forwarded), '127.0.0.1'));
+}
+let listening = 0;
+for (const listener of listeners) listener.on('listening', () => {
+  if (++listening < listeners.length) return;
   const child = spawn(command[0], command.slice(1), { stdio: 'inherit' });
   child.on('exit', (code, signal) => process.exit(code ?? 128 + (signal === 'SIGKILL' ? 9 : 15)));
   child.on('error', (error) => { console.error(error.message); process.exit(127); });

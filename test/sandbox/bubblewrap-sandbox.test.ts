@@ -150,8 +150,11 @@ describe('the bubblewrap sandbox', () => {
         'the app port': curlVia(`http://127.0.0.1:${appPort}/`),
         'metadata endpoint': curlVia('http://169.254.169.254/latest/meta-data/'),
         'a host not on the list': curlVia('http://registry.npmjs.org/'),
-        'direct tcp past the proxy': `node -e "require('net').connect(${allowedPort},'127.0.0.1').on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))"`,
+        'direct tcp to a port not on the list': `node -e "require('net').connect(${appPort},'127.0.0.1').on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))"`,
       }, { network })).toEqual([]);
+      // an allowed loopback port is also reachable directly (by a client that ignores HTTP_PROXY), tunnelled through the proxy
+      const direct = await run(`node -e "require('http').get('http://127.0.0.1:${allowedPort}/',(r)=>{let b='';r.on('data',(d)=>b+=d);r.on('end',()=>console.log(r.statusCode,b))})"`, { network });
+      expect(direct.output).toContain('200 allowed answered');
     } finally {
       await new Promise((resolve) => allowed.close(resolve));
     }
