@@ -1,3 +1,4 @@
+import { Octokit } from '@octokit/rest';
 import type { ProbotOctokit } from 'probot';
 import type { GitHub, IssueComment, IssueInfo, Permission, PullInfo, Review } from './port.js';
 import { UnreadableConfigError } from './port.js';
@@ -65,11 +66,14 @@ function toPull(p: RestPull): PullInfo {
 }
 
 const status = (error: unknown) => (error as { status?: number }).status;
+const silent = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 const configPluginPrefix = '[@probot/octokit-plugin-config]';
 
 export interface GitHubTarget {
   owner: string;
   repo: string;
+  /** The installation the octokit acts for: git tokens are made for it. */
+  installationId: number;
   /** Told of every API request and its answer (the profile counts them). */
   onRequest?: RequestObserver;
 }
@@ -111,9 +115,20 @@ export function createOctokitGitHub(octokit: ProbotOctokit, target: GitHubTarget
       }
     },
 
-    async getGitToken() {
-      const { token } = (await octokit.auth({ type: 'installation' })) as { token: string };
-      return token;
+    async withGitToken(access, use) {
+      // a new token each time, narrowed to this repository and step: a leaked one opens nothing else, and not for long
+      // (asked for through the API, which signs it as the app, so that a GitHub Enterprise Server's address is kept)
+      const { data: { token } } = await octokit.rest.apps.createInstallationAccessToken({
+        installation_id: target.installationId, repositories: [repo], permissions: { contents: access },
+      });
+      try {
+        return await use(token);
+      } finally {
+        // with the token itself: the app's own authentication would revoke a token of its choosing
+        await new Octokit({ auth: token, baseUrl: octokit.request.endpoint.DEFAULTS.baseUrl, log: silent })
+          .request('DELETE /installation/token')
+          .catch((error: unknown) => octokit.log.warn(`git token not revoked (${error instanceof Error ? error.message : String(error)}); it expires within the hour`));
+      }
     },
 
     async getUserId(login) {

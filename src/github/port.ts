@@ -9,8 +9,12 @@ export interface GitHub {
   readConfigFile(path: string): Promise<unknown>;
   /** The user's base permission on this repository. */
   getPermission(login: string): Promise<Permission>;
-  /** A short-lived token for git over HTTPS; only ever handed to git through its environment. */
-  getGitToken(): Promise<string>;
+  /**
+   * Runs `use` with a token for git over HTTPS that can do only this: `read` (fetch) or `write`
+   * (push) the contents of this one repository. It is revoked when `use` ends, and only ever handed
+   * to git through its environment.
+   */
+  withGitToken<T>(access: 'read' | 'write', use: (token: string) => Promise<T>): Promise<T>;
 
   getUserId(login: string): Promise<number>;
   getIssue(issueNumber: number): Promise<IssueInfo>;

@@ -31,7 +31,12 @@ export function repositoryFromPayload(repository: { default_branch: string; clon
 }
 
 /** The event's repository on GitHub, with its API requests counted by the profile. */
-export function gitHubOf(services: Services, context: { octokit: ProbotOctokit; repo(): { owner: string; repo: string } }): GitHub {
+export function gitHubOf(
+  services: Services,
+  context: { octokit: ProbotOctokit; repo(): { owner: string; repo: string }; payload: { installation?: { id: number } } },
+): GitHub {
   const { owner, repo } = context.repo();
-  return createOctokitGitHub(context.octokit, { owner, repo, onRequest: (request) => services.profile.githubRequest(request) });
+  return createOctokitGitHub(context.octokit, {
+    owner, repo, installationId: context.payload.installation?.id ?? 0, onRequest: (request) => services.profile.githubRequest(request),
+  });
 }

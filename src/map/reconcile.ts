@@ -92,7 +92,7 @@ export async function reconcileAll(probot: Probot, services: Services, log: Logg
         const repoLog = log.child({ repo: repository.full_name });
         try {
           const github = createOctokitGitHub(octokit, {
-            owner: repository.owner.login, repo: repository.name, onRequest: (request) => services.profile.githubRequest(request),
+            owner: repository.owner.login, repo: repository.name, installationId: installation.id, onRequest: (request) => services.profile.githubRequest(request),
           });
           const info = { defaultBranch: repository.default_branch, cloneUrl: repository.clone_url };
           const report = await reconcileRepository(services, github, info, repoLog);

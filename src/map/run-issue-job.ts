@@ -106,7 +106,7 @@ export async function runIssueJob(deps: MapDeps, job: IssueJob, signal: AbortSig
     const writerComments = issue.comments > 0 ? await writersOnly(deps.permissions, github, await github.listComments(issueNumber)) : [];
     const task = buildTask(`${github.owner}/${github.repo}`, issue, writerComments) + modeInstructions(job);
 
-    await deps.workspace.sync(repo, await github.getGitToken());
+    await github.withGitToken('read', (token) => deps.workspace.sync(repo, token));
     throwIfAborted(signal);
     if (!existing) branch = await unclaimedBranch(deps, job, base, branch);
     worktree = await deps.workspace.addWorktree(repo, { name: `issue-${issueNumber}`, branch, startPoint: `origin/${base}` });
@@ -295,7 +295,7 @@ async function commitAndPush(
   const sha = await commitAll(worktree.dir, { message, author: identity }, { env: deps.gitEnv ?? {} });
   if (!sha) return null;
   const expectedSha = await deps.workspace.remoteBranchSha(worktree, target.branch);
-  const result = await deps.workspace.push(worktree, { token: await job.github.getGitToken(), lease: { expectedSha } });
+  const result = await job.github.withGitToken('write', (token) => deps.workspace.push(worktree, { token, lease: { expectedSha } }));
   if (result.kind === 'rejected') {
     job.log.warn({ reason: result.reason }, 'push rejected');
     return null;

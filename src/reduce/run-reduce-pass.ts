@@ -64,7 +64,7 @@ export async function runReducePass(deps: ReduceDeps, pass: ReducePass): Promise
   const repo = { owner: github.owner, repo: github.repo, cloneUrl: pass.repository.cloneUrl };
   const env = deps.gitEnv ?? {};
   const clone = deps.workspace.cloneDir(repo);
-  await deps.workspace.sync(repo, await github.getGitToken());
+  await github.withGitToken('read', (token) => deps.workspace.sync(repo, token));
   let baseSha = await deps.workspace.remoteBranchSha(repo, baseRef);
   if (!baseSha) return report;
 
@@ -146,7 +146,7 @@ export async function runReducePass(deps: ReduceDeps, pass: ReducePass): Promise
     profile.record({ ...ref(pull), type: 'merged', pr: pull.number });
     log.info({ pr: pull.number, sha: merged.sha }, 'merged');
     if (config.reduce.deleteBranch) await github.deleteBranch(pull.headRef).catch((err: unknown) => log.warn({ err }, 'branch not deleted'));
-    await deps.workspace.sync(repo, await github.getGitToken());
+    await github.withGitToken('read', (token) => deps.workspace.sync(repo, token));
     baseSha = (await deps.workspace.remoteBranchSha(repo, baseRef)) ?? baseSha;
   }
 
@@ -252,7 +252,8 @@ async function rebaseOnto(
       clean = true;
       return { kind: 'conflict', conflict: step.kind === 'conflict' ? { files: step.files, messages: step.messages } : { files: [], messages: [step.reason] } };
     }
-    const pushed = await deps.workspace.push(worktree, { token: await github.getGitToken(), lease: { expectedSha: pull.headSha } });
+    const leased = worktree;
+    const pushed = await github.withGitToken('write', (token) => deps.workspace.push(leased, { token, lease: { expectedSha: pull.headSha } }));
     clean = true;
     if (pushed.kind === 'rejected') return { kind: 'rejected' };
     return { kind: 'rebased', sha: pushed.sha };

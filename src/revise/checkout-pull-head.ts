@@ -12,7 +12,7 @@ export async function checkoutPullHead(
   pull: PullInfo,
 ): Promise<{ worktree: Worktree; startSha: string | null }> {
   const repo = { owner: github.owner, repo: github.repo, cloneUrl: repository.cloneUrl };
-  await workspace.sync(repo, await github.getGitToken());
+  await github.withGitToken('read', (token) => workspace.sync(repo, token));
   const startSha = await workspace.remoteBranchSha(repo, pull.headRef);
   const worktree = await workspace.addWorktree(repo, { name: `pr-${pull.number}`, branch: pull.headRef, startPoint: `origin/${pull.headRef}` });
   return { worktree, startSha };

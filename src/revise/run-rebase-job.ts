@@ -111,7 +111,8 @@ export async function runRebaseJob(deps: MapDeps, job: RebaseJob, signal: AbortS
       rebase = await continueRebase(dir, rebaseOptions);
     }
 
-    const pushed = await deps.workspace.push(worktree, { token: await github.getGitToken(), lease: { expectedSha: startSha } });
+    const leased = worktree;
+    const pushed = await github.withGitToken('write', (token) => deps.workspace.push(leased, { token, lease: { expectedSha: startSha } }));
     finishedCleanly = true;
     if (pushed.kind === 'rejected') {
       await reply(`the rebased branch was not pushed: \`${pull.headRef}\` moved while the rebase ran (${pushed.reason}). Comment \`/agent rebase\` again.`);

@@ -121,7 +121,8 @@ export async function runRevisionJob(deps: RevisionDeps, job: RevisionJob, signa
     const message = `Address review feedback on #${pullNumber}\n\n${trailers.join('\n')}\n`;
     const sha = await commitAll(worktree.dir, { message, author: identity }, gitOptions);
     if (!sha) throw new Error('nothing to commit after the agent changed files');
-    const pushed = await deps.workspace.push(worktree, { token: await github.getGitToken(), lease: { expectedSha: startSha } });
+    const leased = worktree;
+    const pushed = await github.withGitToken('write', (token) => deps.workspace.push(leased, { token, lease: { expectedSha: startSha } }));
     if (pushed.kind === 'rejected') {
       await reply(`${who} the revision was not pushed: \`${pull.headRef}\` moved while the agent worked (${pushed.reason}). Comment \`/agent revise\` again to revise the new head.`);
       finishedCleanly = true;

@@ -6,7 +6,7 @@ import { TestOctokit, TOKEN } from '../support/test-probot.js';
 import { botComment, captureCommentEdits, captureNewComments, github, mockListComments } from '../support/github-mocks.js';
 
 function repoGitHub() {
-  return createOctokitGitHub(new TestOctokit({ auth: TOKEN }) as never, { owner: OWNER, repo: REPO });
+  return createOctokitGitHub(new TestOctokit({ auth: TOKEN }) as never, { owner: OWNER, repo: REPO, installationId: 1 });
 }
 
 describe('marked comments', () => {

@@ -38,6 +38,11 @@ describe('the app unchanged against the local GitHub', () => {
 
     const status = github.comments(REPO, issue).filter((c) => c.viaApp);
     expect(status).toHaveLength(1);
+    // git got a token per fetch and push, for this repository alone, read or write as the step needed, each revoked after use
+    expect(github.tokensIssued).toContainEqual({ repositories: ['widgets'], contents: 'read' });
+    expect(github.tokensIssued).toContainEqual({ repositories: ['widgets'], contents: 'write' });
+    expect(github.tokensIssued.filter((t) => t.repositories !== 'all').every((t) => t.repositories.length === 1)).toBe(true);
+    await waitUntil('every git token to be revoked (a pass may still be fetching)', () => github.liveNarrowTokens() === 0);
     expect(github.problems).toEqual([]);
     expect(github.webhooks.deliveries.filter((d) => d.outcome === 'failed')).toEqual([]);
   });

@@ -11,7 +11,7 @@ const HEAD_SHA = 'a'.repeat(40);
 
 function connect(): { octokit: InstanceType<typeof TestOctokit>; github: GitHub } {
   const octokit = new TestOctokit({ auth: TOKEN });
-  return { octokit, github: createOctokitGitHub(octokit as never, { owner: OWNER, repo: REPO }) };
+  return { octokit, github: createOctokitGitHub(octokit as never, { owner: OWNER, repo: REPO, installationId: INSTALLATION_ID }) };
 }
 
 describe('FakeGitHub', () => {

@@ -17,7 +17,7 @@
  * use `failNext` for faults instead.
  *
  * Routes (`o`/`r` are the configured owner and repo):
- *   POST   /app/installations/:installationId/access_tokens     GET /app     GET /users/:login
+ *   POST   /app/installations/:installationId/access_tokens     DELETE /installation/token     GET /app     GET /users/:login
  *   GET    /repos/o/r                                            GET /repos/o/r/contents/.github%2Fagent-mapreduce.yml (raw)
  *   GET    /repos/o/.github/contents/.github%2Fagent-mapreduce.yml (always 404)
  *   GET    /repos/o/r/collaborators/:login/permission
@@ -538,6 +538,9 @@ export class FakeGitHub {
     const on = (method: string, pattern: string, handle: Route['handle']) => {
       routes.push({ method, segments: pattern.split('/'), handle });
     };
+
+    // git tokens: one per fetch or push, narrowed to the repository and step, revoked after use
+    on('DELETE', '/installation/token', () => [204, undefined]);
 
     on('POST', `/app/installations/${this.installationId}/access_tokens`, () => [
       201,

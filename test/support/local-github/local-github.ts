@@ -51,6 +51,12 @@ export interface RecordedCall {
 export type CallHook = (call: RecordedCall, phase: 'before' | 'after') => void | Promise<void>;
 
 const APP_OPERATIONS = new Set(['apps/get-authenticated', 'apps/list-installations', 'apps/create-installation-access-token']);
+
+interface TokenScope {
+  expires: number;
+  repositories: string[] | 'all';
+  contents: 'read' | 'write';
+}
 const ZERO_SHA = '0'.repeat(40);
 
 export class LocalGitHub {
@@ -69,7 +75,10 @@ export class LocalGitHub {
   onCall: CallHook | undefined;
 
   readonly #publicKey: string;
-  readonly #tokens = new Map<string, number>();
+  /** Live installation tokens: when each expires, and what it may do to repository contents. */
+  readonly #tokens = new Map<string, TokenScope>();
+  /** Every installation token issued, with the scope asked for (tests check that git tokens are narrowed). */
+  readonly tokensIssued: Array<{ repositories: string[] | 'all'; contents: 'read' | 'write' }> = [];
   readonly #root: string;
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
@@ -123,7 +132,8 @@ export class LocalGitHub {
       bare: (repository) => new BareRepo(repository.gitDir, github.#gitEnv),
       installationId: github.installationId,
       emit: (name, repository, sender, payload) => github.emit(name, repository, sender, payload),
-      issueToken: () => github.issueToken(),
+      issueToken: (scope) => github.issueToken(scope),
+      revokeToken: (token) => github.revokeToken(token),
       noteBranchMoves: (repository, moves, pusher) => github.noteBranchMoves(repository, moves, pusher),
     });
     return github;
@@ -310,11 +320,22 @@ export class LocalGitHub {
     });
   }
 
-  private issueToken(): { token: string; expiresAt: string } {
+  private issueToken(scope: { repositories?: string[]; contents?: 'read' | 'write' } = {}): { token: string; expiresAt: string } {
     const token = `ghs_${randomBytes(18).toString('hex')}`;
     const expires = Date.now() + 3_600_000;
-    this.#tokens.set(token, expires);
+    const issued = { repositories: scope.repositories ?? 'all' as const, contents: scope.contents ?? 'write' };
+    this.#tokens.set(token, { expires, ...issued });
+    this.tokensIssued.push(issued);
     return { token, expiresAt: new Date(expires).toISOString().replace(/\.\d{3}Z$/, 'Z') };
+  }
+
+  /** Tokens narrowed to some repositories (the app's git tokens) that are still live. */
+  liveNarrowTokens(): number {
+    return [...this.#tokens.entries()].filter(([token, scope]) => scope.repositories !== 'all' && this.tokenValid(token)).length;
+  }
+
+  private revokeToken(token: string): void {
+    this.#tokens.delete(token);
   }
 
   private noteBranchMoves(repository: Repository, moves: Array<{ branch: string; before: string; after: string }>, pusher: User): void {
@@ -346,13 +367,14 @@ export class LocalGitHub {
 
   private async handleGit(req: IncomingMessage, res: ServerResponse, url: URL, owner: string, name: string): Promise<void> {
     const repository = this.state.repository(`${owner}/${name}`);
-    const user = this.gitUser(req.headers.authorization);
+    const pushing = req.method === 'POST' && url.pathname.endsWith('/git-receive-pack');
+    const writing = pushing || url.searchParams.get('service') === 'git-receive-pack';
+    const user = repository && this.gitUser(req.headers.authorization, repository.name, writing ? 'write' : 'read');
     if (!repository || !user) {
       res.writeHead(repository ? 401 : 404, { 'www-authenticate': 'Basic realm="GitHub"' }).end();
       return;
     }
     const bare = new BareRepo(repository.gitDir, this.#gitEnv);
-    const pushing = req.method === 'POST' && url.pathname.endsWith('/git-receive-pack');
     const before = pushing ? await bare.branches() : undefined;
     await serveGit(req, res, {
       projectRoot: path.join(this.#root, 'repos'), pathInfo: url.pathname, query: url.search.slice(1), remoteUser: user.login, env: this.#gitEnv,
@@ -365,17 +387,21 @@ export class LocalGitHub {
     this.noteBranchMoves(repository, moves, user);
   }
 
-  /** The user behind git's Basic credentials: the app's bot for a live installation token. */
-  private gitUser(authorization: string | undefined): User | undefined {
+  /** The user behind git's Basic credentials: the app's bot for a live installation token that may do this to this repository. */
+  private gitUser(authorization: string | undefined, repository: string, access: 'read' | 'write'): User | undefined {
     const match = /^basic\s+(.+)$/i.exec(authorization ?? '');
     if (!match) return undefined;
     const [, password = ''] = Buffer.from(match[1]!, 'base64').toString().split(':');
-    return this.tokenValid(password) ? this.bot : undefined;
+    const scope = this.#tokens.get(password);
+    if (!this.tokenValid(password) || !scope) return undefined;
+    const repositoryAllowed = scope.repositories === 'all' || scope.repositories.includes(repository);
+    const accessAllowed = access === 'read' || scope.contents === 'write';
+    return repositoryAllowed && accessAllowed ? this.bot : undefined;
   }
 
   private tokenValid(token: string): boolean {
-    const expires = this.#tokens.get(token);
-    return expires !== undefined && expires > Date.now();
+    const scope = this.#tokens.get(token);
+    return scope !== undefined && scope.expires > Date.now();
   }
 
   private jwtValid(jwt: string): boolean {

@@ -36,7 +36,8 @@ export interface RouteContext {
   installationId: number;
   /** Sends a webhook with `repository`, `sender` and `installation` filled in. */
   emit(name: string, repository: Repository | undefined, sender: User, payload: Record<string, unknown>): void;
-  issueToken(): { token: string; expiresAt: string };
+  issueToken(scope?: { repositories?: string[]; contents?: 'read' | 'write' }): { token: string; expiresAt: string };
+  revokeToken(token: string): void;
   /** The PR's head moved: record it and send `pull_request.synchronize`. */
   noteBranchMoves(repository: Repository, moves: Array<{ branch: string; before: string; after: string }>, pusher: User): void;
 }
@@ -87,11 +88,22 @@ export function createRoutes(ctx: RouteContext): Record<string, Handler> {
 
     'apps/create-installation-access-token': (call) => {
       if (Number(call.params.installation_id) !== ctx.installationId) return notFound;
-      const { token, expiresAt } = ctx.issueToken();
+      const asked = (call.body ?? {}) as { repositories?: string[]; permissions?: { contents?: 'read' | 'write' } };
+      const { token, expiresAt } = ctx.issueToken({
+        ...(asked.repositories ? { repositories: asked.repositories } : {}),
+        ...(asked.permissions?.contents ? { contents: asked.permissions.contents } : {}),
+      });
+      const permissions = asked.permissions ? { ...asked.permissions, metadata: 'read' } : render.integration().permissions;
       return {
         status: 201,
-        body: { token, expires_at: expiresAt, permissions: render.integration().permissions, repository_selection: 'all' },
+        body: { token, expires_at: expiresAt, permissions, repository_selection: asked.repositories ? 'selected' : 'all' },
       };
+    },
+
+    'apps/revoke-installation-access-token': (call) => {
+      const [, token = ''] = String(call.headers.authorization ?? '').split(/\s+/);
+      ctx.revokeToken(token);
+      return { status: 204 };
     },
 
     'apps/list-repos-accessible-to-installation': (call) => {
