@@ -8,10 +8,12 @@ export const claudePreset: CommandPreset = {
   env: { CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1' },
   // Without a permission mode, `claude -p` is refused every file edit (there is nobody to ask); the
   // repository's allowed commands are its only allowed Bash commands (every other one is denied).
+  // Only the (private, empty) user settings are read: a repository's `.claude/settings.json` and
+  // `.mcp.json` could otherwise widen the allowed tools or start servers of their own.
   commandLine: ({ budget, model, allowedCommands }) => {
     const rules = claudeAllowedTools(allowedCommands);
     return [
-      'claude -p --output-format json --permission-mode acceptEdits',
+      'claude -p --output-format json --permission-mode acceptEdits --setting-sources user --strict-mcp-config',
       ...(rules.length > 0 ? [`--allowedTools ${rules.map(shellQuote).join(' ')}`] : []),
       `--max-turns ${Math.max(1, Math.floor(budget.maxTurns))}`,
       `--max-budget-usd ${budget.maxCostUsd}`,
