@@ -13,6 +13,10 @@ export interface BubblewrapOptions {
   readOnly?: readonly string[];
   /** Size of the private /tmp and of HOME, each. */
   tmpfsBytes?: number;
+  /** The largest file a command may write (RLIMIT_FSIZE): a command filling the disk stops there. */
+  maxFileBytes?: number;
+  /** Processes and threads of the app's user (RLIMIT_NPROC; not enforced for root): a fork bomb stops there. */
+  maxProcesses?: number;
 }
 
 /** Inside the sandbox: the unprivileged user, its home, and where the proxy's socket is mounted. */
@@ -34,7 +38,7 @@ export async function createBubblewrapSandbox(options: BubblewrapOptions = {}): 
   await fs.writeFile(path.join(own, 'passwd'), `agent:x:${UID}:${UID}:agent:${HOME}:/bin/sh\n`);
   await fs.writeFile(path.join(own, 'group'), `agent:x:${UID}:\n`);
   await fs.writeFile(path.join(own, 'hosts'), '127.0.0.1 localhost sandbox\n::1 localhost\n');
-  const bwrap = options.bwrap ?? 'bwrap';
+  const bwrap = [...limits(options.maxFileBytes ?? 4 * 1024 ** 3, options.maxProcesses ?? 4096), options.bwrap ?? 'bwrap'];
   const tmpfsBytes = options.tmpfsBytes ?? 1024 ** 3;
   const node = process.execPath;
   let proxies = 0;
@@ -60,8 +64,21 @@ export async function createBubblewrapSandbox(options: BubblewrapOptions = {}): 
   };
 }
 
-function runInside(bwrap: string, args: string[], request: SandboxRequest) {
-  return runProcess([bwrap, ...args], {
+/**
+ * `prlimit` in front of bwrap, when the machine has it (util-linux): resource limits that bwrap
+ * itself does not set, inherited by everything in the sandbox. Memory and CPU are left to the
+ * deployment (a container's or VM's limits): an address-space limit breaks Node's and the JVM's
+ * large reservations, and cgroups are not delegated to an unprivileged app everywhere.
+ */
+function limits(maxFileBytes: number, maxProcesses: number): string[] {
+  const prlimit = ['/usr/bin/prlimit', '/bin/prlimit'].find((file) => existsSync(file));
+  if (!prlimit) return [];
+  return [prlimit, `--fsize=${maxFileBytes}`, `--nproc=${maxProcesses}`, '--nofile=4096', '--core=0', '--'];
+}
+
+function runInside(bwrap: readonly string[], args: string[], request: SandboxRequest) {
+  const [program = 'bwrap', ...rest] = [...bwrap, ...args];
+  return runProcess(program, rest, {
     cwd: '/',
     env: neutralEnv(request),
     timeoutMs: request.timeoutMs,

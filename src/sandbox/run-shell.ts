@@ -22,7 +22,7 @@ export interface ShellOptions {
 
 /** Runs a command line with `sh -c`, as runProcess does. */
 export function runShell(command: string, options: ShellOptions): Promise<ShellResult> {
-  return runProcess(['/bin/sh', '-c', command], options);
+  return runProcess('/bin/sh', ['-c', command], options);
 }
 
 /**
@@ -30,11 +30,11 @@ export function runShell(command: string, options: ShellOptions): Promise<ShellR
  * started, not only the program. Output beyond the cap is dropped as it arrives (its size is still
  * counted) so that a command printing gigabytes cannot exhaust memory.
  */
-export function runProcess(argv: readonly [string, ...string[]], options: ShellOptions): Promise<ShellResult> {
+export function runProcess(program: string, args: readonly string[], options: ShellOptions): Promise<ShellResult> {
   const maxOutput = options.maxOutputBytes ?? 64 * 1024;
   const started = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(argv[0], argv.slice(1), {
+    const child = spawn(program, args, {
       cwd: options.cwd,
       env: options.env,
       detached: true,

@@ -1,3 +1,4 @@
+import { accessSync, constants } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -59,6 +60,7 @@ export function startSandbox(settings: SandboxSettings, log: Logger): Sandbox & 
 
 /** Builds the sandbox and runs probes in it: the app's processes out of sight, the machine read-only, the worktree writable. */
 async function selfTest(settings: SandboxSettings): Promise<{ readiness: SandboxReadiness; sandbox: Sandbox | undefined }> {
+  if (!findProgram(settings.bwrap ?? 'bwrap')) return { readiness: { kind: 'unavailable', reason: 'bwrap is not installed' }, sandbox: undefined };
   const sandbox = await createBubblewrapSandbox({ readOnly: settings.readOnly, ...(settings.bwrap ? { bwrap: settings.bwrap } : {}) });
   const root = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), 'agent-sandbox-probe-')));
   try {
@@ -79,14 +81,24 @@ async function selfTest(settings: SandboxSettings): Promise<{ readiness: Sandbox
     const result = await sandbox.run({ command: probes.join('\n'), worktree, cloneDir, network: { kind: 'none' }, timeoutMs: 20_000 });
     const wrote = await fs.readFile(path.join(worktree, 'probe'), 'utf8').catch(() => '');
     if (result.kind === 'ok' && wrote === 'ok\n') return { readiness: { kind: 'ready' }, sandbox };
-    if (result.exitCode === null && result.output.includes('ENOENT')) {
-      return { readiness: { kind: 'unavailable', reason: 'bwrap is not installed' }, sandbox: undefined };
-    }
     const said = result.output.trim().split('\n').find((line) => line.trim() !== '') ?? `exit ${result.exitCode}`;
     return { readiness: { kind: 'unavailable', reason: `its self-test failed: ${said.slice(0, 300)}` }, sandbox: undefined };
   } finally {
     await fs.rm(root, { recursive: true, force: true });
   }
+}
+
+/** The program's path: as given when it has a slash, else the first on PATH; undefined when there is none. */
+function findProgram(name: string): string | undefined {
+  const candidates = name.includes('/') ? [name] : (process.env.PATH ?? '').split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, name));
+  return candidates.find((file) => {
+    try {
+      accessSync(file, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** SANDBOX=off: the command as the app user, with a scrubbed environment and a temporary HOME. */

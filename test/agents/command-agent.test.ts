@@ -334,7 +334,7 @@ echo "Tokens: 3.1k sent, 98 received. Cost: \\$0.02 message, \\$0.03 session."
     expect(result.usage).toMatchObject({ turns: 2, inputTokens: 5600, outputTokens: 610, cacheReadTokens: 1200, costUsd: 0.03 });
     expect(probed('task')).toContain('Resolve issue #1');
     const args = probed('args').split('\n');
-    expect(args).toEqual(expect.arrayContaining(['--yes-always', '--no-auto-commits', '--no-stream', '--message-file']));
+    expect(args).toEqual(expect.arrayContaining(['--yes-always', '--no-auto-commits', '--no-stream', '--message-file', '--no-detect-urls', '--disable-playwright']));
     expect(await status()).toBe('M src/app.txt');
   });
 });
@@ -349,6 +349,11 @@ describe('parsers', () => {
   it('codex: unknown without any turn, error when the last turn failed', () => {
     expect(parseCodexOutput('plain text').status).toBe('unknown');
     expect(parseCodexOutput('{"type":"error","message":"bad key"}')).toMatchObject({ status: 'error', message: 'bad key' });
+  });
+
+  it('aider: the cost is read also from a line of its own', () => {
+    const output = 'Tokens: 1.5k sent, 200 received.\nCost: $0.02 message, $0.05 session.\n';
+    expect(parseAiderOutput(output).usage).toEqual({ turns: 1, inputTokens: 1500, outputTokens: 200, cacheReadTokens: 0, costUsd: 0.05 });
   });
 
   it('aider: nothing to read is zero', () => {

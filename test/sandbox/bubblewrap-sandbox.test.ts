@@ -190,6 +190,21 @@ describe('the bubblewrap sandbox', () => {
   });
 });
 
+describe('limits (probe 15)', () => {
+  it('stops a command that fills its /tmp or writes a file past the size limit, and the next command still runs', async () => {
+    const small = await createBubblewrapSandbox({ tmpfsBytes: 16 * 1024 * 1024, maxFileBytes: 24 * 1024 * 1024 });
+    const inside = (command: string) => small.run({ command, worktree: worktree.dir, cloneDir: clone(), network: { kind: 'none' }, timeoutMs: 20_000 });
+    const tmp = await inside('head -c 20000000 /dev/zero > /tmp/big');
+    expect(tmp.kind).toBe('failed');
+    expect(tmp.output).toMatch(/No space left on device/);
+    const file = await inside('head -c 32000000 /dev/zero > big.bin');
+    expect(file.kind).toBe('failed');
+    expect((await fs.stat(path.join(worktree.dir, 'big.bin'))).size).toBeLessThanOrEqual(24 * 1024 * 1024);
+    await fs.rm(path.join(worktree.dir, 'big.bin'));
+    expect((await inside('echo still serving')).output).toContain('still serving');
+  });
+});
+
 describe('failing closed', () => {
   it('refuses every command with a sentence when bwrap is missing, and runs nothing (probe 12)', async () => {
     const missing = startSandbox({ mode: 'bubblewrap', readOnly: [], bwrap: path.join(git.root, 'no-such-bwrap') }, pino({ level: 'silent' }));
