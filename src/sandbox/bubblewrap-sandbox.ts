@@ -52,10 +52,12 @@ export async function createBubblewrapSandbox(options: BubblewrapOptions = {}): 
       try {
         const args = bubblewrapArgs(request, { own, tmpfsBytes, readOnly: [...(options.readOnly ?? []), path.dirname(node)], proxy: { socketDir, node } });
         const result = await runInside(bwrap, args, request);
-        if (result.kind !== 'ok' && proxy.refused.size > 0) {
-          result.output += `\n[sandbox: refused connections to ${[...proxy.refused].join(', ')}: not on the allow list]`;
+        const refusedHosts = [...proxy.refused];
+        // a failure may be a refused connection: say so where the people reading the output look
+        if (result.kind !== 'ok' && refusedHosts.length > 0) {
+          result.output += `\n[sandbox: refused connections to ${refusedHosts.join(', ')}: not on the allow list]`;
         }
-        return result;
+        return { ...result, refusedHosts };
       } finally {
         await proxy.close();
         await fs.rm(socketDir, { recursive: true, force: true });

@@ -35,8 +35,13 @@ export interface SandboxRequest {
   keep?: 'head' | 'tail';
 }
 
-/** A finished command, or `refused`: it never ran, and `output` says why in one sentence. */
-export type SandboxResult = ShellResult | { kind: 'refused'; exitCode: null; output: string; durationMs: 0 };
+/**
+ * A finished command, with the hosts its allow-listing proxy refused it (`host:port`), or `refused`:
+ * it never ran, and `output` says why in one sentence.
+ */
+export type SandboxResult =
+  | (ShellResult & { refusedHosts?: readonly string[] })
+  | { kind: 'refused'; exitCode: null; output: string; durationMs: 0 };
 
 export function refused(reason: string): SandboxResult {
   return { kind: 'refused', exitCode: null, output: reason, durationMs: 0 };

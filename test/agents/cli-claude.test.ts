@@ -1,45 +1,37 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { AgentBudget, AgentRequest } from '../../src/agents/agent.js';
 import { createCommandAgent } from '../../src/agents/command-agent.js';
 import { claudeAllowedTools, claudePreset } from '../../src/agents/presets/claude.js';
-import type { Sandbox } from '../../src/sandbox/sandbox.js';
-import { sandboxNoticingRefusals } from '../support/claude-refusals.js';
 import {
   reply, startFakeMessagesApi, toolUse, type FakeMessagesApi, type MessageStep,
 } from '../support/fake-messages-api.js';
 import { createGitSandbox, type GitSandbox } from '../support/git-sandbox.js';
-import { testSandbox } from '../support/test-sandbox.js';
+import { startCliSandbox, type CliSandbox } from '../support/cli-sandbox.js';
 
 /**
  * The `claude` preset with the real Claude Code CLI (the dev dependency's native binary) in the real
  * bubblewrap sandbox, its only network the app's allow-listing proxy, talking to the fake Messages API.
  */
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const nodeModules = path.join(repoRoot, 'node_modules');
 const MODEL = 'claude-sonnet-5-5';
 const KEY = 'sk-ant-test';
 
 let api: FakeMessagesApi;
-let sandbox: Sandbox;
-let refused: string[];
+let cli: CliSandbox;
 let git: GitSandbox;
 let worktree: string;
 /** Requests the fake had received when the test began. */
 let seen: number;
-const savedPath = process.env.PATH;
 
 beforeAll(async () => {
   api = await startFakeMessagesApi();
-  ({ sandbox, refused } = sandboxNoticingRefusals(await testSandbox({ readOnly: [nodeModules] })));
-  process.env.PATH = `${path.join(nodeModules, '.bin')}${path.delimiter}${savedPath ?? ''}`;
+  cli = await startCliSandbox();
 });
 
 afterAll(async () => {
-  process.env.PATH = savedPath;
+  cli.restore();
   await api.close();
 });
 
@@ -52,7 +44,7 @@ beforeEach(async () => {
   worktree = path.join(git.root, 'worktree');
   await git.git(git.root, 'clone', '--quiet', git.remoteUrl, worktree);
   seen = api.requests.length;
-  refused.length = 0;
+  cli.refused.length = 0;
 });
 
 afterEach(async () => {
@@ -79,7 +71,7 @@ function claudeAgent(allowedCommands: string[] = []) {
     model: MODEL,
     passEnv: ['ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL'],
     env: { ANTHROPIC_API_KEY: KEY, ANTHROPIC_BASE_URL: api.url },
-    sandbox,
+    sandbox: cli.sandbox,
     hosts: [new URL(api.url).host],
     gitEnv: git.gitEnv,
     allowedCommands,
@@ -144,7 +136,7 @@ describe('claude preset with the real Claude Code CLI in the sandbox', () => {
     expect(JSON.stringify(sent[0]!.body.messages)).toContain('Resolve issue #1: change hello to Hi in src/app.txt.');
     expect(toolResult('toolu_edit')).toMatchObject({ content: expect.stringContaining('updated successfully') });
     // and it tried to reach nothing else (no telemetry, no update check)
-    expect(refused).toEqual([]);
+    expect(cli.refused).toEqual([]);
   });
 
   it('reads turns, tokens and cost from the result', async () => {

@@ -1,16 +1,14 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { AgentBudget, AgentRequest } from '../../src/agents/agent.js';
 import { createCommandAgent } from '../../src/agents/command-agent.js';
-import type { Sandbox } from '../../src/sandbox/sandbox.js';
 import {
   apiError, customToolCall, functionCall, isResponsesCall, message, offeredTools, respond, startFakeOpenAiResponses, toolOutputs, userText,
   type FakeOpenAiResponses, type RecordedRequest, type ScriptStep,
 } from '../support/fake-openai-responses.js';
 import { createGitSandbox, type GitSandbox } from '../support/git-sandbox.js';
-import { testSandbox } from '../support/test-sandbox.js';
+import { startCliSandbox, type CliSandbox } from '../support/cli-sandbox.js';
 
 /**
  * The real Codex CLI (`@openai/codex`, a dev dependency) run by the command agent's `codex` preset in the real
@@ -18,13 +16,11 @@ import { testSandbox } from '../support/test-sandbox.js';
  * allow-listing proxy, as it would reach api.openai.com.
  */
 
-const nodeModules = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../node_modules');
 const KEY = 'sk-test-codex-0123456789';
 const PATCH = '*** Begin Patch\n*** Update File: src/app.txt\n@@\n-hello\n+Hi\n*** End Patch\n';
 const budget: AgentBudget = { maxTurns: 10, maxCostUsd: 1, wallTimeMs: 25_000 };
-const savedPath = process.env.PATH;
 
-let commands: Sandbox;
+let cli: CliSandbox;
 let git: GitSandbox;
 let worktree: string;
 let api: FakeOpenAiResponses;
@@ -32,12 +28,11 @@ const servers: FakeOpenAiResponses[] = [];
 
 beforeAll(async () => {
   // the launcher (node_modules/.bin/codex, a node script) and the native binary it starts are seen inside
-  commands = await testSandbox({ readOnly: [nodeModules] });
-  process.env.PATH = `${path.join(nodeModules, '.bin')}${path.delimiter}${savedPath ?? ''}`;
+  cli = await startCliSandbox();
 });
 
 afterAll(async () => {
-  process.env.PATH = savedPath;
+  cli.restore();
   await Promise.all(servers.map((server) => server.close()));
 });
 
@@ -61,7 +56,7 @@ function codexAgent(options: { model?: string } = {}) {
     preset: 'codex',
     passEnv: ['CODEX_API_KEY', 'OPENAI_BASE_URL'],
     env: { CODEX_API_KEY: KEY, OPENAI_BASE_URL: `${api.url}/v1` },
-    sandbox: commands,
+    sandbox: cli.sandbox,
     hosts: [`127.0.0.1:${api.port}`],
     gitEnv: git.gitEnv,
     ...options,

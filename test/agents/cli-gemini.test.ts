@@ -1,44 +1,37 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { AgentBudget, AgentRequest } from '../../src/agents/agent.js';
 import { createCommandAgent } from '../../src/agents/command-agent.js';
 import { parseGeminiOutput } from '../../src/agents/presets/gemini.js';
-import type { Sandbox } from '../../src/sandbox/sandbox.js';
-import { sandboxNoticingRefusals } from '../support/claude-refusals.js';
 import {
   apiError, functionCall, reply, startFakeGeminiApi, type FakeGeminiApi, type RecordedRequest,
 } from '../support/fake-gemini-api.js';
 import { createGitSandbox, type GitSandbox } from '../support/git-sandbox.js';
-import { testSandbox } from '../support/test-sandbox.js';
+import { startCliSandbox, type CliSandbox } from '../support/cli-sandbox.js';
 
 /**
  * The `gemini` preset with the real Gemini CLI (the dev dependency, a node script) in the real
  * bubblewrap sandbox, its only network the app's allow-listing proxy, talking to the fake Gemini API.
  */
-const nodeModules = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../node_modules');
 const MODEL = 'gemini-2.5-pro';
 const KEY = 'gemini-test-key-0123';
 
 let api: FakeGeminiApi;
-let sandbox: Sandbox;
-let refused: string[];
+let cli: CliSandbox;
 let git: GitSandbox;
 let worktree: string;
 /** Requests the fake had received when the test began. */
 let seen: number;
-const savedPath = process.env.PATH;
 
 beforeAll(async () => {
   api = await startFakeGeminiApi();
-  ({ sandbox, refused } = sandboxNoticingRefusals(await testSandbox({ readOnly: [nodeModules] })));
-  process.env.PATH = `${path.join(nodeModules, '.bin')}${path.delimiter}${savedPath ?? ''}`;
+  cli = await startCliSandbox();
 });
 
 afterAll(async () => {
-  process.env.PATH = savedPath;
+  cli.restore();
   await api.close();
 });
 
@@ -63,7 +56,7 @@ function geminiAgent(options: { model?: string | null; allowedCommands?: string[
     ...(model ? { model } : {}),
     passEnv: ['GEMINI_API_KEY', 'GOOGLE_GEMINI_BASE_URL'],
     env: { GEMINI_API_KEY: KEY, GOOGLE_GEMINI_BASE_URL: api.url },
-    sandbox,
+    sandbox: cli.sandbox,
     hosts: [`127.0.0.1:${api.port}`],
     gitEnv: git.gitEnv,
     allowedCommands: options.allowedCommands ?? [],
@@ -103,7 +96,7 @@ describe('gemini preset with the real Gemini CLI in the sandbox', () => {
     worktree = path.join(git.root, 'worktree');
     await git.git(git.root, 'clone', '--quiet', git.remoteUrl, worktree);
     seen = api.requests.length;
-    refused.length = 0;
+    cli.refused.length = 0;
   });
 
   afterEach(async () => {
@@ -146,7 +139,7 @@ describe('gemini preset with the real Gemini CLI in the sandbox', () => {
     }));
     expect(functionResponse('replace').output).toEqual(expect.stringContaining('Successfully modified file'));
     // and it tried to reach nothing else (no usage statistics, no update check)
-    expect(refused).toEqual([]);
+    expect(cli.refused).toEqual([]);
   });
 
   it('reads turns and tokens from the stream-json result, thinking counted as output', async () => {
@@ -178,7 +171,7 @@ describe('gemini preset with the real Gemini CLI in the sandbox', () => {
     expect(routing!.body.generationConfig.responseJsonSchema.required).toEqual(['complexity_reasoning', 'complexity_score']);
     expect(turns).toHaveLength(2);
     for (const turn of turns) expect(turn.path).toMatch(/^\/v1beta\/models\/gemini-[\w.-]+:streamGenerateContent\?alt=sse$/);
-    expect(refused).toEqual([]);
+    expect(cli.refused).toEqual([]);
   });
 
   it('is failed with the API\'s reason when the API refuses the key', async () => {

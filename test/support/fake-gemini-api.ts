@@ -18,8 +18,8 @@
  * an enum's first value, `1`, `false`, `[]`). `:countTokens` is answered from the same estimate of ~4 characters per
  * token that the replies' `usageMetadata` uses. Anything else is a 404.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { startLocalHttpServer } from './local-http-server.js';
 import { randomBytes } from 'node:crypto';
 
 export interface RecordedRequest {
@@ -133,7 +133,6 @@ export async function startFakeGeminiApi(options: FakeGeminiApiOptions = {}): Pr
   let queue: ScriptStep[] = [...(options.steps ?? [])];
   let taken = 0;
   let lastStep: ScriptStep | undefined;
-  const sockets = new Set<Socket>();
 
   const nextStep = (request: RecordedRequest): ScriptStep => {
     const step = queue.shift();
@@ -198,32 +197,12 @@ export async function startFakeGeminiApi(options: FakeGeminiApiOptions = {}): Pr
     res.end();
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) {
-        sendError(res, apiError(500, { message: `fake-gemini-api: ${error instanceof Error ? error.message : String(error)}` }));
-      } else {
-        res.destroy();
-      }
-    });
+  const server = await startLocalHttpServer(handle, (res, message) => {
+    sendError(res, apiError(500, { message: `fake-gemini-api: ${message}` }));
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-
-  let closing: Promise<void> | undefined;
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
+    url: server.url,
+    port: server.port,
     requests,
     turns: () => [...turns],
     script(steps: ScriptStep[]) {
@@ -232,14 +211,7 @@ export async function startFakeGeminiApi(options: FakeGeminiApiOptions = {}): Pr
     get pending() {
       return queue.length;
     },
-    close() {
-      closing ??= new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-        for (const socket of sockets) socket.destroy();
-      });
-      return closing;
-    },
+    close: server.close,
   };
 }
 

@@ -19,8 +19,8 @@
  * cacheable length and no expiry. Requests on a message thread (`thread: { type: 'continue', previous_message_id }`)
  * are counted against the conversation the fake recorded for that reply id.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { startLocalHttpServer } from './local-http-server.js';
 import { createHash, randomBytes } from 'node:crypto';
 import type { StopReason, TextBlock, ToolUseBlock, Usage } from '@anthropic-ai/sdk/resources/messages';
 
@@ -129,7 +129,6 @@ export async function startFakeMessagesApi(options: FakeMessagesApiOptions = {})
   let queue: ScriptStep[] = [...(options.steps ?? [])];
   let taken = 0;
   let lastStep: ScriptStep | undefined;
-  const sockets = new Set<Socket>();
 
   const nextStep = (request: RecordedRequest): ScriptStep => {
     const step = queue.shift();
@@ -199,36 +198,11 @@ export async function startFakeMessagesApi(options: FakeMessagesApiOptions = {})
     return sendJson(res, 200, message);
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) {
-        sendError(res, {
-          kind: 'error',
-          status: 500,
-          message: `fake-messages-api: ${error instanceof Error ? error.message : String(error)}`,
-          headers: { 'x-should-retry': 'false' },
-        });
-      } else {
-        res.destroy();
-      }
-    });
+  const server = await startLocalHttpServer(handle, (res, message) => {
+    sendError(res, { kind: 'error', status: 500, message: `fake-messages-api: ${message}`, headers: { 'x-should-retry': 'false' } });
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-
-  let closing: Promise<void> | undefined;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     requests,
     script(steps: ScriptStep[]) {
       queue = [...steps];
@@ -236,14 +210,7 @@ export async function startFakeMessagesApi(options: FakeMessagesApiOptions = {})
     get pending() {
       return queue.length;
     },
-    close() {
-      closing ??= new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-        for (const socket of sockets) socket.destroy();
-      });
-      return closing;
-    },
+    close: server.close,
   };
 }
 

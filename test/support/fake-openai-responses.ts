@@ -15,8 +15,8 @@
  * `426 Upgrade Required`, after which Codex falls back to HTTP at once; it takes no step. Anything else is a 404.
  * Usage is the scripted one, or estimated at ~4 characters per token of the request's input and of the output.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { startLocalHttpServer } from './local-http-server.js';
 import { randomBytes } from 'node:crypto';
 
 export interface RecordedRequest {
@@ -211,7 +211,6 @@ export async function startFakeOpenAiResponses(options: FakeOpenAiResponsesOptio
   let queue: ScriptStep[] = [...(options.steps ?? [])];
   let taken = 0;
   let lastStep: ScriptStep | undefined;
-  const sockets = new Set<Socket>();
 
   const nextStep = (request: RecordedRequest): ScriptStep => {
     const step = queue.shift();
@@ -261,32 +260,12 @@ export async function startFakeOpenAiResponses(options: FakeOpenAiResponsesOptio
     return sendJson(res, 200, response);
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) {
-        sendError(res, apiError(500, { type: 'server_error', message: `fake-openai-responses: ${error instanceof Error ? error.message : String(error)}` }));
-      } else {
-        res.destroy();
-      }
-    });
+  const server = await startLocalHttpServer(handle, (res, message) => {
+    sendError(res, apiError(500, { type: 'server_error', message: `fake-openai-responses: ${message}` }));
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-
-  let closing: Promise<void> | undefined;
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
+    url: server.url,
+    port: server.port,
     requests,
     script(steps: ScriptStep[]) {
       queue = [...steps];
@@ -294,14 +273,7 @@ export async function startFakeOpenAiResponses(options: FakeOpenAiResponsesOptio
     get pending() {
       return queue.length;
     },
-    close() {
-      closing ??= new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-        for (const socket of sockets) socket.destroy();
-      });
-      return closing;
-    },
+    close: server.close,
   };
 }
 
