@@ -2,8 +2,8 @@ import type { GitHub } from '../github/port.js';
 import type { MarkedComments } from '../github/marked-comment.js';
 import type { ConfigProblem } from './parse-config.js';
 import { CONFIG_PATH } from './schema.js';
+import { CONFIG_PROBLEMS_KIND } from '../names.js';
 
-export const CONFIG_PROBLEMS_KIND = 'config';
 
 /** Quotes every problem of the config file in the one config comment, edited in place. */
 export async function reportConfigProblems(

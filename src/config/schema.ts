@@ -1,8 +1,8 @@
 import { z } from 'zod';
+import { DEFAULT_LABEL } from '../names.js';
 
 /** The file each repository may hold, read with `_extends` support from an organisation's `.github`. */
 export const CONFIG_PATH = '.github/agent-mapreduce.yml';
-export const DEFAULT_LABEL = 'agent';
 
 /** The app's credentials, and variables that change how processes or git behave, are never passed on. */
 const neverPassed = new Set(['PRIVATE_KEY', 'PRIVATE_KEY_PATH', 'WEBHOOK_SECRET', 'APP_ID', 'GITHUB_TOKEN', 'GH_TOKEN',

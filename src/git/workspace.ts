@@ -8,6 +8,7 @@ import { KeyedMutex } from './keyed-mutex.js';
 import { forbiddenConfigKeys } from './clone-config.js';
 import { findSecrets, type Secret } from './find-secrets.js';
 import { forgetWorktree, GitError, recordWorktree, redact, runGit } from './run-git.js';
+import { AGENT_BRANCH_PREFIX } from '../names.js';
 
 export interface RepoRef {
   owner: string;
@@ -45,7 +46,6 @@ export interface PushOptions {
 
 export type PushOutcome = { kind: 'pushed'; sha: string } | { kind: 'rejected'; reason: string };
 
-export const PUSHABLE_BRANCH_PREFIX = 'agent/';
 
 /** A push refused because its commits hold one of the app's own secrets; the message names which, never the value. */
 export class SecretInPushError extends Error {
@@ -254,8 +254,8 @@ export class Workspace {
    * lease or a non-fast-forward is a `rejected` outcome; anything else unexpected throws.
    */
   async push(worktree: Worktree, options: PushOptions = {}): Promise<PushOutcome> {
-    if (!worktree.branch.startsWith(PUSHABLE_BRANCH_PREFIX)) {
-      throw new Error(`refusing to push ${worktree.branch}: only ${PUSHABLE_BRANCH_PREFIX}… branches are pushed`);
+    if (!worktree.branch.startsWith(AGENT_BRANCH_PREFIX)) {
+      throw new Error(`refusing to push ${worktree.branch}: only ${AGENT_BRANCH_PREFIX}… branches are pushed`);
     }
     const clone = this.cloneDir(worktree);
     const remoteUrl = this.cloneUrls.get(clone);

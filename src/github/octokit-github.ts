@@ -3,6 +3,7 @@ import type { ProbotOctokit } from 'probot';
 import type { GitHub, IssueComment, IssueInfo, Permission, PullInfo, Review } from './port.js';
 import { UnreadableConfigError } from './port.js';
 import { mergeConfigLayers } from '../config/merge-config-layers.js';
+import { issueOfBranch } from '../names.js';
 import { observeRequests, type RequestObserver } from './observe-requests.js';
 import { retryRateLimits } from './retry-rate-limits.js';
 
@@ -202,9 +203,8 @@ export function createOctokitGitHub(octokit: ProbotOctokit, target: GitHubTarget
     listOpenPulls,
 
     async findOpenAgentPull(issueNumber) {
-      const prefix = `agent/issue-${issueNumber}`;
       const pulls = await listOpenPulls();
-      return pulls.find((p) => !p.fromFork && (p.headRef === prefix || p.headRef.startsWith(`${prefix}-`))) ?? null;
+      return pulls.find((p) => !p.fromFork && issueOfBranch(p.headRef) === issueNumber) ?? null;
     },
 
     async createPull(pull) {

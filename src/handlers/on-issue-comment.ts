@@ -1,6 +1,6 @@
 import type { Context } from 'probot';
 import { parseCommand } from '../commands/parse-command.js';
-import { runCommand } from '../commands/run-command.js';
+import { dispatchCommand } from '../commands/dispatch-command.js';
 import type { Services } from '../services.js';
 import { issueFromPayload, repositoryFromPayload, gitHubOf } from './from-payload.js';
 
@@ -14,7 +14,7 @@ export function onIssueComment(services: Services) {
 
     const { owner, repo } = context.repo();
     const author = comment.user ?? sender;
-    await runCommand({
+    await dispatchCommand({
       services,
       github: gitHubOf(services, context),
       repository: repositoryFromPayload(context.payload.repository),

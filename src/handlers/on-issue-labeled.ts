@@ -1,8 +1,8 @@
 import type { Context } from 'probot';
 import { requestIssueRun } from '../map/request-issue-run.js';
-import { DEFAULT_LABEL } from '../config/schema.js';
 import type { Services } from '../services.js';
 import { issueFromPayload, repositoryFromPayload, gitHubOf } from './from-payload.js';
+import { DEFAULT_LABEL } from '../names.js';
 
 /** A label was added: if it is the trigger label, added by a person, queue the issue. */
 export function onIssueLabeled(services: Services) {

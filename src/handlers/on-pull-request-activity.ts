@@ -1,7 +1,7 @@
 import type { Context } from 'probot';
-import { issueOfBranch } from '../map/branch-name.js';
 import type { ReviewState } from '../profile/profile-event.js';
 import type { Services } from '../services.js';
+import { issueOfBranch } from '../names.js';
 
 /**
  * Reviews and closes of agent PRs, as they happen, for the profile: the time to first review, the

@@ -1,8 +1,8 @@
 import type { Context } from 'probot';
 import { reportConfigProblems } from '../config/report-config-problems.js';
-import { issueOfBranch } from '../map/branch-name.js';
 import type { Services } from '../services.js';
 import { repositoryFromPayload, gitHubOf } from './from-payload.js';
+import { issueOfBranch } from '../names.js';
 
 /**
  * A review that requests changes on an agent PR, from a writer, is one revision request: its body

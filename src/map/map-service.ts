@@ -1,10 +1,11 @@
 import type { RepoConfig } from '../config/schema.js';
 import type { Actor, GitHub, RepositoryInfo } from '../github/port.js';
 import type { Logger } from '../log.js';
-import { STATUS_KIND, type IssueStatus } from '../status/issue-status.js';
+import { type IssueStatus } from '../status/issue-status.js';
 import { renderStatus } from './render-status.js';
 import { runIssueJob, type IssueJobOutcome, type MapDeps } from './run-issue-job.js';
 import type { CancelResult, Scheduler } from './scheduler.js';
+import { STATUS_KIND } from '../names.js';
 
 export interface MapRequest {
   github: GitHub;

@@ -4,10 +4,9 @@ import type { GitHub, RepositoryInfo } from '../github/port.js';
 import type { Logger } from '../log.js';
 import type { Services } from '../services.js';
 import { FINAL_STATES, readIssueStatus } from '../status/issue-status.js';
-import { issueOfBranch } from './branch-name.js';
 import { issueKey } from './map-service.js';
 import { requestIssueRun } from './request-issue-run.js';
-import { FAILED_LABEL } from './run-issue-job.js';
+import { FAILED_LABEL, issueOfBranch } from '../names.js';
 
 export interface ReconcileReport {
   queued: number[];

@@ -8,9 +8,8 @@ import { releaseWorktree, SecretInPushError, type Workspace, type Worktree } fro
 import { changedFiles, commitAll, committersSince } from '../git/worktree-git.js';
 import type { Logger } from '../log.js';
 import type { Settings } from '../settings/load-settings.js';
-import { STATUS_KIND, type IssueStatus } from '../status/issue-status.js';
+import { type IssueStatus } from '../status/issue-status.js';
 import { blockedPaths } from './blocked-paths.js';
-import { branchName } from './branch-name.js';
 import { buildTask } from './build-task.js';
 import { pullTitle } from './pull-title.js';
 import { renderPrBody } from './render-pr-body.js';
@@ -20,9 +19,8 @@ import { runSetup } from './run-setup.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
 import { throwIfAborted } from '../throw-if-aborted.js';
 import type { ProfileRecorder } from '../profile/profile-event.js';
+import { CHECK_NAME, FAILED_LABEL, PLAN_KIND, STATUS_KIND, branchName } from '../names.js';
 
-export const FAILED_LABEL = 'agent:failed';
-export const CHECK_NAME = 'agent-mapreduce';
 const PROGRESS_EDIT_INTERVAL_MS = 60_000;
 
 /** What the map pipeline needs from the process. */
@@ -57,7 +55,6 @@ export interface IssueJob {
   log: Logger;
 }
 
-export const PLAN_KIND = 'plan';
 
 /** Why a run is stopped when the app shuts down: it is interrupted, not cancelled, and resumes after. */
 export class ShutdownError extends Error {

@@ -6,18 +6,14 @@ import { runGit } from '../git/run-git.js';
 import { releaseWorktree, type Workspace, type Worktree } from '../git/workspace.js';
 import type { BotIdentity } from '../github/bot-identity.js';
 import type { Logger } from '../log.js';
-import { issueOfBranch } from '../map/branch-name.js';
 import { abortRebase, startRebase } from '../git/rebase.js';
 import { buildConflictGraph, type Conflict, type MergeCache } from './conflict-graph.js';
 import { decideEligibility, type PullSnapshot } from './decide-eligibility.js';
 import { orderCandidates } from './order-candidates.js';
 import { patchIdAgainstBase } from './patch-id.js';
 import type { ProfileRecorder, ReviewState } from '../profile/profile-event.js';
+import { CONFLICT_KIND, CONFLICT_LABEL, HOLD_LABEL, ORDER_CHECK, issueOfBranch } from '../names.js';
 
-export const CONFLICT_LABEL = 'agent:conflict';
-export const HOLD_LABEL = 'agent:hold';
-export const CONFLICT_KIND = 'conflict';
-export const ORDER_CHECK = 'agent-mapreduce/merge-order';
 
 export interface ReduceDeps {
   workspace: Workspace;

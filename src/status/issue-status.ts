@@ -1,8 +1,8 @@
 import type { GitHub } from '../github/port.js';
 import type { MarkedComments } from '../github/marked-comment.js';
 import { readMarker } from '../github/marked-comment.js';
+import { STATUS_KIND } from '../names.js';
 
-export const STATUS_KIND = 'status';
 
 /** Where an issue or PR stands, as recorded in its status comment's marker. */
 export type IssueState =

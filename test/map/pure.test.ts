@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { blockedPaths } from '../../src/map/blocked-paths.js';
-import { branchName, issueOfBranch } from '../../src/map/branch-name.js';
 import { buildTask } from '../../src/map/build-task.js';
 import { renderStatus } from '../../src/map/render-status.js';
 import type { IssueInfo } from '../../src/github/port.js';
+import { branchName, issueOfBranch } from '../../src/names.js';
 
 describe('branchName', () => {
   it.each([

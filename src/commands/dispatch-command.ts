@@ -2,16 +2,14 @@ import type { Logger } from '../log.js';
 import type { Actor, GitHub, IssueInfo, RepositoryInfo } from '../github/port.js';
 import { reportConfigProblems } from '../config/report-config-problems.js';
 import type { RepoConfig } from '../config/schema.js';
-import { issueOfBranch } from '../map/branch-name.js';
 import { issueKey } from '../map/map-service.js';
 import { requestIssueRun } from '../map/request-issue-run.js';
-import { PLAN_KIND } from '../map/run-issue-job.js';
-import { HOLD_LABEL } from '../reduce/run-reduce-pass.js';
 import type { Services } from '../services.js';
 import { describeStatus, readIssueStatus } from '../status/issue-status.js';
 import type { Command } from './parse-command.js';
 import { renderHelp } from './render-help.js';
 import { VERB_INFO, type Verb } from './verbs.js';
+import { HOLD_LABEL, PLAN_KIND, issueOfBranch } from '../names.js';
 
 export interface CommandRequest {
   services: Services;
@@ -39,7 +37,7 @@ interface Ready extends CommandRequest {
  * 3. the repository's config must be valid for anything else;
  * 4. the verb runs where it applies, or says it is not available (yet, or there).
  */
-export async function runCommand(request: CommandRequest): Promise<CommandOutcome> {
+export async function dispatchCommand(request: CommandRequest): Promise<CommandOutcome> {
   const { services, github, issue, author, command, log } = request;
   const reply = (text: string) => github.createComment(issue.number, `@${author.login} ${text}`);
 

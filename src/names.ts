@@ -1,0 +1,53 @@
+/**
+ * The names the app writes on GitHub and in git, in one place: labels, check runs, the kinds of its
+ * marked comments, and its branch scheme. Every folder reads them from here, the GitHub adapter too.
+ */
+
+/** The label that hands an issue to the agent when a repository's config names none. */
+export const DEFAULT_LABEL = 'agent';
+/** On an issue whose run failed; `/agent retry` or a new label runs it again. */
+export const FAILED_LABEL = 'agent:failed';
+/** On an agent PR that conflicts with its base or another PR. */
+export const CONFLICT_LABEL = 'agent:conflict';
+/** On an agent PR that a writer held back from merging (`/agent hold`). */
+export const HOLD_LABEL = 'agent:hold';
+
+/** The check run of each agent run, on its PR's head. */
+export const CHECK_NAME = 'agent-mapreduce';
+/** The check run that shows a PR's place in the merge order. */
+export const ORDER_CHECK = 'agent-mapreduce/merge-order';
+
+/** Kinds of the app's marked comments: at most one of each per issue or PR, edited in place. */
+export const STATUS_KIND = 'status';
+export const PLAN_KIND = 'plan';
+export const CONFLICT_KIND = 'conflict';
+export const CONFIG_PROBLEMS_KIND = 'config';
+
+/** The only branches the app pushes to. */
+export const AGENT_BRANCH_PREFIX = 'agent/';
+
+/** `agent/issue-<n>-<slug>`: the slug keeps the branch readable; the number alone identifies it. */
+export function branchName(issueNumber: number, title: string): string {
+  const slug = title
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40)
+    .replace(/-+$/, '');
+  return slug ? `${issueBranchPrefix(issueNumber)}-${slug}` : issueBranchPrefix(issueNumber);
+}
+
+/** What every branch of the issue starts with (`agent/issue-<n>`), whatever its slug or suffix. */
+function issueBranchPrefix(issueNumber: number): string {
+  return `${AGENT_BRANCH_PREFIX}issue-${issueNumber}`;
+}
+
+const branchPattern = /^agent\/issue-(\d+)(?:-|$)/;
+
+/** The issue an agent branch works on, or undefined for any other branch. */
+export function issueOfBranch(branch: string): number | undefined {
+  const match = branchPattern.exec(branch);
+  return match ? Number(match[1]) : undefined;
+}
