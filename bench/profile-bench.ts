@@ -3,7 +3,7 @@
  * dashboard page and a /metrics scrape take to build, and the memory the records hold.
  */
 import { emptyUsage } from '../src/agents/agent.js';
-import { Scheduler } from '../src/map/scheduler.js';
+import { Scheduler } from '../src/jobs/scheduler.js';
 import { renderDashboard } from '../src/profile/dashboard/render-dashboard.js';
 import { renderRunPage } from '../src/profile/dashboard/render-run.js';
 import { Profile } from '../src/profile/profile.js';

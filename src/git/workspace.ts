@@ -426,12 +426,3 @@ async function readdirIfExists(dir: string): Promise<string[]> {
 function ignoreGitError(error: unknown): void {
   if (!(error instanceof GitError)) throw error;
 }
-
-/**
- * Gives a job's worktree back when the job ends: a run that finished cleanly leaves it wiped for the
- * next job; a cancelled or broken one has it removed. Never throws: the job's outcome stands.
- */
-export async function releaseWorktree(workspace: Workspace, worktree: Worktree, finishedCleanly: boolean, log: Logger): Promise<void> {
-  const done = finishedCleanly ? workspace.recycleWorktree(worktree) : workspace.removeWorktree(worktree);
-  await done.catch((err: unknown) => log.warn({ err }, 'worktree clean-up failed'));
-}

@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import { type IssueStatus } from '../status/issue-status.js';
 import { renderStatus } from './render-status.js';
 import { runIssueJob, type IssueJobOutcome, type MapDeps } from './run-issue-job.js';
-import type { CancelResult, Scheduler } from './scheduler.js';
+import type { CancelResult, Scheduler } from '../jobs/scheduler.js';
 import { STATUS_KIND } from '../names.js';
 
 export interface MapRequest {

@@ -4,7 +4,8 @@ import { coAuthoredBy, type BotIdentity } from '../github/bot-identity.js';
 import type { MarkedComments } from '../github/marked-comment.js';
 import type { PermissionCache } from '../github/permission-cache.js';
 import type { Actor, GitHub, RepositoryInfo } from '../github/port.js';
-import { releaseWorktree, SecretInPushError, type Workspace, type Worktree } from '../git/workspace.js';
+import { SecretInPushError, type Workspace, type Worktree } from '../git/workspace.js';
+import { withWorktree } from '../jobs/with-worktree.js';
 import { changedFiles, commitAll, committersSince } from '../git/worktree-git.js';
 import type { Logger } from '../log.js';
 import type { Settings } from '../settings/load-settings.js';
@@ -97,8 +98,6 @@ export async function runIssueJob(deps: MapDeps, job: IssueJob, signal: AbortSig
 
   await status.write({ status: { state: 'running', attempt: job.attempt, branch } });
   const repo = { owner: github.owner, repo: github.repo, cloneUrl: job.repository.cloneUrl };
-  let worktree: Worktree | undefined;
-  let finishedCleanly = false;
   try {
     const writerComments = issue.comments > 0 ? await writersOnly(deps.permissions, github, await github.listComments(issueNumber)) : [];
     const task = buildTask(`${github.owner}/${github.repo}`, issue, writerComments) + modeInstructions(job);
@@ -106,34 +105,35 @@ export async function runIssueJob(deps: MapDeps, job: IssueJob, signal: AbortSig
     await github.withGitToken('read', (token) => deps.workspace.sync(repo, token));
     throwIfAborted(signal);
     if (!existing) branch = await unclaimedBranch(deps, job, base, branch);
-    worktree = await deps.workspace.addWorktree(repo, { name: `issue-${issueNumber}`, branch, startPoint: `origin/${base}` });
-
-    const deadline = Date.now() + config.map.timeoutMinutes * 60_000;
-    // a plan only reads, so it needs no dependencies installed
-    const setupFailure = job.mode === 'plan'
-      ? null
-      : await runSetup({ sandbox: deps.sandbox, worktree, commands: config.map.setup, hosts: deps.settings.setupHosts, deadline, signal });
-    if (setupFailure) return await finishFailed(deps, job, status, setupFailure);
-
-    const agent = deps.createAgent(config);
-    const result = await agent.run({
-      worktree: worktree.dir,
-      cloneDir: worktree.cloneDir,
-      task,
-      budget: agentBudget(config, Math.max(0, deadline - Date.now())),
-      signal,
-      onProgress: (progress) => status.progress(progress),
-      onStep: (tool) => deps.profile.record({ ...ref, type: 'step', tool }),
-      ...(job.mode === 'plan' ? { readOnly: true } : {}),
+    const acquire = async () => ({
+      worktree: await deps.workspace.addWorktree(repo, { name: `issue-${issueNumber}`, branch, startPoint: `origin/${base}` }),
     });
-    deps.profile.record({ ...ref, type: 'agent-used', work: 'map', usage: result.usage });
-    throwIfAborted(signal);
-    log.info({ outcome: result.outcome, usage: result.usage }, 'agent finished');
-    if (job.mode === 'plan') return await postPlan(deps, job, status, result);
-    const target = { branch, base, title: pullTitle(issueNumber, issue.title), wasFailed: issue.labels.includes(FAILED_LABEL), hasOpenPull: existing !== null };
-    const outcome = await publish(deps, job, status, worktree, target, result, signal);
-    finishedCleanly = true;
-    return outcome;
+    return await withWorktree(deps.workspace, acquire, async ({ worktree }) => {
+      const deadline = Date.now() + config.map.timeoutMinutes * 60_000;
+      // a plan only reads, so it needs no dependencies installed
+      const setupFailure = job.mode === 'plan'
+        ? null
+        : await runSetup({ sandbox: deps.sandbox, worktree, commands: config.map.setup, hosts: deps.settings.setupHosts, deadline, signal });
+      if (setupFailure) return await finishFailed(deps, job, status, setupFailure);
+
+      const agent = deps.createAgent(config);
+      const result = await agent.run({
+        worktree: worktree.dir,
+        cloneDir: worktree.cloneDir,
+        task,
+        budget: agentBudget(config, Math.max(0, deadline - Date.now())),
+        signal,
+        onProgress: (progress) => status.progress(progress),
+        onStep: (tool) => deps.profile.record({ ...ref, type: 'step', tool }),
+        ...(job.mode === 'plan' ? { readOnly: true } : {}),
+      });
+      deps.profile.record({ ...ref, type: 'agent-used', work: 'map', usage: result.usage });
+      throwIfAborted(signal);
+      log.info({ outcome: result.outcome, usage: result.usage }, 'agent finished');
+      if (job.mode === 'plan') return await postPlan(deps, job, status, result);
+      const target = { branch, base, title: pullTitle(issueNumber, issue.title), wasFailed: issue.labels.includes(FAILED_LABEL), hasOpenPull: existing !== null };
+      return publish(deps, job, status, worktree, target, result, signal);
+    }, { signal, log });
   } catch (error) {
     if (signal.aborted) {
       if (signal.reason instanceof ShutdownError) {
@@ -148,8 +148,6 @@ export async function runIssueJob(deps: MapDeps, job: IssueJob, signal: AbortSig
     if (error instanceof SecretInPushError) return await finishFailed(deps, job, status, error.message);
     log.error({ err: error }, 'issue run failed unexpectedly');
     return await finishFailed(deps, job, status, `agent-mapreduce hit an unexpected error: ${errorMessage(error)}`);
-  } finally {
-    if (worktree) await releaseWorktree(deps.workspace, worktree, finishedCleanly && !signal.aborted, log);
   }
 }
 

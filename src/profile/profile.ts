@@ -1,5 +1,5 @@
 import { issueOfKey } from '../map/map-service.js';
-import type { Scheduler } from '../map/scheduler.js';
+import type { Scheduler } from '../jobs/scheduler.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import type { IssueRef, ProfileEvent, ProfileRecorder, ReducePassRecord, ReviewState } from './profile-event.js';
 import type {

@@ -3,7 +3,8 @@ import type { MarkedComments } from '../github/marked-comment.js';
 import type { PermissionCache } from '../github/permission-cache.js';
 import type { GitHub, PullInfo, RepositoryInfo } from '../github/port.js';
 import { runGit } from '../git/run-git.js';
-import { releaseWorktree, type Workspace, type Worktree } from '../git/workspace.js';
+import type { Workspace } from '../git/workspace.js';
+import { withWorktree } from '../jobs/with-worktree.js';
 import type { BotIdentity } from '../github/bot-identity.js';
 import type { Logger } from '../log.js';
 import { abortRebase, startRebase } from '../git/rebase.js';
@@ -238,22 +239,17 @@ async function rebaseOnto(
 ): Promise<Rebased> {
   const identity = await deps.botIdentity(github);
   const rebaseOptions = { env: { ...env, GIT_COMMITTER_NAME: identity.name, GIT_COMMITTER_EMAIL: identity.email } };
-  let worktree: Worktree | undefined;
-  let clean = false;
-  try {
-    worktree = await deps.workspace.addWorktree(repo, { name: `reduce-${pull.number}`, branch: pull.headRef, startPoint: pull.headSha });
+  const acquire = async () => ({
+    worktree: await deps.workspace.addWorktree(repo, { name: `reduce-${pull.number}`, branch: pull.headRef, startPoint: pull.headSha }),
+  });
+  return withWorktree(deps.workspace, acquire, async ({ worktree }): Promise<Rebased> => {
     const step = await startRebase(worktree.dir, `origin/${baseRef}`, rebaseOptions);
     if (step.kind !== 'done') {
       await abortRebase(worktree.dir, rebaseOptions);
-      clean = true;
       return { kind: 'conflict', conflict: step.kind === 'conflict' ? { files: step.files, messages: step.messages } : { files: [], messages: [step.reason] } };
     }
-    const leased = worktree;
-    const pushed = await github.withGitToken('write', (token) => deps.workspace.push(leased, { token, lease: { expectedSha: pull.headSha } }));
-    clean = true;
+    const pushed = await github.withGitToken('write', (token) => deps.workspace.push(worktree, { token, lease: { expectedSha: pull.headSha } }));
     if (pushed.kind === 'rejected') return { kind: 'rejected' };
     return { kind: 'rebased', sha: pushed.sha };
-  } finally {
-    if (worktree) await releaseWorktree(deps.workspace, worktree, clean, log);
-  }
+  }, { log });
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { agentBudget } from '../agents/agent.js';
 import { abortRebase, continueRebase, startRebase } from '../git/rebase.js';
 import { runGit } from '../git/run-git.js';
-import { releaseWorktree, type Worktree } from '../git/workspace.js';
+import { withWorktree } from '../jobs/with-worktree.js';
 import type { GitHub, RepositoryInfo } from '../github/port.js';
 import type { Logger } from '../log.js';
 import type { RepoConfig } from '../config/schema.js';
@@ -51,87 +51,77 @@ export async function runRebaseJob(deps: MapDeps, job: RebaseJob, signal: AbortS
   const git = (dir: string, args: string[], expectedExitCodes: number[] = []) =>
     runGit(args, { cwd: dir, env, signal, expectedExitCodes });
 
-  let worktree: Worktree | undefined;
-  let finishedCleanly = false;
   try {
-    const checkedOut = await checkoutPullHead(deps.workspace, github, job.repository, pull);
-    worktree = checkedOut.worktree;
-    const { startSha } = checkedOut;
-    const dir = worktree.dir;
-    const base = `origin/${pull.baseRef}`;
-    const mergeBase = (await git(dir, ['merge-base', 'HEAD', base])).stdout.trim();
-    const baseTip = (await git(dir, ['rev-parse', base])).stdout.trim();
-    if (mergeBase === baseTip) {
-      finishedCleanly = true;
-      await reply(`this PR is already up to date with \`${pull.baseRef}\`.`);
-      return { kind: 'up-to-date', reason: 'already based on the base tip' };
-    }
-    const baseIntent = (await git(dir, ['log', '--format=- %h %s', `${mergeBase}..${base}`])).stdout.trim();
-
-    const rebaseOptions = { env, signal };
-    let rebase = await startRebase(dir, base, rebaseOptions);
-    let stops = 0;
-    const usages: string[] = [];
-    while (rebase.kind !== 'done') {
-      if (rebase.kind === 'stopped' || ++stops > MAX_CONFLICT_STOPS) {
-        await abortRebase(dir, rebaseOptions);
-        finishedCleanly = true;
-        const why = rebase.kind === 'stopped' ? rebase.reason : `it stopped on conflicts more than ${MAX_CONFLICT_STOPS} times`;
-        await reply(`the rebase onto \`${pull.baseRef}\` stopped and the agent could not finish it: ${why}`);
-        return { kind: 'failed', reason: why };
+    return await withWorktree(deps.workspace, () => checkoutPullHead(deps.workspace, github, job.repository, pull), async ({ worktree, startSha }) => {
+      const dir = worktree.dir;
+      const base = `origin/${pull.baseRef}`;
+      const mergeBase = (await git(dir, ['merge-base', 'HEAD', base])).stdout.trim();
+      const baseTip = (await git(dir, ['rev-parse', base])).stdout.trim();
+      if (mergeBase === baseTip) {
+        await reply(`this PR is already up to date with \`${pull.baseRef}\`.`);
+        return { kind: 'up-to-date', reason: 'already based on the base tip' };
       }
-      const conflicted = rebase.files;
-      if (stops === 1) {
-        const setupFailure = await runSetup({
-          sandbox: deps.sandbox, worktree, commands: config.map.setup, hosts: deps.settings.setupHosts,
-          deadline: Date.now() + config.map.timeoutMinutes * 60_000, signal,
+      const baseIntent = (await git(dir, ['log', '--format=- %h %s', `${mergeBase}..${base}`])).stdout.trim();
+
+      const rebaseOptions = { env, signal };
+      let rebase = await startRebase(dir, base, rebaseOptions);
+      let stops = 0;
+      const usages: string[] = [];
+      while (rebase.kind !== 'done') {
+        if (rebase.kind === 'stopped' || ++stops > MAX_CONFLICT_STOPS) {
+          await abortRebase(dir, rebaseOptions);
+          const why = rebase.kind === 'stopped' ? rebase.reason : `it stopped on conflicts more than ${MAX_CONFLICT_STOPS} times`;
+          await reply(`the rebase onto \`${pull.baseRef}\` stopped and the agent could not finish it: ${why}`);
+          return { kind: 'failed', reason: why };
+        }
+        const conflicted = rebase.files;
+        if (stops === 1) {
+          const setupFailure = await runSetup({
+            sandbox: deps.sandbox, worktree, commands: config.map.setup, hosts: deps.settings.setupHosts,
+            deadline: Date.now() + config.map.timeoutMinutes * 60_000, signal,
+          });
+          if (setupFailure) log.warn({ setupFailure }, 'setup failed before conflict resolution');
+        }
+        const result = await deps.createAgent(config).run({
+          worktree: dir,
+          cloneDir: worktree.cloneDir,
+          task: conflictTask(github, await github.getIssue(job.issueNumber), pull.baseRef, conflicted, baseIntent),
+          budget: agentBudget(config, config.map.timeoutMinutes * 60_000),
+          signal,
+          onStep: (tool) => deps.profile.record({ ...ref, type: 'step', tool }),
         });
-        if (setupFailure) log.warn({ setupFailure }, 'setup failed before conflict resolution');
+        deps.profile.record({ ...ref, type: 'agent-used', work: 'rebase', usage: result.usage });
+        usages.push(renderUsage(result.usage));
+        const stillMarked = await filesWithMarkers(dir, conflicted);
+        if (result.outcome === 'failed' || stillMarked.length > 0) {
+          await abortRebase(dir, rebaseOptions);
+          const why = stillMarked.length > 0
+            ? `conflict markers are left in ${stillMarked.map((f) => `\`${f}\``).join(', ')}`
+            : result.summary;
+          await reply(`the agent could not resolve the conflicts with \`${pull.baseRef}\` (${conflicted.map((f) => `\`${f}\``).join(', ')}): ${why}. Nothing was pushed.`);
+          return { kind: 'failed', reason: why };
+        }
+        rebase = await continueRebase(dir, rebaseOptions);
       }
-      const result = await deps.createAgent(config).run({
-        worktree: dir,
-        cloneDir: worktree.cloneDir,
-        task: conflictTask(github, await github.getIssue(job.issueNumber), pull.baseRef, conflicted, baseIntent),
-        budget: agentBudget(config, config.map.timeoutMinutes * 60_000),
-        signal,
-        onStep: (tool) => deps.profile.record({ ...ref, type: 'step', tool }),
-      });
-      deps.profile.record({ ...ref, type: 'agent-used', work: 'rebase', usage: result.usage });
-      usages.push(renderUsage(result.usage));
-      const stillMarked = await filesWithMarkers(dir, conflicted);
-      if (result.outcome === 'failed' || stillMarked.length > 0) {
-        await abortRebase(dir, rebaseOptions);
-        finishedCleanly = true;
-        const why = stillMarked.length > 0
-          ? `conflict markers are left in ${stillMarked.map((f) => `\`${f}\``).join(', ')}`
-          : result.summary;
-        await reply(`the agent could not resolve the conflicts with \`${pull.baseRef}\` (${conflicted.map((f) => `\`${f}\``).join(', ')}): ${why}. Nothing was pushed.`);
-        return { kind: 'failed', reason: why };
-      }
-      rebase = await continueRebase(dir, rebaseOptions);
-    }
 
-    const leased = worktree;
-    const pushed = await github.withGitToken('write', (token) => deps.workspace.push(leased, { token, lease: { expectedSha: startSha } }));
-    finishedCleanly = true;
-    if (pushed.kind === 'rejected') {
-      await reply(`the rebased branch was not pushed: \`${pull.headRef}\` moved while the rebase ran (${pushed.reason}). Comment \`/agent rebase\` again.`);
-      return { kind: 'failed', reason: `push rejected: ${pushed.reason}` };
-    }
-    if (stops === 0) {
-      await reply(`rebased onto \`${pull.baseRef}\` without conflicts: the head is now ${pushed.sha.slice(0, 7)}.`);
-      return { kind: 'rebased', sha: pushed.sha };
-    }
-    await reply(`rebased onto \`${pull.baseRef}\`; the agent resolved conflicts, so **this PR needs review again**: ` +
-      `the head is now ${pushed.sha.slice(0, 7)}.\n\nRuns: ${usages.join('; ')}`);
-    return { kind: 'resolved', sha: pushed.sha };
+      const pushed = await github.withGitToken('write', (token) => deps.workspace.push(worktree, { token, lease: { expectedSha: startSha } }));
+      if (pushed.kind === 'rejected') {
+        await reply(`the rebased branch was not pushed: \`${pull.headRef}\` moved while the rebase ran (${pushed.reason}). Comment \`/agent rebase\` again.`);
+        return { kind: 'failed', reason: `push rejected: ${pushed.reason}` };
+      }
+      if (stops === 0) {
+        await reply(`rebased onto \`${pull.baseRef}\` without conflicts: the head is now ${pushed.sha.slice(0, 7)}.`);
+        return { kind: 'rebased', sha: pushed.sha };
+      }
+      await reply(`rebased onto \`${pull.baseRef}\`; the agent resolved conflicts, so **this PR needs review again**: ` +
+        `the head is now ${pushed.sha.slice(0, 7)}.\n\nRuns: ${usages.join('; ')}`);
+      return { kind: 'resolved', sha: pushed.sha };
+    }, { signal, log });
   } catch (error) {
     if (signal.aborted) return { kind: 'cancelled', reason: 'cancelled' };
     log.error({ err: error }, 'rebase failed unexpectedly');
     await reply(`the rebase failed: ${error instanceof Error ? error.message : String(error)}`).catch(() => {});
     return { kind: 'failed', reason: String(error) };
-  } finally {
-    if (worktree) await releaseWorktree(deps.workspace, worktree, finishedCleanly && !signal.aborted, log);
   }
 }
 

@@ -2,7 +2,7 @@ import { agentBudget } from '../agents/agent.js';
 import type { RepoConfig } from '../config/schema.js';
 import { coAuthoredBy } from '../github/bot-identity.js';
 import type { GitHub, RepositoryInfo } from '../github/port.js';
-import { releaseWorktree, type Worktree } from '../git/workspace.js';
+import { withWorktree } from '../jobs/with-worktree.js';
 import { changedFiles, commitAll, diffAgainst } from '../git/worktree-git.js';
 import type { Logger } from '../log.js';
 import { blockedPaths } from '../map/blocked-paths.js';
@@ -63,86 +63,77 @@ export async function runRevisionJob(deps: RevisionDeps, job: RevisionJob, signa
   };
   await setStatus('running');
 
-  let worktree: Worktree | undefined;
-  let finishedCleanly = false;
   try {
-    const checkedOut = await checkoutPullHead(deps.workspace, github, job.repository, pull);
-    worktree = checkedOut.worktree;
-    const { startSha } = checkedOut;
-    const gitOptions = { env: deps.gitEnv ?? {} };
-    const diff = await diffAgainst(worktree.dir, `origin/${pull.baseRef}`, gitOptions);
-    const task = [
-      buildTask(`${github.owner}/${github.repo}`, issue, []),
-      '',
-      `# Your PR #${pullNumber} so far: its diff against ${pull.baseRef}`,
-      '',
-      '```diff',
-      diff.length > MAX_DIFF ? `${diff.slice(0, MAX_DIFF)}\n[… diff cut]` : diff,
-      '```',
-    ].join('\n');
+    return await withWorktree(deps.workspace, () => checkoutPullHead(deps.workspace, github, job.repository, pull), async ({ worktree, startSha }) => {
+      const gitOptions = { env: deps.gitEnv ?? {} };
+      const diff = await diffAgainst(worktree.dir, `origin/${pull.baseRef}`, gitOptions);
+      const task = [
+        buildTask(`${github.owner}/${github.repo}`, issue, []),
+        '',
+        `# Your PR #${pullNumber} so far: its diff against ${pull.baseRef}`,
+        '',
+        '```diff',
+        diff.length > MAX_DIFF ? `${diff.slice(0, MAX_DIFF)}\n[… diff cut]` : diff,
+        '```',
+      ].join('\n');
 
-    const deadline = Date.now() + config.map.timeoutMinutes * 60_000;
-    const setupFailure = await runSetup({ sandbox: deps.sandbox, worktree, commands: config.map.setup, hosts: deps.settings.setupHosts, deadline, signal });
-    if (setupFailure) {
-      await reply(`${who} the revision did not run: ${setupFailure}`);
-      finishedCleanly = true;
-      return { kind: 'failed', reason: setupFailure };
-    }
-    const result = await deps.createAgent(config).run({
-      worktree: worktree.dir,
-      cloneDir: worktree.cloneDir,
-      task,
-      feedback: `Revise the PR to address this feedback from its reviewers, then finish with a summary of what you changed for each point.\n\n${renderFeedback(job.feedback)}`,
-      budget: agentBudget(config, Math.max(0, deadline - Date.now())),
-      signal,
-      onStep: (tool) => deps.profile.record({ ...ref, type: 'step', tool }),
-    });
-    deps.profile.record({ ...ref, type: 'agent-used', work: 'revision', usage: result.usage });
-    if (signal.aborted) throw signal.reason;
-    const usage = renderUsage(result.usage);
-    const files = await changedFiles(worktree.dir, gitOptions);
+      const deadline = Date.now() + config.map.timeoutMinutes * 60_000;
+      const setupFailure = await runSetup({ sandbox: deps.sandbox, worktree, commands: config.map.setup, hosts: deps.settings.setupHosts, deadline, signal });
+      if (setupFailure) {
+        await reply(`${who} the revision did not run: ${setupFailure}`);
+        return { kind: 'failed', reason: setupFailure };
+      }
+      const result = await deps.createAgent(config).run({
+        worktree: worktree.dir,
+        cloneDir: worktree.cloneDir,
+        task,
+        feedback: `Revise the PR to address this feedback from its reviewers, then finish with a summary of what you changed for each point.\n\n${renderFeedback(job.feedback)}`,
+        budget: agentBudget(config, Math.max(0, deadline - Date.now())),
+        signal,
+        onStep: (tool) => deps.profile.record({ ...ref, type: 'step', tool }),
+      });
+      deps.profile.record({ ...ref, type: 'agent-used', work: 'revision', usage: result.usage });
+      if (signal.aborted) throw signal.reason;
+      const usage = renderUsage(result.usage);
+      const files = await changedFiles(worktree.dir, gitOptions);
 
-    if (result.outcome !== 'changed' || files.length === 0) {
-      const reason = result.summary.trim() || 'The agent made no change.';
-      await reply(`${who} the agent looked at your feedback and pushed no change${result.outcome === 'failed' ? ' (the run failed)' : ''}:\n\n> ${reason.replaceAll('\n', '\n> ')}\n\nRun: ${usage}`);
-      finishedCleanly = true;
-      return { kind: result.outcome === 'failed' ? 'failed' : 'no-change', reason };
-    }
+      if (result.outcome !== 'changed' || files.length === 0) {
+        const reason = result.summary.trim() || 'The agent made no change.';
+        await reply(`${who} the agent looked at your feedback and pushed no change${result.outcome === 'failed' ? ' (the run failed)' : ''}:\n\n> ${reason.replaceAll('\n', '\n> ')}\n\nRun: ${usage}`);
+        return { kind: result.outcome === 'failed' ? 'failed' : 'no-change', reason };
+      }
 
-    const blocked = blockedPaths(files, config.map.blockedPaths);
-    if (blocked.length > 0) {
-      await reply(`${who} the revision was not pushed: the agent changed files it may not change (map.blockedPaths): ` +
-        `${blocked.map((f) => `\`${f}\``).join(', ')}.`);
-      finishedCleanly = true;
-      return { kind: 'failed', reason: 'blocked paths' };
-    }
-    const identity = await deps.botIdentity(github);
-    const reviewers = new Map(job.feedback.map((f) => [f.author, { login: f.author, id: f.authorId }]));
-    const trailers = [...reviewers.values()].map((actor) => coAuthoredBy(actor, deps.settings.noreplyDomain));
-    const message = `Address review feedback on #${pullNumber}\n\n${trailers.join('\n')}\n`;
-    const sha = await commitAll(worktree.dir, { message, author: identity }, gitOptions);
-    if (!sha) throw new Error('nothing to commit after the agent changed files');
-    const leased = worktree;
-    const pushed = await github.withGitToken('write', (token) => deps.workspace.push(leased, { token, lease: { expectedSha: startSha } }));
-    if (pushed.kind === 'rejected') {
-      await reply(`${who} the revision was not pushed: \`${pull.headRef}\` moved while the agent worked (${pushed.reason}). Comment \`/agent revise\` again to revise the new head.`);
-      finishedCleanly = true;
-      return { kind: 'failed', reason: `push rejected: ${pushed.reason}` };
-    }
-    await github.createCheckRun({
-      name: CHECK_NAME,
-      headSha: pushed.sha,
-      status: 'completed',
-      conclusion: 'success',
-      title: `Revision: ${files.length} file${files.length === 1 ? '' : 's'} changed`,
-      summary: `${usage}\n\n${result.summary}`.slice(0, 60_000),
-      ...runPageUrl(deps.settings, github, job.issueNumber),
-    });
-    deps.profile.record({ ...ref, type: 'revised', pr: pullNumber, sha: pushed.sha });
-    await reply(`${who} revised in ${pushed.sha.slice(0, 7)}:\n\n${result.summary.trim()}\n\nFiles: ${files.map((f) => `\`${f}\``).join(', ')}\n\nRun: ${usage}`);
-    finishedCleanly = true;
-    log.info({ sha: pushed.sha }, 'revision pushed');
-    return { kind: 'revised', sha: pushed.sha };
+      const blocked = blockedPaths(files, config.map.blockedPaths);
+      if (blocked.length > 0) {
+        await reply(`${who} the revision was not pushed: the agent changed files it may not change (map.blockedPaths): ` +
+          `${blocked.map((f) => `\`${f}\``).join(', ')}.`);
+        return { kind: 'failed', reason: 'blocked paths' };
+      }
+      const identity = await deps.botIdentity(github);
+      const reviewers = new Map(job.feedback.map((f) => [f.author, { login: f.author, id: f.authorId }]));
+      const trailers = [...reviewers.values()].map((actor) => coAuthoredBy(actor, deps.settings.noreplyDomain));
+      const message = `Address review feedback on #${pullNumber}\n\n${trailers.join('\n')}\n`;
+      const sha = await commitAll(worktree.dir, { message, author: identity }, gitOptions);
+      if (!sha) throw new Error('nothing to commit after the agent changed files');
+      const pushed = await github.withGitToken('write', (token) => deps.workspace.push(worktree, { token, lease: { expectedSha: startSha } }));
+      if (pushed.kind === 'rejected') {
+        await reply(`${who} the revision was not pushed: \`${pull.headRef}\` moved while the agent worked (${pushed.reason}). Comment \`/agent revise\` again to revise the new head.`);
+        return { kind: 'failed', reason: `push rejected: ${pushed.reason}` };
+      }
+      await github.createCheckRun({
+        name: CHECK_NAME,
+        headSha: pushed.sha,
+        status: 'completed',
+        conclusion: 'success',
+        title: `Revision: ${files.length} file${files.length === 1 ? '' : 's'} changed`,
+        summary: `${usage}\n\n${result.summary}`.slice(0, 60_000),
+        ...runPageUrl(deps.settings, github, job.issueNumber),
+      });
+      deps.profile.record({ ...ref, type: 'revised', pr: pullNumber, sha: pushed.sha });
+      await reply(`${who} revised in ${pushed.sha.slice(0, 7)}:\n\n${result.summary.trim()}\n\nFiles: ${files.map((f) => `\`${f}\``).join(', ')}\n\nRun: ${usage}`);
+      log.info({ sha: pushed.sha }, 'revision pushed');
+      return { kind: 'revised', sha: pushed.sha };
+    }, { signal, log });
   } catch (error) {
     if (signal.aborted) return { kind: 'cancelled', reason: 'cancelled' };
     log.error({ err: error }, 'revision failed unexpectedly');
@@ -150,6 +141,5 @@ export async function runRevisionJob(deps: RevisionDeps, job: RevisionJob, signa
     return { kind: 'failed', reason: String(error) };
   } finally {
     await setStatus('pr-open');
-    if (worktree) await releaseWorktree(deps.workspace, worktree, finishedCleanly && !signal.aborted, log);
   }
 }

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Scheduler } from '../../src/map/scheduler.js';
+import { Scheduler } from '../../src/jobs/scheduler.js';
 import { Profile } from '../../src/profile/profile.js';
 import { profileRoutes } from '../../src/profile/profile-routes.js';
 import { loadSettings, type Settings } from '../../src/settings/load-settings.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { emptyUsage } from '../../src/agents/agent.js';
-import { Scheduler } from '../../src/map/scheduler.js';
+import { Scheduler } from '../../src/jobs/scheduler.js';
 import { Profile } from '../../src/profile/profile.js';
 import { metricValue, parsePrometheusText } from '../support/prometheus-text.js';
 

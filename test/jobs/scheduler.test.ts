@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { Scheduler, type Job, type SchedulerEvent } from '../../src/map/scheduler.js';
+import { Scheduler, type Job, type SchedulerEvent } from '../../src/jobs/scheduler.js';
 
 interface Gate {
   open(): void;

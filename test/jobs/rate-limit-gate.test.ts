@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { RateLimitGate, retryAfterMs } from '../../src/map/rate-limit-gate.js';
-import { Scheduler } from '../../src/map/scheduler.js';
+import { RateLimitGate, retryAfterMs } from '../../src/jobs/rate-limit-gate.js';
+import { Scheduler } from '../../src/jobs/scheduler.js';
 
 describe('RateLimitGate', () => {
   it('halves the number of runs that may start while the model API is limited, and restores it after', async () => {
