@@ -1,6 +1,6 @@
 import type { Logger } from './log.js';
-import { ShutdownError } from './map/run-issue-job.js';
 import type { Services } from './services.js';
+import { ShutdownError } from './map/issue-job.js';
 
 /**
  * A graceful stop (SIGTERM): take no new work, let running agents finish within the grace period,

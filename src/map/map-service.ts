@@ -3,9 +3,10 @@ import type { Actor, GitHub, RepositoryInfo } from '../github/port.js';
 import type { Logger } from '../log.js';
 import { type IssueStatus } from '../status/issue-status.js';
 import { renderStatus } from './render-status.js';
-import { runIssueJob, type IssueJobOutcome, type MapDeps } from './run-issue-job.js';
+import { runIssueJob } from './run-issue-job.js';
 import type { CancelResult, Scheduler } from '../jobs/scheduler.js';
 import { STATUS_KIND } from '../names.js';
+import { type IssueJobOutcome, type MapDeps } from './issue-job.js';
 
 export interface MapRequest {
   github: GitHub;

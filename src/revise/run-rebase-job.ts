@@ -10,8 +10,8 @@ import type { RepoConfig } from '../config/schema.js';
 import { buildTask } from '../map/build-task.js';
 import { renderUsage } from '../map/render-usage.js';
 import { checkoutPullHead } from './checkout-pull-head.js';
-import type { MapDeps } from '../map/run-issue-job.js';
 import { runSetup } from '../map/run-setup.js';
+import type { MapDeps } from '../map/issue-job.js';
 
 export interface RebaseJob {
   github: GitHub;

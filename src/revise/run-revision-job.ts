@@ -7,7 +7,6 @@ import { changedFiles, commitAll, diffAgainst } from '../git/worktree-git.js';
 import type { Logger } from '../log.js';
 import { blockedPaths } from '../map/blocked-paths.js';
 import { buildTask } from '../map/build-task.js';
-import { runPageUrl, type MapDeps } from '../map/run-issue-job.js';
 import { renderUsage } from '../map/render-usage.js';
 import { checkoutPullHead } from './checkout-pull-head.js';
 import { renderStatus } from '../map/render-status.js';
@@ -15,6 +14,8 @@ import { runSetup } from '../map/run-setup.js';
 import { readIssueStatus, type IssueStatus } from '../status/issue-status.js';
 import { renderFeedback, type Feedback } from './feedback.js';
 import { CHECK_NAME, STATUS_KIND } from '../names.js';
+import { runPageUrl } from '../map/run-page-url.js';
+import { type MapDeps } from '../map/issue-job.js';
 
 /** What a revision needs from the process: the same parts as the map pipeline. */
 export type RevisionDeps = MapDeps;

@@ -1,0 +1,42 @@
+import type { AgentProgress } from '../agents/agent.js';
+import { FAILED_LABEL, STATUS_KIND } from '../names.js';
+import type { IssueStatus } from '../status/issue-status.js';
+import type { IssueJob, IssueJobOutcome, MapDeps } from './issue-job.js';
+import { renderStatus, type StatusView } from './render-status.js';
+
+const PROGRESS_EDIT_INTERVAL_MS = 60_000;
+
+export interface StatusWriter {
+  write(view: StatusView): Promise<void>;
+  progress(progress: AgentProgress): void;
+}
+
+/** The issue's status comment; progress edits are spaced out, since every edit is a scarce write. */
+export function statusWriter(deps: MapDeps, job: IssueJob): StatusWriter {
+  let current: IssueStatus | undefined;
+  let lastProgressEdit = Date.now();
+  const write = (view: StatusView) => {
+    current = view.status;
+    return deps.comments.upsert(job.github, job.issueNumber, STATUS_KIND, renderStatus(view), view.status);
+  };
+  return {
+    write,
+    progress(progress) {
+      if (current?.state !== 'running' || Date.now() - lastProgressEdit < PROGRESS_EDIT_INTERVAL_MS) return;
+      lastProgressEdit = Date.now();
+      write({ status: current, progress }).catch((err: unknown) => job.log.warn({ err }, 'progress edit failed'));
+    },
+  };
+}
+
+/** Labels the issue failed and says why in its status comment. */
+export async function finishFailed(deps: MapDeps, job: IssueJob, status: StatusWriter, reason: string, branch?: string): Promise<IssueJobOutcome> {
+  await job.github.addLabels(job.issueNumber, [FAILED_LABEL]);
+  await status.write({ status: { state: 'failed', attempt: job.attempt, reason: clip(reason), ...(branch ? { branch } : {}) } });
+  return { kind: 'failed', reason };
+}
+
+/** A reason cut to what a status comment shows. */
+export function clip(text: string, max = 1500): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
