@@ -6,8 +6,10 @@ import type { Logger } from '../log.js';
 import { authEnv } from './auth-env.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { forbiddenConfigKeys } from './clone-config.js';
-import { findSecrets, type Secret } from './find-secrets.js';
-import { forgetWorktree, GitError, recordWorktree, redact, runGit } from './run-git.js';
+import { pushToRemote, SecretInPushError, secretsInNewCommits, type PushOptions, type PushOutcome } from './push-to-remote.js';
+import { protocolOf, refuseCredentialsInUrl } from './remote-url.js';
+import { type Secret } from './find-secrets.js';
+import { forgetWorktree, GitError, recordWorktree, runGit } from './run-git.js';
 import { AGENT_BRANCH_PREFIX } from '../names.js';
 
 export interface RepoRef {
@@ -35,25 +37,6 @@ export interface WorktreeSpec {
   branch: string;
   /** Where the branch starts, e.g. `origin/main`, or `origin/agent/issue-3-x` for a revision. */
   startPoint: string;
-}
-
-export interface PushOptions {
-  token?: string;
-  force?: boolean;
-  /** Push only if the remote branch is at `expectedSha`, or (null) does not exist. Implies force. */
-  lease?: { expectedSha: string | null };
-}
-
-export type PushOutcome = { kind: 'pushed'; sha: string } | { kind: 'rejected'; reason: string };
-
-
-/** A push refused because its commits hold one of the app's own secrets; the message names which, never the value. */
-export class SecretInPushError extends Error {
-  constructor(readonly names: string[]) {
-    super(`Nothing was pushed: the changes contain the app's own secret${names.length > 1 ? 's' : ''} (${names.join(', ')}), `
-      + 'as written or base64-encoded. The issue text may be trying to exfiltrate it; a maintainer should look at the run before retrying.');
-    this.name = 'SecretInPushError';
-  }
 }
 
 /** Keyed by the clone's folder, so two Workspace objects on one work directory still take turns. */
@@ -250,8 +233,9 @@ export class Workspace {
   }
 
   /**
-   * Pushes the worktree's HEAD to `refs/heads/<branch>` on origin; only `agent/` branches. A stale
-   * lease or a non-fast-forward is a `rejected` outcome; anything else unexpected throws.
+   * Pushes the worktree's HEAD to `refs/heads/<branch>` on origin (the URL GitHub gave at the last
+   * sync); only `agent/` branches. A stale lease or a non-fast-forward is a `rejected` outcome; a
+   * push whose new commits hold one of the app's secrets throws SecretInPushError.
    */
   async push(worktree: Worktree, options: PushOptions = {}): Promise<PushOutcome> {
     if (!worktree.branch.startsWith(AGENT_BRANCH_PREFIX)) {
@@ -260,47 +244,24 @@ export class Workspace {
     const clone = this.cloneDir(worktree);
     const remoteUrl = this.cloneUrls.get(clone);
     if (!remoteUrl) throw new Error(`push before sync: no clone URL known for ${worktree.owner}/${worktree.repo}`);
-    const ref = `refs/heads/${worktree.branch}`;
+    const where = { owner: worktree.owner, repo: worktree.repo, branch: worktree.branch };
     const sha = await headOf(worktree.dir, this.env);
-    const args = ['push', '--porcelain'];
-    if (options.lease) args.push(`--force-with-lease=${ref}:${options.lease.expectedSha ?? ''}`);
-    else if (options.force) args.push('--force');
-    // to the URL GitHub gave us, not to whatever the clone's `origin` says by now
-    args.push(remoteUrl, `${sha}:${ref}`);
-
-    const auth = authEnv(options.token, remoteUrl);
-    await this.refuseSecrets(worktree, sha, options.token);
-    return cloneLocks.run(clone, async () => {
-      const result = await runGit(args, {
-        cwd: worktree.dir,
-        env: { ...this.env, ...auth.env, GIT_ALLOW_PROTOCOL: protocolOf(remoteUrl) },
-        secrets: auth.secrets,
-        expectedExitCodes: [1],
-      });
-      if (result.code === 0) {
-        await this.git(['update-ref', `refs/remotes/origin/${worktree.branch}`, sha], clone);
-        this.log.info({ owner: worktree.owner, repo: worktree.repo, branch: worktree.branch, sha }, 'git: pushed');
-        return { kind: 'pushed', sha };
-      }
-      const rejection = rejectionReason(result.stdout, ref);
-      if (rejection === null) throw new GitError(args, result.code, redact(result.stderr, auth.secrets), worktree.dir);
-      this.log.info({ owner: worktree.owner, repo: worktree.repo, branch: worktree.branch, reason: rejection }, 'git: push rejected');
-      return { kind: 'rejected', reason: rejection };
-    });
-  }
-
-  /** Throws SecretInPushError when a commit not yet on the remote adds one of the app's secrets or the push token. */
-  private async refuseSecrets(worktree: Worktree, sha: string, token: string | undefined): Promise<void> {
-    const secrets = token ? [...this.secrets, { name: 'the installation token', value: token }] : this.secrets;
-    if (secrets.length === 0) return;
-    const patch = await runGit(['log', '-p', '--text', '--no-ext-diff', '--no-textconv', '--format=', sha, '--not', '--remotes=origin'], {
-      cwd: worktree.dir, env: this.env,
-    });
-    const found = findSecrets(patch, secrets);
+    const secrets = options.token ? [...this.secrets, { name: 'the installation token', value: options.token }] : this.secrets;
+    const found = await secretsInNewCommits(worktree.dir, sha, secrets, this.env);
     if (found.length > 0) {
-      this.log.error({ owner: worktree.owner, repo: worktree.repo, branch: worktree.branch, secrets: found }, 'git: push refused, it holds the app\'s secrets');
+      this.log.error({ ...where, secrets: found }, 'git: push refused, it holds the app\'s secrets');
       throw new SecretInPushError(found);
     }
+    return cloneLocks.run(clone, async () => {
+      const outcome = await pushToRemote({ dir: worktree.dir, env: this.env, remoteUrl, branch: worktree.branch, sha, ...options });
+      if (outcome.kind === 'pushed') {
+        await this.git(['update-ref', `refs/remotes/origin/${worktree.branch}`, sha], clone);
+        this.log.info({ ...where, sha }, 'git: pushed');
+      } else {
+        this.log.info({ ...where, reason: outcome.reason }, 'git: push rejected');
+      }
+      return outcome;
+    });
   }
 
   /** Where the cached clone last saw `branch` on the remote (last sync or push); null if it did not exist then. */
@@ -355,25 +316,6 @@ export class Workspace {
   }
 }
 
-/** The reason git gave for refusing `ref`, from `git push --porcelain` output; null if it did not. */
-function rejectionReason(porcelain: string, ref: string): string | null {
-  for (const line of porcelain.split('\n')) {
-    const [flag, refs, summary = ''] = line.split('\t');
-    if (flag !== '!' || !refs?.endsWith(`:${ref}`)) continue;
-    const match = /^\[(.+?)\](?: \((.*)\))?$/.exec(summary);
-    if (!match) return summary;
-    const [, kind, detail] = match;
-    return kind === 'rejected' ? (detail ?? kind) : `${kind}${detail ? `: ${detail}` : ''}`;
-  }
-  return null;
-}
-
-/** The transport a remote needs: `https` (or `http` for a test server), or `file` for a local path. */
-function protocolOf(remoteUrl: string): string {
-  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(remoteUrl)?.[1]?.toLowerCase();
-  return scheme ?? 'file';
-}
-
 /** The git dir a new worktree's `.git` file names. */
 async function gitDirOf(worktree: string): Promise<string> {
   const text = await fs.readFile(path.join(worktree, '.git'), 'utf8');
@@ -392,12 +334,6 @@ function segment(name: string): string {
     throw new Error(`not a safe folder name: ${JSON.stringify(name)}`);
   }
   return name.toLowerCase();
-}
-
-function refuseCredentialsInUrl(cloneUrl: string): void {
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(cloneUrl)) return;
-  const url = new URL(cloneUrl);
-  if (url.username !== '' || url.password !== '') throw new Error('refusing a clone URL that carries credentials');
 }
 
 /** Lock files are named `*.lock` anywhere outside objects/ (no ref may end in `.lock`). */

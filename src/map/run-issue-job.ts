@@ -1,7 +1,7 @@
 import { agentBudget, type AgentResult } from '../agents/agent.js';
 import type { PermissionCache } from '../github/permission-cache.js';
 import type { GitHub } from '../github/port.js';
-import { SecretInPushError } from '../git/workspace.js';
+import { SecretInPushError } from '../git/push-to-remote.js';
 import { withWorktree } from '../jobs/with-worktree.js';
 import { committersSince } from '../git/worktree-git.js';
 import { buildTask } from './build-task.js';

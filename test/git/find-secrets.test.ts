@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
 import { appSecrets, findSecrets } from '../../src/git/find-secrets.js';
-import { SecretInPushError, Workspace, type Worktree } from '../../src/git/workspace.js';
+import { SecretInPushError } from '../../src/git/push-to-remote.js';
+import { Workspace, type Worktree } from '../../src/git/workspace.js';
 import { commitAll } from '../../src/git/worktree-git.js';
 import { createGitSandbox, type GitSandbox } from '../support/git-sandbox.js';
 
