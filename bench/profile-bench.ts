@@ -23,7 +23,7 @@ function timed<T>(run: () => T, times = 20): { ms: number; result: T } {
 }
 
 const heapBefore = (global.gc?.(), process.memoryUsage().heapUsed);
-const profile = new Profile({ scheduler: new Scheduler({ globalCap: 8 }), webBase: 'https://github.com' });
+const profile = new Profile({ load: new Scheduler({ globalCap: 8 }), webBase: 'https://github.com' });
 const stages = ['pr-open', 'approved', 'merged', 'failed', 'changes-requested'] as const;
 for (let issue = 1; issue <= ISSUES; issue++) {
   const ref = { repo: `octo/repo-${issue % 20}`, issue };

@@ -17,7 +17,7 @@ import type { Settings } from './settings/load-settings.js';
 import { Profile } from './profile/profile.js';
 import type { Sandbox } from './sandbox/sandbox.js';
 import { startSandbox } from './sandbox/start-sandbox.js';
-import { issueOfKey } from './map/map-service.js';
+import { issueOfKey } from './jobs/job-key.js';
 
 /** What lives as long as the process and is shared by every handler. */
 export interface Services {
@@ -51,7 +51,8 @@ export function createServices(parts: ServiceParts): Services {
   const { settings } = parts;
   const comments = new MarkedComments(settings.appId);
   const scheduler = new Scheduler({ globalCap: settings.maxAgents });
-  const profile = new Profile({ scheduler, webBase: settings.webBase });
+  const profile = new Profile({ load: scheduler, webBase: settings.webBase });
+  profile.follow(scheduler);
   const rateLimits = new RateLimitGate(scheduler);
   const sandbox = parts.sandbox ?? startSandbox(settings.sandbox, parts.log);
   const createAgent = parts.createAgent ?? agentFactory({

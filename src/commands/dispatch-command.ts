@@ -2,7 +2,6 @@ import type { Logger } from '../log.js';
 import type { Actor, GitHub, IssueInfo, RepositoryInfo } from '../github/port.js';
 import { reportConfigProblems } from '../config/report-config-problems.js';
 import type { RepoConfig } from '../config/schema.js';
-import { issueKey } from '../map/map-service.js';
 import { requestIssueRun } from '../map/request-issue-run.js';
 import type { Services } from '../services.js';
 import { describeStatus, readIssueStatus } from '../status/issue-status.js';
@@ -10,6 +9,7 @@ import type { Command } from './parse-command.js';
 import { renderHelp } from './render-help.js';
 import { VERB_INFO, type Verb } from './verbs.js';
 import { HOLD_LABEL, PLAN_KIND, issueOfBranch } from '../names.js';
+import { issueKey } from '../jobs/job-key.js';
 
 export interface CommandRequest {
   services: Services;

@@ -7,6 +7,7 @@ import { runIssueJob } from './run-issue-job.js';
 import type { CancelResult, Scheduler } from '../jobs/scheduler.js';
 import { STATUS_KIND } from '../names.js';
 import { type IssueJobOutcome, type MapDeps } from './issue-job.js';
+import { issueKey } from '../jobs/job-key.js';
 
 export interface MapRequest {
   github: GitHub;
@@ -30,16 +31,6 @@ export interface MapRequest {
 export type MapRequestResult = 'queued' | 'started' | 'already-queued' | 'already-running' | 'stopped';
 
 const POSITION_REFRESH_MS = 60_000;
-
-export function issueKey(owner: string, repo: string, issueNumber: number): string {
-  return `${owner}/${repo}#${issueNumber}`;
-}
-
-/** The repository (`owner/name`) and issue of an `issueKey`. */
-export function issueOfKey(key: string): { repo: string; issue: number } {
-  const hash = key.lastIndexOf('#');
-  return { repo: key.slice(0, hash), issue: Number(key.slice(hash + 1)) };
-}
 
 /**
  * The map half of the app: hands issues to the scheduler, keeps queued issues' status comments

@@ -4,9 +4,9 @@ import type { GitHub, RepositoryInfo } from '../github/port.js';
 import type { Logger } from '../log.js';
 import type { Services } from '../services.js';
 import { FINAL_STATES, readIssueStatus } from '../status/issue-status.js';
-import { issueKey } from './map-service.js';
 import { requestIssueRun } from './request-issue-run.js';
 import { FAILED_LABEL, issueOfBranch } from '../names.js';
+import { issueKey } from '../jobs/job-key.js';
 
 export interface ReconcileReport {
   queued: number[];

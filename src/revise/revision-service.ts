@@ -1,11 +1,11 @@
 import type { RepoConfig } from '../config/schema.js';
 import type { GitHub, RepositoryInfo } from '../github/port.js';
 import type { Logger } from '../log.js';
-import { issueKey, issueOfKey } from '../map/map-service.js';
 import type { Scheduler } from '../jobs/scheduler.js';
 import type { Feedback } from './feedback.js';
 import { runRebaseJob, type RebaseJob, type RebaseOutcome } from './run-rebase-job.js';
 import { runRevisionJob, type RevisionDeps, type RevisionOutcome } from './run-revision-job.js';
+import { issueKey, issueOfKey } from '../jobs/job-key.js';
 
 export interface RevisionAsk {
   github: GitHub;

@@ -24,7 +24,7 @@ async function stop(): Promise<void> {
 /** The routes behind a plain HTTP server; what they leave alone is answered 404, as Probot's server does. */
 async function serve(env: Record<string, string>): Promise<{ url: string; profile: Profile }> {
   const settings: Settings = loadSettings(env);
-  const profile = new Profile({ scheduler: new Scheduler({ globalCap: 2 }), webBase: 'https://github.com' });
+  const profile = new Profile({ load: new Scheduler({ globalCap: 2 }), webBase: 'https://github.com' });
   const handle = profileRoutes(settings, profile);
   server = createServer((req, res) => {
     void handle(req, res).then((handled) => {

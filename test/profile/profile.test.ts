@@ -11,7 +11,8 @@ const MINUTE = 60_000;
 function setUp(options: { maxIssues?: number; maxTimeline?: number } = {}) {
   let now = T0;
   const scheduler = new Scheduler({ globalCap: 3 });
-  const profile = new Profile({ scheduler, webBase: 'https://github.com', now: () => now, ...options });
+  const profile = new Profile({ load: scheduler, webBase: 'https://github.com', now: () => now, ...options });
+  profile.follow(scheduler);
   return {
     scheduler,
     profile,
