@@ -1,5 +1,6 @@
 import type { Logger } from '../log.js';
-import { runReducePass, type ReduceDeps, type ReducePass, type ReduceReport } from './run-reduce-pass.js';
+import type { ReduceDeps, ReducePass, ReduceReport } from './reduce-pass.js';
+import { runReducePass } from './run-reduce-pass.js';
 
 /**
  * One reduce pass at a time per (repository, base branch), which makes locks unnecessary elsewhere

@@ -1,0 +1,54 @@
+import type { RepoConfig } from '../config/schema.js';
+import type { BotIdentity } from '../github/bot-identity.js';
+import type { MarkedComments } from '../github/marked-comment.js';
+import type { PermissionCache } from '../github/permission-cache.js';
+import type { GitHub, PullInfo, RepositoryInfo } from '../github/port.js';
+import type { Workspace } from '../git/workspace.js';
+import type { Logger } from '../log.js';
+import { issueOfBranch } from '../names.js';
+import type { ProfileRecorder } from '../profile/profile-event.js';
+import type { Conflict, MergeCache } from './conflict-graph.js';
+
+export interface ReduceDeps {
+  workspace: Workspace;
+  comments: MarkedComments;
+  permissions: PermissionCache;
+  botIdentity(github: GitHub): Promise<BotIdentity>;
+  gitEnv?: Record<string, string>;
+  mergeCache: MergeCache;
+  /** The merge-order check run last written per PR head, so an unchanged place costs no write. */
+  shownOrder?: Map<string, string>;
+  profile: ProfileRecorder;
+  /** With `reduce.autoResolve`: start the agent's rebase of a PR that conflicts, instead of only flagging it. */
+  resolveConflict?: (pass: ReducePass, pullNumber: number, issueNumber: number) => void;
+}
+
+export interface ReducePass {
+  github: GitHub;
+  repository: RepositoryInfo;
+  baseRef: string;
+  config: RepoConfig;
+  log: Logger;
+}
+
+export interface ReduceReport {
+  order: number[];
+  merged: number[];
+  flagged: number[];
+  waiting: Array<{ number: number; reason: string }>;
+}
+
+/** A PR left out of the order, with what it conflicts with (`#12`, or the base branch). */
+export type Flagged = Map<number, { conflict: Conflict; with: string }>;
+
+/** Where one pass works: the repository's cached clone at the base's current tip. */
+export interface PassPlace {
+  repo: { owner: string; repo: string; cloneUrl: string };
+  clone: string;
+  env: Record<string, string>;
+}
+
+/** The issue a PR of the pass works on, for the profile. */
+export function issueRef(github: GitHub, pull: PullInfo): { repo: string; issue: number } {
+  return { repo: `${github.owner}/${github.repo}`, issue: issueOfBranch(pull.headRef) ?? 0 };
+}
