@@ -8,7 +8,7 @@ import { onPullRequestActivity } from './handlers/on-pull-request-activity.js';
 import { onPullRequestReview } from './handlers/on-pull-request-review.js';
 import { onPush } from './handlers/on-push.js';
 import { onReduceTrigger } from './handlers/on-reduce-trigger.js';
-import { startBackground } from './map/start-background.js';
+import { startBackground } from './start-background.js';
 import { profileRoutes } from './profile/profile-routes.js';
 import { createServices, type Services } from './services.js';
 import { loadSettings, type Settings } from './settings/load-settings.js';

@@ -1,5 +1,7 @@
 import type { Logger } from './log.js';
-import type { Services } from './services.js';
+import type { Scheduler } from './jobs/scheduler.js';
+import type { MapService } from './map/map-service.js';
+import type { ReduceService } from './reduce/reduce-service.js';
 import { ShutdownError } from './map/issue-job.js';
 
 /**
@@ -7,7 +9,14 @@ import { ShutdownError } from './map/issue-job.js';
  * then interrupt the rest. Interrupted and queued runs keep a non-final status, so the next start's
  * reconcile runs them again; nothing is lost and nothing runs twice at once.
  */
-export async function shutDown(services: Services, options: { graceMs: number; log: Logger }): Promise<void> {
+/** What a graceful stop stops. */
+export interface ShutDownDeps {
+  scheduler: Scheduler;
+  map: MapService;
+  reduce: ReduceService;
+}
+
+export async function shutDown(services: ShutDownDeps, options: { graceMs: number; log: Logger }): Promise<void> {
   const { scheduler } = services;
   const dropped = scheduler.stopAccepting();
   options.log.info({ queued: dropped.length, running: scheduler.runningKeys().length }, 'shutting down: no new work');

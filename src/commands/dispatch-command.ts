@@ -2,17 +2,23 @@ import type { Logger } from '../log.js';
 import type { Actor, GitHub, IssueInfo, RepositoryInfo } from '../github/port.js';
 import { reportConfigProblems } from '../config/report-config-problems.js';
 import type { RepoConfig } from '../config/schema.js';
-import { requestIssueRun } from '../map/request-issue-run.js';
-import type { Services } from '../services.js';
+import { requestIssueRun, type IssueRunDeps } from '../map/request-issue-run.js';
+import type { ReduceService } from '../reduce/reduce-service.js';
+import type { RevisionService } from '../revise/revision-service.js';
 import { describeStatus, readIssueStatus } from '../status/issue-status.js';
 import type { Command } from './parse-command.js';
 import { renderHelp } from './render-help.js';
 import { VERB_INFO, type Verb } from './verbs.js';
 import { HOLD_LABEL, PLAN_KIND, issueOfBranch } from '../names.js';
-import { issueKey } from '../jobs/job-key.js';
+
+/** What the commands act through: the map, revision and reduce services and their shared caches. */
+export interface CommandDeps extends IssueRunDeps {
+  revisions: RevisionService;
+  reduce: ReduceService;
+}
 
 export interface CommandRequest {
-  services: Services;
+  services: CommandDeps;
   github: GitHub;
   repository: RepositoryInfo;
   issue: IssueInfo;
@@ -168,8 +174,7 @@ const onPullRequest: Partial<Record<Verb, VerbHandler>> = {
     const target = await agentPullIssue(ready);
     if (!target) return;
     const { services, github, reply } = ready;
-    const result = services.scheduler.cancel(issueKey(github.owner, github.repo, target.issueNumber), `Stopped by @${ready.author.login}.`);
-    services.revisions.forget(github, target.issueNumber);
+    const result = services.revisions.stop(github, target.issueNumber, `Stopped by @${ready.author.login}.`);
     await reply(result === 'not-found' ? 'there is nothing queued or running for this PR.' : 'stopped.');
   },
 

@@ -1,7 +1,7 @@
 import type { ProbotOctokit } from 'probot';
 import { createOctokitGitHub } from '../github/octokit-github.js';
 import type { GitHub, IssueInfo, RepositoryInfo } from '../github/port.js';
-import type { Services } from '../services.js';
+import type { RequestObserver } from '../github/observe-requests.js';
 
 interface PayloadIssue {
   number: number;
@@ -31,8 +31,13 @@ export function repositoryFromPayload(repository: { default_branch: string; clon
 }
 
 /** The event's repository on GitHub, with its API requests counted by the profile. */
+/** What counts the app's GitHub requests. */
+export interface RequestCounting {
+  profile: { githubRequest: RequestObserver };
+}
+
 export function gitHubOf(
-  services: Services,
+  services: RequestCounting,
   context: { octokit: ProbotOctokit; repo(): { owner: string; repo: string }; payload: { installation?: { id: number } } },
 ): GitHub {
   const { owner, repo } = context.repo();

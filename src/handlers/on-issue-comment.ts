@@ -1,11 +1,10 @@
 import type { Context } from 'probot';
 import { parseCommand } from '../commands/parse-command.js';
-import { dispatchCommand } from '../commands/dispatch-command.js';
-import type { Services } from '../services.js';
-import { issueFromPayload, repositoryFromPayload, gitHubOf } from './from-payload.js';
+import { dispatchCommand, type CommandDeps } from '../commands/dispatch-command.js';
+import { issueFromPayload, repositoryFromPayload, gitHubOf, type RequestCounting } from './from-payload.js';
 
 /** A new comment: act only on a command from a person (bots, this app included, are ignored). */
-export function onIssueComment(services: Services) {
+export function onIssueComment(services: CommandDeps & RequestCounting) {
   return async (context: Context<'issue_comment.created'>): Promise<void> => {
     const { comment, issue, sender } = context.payload;
     if (context.isBot || comment.user?.type === 'Bot') return;

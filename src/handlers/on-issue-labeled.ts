@@ -1,11 +1,10 @@
 import type { Context } from 'probot';
-import { requestIssueRun } from '../map/request-issue-run.js';
-import type { Services } from '../services.js';
-import { issueFromPayload, repositoryFromPayload, gitHubOf } from './from-payload.js';
+import { requestIssueRun, type IssueRunDeps } from '../map/request-issue-run.js';
+import { issueFromPayload, repositoryFromPayload, gitHubOf, type RequestCounting } from './from-payload.js';
 import { DEFAULT_LABEL } from '../names.js';
 
 /** A label was added: if it is the trigger label, added by a person, queue the issue. */
-export function onIssueLabeled(services: Services) {
+export function onIssueLabeled(services: IssueRunDeps & RequestCounting) {
   return async (context: Context<'issues.labeled'>): Promise<void> => {
     const { issue, label, sender } = context.payload;
     if (!label || sender.type === 'Bot') return;

@@ -1,9 +1,10 @@
 import type { Context } from 'probot';
-import type { Services } from '../services.js';
-import { gitHubOf } from './from-payload.js';
+import type { ConfigCache } from '../config/config-cache.js';
+import type { MapService } from '../map/map-service.js';
+import { gitHubOf, type RequestCounting } from './from-payload.js';
 
 /** The trigger label was removed, or the issue closed: stop its job, queued or running. */
-export function onIssueUnlabeledOrClosed(services: Services) {
+export function onIssueUnlabeledOrClosed(services: RequestCounting & { configs: ConfigCache; map: MapService }) {
   return async (context: Context<'issues.unlabeled' | 'issues.closed'>): Promise<void> => {
     const { issue } = context.payload;
     const { owner, repo } = context.repo();

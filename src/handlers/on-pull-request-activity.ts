@@ -1,13 +1,12 @@
 import type { Context } from 'probot';
-import type { ReviewState } from '../profile/profile-event.js';
-import type { Services } from '../services.js';
+import type { ProfileRecorder, ReviewState } from '../profile/profile-event.js';
 import { issueOfBranch } from '../names.js';
 
 /**
  * Reviews and closes of agent PRs, as they happen, for the profile: the time to first review, the
  * review verdicts on the board, and merges made by people as well as by the reduce pass.
  */
-export function onPullRequestActivity(services: Services) {
+export function onPullRequestActivity(services: { profile: ProfileRecorder }) {
   return async (context: Context<'pull_request_review.submitted' | 'pull_request.closed'>): Promise<void> => {
     const { pull_request: pull, repository } = context.payload;
     const issue = issueOfBranch(pull.head.ref);

@@ -1,14 +1,24 @@
 import type { Context } from 'probot';
 import { reportConfigProblems } from '../config/report-config-problems.js';
-import type { Services } from '../services.js';
-import { repositoryFromPayload, gitHubOf } from './from-payload.js';
+import type { ConfigCache } from '../config/config-cache.js';
+import type { MarkedComments } from '../github/marked-comment.js';
+import type { PermissionCache } from '../github/permission-cache.js';
+import type { RevisionService } from '../revise/revision-service.js';
+import { repositoryFromPayload, gitHubOf, type RequestCounting } from './from-payload.js';
 import { issueOfBranch } from '../names.js';
 
 /**
  * A review that requests changes on an agent PR, from a writer, is one revision request: its body
  * and every inline comment of that review, in one run.
  */
-export function onPullRequestReview(services: Services) {
+export interface ReviewDeps extends RequestCounting {
+  configs: ConfigCache;
+  comments: MarkedComments;
+  permissions: PermissionCache;
+  revisions: RevisionService;
+}
+
+export function onPullRequestReview(services: ReviewDeps) {
   return async (context: Context<'pull_request_review.submitted'>): Promise<void> => {
     const { review, pull_request: pull, repository, sender } = context.payload;
     if (review.state !== 'changes_requested' || sender.type === 'Bot' || review.user?.type === 'Bot') return;

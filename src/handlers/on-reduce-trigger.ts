@@ -1,6 +1,7 @@
 import type { Context } from 'probot';
-import type { Services } from '../services.js';
-import { gitHubOf } from './from-payload.js';
+import type { ConfigCache } from '../config/config-cache.js';
+import type { ReduceService } from '../reduce/reduce-service.js';
+import { gitHubOf, type RequestCounting } from './from-payload.js';
 
 type ReduceEvent =
   | 'pull_request_review.submitted' | 'pull_request.closed' | 'push' | 'check_suite.completed' | 'check_run.completed' | 'status';
@@ -10,7 +11,7 @@ type ReduceEvent =
  * finished checks) starts a reduce pass for the repository's base branch; the pass re-reads
  * everything, so the event itself only says "look again". It runs after the webhook is answered.
  */
-export function onReduceTrigger(services: Services) {
+export function onReduceTrigger(services: RequestCounting & { configs: ConfigCache; reduce: ReduceService }) {
   return async (context: Context<ReduceEvent>): Promise<void> => {
     const payload = context.payload as { review?: { state?: string }; ref?: string; repository: { default_branch: string; clone_url: string } };
     if (context.name === 'pull_request_review' && payload.review?.state !== 'approved') return;

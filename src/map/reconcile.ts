@@ -2,11 +2,19 @@ import type { Probot } from 'probot';
 import { createOctokitGitHub } from '../github/octokit-github.js';
 import type { GitHub, RepositoryInfo } from '../github/port.js';
 import type { Logger } from '../log.js';
-import type { Services } from '../services.js';
+import type { ProfileRecorder } from '../profile/profile-event.js';
+import type { RequestObserver } from '../github/observe-requests.js';
+import type { ReduceService } from '../reduce/reduce-service.js';
 import { FINAL_STATES, readIssueStatus } from '../status/issue-status.js';
-import { requestIssueRun } from './request-issue-run.js';
+import { requestIssueRun, type IssueRunDeps } from './request-issue-run.js';
 import { FAILED_LABEL, issueOfBranch } from '../names.js';
 import { issueKey } from '../jobs/job-key.js';
+
+/** What a reconcile pass reads and acts through. */
+export interface ReconcileDeps extends IssueRunDeps {
+  profile: ProfileRecorder & { githubRequest: RequestObserver };
+  reduce: ReduceService;
+}
 
 export interface ReconcileReport {
   queued: number[];
@@ -21,7 +29,7 @@ export interface ReconcileReport {
  *    state in their status comment are queued, credited to whoever added the label.
  */
 export async function reconcileRepository(
-  services: Services,
+  services: ReconcileDeps,
   github: GitHub,
   repository: RepositoryInfo,
   log: Logger,
@@ -80,7 +88,7 @@ export async function reconcileRepository(
 }
 
 /** Reconciles every repository of every installation; one repository's failure does not stop the rest. */
-export async function reconcileAll(probot: Probot, services: Services, log: Logger): Promise<void> {
+export async function reconcileAll(probot: Probot, services: ReconcileDeps, log: Logger): Promise<void> {
   const app = await probot.auth();
   const installations = await app.paginate(app.rest.apps.listInstallations, { per_page: 100 });
   for (const installation of installations) {

@@ -1,7 +1,10 @@
 import { reportConfigProblems } from '../config/report-config-problems.js';
 import type { Actor, GitHub, IssueInfo, RepositoryInfo } from '../github/port.js';
 import type { Logger } from '../log.js';
-import type { Services } from '../services.js';
+import type { ConfigCache } from '../config/config-cache.js';
+import type { MarkedComments } from '../github/marked-comment.js';
+import type { PermissionCache } from '../github/permission-cache.js';
+import type { MapService } from './map-service.js';
 import { readIssueStatus } from '../status/issue-status.js';
 import type { MapRequestResult } from './map-service.js';
 
@@ -30,7 +33,15 @@ export type IssueRunAnswer = MapRequestResult | 'not-writer' | 'config-invalid' 
  * 3. the attempt number continues from the issue's last recorded run;
  * 4. priority-labelled issues go first.
  */
-export async function requestIssueRun(services: Services, ask: IssueRunAsk): Promise<IssueRunAnswer> {
+/** What asking for an issue's run reads and writes. */
+export interface IssueRunDeps {
+  configs: ConfigCache;
+  comments: MarkedComments;
+  permissions: PermissionCache;
+  map: MapService;
+}
+
+export async function requestIssueRun(services: IssueRunDeps, ask: IssueRunAsk): Promise<IssueRunAnswer> {
   const { github, issue, requester, log } = ask;
   const config = await services.configs.get(github);
   if (!config.ok) {

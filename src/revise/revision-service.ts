@@ -83,9 +83,12 @@ export class RevisionService {
     return result === 'queued' ? 'queued' : 'busy';
   }
 
-  /** Drops the issue's waiting feedback (`/agent stop` on its PR). */
-  forget(github: GitHub, issueNumber: number): void {
-    this.#waiting.delete(issueKey(github.owner, github.repo, issueNumber));
+  /** `/agent stop` on its PR: cancels the issue's revision or rebase, queued or running, and drops its waiting feedback. */
+  stop(github: GitHub, issueNumber: number, reason: string): 'stopped' | 'not-found' {
+    const key = issueKey(github.owner, github.repo, issueNumber);
+    const result = this.#scheduler.cancel(key, reason);
+    const hadFeedback = this.#waiting.delete(key);
+    return result === 'not-found' && !hadFeedback ? 'not-found' : 'stopped';
   }
 
   #enqueue(key: string): boolean {

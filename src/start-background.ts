@@ -1,15 +1,22 @@
 import type { Probot } from 'probot';
-import type { Logger } from '../log.js';
-import type { Services } from '../services.js';
-import { shutDown } from '../shut-down.js';
-import { reconcileAll } from './reconcile.js';
+import type { Workspace } from './git/workspace.js';
+import type { Logger } from './log.js';
+import { reconcileAll, type ReconcileDeps } from './map/reconcile.js';
+import type { Settings } from './settings/load-settings.js';
+import { shutDown, type ShutDownDeps } from './shut-down.js';
 
 /**
  * At start-up: clear worktrees a previous process left behind, then reconcile now and every
  * RECONCILE_INTERVAL. Passes never overlap; a failed pass is logged and the next one tries again.
  * On SIGTERM: stop the timer and shut down gracefully (SHUTDOWN_GRACE), then exit.
  */
-export function startBackground(probot: Probot, services: Services, log: Logger): { stop(): void; pass(): Promise<void> } {
+/** What runs in the background: the start-up clean-up, the reconcile passes and the graceful stop. */
+export interface BackgroundDeps extends ReconcileDeps, ShutDownDeps {
+  settings: Settings;
+  workspace: Workspace;
+}
+
+export function startBackground(probot: Probot, services: BackgroundDeps, log: Logger): { stop(): void; pass(): Promise<void> } {
   let running: Promise<void> | undefined;
   const cleaned = services.workspace.cleanStartup().catch((err: unknown) => log.error({ err }, 'start-up clean-up failed'));
   const pass = () => {
