@@ -1,5 +1,6 @@
 import type { GitHub } from '../github/port.js';
 import { UnreadableConfigError } from '../github/port.js';
+import { mergeConfigLayers } from './merge-config-layers.js';
 import { parseConfig, type ConfigResult } from './parse-config.js';
 import { CONFIG_PATH } from './schema.js';
 
@@ -7,7 +8,8 @@ import { CONFIG_PATH } from './schema.js';
 export async function loadConfig(github: GitHub): Promise<ConfigResult> {
   let raw: unknown;
   try {
-    raw = await github.readConfigFile(CONFIG_PATH);
+    const layers = await github.readConfigLayers(CONFIG_PATH);
+    raw = layers.length === 0 ? null : mergeConfigLayers(layers);
   } catch (error) {
     if (error instanceof UnreadableConfigError) return { ok: false, problems: [{ path: '(file)', message: error.message }] };
     throw error;

@@ -2,7 +2,6 @@ import { Octokit } from '@octokit/rest';
 import type { ProbotOctokit } from 'probot';
 import type { GitHub, IssueComment, IssueInfo, Permission, PullInfo, Review } from './port.js';
 import { UnreadableConfigError } from './port.js';
-import { mergeConfigLayers } from '../config/merge-config-layers.js';
 import { issueOfBranch } from '../names.js';
 import { observeRequests, type RequestObserver } from './observe-requests.js';
 import { retryRateLimits } from './retry-rate-limits.js';
@@ -92,11 +91,11 @@ export function createOctokitGitHub(octokit: ProbotOctokit, target: GitHubTarget
     owner,
     repo,
 
-    async readConfigFile(path) {
+    async readConfigLayers(path) {
       try {
         const { files } = await octokit.config.get({ ...where, path });
-        const layers = files.map((f) => f.config).filter((c): c is Record<string, unknown> => c !== null);
-        return layers.length === 0 ? null : mergeConfigLayers(layers.reverse());
+        // the plugin lists the repository's own file first, then what it `_extends`
+        return files.map((f) => f.config).filter((c): c is Record<string, unknown> => c !== null).reverse();
       } catch (error) {
         if (error instanceof Error && error.message.startsWith(configPluginPrefix)) {
           const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';

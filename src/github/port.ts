@@ -5,8 +5,8 @@
 export interface GitHub {
   readonly owner: string;
   readonly repo: string;
-  /** The repository's config file, already merged with what it `_extends`; null when there is none. */
-  readConfigFile(path: string): Promise<unknown>;
+  /** The repository's config file and what it `_extends`, as layers: the farthest first, the repository's own last; none when there is no file. */
+  readConfigLayers(path: string): Promise<Array<Record<string, unknown>>>;
   /** The user's base permission on this repository. */
   getPermission(login: string): Promise<Permission>;
   /**

@@ -45,11 +45,11 @@ describe('FakeGitHub', () => {
   });
 
   it('serves the config file', async () => {
-    expect(await github.readConfigFile('.github/agent-mapreduce.yml')).toEqual({ agents: { default: 'claude' }, max_parallel: 3 });
+    expect(await github.readConfigLayers('.github/agent-mapreduce.yml')).toEqual([{ agents: { default: 'claude' }, max_parallel: 3 }]);
     expect(fake.callsTo('GET', /\/contents\//)).toHaveLength(1);
 
     fake.config = null;
-    expect(await github.readConfigFile('.github/agent-mapreduce.yml')).toBeNull();
+    expect(await github.readConfigLayers('.github/agent-mapreduce.yml')).toEqual([]);
     expect(fake.callsTo('GET', /\/contents\//).map((c) => c.path)).toEqual([
       `/repos/${OWNER}/${REPO}/contents/.github%2Fagent-mapreduce.yml`,
       `/repos/${OWNER}/${REPO}/contents/.github%2Fagent-mapreduce.yml`,
