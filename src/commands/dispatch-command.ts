@@ -2,6 +2,7 @@ import type { Logger } from '../log.js';
 import type { Actor, GitHub, IssueInfo, RepositoryInfo } from '../github/port.js';
 import { reportConfigProblems } from '../config/report-config-problems.js';
 import type { RepoConfig } from '../config/schema.js';
+import { readMarker } from '../github/marked-comment.js';
 import { requestIssueRun, type IssueRunDeps } from '../map/request-issue-run.js';
 import type { ReduceService } from '../reduce/reduce-service.js';
 import type { RevisionService } from '../revise/revision-service.js';
@@ -121,13 +122,13 @@ const onIssue: Partial<Record<Verb, VerbHandler>> = {
   async go(ready) {
     const { services, github, issue, command, reply } = ready;
     const posted = await services.comments.find(github, issue.number, PLAN_KIND);
-    if (!posted) {
+    const plan = posted ? readMarker(posted.body)?.data.plan : undefined;
+    if (typeof plan !== 'string') {
       await reply('there is no plan for this issue yet; comment `/agent plan` first.');
       return;
     }
     const fresh = await openLabelledIssue(ready, 'go');
     if (!fresh) return;
-    const plan = posted.body.replace(/^<!--.*?-->\n/, '').replace(/\n---\nComment `\/agent go`[\s\S]*$/, '');
     const guidance = command.text ? `\n\n## Guidance from @${ready.author.login} with \`/agent go\`\n\n${command.text}` : '';
     await requestIssueRun(services, { ...runAsk(ready, fresh), retry: false, mode: 'implement', plan: plan + guidance });
   },

@@ -11,7 +11,10 @@ import { runSetup } from './run-setup.js';
 import { throwIfAborted } from '../throw-if-aborted.js';
 import { FAILED_LABEL, PLAN_KIND, branchName } from '../names.js';
 import { type IssueJob, type IssueJobOutcome, type MapDeps, ShutdownError } from './issue-job.js';
-import { type StatusWriter, finishFailed, statusWriter } from './status-writer.js';
+import { clip, type StatusWriter, finishFailed, statusWriter } from './status-writer.js';
+
+/** A plan is shown and kept in its comment's marker: twice this stays within GitHub's 65,536 characters. */
+const MAX_PLAN_CHARS = 25_000;
 import { publish } from './publish-run.js';
 
 /**
@@ -110,10 +113,11 @@ function modeInstructions(job: IssueJob): string {
 /** A plan-first run ends with its plan in the issue's one plan comment, waiting for `/agent go`. */
 async function postPlan(deps: MapDeps, job: IssueJob, status: StatusWriter, result: AgentResult): Promise<IssueJobOutcome> {
   if (result.outcome === 'failed') return finishFailed(deps, job, status, result.summary || 'The planning run failed.');
-  const plan = result.summary.trim() || '_The agent wrote no plan._';
+  const plan = clip(result.summary.trim() || '_The agent wrote no plan._', MAX_PLAN_CHARS);
+  // the plan travels in the comment's marker, so `/agent go` reads it back without parsing the text
   await deps.comments.upsert(job.github, job.issueNumber, PLAN_KIND,
     `📝 **Plan for #${job.issueNumber}**\n\n${plan}\n\n---\nComment \`/agent go\` to implement this plan; text after \`go\` ` +
-    `is added as guidance. Run: ${renderUsage(result.usage)}`);
+    `is added as guidance. Run: ${renderUsage(result.usage)}`, { plan });
   await status.write({ status: { state: 'planned', attempt: job.attempt } });
   return { kind: 'planned', plan };
 }

@@ -55,6 +55,9 @@ describe('plan-first mode', () => {
     expect(implementation.readOnly).toBeUndefined();
     expect(implementation.task).toContain('# The plan the maintainers approved: follow it');
     expect(implementation.task).toContain('**Approach** touch changes/issue-1.txt');
+    // the plan itself, from the comment's marker: not the comment's heading or its footer
+    expect(implementation.task).not.toContain('📝 **Plan for #1**');
+    expect(implementation.task).not.toContain('to implement this plan');
     expect(implementation.task).toContain('Guidance from @maintainer with `/agent go`\n\nKeep the file short.');
     expect(h.github.pulls).toHaveLength(1);
     expect(botComments(h, 1)[0]).toContain('✅ **PR opened:**');
