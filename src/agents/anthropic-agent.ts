@@ -7,6 +7,7 @@ import { costUsd, type Price, type TokenCounts } from './pricing.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
 import { buildSystemPrompt } from './system-prompt.js';
 import { ToolError, type AgentTool, type ToolContext } from './tools/tool.js';
+import { formatDuration } from '../text.js';
 
 export interface AnthropicAgentOptions {
   client: Anthropic;
@@ -163,7 +164,7 @@ export function createAnthropicAgent(options: AnthropicAgentOptions): Agent {
       } catch (error) {
         if (request.signal.aborted) return end('failed', 'The run was cancelled.');
         if (controller.signal.aborted) {
-          return end('failed', `Stopped: the time budget of ${minutes(request.budget.wallTimeMs)} ran out. The work so far is kept.`);
+          return end('failed', `Stopped: the time budget of ${formatDuration(request.budget.wallTimeMs)} ran out. The work so far is kept.`);
         }
         if (error instanceof Anthropic.APIError) {
           return end('failed', `The model API failed (${error.status ?? 'no response'}): ${apiMessage(error)}. The work so far is kept.`);
@@ -188,12 +189,8 @@ function checkBudgets(request: AgentRequest, turns: number, used: { costUsd: num
   if (budget.maxTokens !== undefined && used.inputTokens + used.outputTokens >= budget.maxTokens) {
     return `Stopped: the token budget of ${budget.maxTokens} tokens ran out after ${turns} turns.`;
   }
-  if (Date.now() >= deadline) return `Stopped: the time budget of ${minutes(budget.wallTimeMs)} ran out.`;
+  if (Date.now() >= deadline) return `Stopped: the time budget of ${formatDuration(budget.wallTimeMs)} ran out.`;
   return null;
-}
-
-function minutes(ms: number): string {
-  return ms < 120_000 ? `${Math.round(ms / 1000)} seconds` : `${Math.round(ms / 60_000)} minutes`;
 }
 
 async function runTool(tool: AgentTool | undefined, call: ToolUseBlock, context: ToolContext): Promise<ToolResultBlockParam> {

@@ -9,6 +9,7 @@ import { emptyUsage } from './agent.js';
 import {
   commandPresets, parseGenericOutput, shellQuote, type CommandPreset, type CommandPresetName, type ParsedAgentOutput,
 } from './command-presets.js';
+import { formatDuration, redact } from '../text.js';
 
 export interface CommandAgentOptions {
   /** The command line (`agent.command`); empty: the preset's. `{task_file}` is replaced by the task file's path. */
@@ -73,7 +74,8 @@ export function createCommandAgent(options: CommandAgentOptions): Agent {
       }
       const finish = (outcome: AgentOutcome, summary: string, usage: Partial<AgentUsage> = {}): AgentResult => ({
         outcome,
-        summary: capSummary(redact(summary, Object.values(passed))),
+        // the passed values (model keys, usually) never reach a comment; short ones would mask ordinary words
+        summary: capSummary(redact(summary, Object.values(passed).filter((value) => value.length >= 8))),
         usage: { ...emptyUsage(), ...usage, durationMs: Date.now() - started },
       });
 
@@ -141,7 +143,7 @@ export function createCommandAgent(options: CommandAgentOptions): Agent {
         }
 
         if (shell.kind === 'timeout') {
-          return finish('failed', `The agent ran past its time limit of ${duration(request.budget.wallTimeMs)} and was stopped.${lastOutput(output)}`, usage);
+          return finish('failed', `The agent ran past its time limit of ${formatDuration(request.budget.wallTimeMs)} and was stopped.${lastOutput(output)}`, usage);
         }
         if (shell.kind === 'cancelled') return finish('failed', 'The run was cancelled; the agent was stopped.', usage);
         if (parsed.status === 'error') {
@@ -181,12 +183,3 @@ function capSummary(summary: string): string {
   return summary.length > SUMMARY_LIMIT ? `${summary.slice(0, SUMMARY_LIMIT)}\n[… ${summary.length - SUMMARY_LIMIT} more characters cut]` : summary;
 }
 
-/** Values of the passed variables (model keys, usually) never reach a comment. */
-function redact(text: string, secrets: string[]): string {
-  return secrets.filter((s) => s.length >= 8).reduce((out, secret) => out.replaceAll(secret, '***'), text);
-}
-
-function duration(ms: number): string {
-  if (ms < 120_000) return `${Number((ms / 1000).toFixed(ms < 10_000 ? 1 : 0))} seconds`;
-  return `${Math.round(ms / 60_000)} minutes`;
-}

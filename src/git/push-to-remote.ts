@@ -1,7 +1,8 @@
 import { authEnv } from './auth-env.js';
 import { findSecrets, type Secret } from './find-secrets.js';
 import { protocolOf } from './remote-url.js';
-import { GitError, redact, runGit } from './run-git.js';
+import { GitError, runGit } from './run-git.js';
+import { redact } from '../text.js';
 
 export interface PushOptions {
   token?: string;

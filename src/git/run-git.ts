@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { assertOwnConfig } from './clone-config.js';
+import { redact } from '../text.js';
 
 export interface GitOptions {
   cwd: string;
@@ -123,7 +124,3 @@ async function spawnGit(args: readonly string[], options: GitOptions): Promise<{
   });
 }
 
-/** Replaces every occurrence of each secret by `***`. */
-export function redact(text: string, secrets: readonly string[]): string {
-  return secrets.filter((s) => s !== '').reduce((out, secret) => out.split(secret).join('***'), text);
-}

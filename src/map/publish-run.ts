@@ -9,7 +9,8 @@ import type { IssueJob, IssueJobOutcome, MapDeps } from './issue-job.js';
 import { renderPrBody } from './render-pr-body.js';
 import { renderUsage } from './render-usage.js';
 import { runPageUrl } from './run-page-url.js';
-import { clip, finishFailed, type StatusWriter } from './status-writer.js';
+import { clipReason, finishFailed, type StatusWriter } from './status-writer.js';
+import { clip } from '../text.js';
 
 export interface Target {
   branch: string;
@@ -36,7 +37,7 @@ export async function publish(
 
   if (result.outcome === 'no-change' || result.outcome === 'not-actionable') {
     const reason = result.summary.trim() || (result.outcome === 'no-change' ? 'Nothing needed to change.' : 'The agent gave no reason.');
-    await status.write({ status: { state: result.outcome, attempt: job.attempt, reason: clip(reason) } });
+    await status.write({ status: { state: result.outcome, attempt: job.attempt, reason: clipReason(reason) } });
     return { kind: result.outcome, reason };
   }
 

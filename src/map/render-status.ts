@@ -1,6 +1,7 @@
 import type { AgentProgress } from '../agents/agent.js';
 import type { IssueStatus } from '../status/issue-status.js';
-import { formatDuration, formatTokens } from './render-usage.js';
+import { formatTokens } from './render-usage.js';
+import { formatDuration } from '../text.js';
 
 export interface StatusView {
   status: IssueStatus;

@@ -11,7 +11,8 @@ import { runSetup } from './run-setup.js';
 import { throwIfAborted } from '../throw-if-aborted.js';
 import { FAILED_LABEL, PLAN_KIND, branchName } from '../names.js';
 import { type IssueJob, type IssueJobOutcome, type MapDeps, ShutdownError } from './issue-job.js';
-import { clip, type StatusWriter, finishFailed, statusWriter } from './status-writer.js';
+import { type StatusWriter, finishFailed, statusWriter } from './status-writer.js';
+import { clip } from '../text.js';
 
 /** A plan is shown and kept in its comment's marker: twice this stays within GitHub's 65,536 characters. */
 const MAX_PLAN_CHARS = 25_000;

@@ -3,6 +3,7 @@ import { FAILED_LABEL, STATUS_KIND } from '../names.js';
 import type { IssueStatus } from '../status/issue-status.js';
 import type { IssueJob, IssueJobOutcome, MapDeps } from './issue-job.js';
 import { renderStatus, type StatusView } from './render-status.js';
+import { clip } from '../text.js';
 
 const PROGRESS_EDIT_INTERVAL_MS = 60_000;
 
@@ -32,11 +33,11 @@ export function statusWriter(deps: MapDeps, job: IssueJob): StatusWriter {
 /** Labels the issue failed and says why in its status comment. */
 export async function finishFailed(deps: MapDeps, job: IssueJob, status: StatusWriter, reason: string, branch?: string): Promise<IssueJobOutcome> {
   await job.github.addLabels(job.issueNumber, [FAILED_LABEL]);
-  await status.write({ status: { state: 'failed', attempt: job.attempt, reason: clip(reason), ...(branch ? { branch } : {}) } });
+  await status.write({ status: { state: 'failed', attempt: job.attempt, reason: clipReason(reason), ...(branch ? { branch } : {}) } });
   return { kind: 'failed', reason };
 }
 
 /** A reason cut to what a status comment shows. */
-export function clip(text: string, max = 1500): string {
-  return text.length > max ? `${text.slice(0, max)}…` : text;
+export function clipReason(text: string): string {
+  return clip(text, 1500);
 }

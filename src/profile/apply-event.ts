@@ -2,6 +2,7 @@ import type { AgentUsage } from '../agents/agent.js';
 import type { IssueRecord, IssueRecords } from './issue-records.js';
 import type { ProfileEvent, ReviewState } from './profile-event.js';
 import type { ReviewWait } from './view.js';
+import { clip } from '../text.js';
 
 /** Outcomes of a map run that leave the issue without a PR, shown as `ended`. */
 const ENDED_WITHOUT_PR = new Set(['no-change', 'not-actionable', 'cancelled', 'planned']);
@@ -175,6 +176,3 @@ function seconds(ms: number): number {
   return Math.max(0, ms) / 1000;
 }
 
-function clip(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max)}…` : text;
-}

@@ -1,5 +1,6 @@
 import type { IssueRef, ReviewState } from './profile-event.js';
 import type { IssueSummary, Stage, TimelineEntry } from './view.js';
+import { clip } from '../text.js';
 
 export interface PullRecord {
   number: number;
@@ -151,6 +152,3 @@ function stageOf(r: IssueRecord): Stage | undefined {
   return undefined;
 }
 
-function clip(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max)}…` : text;
-}

@@ -12,6 +12,7 @@ import { renderUsage } from '../map/render-usage.js';
 import { checkoutPullHead } from './checkout-pull-head.js';
 import { runSetup } from '../map/run-setup.js';
 import type { MapDeps } from '../map/issue-job.js';
+import { capitalise } from '../text.js';
 
 export interface RebaseJob {
   github: GitHub;
@@ -152,6 +153,3 @@ async function filesWithMarkers(dir: string, files: string[]): Promise<string[]>
   return marked;
 }
 
-function capitalise(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
-}

@@ -214,7 +214,7 @@ describe('the built-in agent', () => {
     const result = await agentFor({ allowedCommands: ['sleep 30'] }).run(request({ budget: { maxTurns: 50, maxCostUsd: 3, wallTimeMs: 1500 } }));
 
     expect(result.outcome).toBe('failed');
-    expect(result.summary).toBe('Stopped: the time budget of 2 seconds ran out. The work so far is kept.');
+    expect(result.summary).toBe('Stopped: the time budget of 1.5 s ran out. The work so far is kept.');
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 

@@ -36,7 +36,7 @@ describe('map: labelled issues become PRs', () => {
       expect(pull).toMatchObject({ title: `Fix thing ${n}`, base: 'main', state: 'open' });
       expect(pull.body).toMatch(new RegExp(`^Closes #${n}\\n`));
       expect(pull.body).toContain(`- \`changes/issue-${n}.txt\``);
-      expect(pull.body).toContain('Attempt 1: 3 turns · 1.5k tokens · $0.01 · 2s');
+      expect(pull.body).toContain('Attempt 1: 3 turns · 1.5k tokens · $0.01 · 1.5 s');
 
       const [commit, parent] = await h.sandbox.remoteLog(branch);
       expect(commit).toMatchObject({

@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { busyChart, reviewWaitChart } from '../../src/profile/dashboard/charts.js';
 import { DASHBOARD_SCRIPT } from '../../src/profile/dashboard/dashboard-script.js';
-import { escapeHtml, formatDuration, formatUsd } from '../../src/profile/dashboard/html.js';
+import { escapeHtml, formatUsd } from '../../src/profile/dashboard/html.js';
+import { formatDuration } from '../../src/text.js';
 import { renderDashboard } from '../../src/profile/dashboard/render-dashboard.js';
 import { renderLogin } from '../../src/profile/dashboard/render-login.js';
 import { renderRunPage } from '../../src/profile/dashboard/render-run.js';

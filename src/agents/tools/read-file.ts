@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { openExisting } from './open-in-worktree.js';
 import { displayPath, resolveInWorktree } from './resolve-in-worktree.js';
 import { ToolError, type AgentTool } from './tool.js';
+import { capitalise } from '../../text.js';
 
 export const READ_FILE_MAX_LINES = 2000;
 export const READ_FILE_MAX_BYTES = 100 * 1024;
@@ -106,6 +107,3 @@ function cutToBytes(text: string, maxBytes: number): string {
   return buffer.subarray(0, maxBytes).toString('utf8').replace(/\ufffd$/, '');
 }
 
-function capitalise(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
-}

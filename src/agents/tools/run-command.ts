@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ToolError, type AgentTool } from './tool.js';
+import { formatDuration } from '../../text.js';
 
 export const RUN_COMMAND_MAX_OUTPUT_BYTES = 30_000;
 
@@ -41,7 +42,7 @@ export const runCommandTool: AgentTool<RunCommandInput> = {
     if (result.kind === 'refused') throw new ToolError(result.output);
     const output = result.output.trimEnd() === '' ? '(no output)' : result.output.trimEnd();
     const status = result.kind === 'timeout'
-      ? `timed out after ${seconds(timeoutMs)}; the command and every process it started were killed`
+      ? `timed out after ${formatDuration(timeoutMs)}; the command and every process it started were killed`
       : result.kind === 'cancelled'
         ? 'cancelled: the run was stopped, and the command and every process it started were killed'
         : result.exitCode === null ? 'the command could not be started' : `exit code ${result.exitCode}`;
@@ -103,6 +104,3 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-function seconds(ms: number): string {
-  return ms < 120_000 ? `${Math.round(ms / 100) / 10} seconds` : `${Math.round(ms / 60_000)} minutes`;
-}

@@ -1,5 +1,6 @@
 import type { BusySample, ReviewWait } from '../view.js';
-import { formatDuration, formatUtcTime, html, type Html } from './html.js';
+import { formatUtcTime, html, type Html } from './html.js';
+import { formatDuration } from '../../text.js';
 
 const COLOURS = {
   runningFill: '#b6d4fe',

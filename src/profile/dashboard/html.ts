@@ -33,22 +33,6 @@ export function html(strings: TemplateStringsArray, ...values: HtmlPart[]): Html
   return new Html(out);
 }
 
-const SECOND = 1000;
-const MINUTE = 60 * SECOND;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
-
-const oneDecimal = (n: number) => n.toFixed(1).replace(/\.0$/, '');
-
-/** "45 s", "12 min", "3.5 h", "2.1 d". */
-export function formatDuration(ms: number): string {
-  const t = Math.max(0, ms);
-  if (Math.round(t / SECOND) < 60) return `${Math.round(t / SECOND)} s`;
-  if (Math.round(t / MINUTE) < 60) return `${Math.round(t / MINUTE)} min`;
-  if (Math.round((t / HOUR) * 10) < 240) return `${oneDecimal(t / HOUR)} h`;
-  return `${oneDecimal(t / DAY)} d`;
-}
-
 /** "$1.23"; amounts under a cent keep three decimals ("$0.004") so small runs do not all read "$0.00". */
 export function formatUsd(n: number): string {
   if (n === 0 || Math.abs(n) >= 0.01) return `$${n.toFixed(2)}`;
@@ -73,11 +57,6 @@ export function formatUtcDateTime(ms: number): string {
 export function timeTag(ms: number, show: 'time' | 'seconds' | 'date' = 'time'): Html {
   const text = show === 'date' ? formatUtcDateTime(ms) : formatUtcTime(ms, show === 'seconds');
   return html`<time datetime="${new Date(ms).toISOString()}" data-show="${show}">${text}</time>`;
-}
-
-/** Cuts `text` to at most `max` characters, marking the cut; escape after clipping, not before. */
-export function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1).trimEnd()}…`;
 }
 
 /** `runs/<owner>/<name>/<issue>`, relative to the dashboard's own address. */

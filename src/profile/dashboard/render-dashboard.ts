@@ -1,7 +1,8 @@
 import { STAGES, type DashboardView, type IssueSummary, type MergeOrderView, type Stage } from '../view.js';
 import { busyChart, reviewWaitChart } from './charts.js';
 import { DASHBOARD_SCRIPT } from './dashboard-script.js';
-import { clip, formatDuration, formatUsd, html, raw, renderPage, runPath, timeTag, type Html } from './html.js';
+import { formatUsd, html, raw, renderPage, runPath, timeTag, type Html } from './html.js';
+import { clip, formatDuration } from '../../text.js';
 
 const CARDS_PER_STAGE = 50;
 const REASON_CHARS = 200;

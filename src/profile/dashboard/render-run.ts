@@ -1,6 +1,7 @@
 import { STAGES, type RunRecordView, type TimelineEntry } from '../view.js';
 import { DASHBOARD_SCRIPT } from './dashboard-script.js';
-import { formatDuration, formatUsd, html, renderPage, timeTag, type Html } from './html.js';
+import { formatUsd, html, renderPage, timeTag, type Html } from './html.js';
+import { formatDuration } from '../../text.js';
 
 /** One issue's run record, served at `<prefix>/runs/<owner>/<name>/<issue>`. */
 export function renderRunPage(run: RunRecordView, options: { nonce: string; now: number }): string {

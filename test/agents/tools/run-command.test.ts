@@ -110,7 +110,7 @@ describe('run_command', () => {
     const started = Date.now();
     const out = await run(command, [command], 400);
     expect(Date.now() - started).toBeLessThan(5000);
-    expect(out).toBe('timed out after 0.4 seconds; the command and every process it started were killed\n(no output)');
+    expect(out).toBe('timed out after 0.4 s; the command and every process it started were killed\n(no output)');
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(existsSync(path.join(fx.worktree, 'late.txt'))).toBe(false);
   });
