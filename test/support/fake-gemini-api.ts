@@ -19,7 +19,7 @@
  * token that the replies' `usageMetadata` uses. Anything else is a 404.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { startLocalHttpServer } from './local-http-server.js';
+import { readBody, resolveStep, startLocalHttpServer } from './local-http-server.js';
 import { randomBytes } from 'node:crypto';
 
 export interface RecordedRequest {
@@ -149,8 +149,7 @@ export async function startFakeGeminiApi(options: FakeGeminiApiOptions = {}): Pr
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const raw = await readBody(req);
-    const request: RecordedRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers: { ...req.headers }, body: parseBody(raw) };
+    const request: RecordedRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers: { ...req.headers }, body: await readBody(req) };
     requests.push(request);
     const url = new URL(request.path, 'http://fake');
     const match = MODEL_PATH.exec(url.pathname);
@@ -180,7 +179,7 @@ export async function startFakeGeminiApi(options: FakeGeminiApiOptions = {}): Pr
     turns.push(request);
     let step: ReplyStep | ErrorStep;
     try {
-      step = resolveStep(nextStep(request), request);
+      step = resolveStep<ReplyStep | ErrorStep, RecordedRequest>(nextStep(request), request);
     } catch (error) {
       return sendError(res, apiError(500, {
         message: `fake-gemini-api: a script step function threw on ${describe(request)}: ${
@@ -218,29 +217,6 @@ export async function startFakeGeminiApi(options: FakeGeminiApiOptions = {}): Pr
 function describe(request: RecordedRequest): string {
   const contents = Array.isArray(request.body?.contents) ? request.body.contents.length : 0;
   return `${request.method} ${request.path} with ${contents} content(s)`;
-}
-
-function resolveStep(step: ScriptStep, request: RecordedRequest): ReplyStep | ErrorStep {
-  for (let depth = 0; depth < 20; depth++) {
-    if (typeof step !== 'function') return step;
-    step = step(request);
-  }
-  throw new Error('script step functions returned functions 20 levels deep');
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function parseBody(raw: string): unknown {
-  if (raw === '') return undefined;
-  try {
-    return JSON.parse(raw);
-  } catch {
-    return raw;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@
  * are counted against the conversation the fake recorded for that reply id.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { startLocalHttpServer } from './local-http-server.js';
+import { readBody, resolveStep, startLocalHttpServer } from './local-http-server.js';
 import { createHash, randomBytes } from 'node:crypto';
 import type { StopReason, TextBlock, ToolUseBlock, Usage } from '@anthropic-ai/sdk/resources/messages';
 
@@ -151,13 +151,7 @@ export async function startFakeMessagesApi(options: FakeMessagesApiOptions = {})
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const raw = await readBody(req);
-    const request: RecordedRequest = {
-      method: req.method ?? 'GET',
-      path: req.url ?? '/',
-      headers: { ...req.headers },
-      body: parseBody(raw),
-    };
+    const request: RecordedRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers: { ...req.headers }, body: await readBody(req) };
     requests.push(request);
     const pathname = request.path.split('?')[0];
 
@@ -179,7 +173,7 @@ export async function startFakeMessagesApi(options: FakeMessagesApiOptions = {})
 
     let step: MessageStep | ErrorStep;
     try {
-      step = resolveStep(nextStep(request), request);
+      step = resolveStep<MessageStep | ErrorStep, RecordedRequest>(nextStep(request), request);
     } catch (error) {
       return sendError(res, {
         kind: 'error',
@@ -222,29 +216,6 @@ function describe(request: RecordedRequest): string {
   return `${request.method} ${request.path} with model ${JSON.stringify(request.body?.model)} and ${
     Array.isArray(request.body?.messages) ? request.body.messages.length : 0
   } message(s)`;
-}
-
-function resolveStep(step: ScriptStep, request: RecordedRequest): MessageStep | ErrorStep {
-  for (let depth = 0; depth < 20; depth++) {
-    if (typeof step !== 'function') return step;
-    step = step(request);
-  }
-  throw new Error('script step functions returned functions 20 levels deep');
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function parseBody(raw: string): unknown {
-  if (raw === '') return undefined;
-  try {
-    return JSON.parse(raw);
-  } catch {
-    return raw;
-  }
 }
 
 function invalidBody(body: any, { needsMaxTokens }: { needsMaxTokens: boolean }): string | null {

@@ -16,7 +16,7 @@
  * Usage is the scripted one, or estimated at ~4 characters per token of the request's input and of the output.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { startLocalHttpServer } from './local-http-server.js';
+import { readBody, resolveStep, startLocalHttpServer } from './local-http-server.js';
 import { randomBytes } from 'node:crypto';
 
 export interface RecordedRequest {
@@ -228,8 +228,7 @@ export async function startFakeOpenAiResponses(options: FakeOpenAiResponsesOptio
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const raw = await readBody(req);
-    const request: RecordedRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers: { ...req.headers }, body: parseBody(raw) };
+    const request: RecordedRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers: { ...req.headers }, body: await readBody(req) };
     requests.push(request);
     const pathname = request.path.split('?')[0];
 
@@ -246,7 +245,7 @@ export async function startFakeOpenAiResponses(options: FakeOpenAiResponsesOptio
 
     let step: ResponseStep | ErrorStep | FailedStep;
     try {
-      step = resolveStep(nextStep(request), request);
+      step = resolveStep<ResponseStep | ErrorStep | FailedStep, RecordedRequest>(nextStep(request), request);
     } catch (error) {
       return sendError(res, apiError(500, {
         type: 'server_error',
@@ -280,29 +279,6 @@ export async function startFakeOpenAiResponses(options: FakeOpenAiResponsesOptio
 function describe(request: RecordedRequest): string {
   const input: unknown[] = Array.isArray(request.body?.input) ? request.body.input : [];
   return `${request.method} ${request.path} with model ${JSON.stringify(request.body?.model)} and ${input.length} input item(s)`;
-}
-
-function resolveStep(step: ScriptStep, request: RecordedRequest): ResponseStep | ErrorStep | FailedStep {
-  for (let depth = 0; depth < 20; depth++) {
-    if (typeof step !== 'function') return step;
-    step = step(request);
-  }
-  throw new Error('script step functions returned functions 20 levels deep');
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function parseBody(raw: string): unknown {
-  if (raw === '') return undefined;
-  try {
-    return JSON.parse(raw);
-  } catch {
-    return raw;
-  }
 }
 
 function invalidBody(body: any): string | null {

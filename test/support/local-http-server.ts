@@ -50,3 +50,27 @@ export async function startLocalHttpServer(
     },
   };
 }
+
+/** The request's body: parsed JSON, the raw text when it is not JSON, undefined when empty. */
+export async function readBody(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const raw = Buffer.concat(chunks).toString('utf8');
+  if (raw === '') return undefined;
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/** A scripted step, or a function of the request that gives one (possibly another function). */
+export type Scripted<Step, Request> = Step | ((request: Request) => Scripted<Step, Request>);
+
+export function resolveStep<Step, Request>(step: Scripted<Step, Request>, request: Request): Step {
+  for (let depth = 0; depth < 20; depth++) {
+    if (typeof step !== 'function') return step;
+    step = (step as (request: Request) => Scripted<Step, Request>)(request);
+  }
+  throw new Error('script step functions returned functions 20 levels deep');
+}
