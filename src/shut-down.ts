@@ -1,5 +1,5 @@
 import type { Logger } from './log.js';
-import type { Scheduler } from './jobs/scheduler.js';
+import type { JobQueue } from './jobs/job-queue.js';
 import type { MapService } from './map/map-service.js';
 import type { ReduceService } from './reduce/reduce-service.js';
 import { ShutdownError } from './map/issue-job.js';
@@ -11,7 +11,7 @@ import { ShutdownError } from './map/issue-job.js';
  */
 /** What a graceful stop stops. */
 export interface ShutDownDeps {
-  scheduler: Scheduler;
+  scheduler: JobQueue;
   map: MapService;
   reduce: ReduceService;
 }

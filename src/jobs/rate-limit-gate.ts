@@ -1,15 +1,15 @@
-import type { Scheduler } from './scheduler.js';
+import type { JobQueue } from './job-queue.js';
 
 /**
  * Back-pressure on the model API: while it answers 429, half as many runs start (at least one);
  * the cap comes back once its `retry-after` has passed. The SDK's own retries handle each call.
  */
 export class RateLimitGate {
-  readonly #scheduler: Scheduler;
+  readonly #scheduler: JobQueue;
   readonly #normalCap: number;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(scheduler: Scheduler) {
+  constructor(scheduler: JobQueue) {
     this.#scheduler = scheduler;
     this.#normalCap = scheduler.globalCap;
   }

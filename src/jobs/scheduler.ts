@@ -1,25 +1,4 @@
-/** One unit of work, keyed by what it works on (`owner/repo#n`); at most one per key at a time. */
-/** What a job does to its issue; the profile tells runs apart by it. */
-export type JobWork = 'map' | 'revision' | 'rebase';
-
-export interface Job {
-  key: string;
-  work: JobWork;
-  /** The repository; `groupCap` jobs of one group may run at once. */
-  group: string;
-  groupCap: number;
-  /** Higher starts first; ties go to the earlier `since`. */
-  priority: number;
-  /** When the work was asked for (label time), in ms since the epoch. */
-  since: number;
-  run(signal: AbortSignal): Promise<void>;
-}
-
-export type EnqueueResult = 'queued' | 'already-queued' | 'already-running' | 'stopped';
-export type CancelResult = 'dequeued' | 'aborted' | 'not-found';
-export type SchedulerEvent =
-  | { kind: 'queued' | 'dequeued' | 'started'; key: string; work: JobWork }
-  | { kind: 'finished'; key: string; work: JobWork; error?: unknown };
+import type { CancelResult, EnqueueResult, Job, JobQueue, SchedulerEvent } from './job-queue.js';
 
 interface Running {
   job: Job;
@@ -30,9 +9,10 @@ interface Running {
 /**
  * Runs keyed jobs with a global cap and a cap per group, in priority order. Enqueueing a key that is
  * queued or running does nothing, so duplicate webhook deliveries cost nothing. A job that throws is
- * reported as finished with its error and never stops the others.
+ * reported as finished with its error and never stops the others. The in-process job queue: one
+ * process, no extra server.
  */
-export class Scheduler {
+export class Scheduler implements JobQueue {
   #globalCap: number;
   #queue: Job[] = [];
   readonly #running = new Map<string, Running>();

@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import { type IssueStatus } from '../status/issue-status.js';
 import { renderStatus } from './render-status.js';
 import { runIssueJob } from './run-issue-job.js';
-import type { CancelResult, Scheduler } from '../jobs/scheduler.js';
+import type { CancelResult, JobQueue } from '../jobs/job-queue.js';
 import { STATUS_KIND } from '../names.js';
 import { type IssueJobOutcome, type MapDeps } from './issue-job.js';
 import { issueKey } from '../jobs/job-key.js';
@@ -39,12 +39,12 @@ const POSITION_REFRESH_MS = 60_000;
  */
 export class MapService {
   readonly #deps: MapDeps;
-  readonly #scheduler: Scheduler;
+  readonly #scheduler: JobQueue;
   readonly #queued = new Map<string, { request: MapRequest; shownPlace?: number }>();
   readonly #outcomes: Array<(key: string, outcome: IssueJobOutcome) => void> = [];
   #refreshTimer: NodeJS.Timeout | undefined;
 
-  constructor(deps: MapDeps, scheduler: Scheduler) {
+  constructor(deps: MapDeps, scheduler: JobQueue) {
     this.#deps = deps;
     this.#scheduler = scheduler;
     scheduler.onEvent((event) => {

@@ -1,5 +1,5 @@
 import type { AgentUsage } from '../agents/agent.js';
-import type { JobWork } from '../jobs/scheduler.js';
+import type { JobWork } from '../jobs/job-queue.js';
 
 /** An issue of a repository; `repo` is `owner/name`. */
 export interface IssueRef {

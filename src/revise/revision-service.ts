@@ -1,7 +1,7 @@
 import type { RepoConfig } from '../config/schema.js';
 import type { GitHub, RepositoryInfo } from '../github/port.js';
 import type { Logger } from '../log.js';
-import type { Scheduler } from '../jobs/scheduler.js';
+import type { JobQueue } from '../jobs/job-queue.js';
 import type { Feedback } from './feedback.js';
 import { runRebaseJob, type RebaseJob, type RebaseOutcome } from './run-rebase-job.js';
 import { runRevisionJob, type RevisionDeps, type RevisionOutcome } from './run-revision-job.js';
@@ -25,13 +25,13 @@ export interface RevisionAsk {
  */
 export class RevisionService {
   readonly #deps: RevisionDeps;
-  readonly #scheduler: Scheduler;
+  readonly #scheduler: JobQueue;
   readonly #waiting = new Map<string, { ask: RevisionAsk; feedback: Feedback[] }>();
   /** Feedback already taken, by issue, kind and id: a redelivered review is not run twice. */
   readonly #seen = new Set<string>();
   readonly #outcomes: Array<(key: string, outcome: RevisionOutcome, feedback: Feedback[]) => void> = [];
 
-  constructor(deps: RevisionDeps, scheduler: Scheduler) {
+  constructor(deps: RevisionDeps, scheduler: JobQueue) {
     this.#deps = deps;
     this.#scheduler = scheduler;
     scheduler.onEvent((event) => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { Scheduler, type Job, type SchedulerEvent } from '../../src/jobs/scheduler.js';
+import type { Job, SchedulerEvent } from '../../src/jobs/job-queue.js';
+import { Scheduler } from '../../src/jobs/scheduler.js';
 
 interface Gate {
   open(): void;

@@ -1,0 +1,44 @@
+/** One unit of work, keyed by what it works on (`owner/repo#n`); at most one per key at a time. */
+/** What a job does to its issue; the profile tells runs apart by it. */
+export type JobWork = 'map' | 'revision' | 'rebase';
+
+export interface Job {
+  key: string;
+  work: JobWork;
+  /** The repository; `groupCap` jobs of one group may run at once. */
+  group: string;
+  groupCap: number;
+  /** Higher starts first; ties go to the earlier `since`. */
+  priority: number;
+  /** When the work was asked for (label time), in ms since the epoch. */
+  since: number;
+  run(signal: AbortSignal): Promise<void>;
+}
+
+export type EnqueueResult = 'queued' | 'already-queued' | 'already-running' | 'stopped';
+export type CancelResult = 'dequeued' | 'aborted' | 'not-found';
+export type SchedulerEvent =
+  | { kind: 'queued' | 'dequeued' | 'started'; key: string; work: JobWork }
+  | { kind: 'finished'; key: string; work: JobWork; error?: unknown };
+
+/**
+ * Where the pipelines put their jobs: keyed, capped per repository and in all, in priority order,
+ * cancellable, and telling its listeners as jobs are queued, started and finished. The in-process
+ * Scheduler is the implementation today.
+ */
+export interface JobQueue {
+  enqueue(job: Job): EnqueueResult;
+  cancel(key: string, reason?: string | Error): CancelResult;
+  state(key: string): 'queued' | 'running' | undefined;
+  /** 1-based place in the queue; undefined when not queued. */
+  position(key: string): number | undefined;
+  queuedKeys(): string[];
+  runningKeys(): string[];
+  readonly globalCap: number;
+  setGlobalCap(cap: number): void;
+  onEvent(listener: (event: SchedulerEvent) => void): void;
+  /** Resolves once nothing runs and nothing is queued. */
+  idle(): Promise<void>;
+  /** Takes no new jobs from now on; returns the keys that were queued and are dropped. */
+  stopAccepting(): string[];
+}
