@@ -1,7 +1,7 @@
-/** One unit of work, keyed by what it works on (`owner/repo#n`); at most one per key at a time. */
 /** What a job does to its issue; the profile tells runs apart by it. */
 export type JobWork = 'map' | 'revision' | 'rebase';
 
+/** One unit of work, keyed by what it works on (`owner/repo#n`); at most one per key at a time. */
 export interface Job {
   key: string;
   work: JobWork;
