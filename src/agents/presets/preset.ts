@@ -1,10 +1,6 @@
 import type { AgentBudget, AgentUsage } from '../agent.js';
 
-/**
- * A ready-made command line for a known agent CLI and the parser for what it prints
- * (DESIGN §3 Agents, command agent). A parser never throws: output it does not recognise is
- * `status: 'unknown'`, and the command agent then judges the run from the exit code and the diff.
- */
+/** Turns, tokens and cost, as far as a CLI reports them. */
 export type ParsedUsage = Partial<Pick<AgentUsage, 'turns' | 'inputTokens' | 'outputTokens' | 'cacheReadTokens' | 'costUsd'>>;
 
 export interface ParsedAgentOutput {
@@ -24,6 +20,11 @@ export interface CommandLineContext {
   stateDir: string;
 }
 
+/**
+ * A ready-made command line for a known agent CLI and the parser for what it prints
+ * (DESIGN §3 Agents, command agent). A parser never throws: output it does not recognise is
+ * `status: 'unknown'`, and the command agent then judges the run from the exit code and the diff.
+ */
 export interface CommandPreset {
   name: string;
   /** The command line, for `sh -c`; `{task_file}` in it is replaced by the task's path, otherwise the task goes to stdin. */
