@@ -9,35 +9,10 @@ import { forbiddenConfigKeys } from './clone-config.js';
 import { pushToRemote, SecretInPushError, secretsInNewCommits, type PushOptions, type PushOutcome } from './push-to-remote.js';
 import { protocolOf, refuseCredentialsInUrl } from './remote-url.js';
 import { type Secret } from './find-secrets.js';
-import { forgetWorktree, GitError, recordWorktree, runGit } from './run-git.js';
+import { forgetWorktree, recordWorktree, runGit } from './run-git.js';
 import { AGENT_BRANCH_PREFIX } from '../names.js';
-
-export interface RepoRef {
-  owner: string;
-  repo: string;
-}
-
-export interface RemoteRepo extends RepoRef {
-  /** `repository.clone_url` from GitHub; never carries credentials. */
-  cloneUrl: string;
-}
-
-export interface Worktree {
-  dir: string;
-  branch: string;
-  owner: string;
-  repo: string;
-  /** Its bare clone, recorded when the worktree was made (never read back from its `.git` file). */
-  cloneDir: string;
-}
-
-export interface WorktreeSpec {
-  /** The worktree's folder name; one path segment. */
-  name: string;
-  branch: string;
-  /** Where the branch starts, e.g. `origin/main`, or `origin/agent/issue-3-x` for a revision. */
-  startPoint: string;
-}
+import { exists, gitDirOf, headOf, ignoreGitError, listClones, removeLockFiles, segment } from './work-dir.js';
+import type { RemoteRepo, RepoRef, Worktree, WorktreeSpec } from './worktree.js';
 
 /** Keyed by the clone's folder, so two Workspace objects on one work directory still take turns. */
 const cloneLocks = new KeyedMutex();
@@ -223,7 +198,7 @@ export class Workspace {
   private async removeLeftovers(): Promise<void> {
     this.idle.clear();
     await fs.rm(path.join(this.workDir, 'worktrees'), { recursive: true, force: true });
-    for (const clone of await this.listClones()) {
+    for (const clone of await listClones(this.workDir)) {
       await cloneLocks.run(clone, async () => {
         await removeLockFiles(clone);
         await this.git(['worktree', 'prune'], clone);
@@ -298,17 +273,6 @@ export class Workspace {
     await this.git(['worktree', 'prune'], clone);
   }
 
-  private async listClones(): Promise<string[]> {
-    const reposRoot = path.join(this.workDir, 'repos');
-    const clones: string[] = [];
-    for (const owner of await readdirIfExists(reposRoot)) {
-      for (const name of await readdirIfExists(path.join(reposRoot, owner))) {
-        if (name.endsWith('.git')) clones.push(path.join(reposRoot, owner, name));
-      }
-    }
-    return clones;
-  }
-
   /** `remoteUrl`: the one transport this call may use is that remote's. */
   private async git(args: string[], cwd: string, auth?: { env: Record<string, string>; secrets: string[] }, remoteUrl?: string): Promise<string> {
     const transport: Record<string, string> = remoteUrl ? { GIT_ALLOW_PROTOCOL: protocolOf(remoteUrl) } : {};
@@ -316,49 +280,3 @@ export class Workspace {
   }
 }
 
-/** The git dir a new worktree's `.git` file names. */
-async function gitDirOf(worktree: string): Promise<string> {
-  const text = await fs.readFile(path.join(worktree, '.git'), 'utf8');
-  const match = /^gitdir: (.+)$/m.exec(text);
-  if (!match) throw new Error(`git worktree add left no gitdir in ${worktree}/.git`);
-  return path.resolve(worktree, match[1]!.trim());
-}
-
-async function headOf(dir: string, env: Record<string, string>): Promise<string> {
-  return (await runGit(['rev-parse', 'HEAD'], { cwd: dir, env })).trim();
-}
-
-/** GitHub names are case-insensitive, so the folders are too; anything that could escape the work directory is refused. */
-function segment(name: string): string {
-  if (!/^[A-Za-z0-9._-]+$/.test(name) || name === '.' || name === '..') {
-    throw new Error(`not a safe folder name: ${JSON.stringify(name)}`);
-  }
-  return name.toLowerCase();
-}
-
-/** Lock files are named `*.lock` anywhere outside objects/ (no ref may end in `.lock`). */
-async function removeLockFiles(clone: string): Promise<void> {
-  for (const entry of await fs.readdir(clone, { withFileTypes: true })) {
-    if (entry.name === 'objects') continue;
-    const full = path.join(clone, entry.name);
-    const inside = entry.isDirectory() ? (await fs.readdir(full, { recursive: true })).map((rel) => path.join(full, rel)) : [full];
-    for (const file of inside) {
-      if (file.endsWith('.lock')) await fs.rm(file, { force: true });
-    }
-  }
-}
-
-async function exists(file: string): Promise<boolean> {
-  return fs.access(file).then(() => true, () => false);
-}
-
-async function readdirIfExists(dir: string): Promise<string[]> {
-  return fs.readdir(dir).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return [];
-    throw error;
-  });
-}
-
-function ignoreGitError(error: unknown): void {
-  if (!(error instanceof GitError)) throw error;
-}

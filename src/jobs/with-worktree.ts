@@ -1,5 +1,6 @@
-import type { Workspace, Worktree } from '../git/workspace.js';
+import type { Workspace } from '../git/workspace.js';
 import type { Logger } from '../log.js';
+import type { Worktree } from '../git/worktree.js';
 
 /**
  * Runs a job's work in the worktree `acquire` makes, and always gives the worktree back: work that

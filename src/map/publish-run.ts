@@ -1,6 +1,5 @@
 import type { AgentResult } from '../agents/agent.js';
 import { coAuthoredBy } from '../github/bot-identity.js';
-import type { Worktree } from '../git/workspace.js';
 import { changedFiles, commitAll } from '../git/worktree-git.js';
 import { CHECK_NAME, FAILED_LABEL } from '../names.js';
 import { throwIfAborted } from '../throw-if-aborted.js';
@@ -11,6 +10,7 @@ import { renderUsage } from './render-usage.js';
 import { runPageUrl } from './run-page-url.js';
 import { clipReason, finishFailed, type StatusWriter } from './status-writer.js';
 import { clip } from '../text.js';
+import type { Worktree } from '../git/worktree.js';
 
 export interface Target {
   branch: string;

@@ -1,6 +1,6 @@
-import type { Worktree } from '../git/workspace.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
 import { throwIfAborted } from '../throw-if-aborted.js';
+import type { Worktree } from '../git/worktree.js';
 
 export interface SetupRun {
   sandbox: Sandbox;

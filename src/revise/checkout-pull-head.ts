@@ -1,5 +1,6 @@
 import type { GitHub, PullInfo, RepositoryInfo } from '../github/port.js';
-import type { Workspace, Worktree } from '../git/workspace.js';
+import type { Workspace } from '../git/workspace.js';
+import type { Worktree } from '../git/worktree.js';
 
 /**
  * A worktree on an agent PR's branch at the head the remote has now, and that head: a job that

@@ -5,9 +5,10 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
 import { appSecrets, findSecrets } from '../../src/git/find-secrets.js';
 import { SecretInPushError } from '../../src/git/push-to-remote.js';
-import { Workspace, type Worktree } from '../../src/git/workspace.js';
+import { Workspace } from '../../src/git/workspace.js';
 import { commitAll } from '../../src/git/worktree-git.js';
 import { createGitSandbox, type GitSandbox } from '../support/git-sandbox.js';
+import type { Worktree } from '../../src/git/worktree.js';
 
 const WEBHOOK_SECRET = 'whsec-0123456789abcdef-sentinel';
 const PEM = [

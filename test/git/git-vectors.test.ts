@@ -6,9 +6,10 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
-import { Workspace, type Worktree } from '../../src/git/workspace.js';
+import { Workspace } from '../../src/git/workspace.js';
 import { changedFiles, commitAll } from '../../src/git/worktree-git.js';
 import { createGitSandbox, type GitSandbox } from '../support/git-sandbox.js';
+import type { Worktree } from '../../src/git/worktree.js';
 
 const BOT = { name: 'agent-mapreduce[bot]', email: '1+agent-mapreduce[bot]@users.noreply.github.com' };
 

@@ -3,9 +3,10 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
 import { runGit } from '../../src/git/run-git.js';
-import { Workspace, type Worktree } from '../../src/git/workspace.js';
+import { Workspace } from '../../src/git/workspace.js';
 import { commitAll, headSha } from '../../src/git/worktree-git.js';
 import { createGitSandbox, type GitSandbox } from '../support/git-sandbox.js';
+import type { Worktree } from '../../src/git/worktree.js';
 
 const BOT = { name: 'agent-mapreduce[bot]', email: '123+agent-mapreduce[bot]@users.noreply.github.com' };
 

@@ -10,12 +10,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
-import { Workspace, type Worktree } from '../../src/git/workspace.js';
+import { Workspace } from '../../src/git/workspace.js';
 import { createBubblewrapSandbox } from '../../src/sandbox/bubblewrap-sandbox.js';
 import type { Sandbox, SandboxRequest } from '../../src/sandbox/sandbox.js';
 import { startSandbox } from '../../src/sandbox/start-sandbox.js';
 import { findProgram } from '../support/find-program.js';
 import { createGitSandbox, type GitSandbox } from '../support/git-sandbox.js';
+import type { Worktree } from '../../src/git/worktree.js';
 
 const SECRETS = {
   PRIVATE_KEY: 'sentinel-private-key-7f3a',

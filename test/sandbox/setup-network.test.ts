@@ -6,12 +6,13 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
-import { Workspace, type Worktree } from '../../src/git/workspace.js';
+import { Workspace } from '../../src/git/workspace.js';
 import { runSetup } from '../../src/map/run-setup.js';
 import type { Sandbox } from '../../src/sandbox/sandbox.js';
 import { DEFAULT_SETUP_HOSTS } from '../../src/settings/load-settings.js';
 import { createGitSandbox, type GitSandbox } from '../support/git-sandbox.js';
 import { testSandbox } from '../support/test-sandbox.js';
+import type { Worktree } from '../../src/git/worktree.js';
 
 let git: GitSandbox;
 let worktree: Worktree;
