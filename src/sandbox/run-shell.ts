@@ -40,23 +40,9 @@ export function runProcess(program: string, args: readonly string[], options: Sh
       detached: true,
       stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
-    const chunks: Buffer[] = [];
-    let kept = 0;
-    let total = 0;
-    const collect = (chunk: Buffer) => {
-      total += chunk.length;
-      if (options.keep === 'tail') {
-        chunks.push(chunk);
-        kept += chunk.length;
-        while (chunks.length > 1 && kept - chunks[0]!.length >= maxOutput) kept -= chunks.shift()!.length;
-      } else if (kept < maxOutput) {
-        const part = chunk.subarray(0, maxOutput - kept);
-        chunks.push(part);
-        kept += part.length;
-      }
-    };
-    child.stdout!.on('data', collect);
-    child.stderr!.on('data', collect);
+    const output = boundedOutput(maxOutput, options.keep ?? 'head');
+    child.stdout!.on('data', output.add);
+    child.stderr!.on('data', output.add);
     if (options.stdin !== undefined) {
       child.stdin!.on('error', () => {});
       child.stdin!.end(options.stdin);
@@ -102,25 +88,15 @@ export function runProcess(program: string, args: readonly string[], options: Sh
       if (graceTimer) clearTimeout(graceTimer);
       options.signal?.removeEventListener('abort', onAbort);
       sweepGroup();
-      let output: string;
-      if (options.keep === 'tail') {
-        const all = Buffer.concat(chunks);
-        const tail = all.subarray(Math.max(0, all.length - maxOutput));
-        output = tail.toString('utf8');
-        if (total > tail.length) output = `[output cut: ${total - tail.length} earlier bytes not shown]\n${output}`;
-      } else {
-        output = Buffer.concat(chunks).toString('utf8');
-        if (total > kept) output += `\n[output cut: ${total - kept} more bytes not shown]`;
-      }
       resolve({
         kind: killedFor ?? (exitCode === 0 ? 'ok' : 'failed'),
         exitCode,
-        output,
+        output: output.text(),
         durationMs: Date.now() - started,
       });
     };
     child.on('error', (error) => {
-      chunks.push(Buffer.from(String(error.message)));
+      output.add(Buffer.from(String(error.message)));
       finish(null);
     });
     // the shell may exit while a process it started in the background still holds the pipes open
@@ -130,4 +106,39 @@ export function runProcess(program: string, args: readonly string[], options: Sh
     });
     child.on('close', (code) => finish(code));
   });
+}
+
+/**
+ * A command's stdout and stderr as they arrive, kept to `max` bytes: its start (`head`) or its end
+ * (`tail`), dropping the rest at once (its size still counted), so that a command printing
+ * gigabytes fills neither the memory nor the disk. The text marks the cut.
+ */
+function boundedOutput(max: number, keep: 'head' | 'tail'): { add(chunk: Buffer): void; text(): string } {
+  const chunks: Buffer[] = [];
+  let kept = 0;
+  let total = 0;
+  return {
+    add(chunk) {
+      total += chunk.length;
+      if (keep === 'tail') {
+        chunks.push(chunk);
+        kept += chunk.length;
+        while (chunks.length > 1 && kept - chunks[0]!.length >= max) kept -= chunks.shift()!.length;
+      } else if (kept < max) {
+        const part = chunk.subarray(0, max - kept);
+        chunks.push(part);
+        kept += part.length;
+      }
+    },
+    text() {
+      if (keep === 'head') {
+        const head = Buffer.concat(chunks).toString('utf8');
+        return total > kept ? `${head}\n[output cut: ${total - kept} more bytes not shown]` : head;
+      }
+      const all = Buffer.concat(chunks);
+      const tail = all.subarray(Math.max(0, all.length - max));
+      const text = tail.toString('utf8');
+      return total > tail.length ? `[output cut: ${total - tail.length} earlier bytes not shown]\n${text}` : text;
+    },
+  };
 }
