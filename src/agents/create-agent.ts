@@ -1,6 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { RepoConfig } from '../config/schema.js';
-import { retryAfterMs } from '../jobs/rate-limit-gate.js';
+import { retryAfterMs } from './retry-after.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
 import type { Settings } from '../settings/load-settings.js';
 import type { Agent } from './agent.js';

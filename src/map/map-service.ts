@@ -2,7 +2,7 @@ import type { RepoConfig } from '../config/schema.js';
 import type { Actor, GitHub, RepositoryInfo } from '../github/port.js';
 import type { Logger } from '../log.js';
 import { type IssueStatus } from '../status/issue-status.js';
-import { renderStatus } from './render-status.js';
+import { renderStatus } from '../status/render-status.js';
 import { runIssueJob } from './run-issue-job.js';
 import type { CancelResult, JobQueue } from '../jobs/job-queue.js';
 import { STATUS_KIND } from '../names.js';

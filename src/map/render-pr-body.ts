@@ -1,5 +1,5 @@
 import type { AgentUsage } from '../agents/agent.js';
-import { renderUsage } from './render-usage.js';
+import { renderUsage } from '../pipeline/render-usage.js';
 
 export interface PrBodyInput {
   issueNumber: number;

@@ -2,7 +2,7 @@ import type { AgentProgress } from '../agents/agent.js';
 import { FAILED_LABEL, STATUS_KIND } from '../names.js';
 import type { IssueStatus } from '../status/issue-status.js';
 import type { IssueJob, IssueJobOutcome, MapDeps } from './issue-job.js';
-import { renderStatus, type StatusView } from './render-status.js';
+import { renderStatus, type StatusView } from '../status/render-status.js';
 import { clip } from '../text.js';
 
 const PROGRESS_EDIT_INTERVAL_MS = 60_000;

@@ -7,11 +7,11 @@ import { withWorktree } from '../jobs/with-worktree.js';
 import type { GitHub, RepositoryInfo } from '../github/port.js';
 import type { Logger } from '../log.js';
 import type { RepoConfig } from '../config/schema.js';
-import { buildTask } from '../map/build-task.js';
-import { renderUsage } from '../map/render-usage.js';
+import { buildTask } from '../pipeline/build-task.js';
+import { renderUsage } from '../pipeline/render-usage.js';
 import { checkoutPullHead } from './checkout-pull-head.js';
-import { runSetup } from '../map/run-setup.js';
-import type { MapDeps } from '../map/issue-job.js';
+import { runSetup } from '../pipeline/run-setup.js';
+import type { JobDeps } from '../pipeline/job-deps.js';
 import { capitalise } from '../text.js';
 
 export interface RebaseJob {
@@ -41,7 +41,7 @@ const markerLine = /^(<{7}|={7}|>{7})( |$)/m;
  * 3. push with a lease on the head it started from: a concurrent push makes it stop and say so;
  * 4. reply: rebased cleanly, or resolved by the agent and needing review again.
  */
-export async function runRebaseJob(deps: MapDeps, job: RebaseJob, signal: AbortSignal): Promise<RebaseOutcome> {
+export async function runRebaseJob(deps: JobDeps, job: RebaseJob, signal: AbortSignal): Promise<RebaseOutcome> {
   const { github, pullNumber, config, log } = job;
   const ref = { repo: `${github.owner}/${github.repo}`, issue: job.issueNumber };
   const reply = (text: string) => github.createComment(pullNumber, job.requester ? `@${job.requester} ${text}` : capitalise(text));

@@ -5,20 +5,20 @@ import type { GitHub, RepositoryInfo } from '../github/port.js';
 import { withWorktree } from '../jobs/with-worktree.js';
 import { changedFiles, commitAll, diffAgainst } from '../git/worktree-git.js';
 import type { Logger } from '../log.js';
-import { blockedPaths } from '../map/blocked-paths.js';
-import { buildTask } from '../map/build-task.js';
-import { renderUsage } from '../map/render-usage.js';
+import { blockedPaths } from '../pipeline/blocked-paths.js';
+import { buildTask } from '../pipeline/build-task.js';
+import { renderUsage } from '../pipeline/render-usage.js';
 import { checkoutPullHead } from './checkout-pull-head.js';
-import { renderStatus } from '../map/render-status.js';
-import { runSetup } from '../map/run-setup.js';
+import { renderStatus } from '../status/render-status.js';
+import { runSetup } from '../pipeline/run-setup.js';
 import { readIssueStatus, type IssueStatus } from '../status/issue-status.js';
 import { renderFeedback, type Feedback } from './feedback.js';
 import { CHECK_NAME, STATUS_KIND } from '../names.js';
-import { runPageUrl } from '../map/run-page-url.js';
-import { type MapDeps } from '../map/issue-job.js';
+import { runPageUrl } from '../pipeline/run-page-url.js';
+import type { JobDeps } from '../pipeline/job-deps.js';
 
 /** What a revision needs from the process: the same parts as the map pipeline. */
-export type RevisionDeps = MapDeps;
+export type RevisionDeps = JobDeps;
 
 export interface RevisionJob {
   github: GitHub;

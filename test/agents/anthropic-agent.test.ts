@@ -10,7 +10,7 @@ import { priceOf } from '../../src/agents/pricing.js';
 import { createTools } from '../../src/agents/tools/index.js';
 import { parseConfig } from '../../src/config/parse-config.js';
 import { Workspace } from '../../src/git/workspace.js';
-import { buildTask } from '../../src/map/build-task.js';
+import { buildTask } from '../../src/pipeline/build-task.js';
 import type { Sandbox } from '../../src/sandbox/sandbox.js';
 import { pino } from 'pino';
 import { apiError, reply, startFakeMessagesApi, text, toolUse, type FakeMessagesApi } from '../support/fake-messages-api.js';

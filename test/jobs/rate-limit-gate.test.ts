@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { RateLimitGate, retryAfterMs } from '../../src/jobs/rate-limit-gate.js';
+import { retryAfterMs } from '../../src/agents/retry-after.js';
+import { RateLimitGate } from '../../src/jobs/rate-limit-gate.js';
 import { Scheduler } from '../../src/jobs/scheduler.js';
 
 describe('RateLimitGate', () => {

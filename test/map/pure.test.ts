@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { blockedPaths } from '../../src/map/blocked-paths.js';
-import { buildTask } from '../../src/map/build-task.js';
-import { renderStatus } from '../../src/map/render-status.js';
+import { blockedPaths } from '../../src/pipeline/blocked-paths.js';
+import { buildTask } from '../../src/pipeline/build-task.js';
+import { renderStatus } from '../../src/status/render-status.js';
 import type { IssueInfo } from '../../src/github/port.js';
 import { branchName, issueOfBranch } from '../../src/names.js';
 

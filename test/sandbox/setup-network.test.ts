@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
 import { Workspace } from '../../src/git/workspace.js';
-import { runSetup } from '../../src/map/run-setup.js';
+import { runSetup } from '../../src/pipeline/run-setup.js';
 import type { Sandbox } from '../../src/sandbox/sandbox.js';
 import { DEFAULT_SETUP_HOSTS } from '../../src/settings/load-settings.js';
 import { createGitSandbox, type GitSandbox } from '../support/git-sandbox.js';

@@ -1,0 +1,25 @@
+import type { Agent } from '../agents/agent.js';
+import type { RepoConfig } from '../config/schema.js';
+import type { BotIdentity } from '../github/bot-identity.js';
+import type { MarkedComments } from '../github/marked-comment.js';
+import type { PermissionCache } from '../github/permission-cache.js';
+import type { GitHub } from '../github/port.js';
+import type { Workspace } from '../git/workspace.js';
+import type { ProfileRecorder } from '../profile/profile-event.js';
+import type { Sandbox } from '../sandbox/sandbox.js';
+import type { Settings } from '../settings/load-settings.js';
+
+/** What a job of any pipeline (map, revision, rebase) needs from the process. */
+export interface JobDeps {
+  settings: Settings;
+  workspace: Workspace;
+  comments: MarkedComments;
+  permissions: PermissionCache;
+  createAgent(config: RepoConfig): Agent;
+  profile: ProfileRecorder;
+  botIdentity(github: GitHub): Promise<BotIdentity>;
+  /** Where setup commands run. */
+  sandbox: Sandbox;
+  /** Extra environment for git commands (tests shut out the machine's git config with it). */
+  gitEnv?: Record<string, string>;
+}
