@@ -1,7 +1,7 @@
 import type { Probot } from 'probot';
 import type { Workspace } from './git/workspace.js';
 import type { Logger } from './log.js';
-import { reconcileAll, type ReconcileDeps } from './map/reconcile.js';
+import { reconcileAll, type ReconcileDeps } from './reconcile.js';
 import type { Settings } from './settings/load-settings.js';
 import { shutDown, type ShutDownDeps } from './shut-down.js';
 

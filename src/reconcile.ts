@@ -1,14 +1,14 @@
 import type { Probot } from 'probot';
-import { createOctokitGitHub } from '../github/octokit-github.js';
-import type { GitHub, RepositoryInfo } from '../github/port.js';
-import type { Logger } from '../log.js';
-import type { ProfileRecorder } from '../profile/profile-event.js';
-import type { RequestObserver } from '../github/observe-requests.js';
-import type { ReduceService } from '../reduce/reduce-service.js';
-import { FINAL_STATES, readIssueStatus } from '../status/issue-status.js';
-import { requestIssueRun, type IssueRunDeps } from './request-issue-run.js';
-import { FAILED_LABEL, issueOfBranch } from '../names.js';
-import { issueKey } from '../jobs/job-key.js';
+import { createOctokitGitHub } from './github/octokit-github.js';
+import type { GitHub, RepositoryInfo } from './github/port.js';
+import type { Logger } from './log.js';
+import type { ProfileRecorder } from './profile/profile-event.js';
+import type { RequestObserver } from './github/observe-requests.js';
+import type { ReduceService } from './reduce/reduce-service.js';
+import { FINAL_STATES, readIssueStatus } from './status/issue-status.js';
+import { requestIssueRun, type IssueRunDeps } from './map/request-issue-run.js';
+import { FAILED_LABEL, issueOfBranch } from './names.js';
+import { issueKey } from './jobs/job-key.js';
 
 /** What a reconcile pass reads and acts through. */
 export interface ReconcileDeps extends IssueRunDeps {

@@ -5,10 +5,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import nock from 'nock';
-import { OWNER, REPO } from '../support/payloads.js';
-import { startMapHarness, type MapHarness } from '../support/map-harness.js';
-import { ScriptedAgent, sleep, usage, writeOneFile } from '../support/scripted-agent.js';
-import { API, INSTALLATION_ID } from '../support/test-probot.js';
+import { OWNER, REPO } from './support/payloads.js';
+import { startMapHarness, type MapHarness } from './support/map-harness.js';
+import { ScriptedAgent, sleep, usage, writeOneFile } from './support/scripted-agent.js';
+import { API, INSTALLATION_ID } from './support/test-probot.js';
 
 let harness: MapHarness | undefined;
 afterEach(async () => {
