@@ -17,7 +17,6 @@ import type { Settings } from './settings/load-settings.js';
 import { Profile } from './profile/profile.js';
 import type { Sandbox } from './sandbox/sandbox.js';
 import { startSandbox } from './sandbox/start-sandbox.js';
-import { issueOfKey } from './jobs/job-key.js';
 
 /** What lives as long as the process and is shared by every handler. */
 export interface Services {
@@ -81,16 +80,10 @@ export function createServices(parts: ServiceParts): Services {
   };
   const map = new MapService(pipelineDeps, scheduler);
   const revisions = new RevisionService(pipelineDeps, scheduler);
-  map.onOutcome((key, outcome) => profile.record({
-    ...issueOfKey(key), type: 'ended', work: 'map', outcome: outcome.kind, ...('reason' in outcome ? { reason: outcome.reason } : {}),
-  }));
-  revisions.onOutcome((key, outcome) => profile.record({
-    ...issueOfKey(key), type: 'ended', work: 'revision', outcome: outcome.kind, ...('reason' in outcome ? { reason: outcome.reason } : {}),
-  }));
   const reduce = new ReduceService({
     ...pipelineDeps, mergeCache: new Map(), shownOrder: new Map(),
     resolveConflict: (pass, pullNumber, issueNumber) => revisions.rebase({
-      github: pass.github, repository: pass.repository, pullNumber, issueNumber, config: pass.config, requester: '', log: pass.log,
+      github: pass.github, repository: pass.repository, pullNumber, issueNumber, config: pass.config, log: pass.log,
     }),
   });
   return { settings, comments, configs: new ConfigCache(), permissions, scheduler, workspace, map, revisions, reduce, profile };

@@ -8,6 +8,7 @@ import type { CancelResult, JobQueue } from '../jobs/job-queue.js';
 import { STATUS_KIND } from '../names.js';
 import { type IssueJobOutcome, type MapDeps } from './issue-job.js';
 import { issueKey } from '../jobs/job-key.js';
+import { recordEnded } from '../pipeline/record-ended.js';
 
 export interface MapRequest {
   github: GitHub;
@@ -41,7 +42,6 @@ export class MapService {
   readonly #deps: MapDeps;
   readonly #scheduler: JobQueue;
   readonly #queued = new Map<string, { request: MapRequest; shownPlace?: number }>();
-  readonly #outcomes: Array<(key: string, outcome: IssueJobOutcome) => void> = [];
   #refreshTimer: NodeJS.Timeout | undefined;
 
   constructor(deps: MapDeps, scheduler: JobQueue) {
@@ -52,10 +52,6 @@ export class MapService {
     });
   }
 
-  /** Observes every finished run; tests and the profile use it. */
-  onOutcome(listener: (key: string, outcome: IssueJobOutcome) => void): void {
-    this.#outcomes.push(listener);
-  }
 
   async request(request: MapRequest): Promise<MapRequestResult> {
     const { github, issueNumber } = request;
@@ -82,7 +78,7 @@ export class MapService {
           outcome = { kind: 'failed', reason };
         }
         request.log.info({ outcome }, 'issue run ended');
-        for (const listener of this.#outcomes) listener(key, outcome);
+        recordEnded(this.#deps.profile, key, 'map', outcome);
       },
     });
     if (result !== 'queued') return result;

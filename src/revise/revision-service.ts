@@ -5,7 +5,8 @@ import type { JobQueue } from '../jobs/job-queue.js';
 import type { Feedback } from './feedback.js';
 import { runRebaseJob, type RebaseJob, type RebaseOutcome } from './run-rebase-job.js';
 import { runRevisionJob, type RevisionDeps, type RevisionOutcome } from './run-revision-job.js';
-import { issueKey, issueOfKey } from '../jobs/job-key.js';
+import { issueKey } from '../jobs/job-key.js';
+import { recordEnded } from '../pipeline/record-ended.js';
 
 export interface RevisionAsk {
   github: GitHub;
@@ -29,7 +30,6 @@ export class RevisionService {
   readonly #waiting = new Map<string, { ask: RevisionAsk; feedback: Feedback[] }>();
   /** Feedback already taken, by issue, kind and id: a redelivered review is not run twice. */
   readonly #seen = new Set<string>();
-  readonly #outcomes: Array<(key: string, outcome: RevisionOutcome, feedback: Feedback[]) => void> = [];
 
   constructor(deps: RevisionDeps, scheduler: JobQueue) {
     this.#deps = deps;
@@ -39,9 +39,6 @@ export class RevisionService {
     });
   }
 
-  onOutcome(listener: (key: string, outcome: RevisionOutcome, feedback: Feedback[]) => void): void {
-    this.#outcomes.push(listener);
-  }
 
   request(ask: RevisionAsk): 'queued' | 'waiting' {
     const key = issueKey(ask.github.owner, ask.github.repo, ask.issueNumber);
@@ -75,9 +72,7 @@ export class RevisionService {
           return { kind: 'failed', reason: String(err) };
         });
         job.log.info({ outcome }, 'rebase ended');
-        this.#deps.profile.record({
-          ...issueOfKey(key), type: 'ended', work: 'rebase', outcome: outcome.kind, ...('reason' in outcome ? { reason: outcome.reason } : {}),
-        });
+        recordEnded(this.#deps.profile, key, 'rebase', outcome);
       },
     });
     return result === 'queued' ? 'queued' : 'busy';
@@ -112,7 +107,7 @@ export class RevisionService {
             log.error({ err }, 'revision broke');
             return { kind: 'failed', reason: String(err) };
           });
-        for (const listener of this.#outcomes) listener(key, outcome, taken.feedback);
+        recordEnded(this.#deps.profile, key, 'revision', outcome);
       },
     });
     return result === 'queued';

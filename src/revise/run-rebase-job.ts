@@ -20,8 +20,8 @@ export interface RebaseJob {
   pullNumber: number;
   issueNumber: number;
   config: RepoConfig;
-  /** Who asked, to address the reply to; empty when the reduce pass asked (`reduce.autoResolve`). */
-  requester: string;
+  /** Who asked (`/agent rebase`), to address the reply to; none when the reduce pass started it (`reduce.autoResolve`). */
+  requester?: string;
   log: Logger;
 }
 
