@@ -70,7 +70,8 @@ async function mapIssues(h: MapHarness, agent: ScriptedAgent, first: number, cou
 async function bareGitSeconds(h: MapHarness, runs: number): Promise<number> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'bench-bare-'));
   const clone = path.join(root, 'clone.git');
-  const env = h.sandbox.gitEnv;
+  // the remote is a path here, as the app allows for fetch and push
+  const env = { ...h.sandbox.gitEnv, GIT_ALLOW_PROTOCOL: 'file' };
   await runGit(['clone', '--quiet', '--bare', h.sandbox.remoteUrl, clone], { cwd: root, env });
   await runGit(['config', 'gc.auto', '0'], { cwd: clone, env });
   let total = 0;
