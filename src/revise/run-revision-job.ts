@@ -1,7 +1,9 @@
-import { agentBudget } from '../agents/agent.js';
+import { agentBudget, type AgentResult } from '../agents/agent.js';
 import type { RepoConfig } from '../config/schema.js';
 import { coAuthoredBy } from '../github/bot-identity.js';
-import type { GitHub, RepositoryInfo } from '../github/port.js';
+import type { GitHub, IssueInfo, PullInfo, RepositoryInfo } from '../github/port.js';
+import type { PushOutcome } from '../git/push-to-remote.js';
+import type { Worktree } from '../git/worktree.js';
 import { withWorktree } from '../jobs/with-worktree.js';
 import { changedFiles, commitAll, diffAgainst } from '../git/worktree-git.js';
 import type { Logger } from '../log.js';
@@ -17,7 +19,7 @@ import { CHECK_NAME, STATUS_KIND } from '../names.js';
 import { runPageUrl } from '../pipeline/run-page-url.js';
 import type { JobDeps } from '../pipeline/job-deps.js';
 
-/** What a revision needs from the process: the same parts as the map pipeline. */
+/** What a revision needs from the process: what every job needs. */
 export type RevisionDeps = JobDeps;
 
 export interface RevisionJob {
@@ -38,109 +40,145 @@ const MAX_DIFF = 60_000;
 
 /**
  * One revision of an agent PR (DESIGN §4):
- * 1. re-read the PR; stop if it is closed;
- * 2. cut a worktree at the PR's head;
+ * 1. re-read the PR; stop if it is closed; say on the issue's status comment that it is revising;
+ * 2. cut a worktree at the PR's head and run the repository's setup;
  * 3. run the agent with the original task, the PR's current diff and the feedback;
- * 4. commit on top and push with a lease on the head it started from (never a force-push);
- * 5. reply once on the PR: what changed, in which commit, at what cost; and a check run on the new head.
+ * 4. judge: no change, or changes under blocked paths, are answered on the PR and end here;
+ * 5. commit on top, crediting the reviewers, and push with a lease on the head it started from;
+ * 6. announce: a check run on the new head and one reply on the PR, what changed and at what cost;
+ * 7. the status comment goes back to the open PR, whatever happened.
  */
 export async function runRevisionJob(deps: RevisionDeps, job: RevisionJob, signal: AbortSignal): Promise<RevisionOutcome> {
   const { github, pullNumber, config, log } = job;
-  const reply = (text: string) => github.createComment(pullNumber, text);
-  const who = [...new Set(job.feedback.map((f) => `@${f.author}`))].join(', ');
-  const ref = { repo: `${github.owner}/${github.repo}`, issue: job.issueNumber };
-
+  const reply = (text: string) => github.createComment(pullNumber, `${reviewersOf(job)} ${text}`);
   const pull = await github.getPull(pullNumber);
   if (!pull.open) return { kind: 'skipped', reason: 'the PR is closed' };
   const issue = await github.getIssue(job.issueNumber);
-  // the issue's status comment follows along: revising, then back to the open PR, one round more
-  const previous = (await readIssueStatus(github, deps.comments, job.issueNumber))?.status;
-  const round = (previous?.revision ?? 0) + 1;
-  const setStatus = (state: 'running' | 'pr-open') => {
-    const status: IssueStatus = { ...previous, state, pr: pullNumber, revision: round, branch: pull.headRef };
-    delete status.reason;
-    return deps.comments.upsert(github, job.issueNumber, STATUS_KIND, renderStatus({ status, prUrl: pull.url }), status)
-      .catch((err: unknown) => log.warn({ err }, 'status not written'));
-  };
+  const setStatus = await revisionStatus(deps, job, pull);
   await setStatus('running');
-
   try {
     return await withWorktree(deps.workspace, () => checkoutPullHead(deps.workspace, github, job.repository, pull), async ({ worktree, startSha }) => {
-      const gitOptions = { env: deps.gitEnv ?? {} };
-      const diff = await diffAgainst(worktree.dir, `origin/${pull.baseRef}`, gitOptions);
-      const task = [
-        buildTask(`${github.owner}/${github.repo}`, issue, []),
-        '',
-        `# Your PR #${pullNumber} so far: its diff against ${pull.baseRef}`,
-        '',
-        '```diff',
-        diff.length > MAX_DIFF ? `${diff.slice(0, MAX_DIFF)}\n[… diff cut]` : diff,
-        '```',
-      ].join('\n');
-
       const deadline = Date.now() + config.map.timeoutMinutes * 60_000;
       const setupFailure = await runSetup({ sandbox: deps.sandbox, worktree, commands: config.map.setup, hosts: deps.settings.setupHosts, deadline, signal });
       if (setupFailure) {
-        await reply(`${who} the revision did not run: ${setupFailure}`);
+        await reply(`the revision did not run: ${setupFailure}`);
         return { kind: 'failed', reason: setupFailure };
       }
-      const result = await deps.createAgent(config).run({
-        worktree: worktree.dir,
-        cloneDir: worktree.cloneDir,
-        task,
-        feedback: `Revise the PR to address this feedback from its reviewers, then finish with a summary of what you changed for each point.\n\n${renderFeedback(job.feedback)}`,
-        budget: agentBudget(config, Math.max(0, deadline - Date.now())),
-        signal,
-        onStep: (tool) => deps.profile.record({ ...ref, type: 'step', tool }),
-      });
-      deps.profile.record({ ...ref, type: 'agent-used', work: 'revision', usage: result.usage });
-      if (signal.aborted) throw signal.reason;
-      const usage = renderUsage(result.usage);
-      const files = await changedFiles(worktree.dir, gitOptions);
-
-      if (result.outcome !== 'changed' || files.length === 0) {
-        const reason = result.summary.trim() || 'The agent made no change.';
-        await reply(`${who} the agent looked at your feedback and pushed no change${result.outcome === 'failed' ? ' (the run failed)' : ''}:\n\n> ${reason.replaceAll('\n', '\n> ')}\n\nRun: ${usage}`);
-        return { kind: result.outcome === 'failed' ? 'failed' : 'no-change', reason };
+      const result = await runAgent(deps, job, worktree, await revisionTask(deps, github, issue, pull, worktree), deadline, signal);
+      const files = await changedFiles(worktree.dir, { env: deps.gitEnv ?? {} });
+      const refusal = judge(job, result, files);
+      if (refusal) {
+        await reply(refusal.text);
+        return refusal.outcome;
       }
-
-      const blocked = blockedPaths(files, config.map.blockedPaths);
-      if (blocked.length > 0) {
-        await reply(`${who} the revision was not pushed: the agent changed files it may not change (map.blockedPaths): ` +
-          `${blocked.map((f) => `\`${f}\``).join(', ')}.`);
-        return { kind: 'failed', reason: 'blocked paths' };
-      }
-      const identity = await deps.botIdentity(github);
-      const reviewers = new Map(job.feedback.map((f) => [f.author, { login: f.author, id: f.authorId }]));
-      const trailers = [...reviewers.values()].map((actor) => coAuthoredBy(actor, deps.settings.noreplyDomain));
-      const message = `Address review feedback on #${pullNumber}\n\n${trailers.join('\n')}\n`;
-      const sha = await commitAll(worktree.dir, { message, author: identity }, gitOptions);
-      if (!sha) throw new Error('nothing to commit after the agent changed files');
-      const pushed = await github.withGitToken('write', (token) => deps.workspace.push(worktree, { token, lease: { expectedSha: startSha } }));
+      const pushed = await commitAndPush(deps, job, worktree, startSha);
       if (pushed.kind === 'rejected') {
-        await reply(`${who} the revision was not pushed: \`${pull.headRef}\` moved while the agent worked (${pushed.reason}). Comment \`/agent revise\` again to revise the new head.`);
+        await reply(`the revision was not pushed: \`${pull.headRef}\` moved while the agent worked (${pushed.reason}). Comment \`/agent revise\` again to revise the new head.`);
         return { kind: 'failed', reason: `push rejected: ${pushed.reason}` };
       }
-      await github.createCheckRun({
-        name: CHECK_NAME,
-        headSha: pushed.sha,
-        status: 'completed',
-        conclusion: 'success',
-        title: `Revision: ${files.length} file${files.length === 1 ? '' : 's'} changed`,
-        summary: `${usage}\n\n${result.summary}`.slice(0, 60_000),
-        ...runPageUrl(deps.settings, github, job.issueNumber),
-      });
-      deps.profile.record({ ...ref, type: 'revised', pr: pullNumber, sha: pushed.sha });
-      await reply(`${who} revised in ${pushed.sha.slice(0, 7)}:\n\n${result.summary.trim()}\n\nFiles: ${files.map((f) => `\`${f}\``).join(', ')}\n\nRun: ${usage}`);
+      await announce(deps, job, pushed.sha, files, result);
       log.info({ sha: pushed.sha }, 'revision pushed');
       return { kind: 'revised', sha: pushed.sha };
     }, { signal, log });
   } catch (error) {
     if (signal.aborted) return { kind: 'cancelled', reason: 'cancelled' };
     log.error({ err: error }, 'revision failed unexpectedly');
-    await reply(`${who} the revision failed: ${error instanceof Error ? error.message : String(error)}`).catch(() => {});
+    await reply(`the revision failed: ${error instanceof Error ? error.message : String(error)}`).catch(() => {});
     return { kind: 'failed', reason: String(error) };
   } finally {
     await setStatus('pr-open');
   }
+}
+
+/** Who gave the feedback, as mentions: the replies are addressed to them. */
+function reviewersOf(job: RevisionJob): string {
+  return [...new Set(job.feedback.map((f) => `@${f.author}`))].join(', ');
+}
+
+/** The issue's status comment follows the revision: revising, then back to the open PR, one round more. */
+async function revisionStatus(deps: RevisionDeps, job: RevisionJob, pull: PullInfo): Promise<(state: 'running' | 'pr-open') => Promise<void>> {
+  const previous = (await readIssueStatus(job.github, deps.comments, job.issueNumber))?.status;
+  const round = (previous?.revision ?? 0) + 1;
+  return (state) => {
+    const status: IssueStatus = { ...previous, state, pr: job.pullNumber, revision: round, branch: pull.headRef };
+    delete status.reason;
+    return deps.comments.upsert(job.github, job.issueNumber, STATUS_KIND, renderStatus({ status, prUrl: pull.url }), status)
+      .catch((err: unknown) => job.log.warn({ err }, 'status not written'));
+  };
+}
+
+/** The original task and the PR's diff so far. */
+async function revisionTask(deps: RevisionDeps, github: GitHub, issue: IssueInfo, pull: PullInfo, worktree: Worktree): Promise<string> {
+  const diff = await diffAgainst(worktree.dir, `origin/${pull.baseRef}`, { env: deps.gitEnv ?? {} });
+  return [
+    buildTask(`${github.owner}/${github.repo}`, issue, []),
+    '',
+    `# Your PR #${pull.number} so far: its diff against ${pull.baseRef}`,
+    '',
+    '```diff',
+    diff.length > MAX_DIFF ? `${diff.slice(0, MAX_DIFF)}\n[… diff cut]` : diff,
+    '```',
+  ].join('\n');
+}
+
+async function runAgent(deps: RevisionDeps, job: RevisionJob, worktree: Worktree, task: string, deadline: number, signal: AbortSignal): Promise<AgentResult> {
+  const ref = { repo: `${job.github.owner}/${job.github.repo}`, issue: job.issueNumber };
+  const result = await deps.createAgent(job.config).run({
+    worktree: worktree.dir,
+    cloneDir: worktree.cloneDir,
+    task,
+    feedback: `Revise the PR to address this feedback from its reviewers, then finish with a summary of what you changed for each point.\n\n${renderFeedback(job.feedback)}`,
+    budget: agentBudget(job.config, Math.max(0, deadline - Date.now())),
+    signal,
+    onStep: (tool) => deps.profile.record({ ...ref, type: 'step', tool }),
+  });
+  deps.profile.record({ ...ref, type: 'agent-used', work: 'revision', usage: result.usage });
+  if (signal.aborted) throw signal.reason;
+  return result;
+}
+
+/** Why the revision is not pushed, and the reply that says so; undefined when it is. */
+function judge(job: RevisionJob, result: AgentResult, files: string[]): { outcome: RevisionOutcome; text: string } | undefined {
+  if (result.outcome !== 'changed' || files.length === 0) {
+    const reason = result.summary.trim() || 'The agent made no change.';
+    return {
+      outcome: { kind: result.outcome === 'failed' ? 'failed' : 'no-change', reason },
+      text: `the agent looked at your feedback and pushed no change${result.outcome === 'failed' ? ' (the run failed)' : ''}:\n\n> ${reason.replaceAll('\n', '\n> ')}\n\nRun: ${renderUsage(result.usage)}`,
+    };
+  }
+  const blocked = blockedPaths(files, job.config.map.blockedPaths);
+  if (blocked.length === 0) return undefined;
+  return {
+    outcome: { kind: 'failed', reason: 'blocked paths' },
+    text: `the revision was not pushed: the agent changed files it may not change (map.blockedPaths): ${blocked.map((f) => `\`${f}\``).join(', ')}.`,
+  };
+}
+
+/** Commits on top as the app's bot, crediting the reviewers, and pushes with a lease on the head the revision started from. */
+async function commitAndPush(deps: RevisionDeps, job: RevisionJob, worktree: Worktree, startSha: string | null): Promise<PushOutcome> {
+  const identity = await deps.botIdentity(job.github);
+  const reviewers = new Map(job.feedback.map((f) => [f.author, { login: f.author, id: f.authorId }]));
+  const trailers = [...reviewers.values()].map((actor) => coAuthoredBy(actor, deps.settings.noreplyDomain));
+  const message = `Address review feedback on #${job.pullNumber}\n\n${trailers.join('\n')}\n`;
+  const sha = await commitAll(worktree.dir, { message, author: identity }, { env: deps.gitEnv ?? {} });
+  if (!sha) throw new Error('nothing to commit after the agent changed files');
+  return job.github.withGitToken('write', (token) => deps.workspace.push(worktree, { token, lease: { expectedSha: startSha } }));
+}
+
+/** A check run on the new head, the profile's note, and one reply on the PR. */
+async function announce(deps: RevisionDeps, job: RevisionJob, sha: string, files: string[], result: AgentResult): Promise<void> {
+  const { github } = job;
+  const usage = renderUsage(result.usage);
+  await github.createCheckRun({
+    name: CHECK_NAME,
+    headSha: sha,
+    status: 'completed',
+    conclusion: 'success',
+    title: `Revision: ${files.length} file${files.length === 1 ? '' : 's'} changed`,
+    summary: `${usage}\n\n${result.summary}`.slice(0, 60_000),
+    ...runPageUrl(deps.settings, github, job.issueNumber),
+  });
+  deps.profile.record({ repo: `${github.owner}/${github.repo}`, issue: job.issueNumber, type: 'revised', pr: job.pullNumber, sha });
+  await github.createComment(job.pullNumber,
+    `${reviewersOf(job)} revised in ${sha.slice(0, 7)}:\n\n${result.summary.trim()}\n\nFiles: ${files.map((f) => `\`${f}\``).join(', ')}\n\nRun: ${usage}`);
 }
