@@ -32,7 +32,7 @@ export async function publish(
   result: AgentResult,
   signal: AbortSignal,
 ): Promise<IssueJobOutcome> {
-  const { github, issueNumber, config } = job;
+  const { issueNumber, config } = job;
   const files = await changedFiles(worktree.dir, { env: deps.gitEnv ?? {} });
 
   if (result.outcome === 'no-change' || result.outcome === 'not-actionable') {
@@ -63,26 +63,38 @@ export async function publish(
   const pushed = await commitAndPush(deps, job, worktree, target, target.title, signal);
   if (!pushed) return finishFailed(deps, job, status, `The push to \`${target.branch}\` was rejected: the branch moved while the agent worked.`);
 
-  const body = renderPrBody({
+  const { pull, kind } = await openOrUpdatePull(job, target, renderPrBody({
     issueNumber, summary: result.summary, files, usage: result.usage, requester: job.requester.login, attempt: job.attempt,
-  });
-  const title = target.title;
-  let pull = await github.createPull({ title, body, head: target.branch, base: target.base });
-  let kind: 'pr-opened' | 'pr-updated' = 'pr-opened';
-  if (pull === 'exists') {
-    const open = await github.findOpenAgentPull(issueNumber);
-    if (!open) throw new Error(`GitHub says a PR from ${target.branch} exists, but none is open`);
-    await github.updatePull(open.number, { title, body });
-    pull = open;
-    kind = 'pr-updated';
-  }
+  }));
   // the PR is open: what follows is reporting, and its failure must not mark the run failed
+  await reportPull(deps, job, status, target, { pull, opened: kind === 'pr-opened', sha: pushed, files, result });
+  return { kind, pr: pull.number };
+}
+
+/** Opens the PR, or updates the one GitHub says is already open from the branch (a retried or repeated run). */
+async function openOrUpdatePull(job: IssueJob, target: Target, body: string): Promise<{ pull: { number: number; url: string }; kind: 'pr-opened' | 'pr-updated' }> {
+  const { github } = job;
+  const created = await github.createPull({ title: target.title, body, head: target.branch, base: target.base });
+  if (created !== 'exists') return { pull: created, kind: 'pr-opened' };
+  const open = await github.findOpenAgentPull(job.issueNumber);
+  if (!open) throw new Error(`GitHub says a PR from ${target.branch} exists, but none is open`);
+  await github.updatePull(open.number, { title: target.title, body });
+  return { pull: open, kind: 'pr-updated' };
+}
+
+/** The profile's note, the check run on the pushed head, the failed label off, and the status comment on the PR. */
+async function reportPull(
+  deps: MapDeps, job: IssueJob, status: StatusWriter, target: Target,
+  run: { pull: { number: number; url: string }; opened: boolean; sha: string; files: string[]; result: AgentResult },
+): Promise<void> {
+  const { github, issueNumber } = job;
+  const { pull, files, result } = run;
   deps.profile.record({
-    repo: `${github.owner}/${github.repo}`, issue: issueNumber, type: 'pull', pr: pull.number, url: pull.url, base: target.base, opened: kind === 'pr-opened',
+    repo: `${github.owner}/${github.repo}`, issue: issueNumber, type: 'pull', pr: pull.number, url: pull.url, base: target.base, opened: run.opened,
   });
   await github.createCheckRun({
     name: CHECK_NAME,
-    headSha: pushed,
+    headSha: run.sha,
     status: 'completed',
     conclusion: 'success',
     title: `Agent run ${job.attempt}: ${files.length} file${files.length === 1 ? '' : 's'} changed`,
@@ -95,7 +107,6 @@ export async function publish(
     prUrl: pull.url,
     usageLine: renderUsage(result.usage),
   });
-  return { kind, pr: pull.number };
 }
 
 /** What a plan-first run is asked for, or the plan an implementation run follows. */
