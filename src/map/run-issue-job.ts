@@ -3,6 +3,7 @@ import type { PermissionCache } from '../github/permission-cache.js';
 import type { GitHub } from '../github/port.js';
 import { SecretInPushError } from '../git/push-to-remote.js';
 import { withWorktree } from '../jobs/with-worktree.js';
+import type { Worktree } from '../git/worktree.js';
 import { committersSince } from '../git/worktree-git.js';
 import { buildTask } from '../pipeline/build-task.js';
 import { pullTitle } from './pull-title.js';
@@ -13,10 +14,10 @@ import { FAILED_LABEL, PLAN_KIND, branchName } from '../names.js';
 import { type IssueJob, type IssueJobOutcome, type MapDeps, ShutdownError } from './issue-job.js';
 import { type StatusWriter, finishFailed, statusWriter } from './status-writer.js';
 import { clip } from '../text.js';
+import { publish } from './publish-run.js';
 
 /** A plan is shown and kept in its comment's marker: twice this stays within GitHub's 65,536 characters. */
 const MAX_PLAN_CHARS = 25_000;
-import { publish } from './publish-run.js';
 
 /**
  * One issue's run, in the order of DESIGN §2-3:
@@ -26,7 +27,7 @@ import { publish } from './publish-run.js';
  * 4. run the repository's setup commands;
  * 5. run the agent on the task;
  * 6. publish by outcome: commit, push and open (or update) the PR, or report why not;
- * 7. remove the worktree, whatever happened.
+ * 7. give the worktree back, whatever happened (withWorktree: kept for reuse, or removed).
  */
 export async function runIssueJob(deps: MapDeps, job: IssueJob, signal: AbortSignal): Promise<IssueJobOutcome> {
   const { github, issueNumber, config, log } = job;
@@ -67,35 +68,13 @@ export async function runIssueJob(deps: MapDeps, job: IssueJob, signal: AbortSig
         : await runSetup({ sandbox: deps.sandbox, worktree, commands: config.map.setup, hosts: deps.settings.setupHosts, deadline, signal });
       if (setupFailure) return await finishFailed(deps, job, status, setupFailure);
 
-      const agent = deps.createAgent(config);
-      const result = await agent.run({
-        worktree: worktree.dir,
-        cloneDir: worktree.cloneDir,
-        task,
-        budget: agentBudget(config, Math.max(0, deadline - Date.now())),
-        signal,
-        onProgress: (progress) => status.progress(progress),
-        onStep: (tool) => deps.profile.record({ ...ref, type: 'step', tool }),
-        ...(job.mode === 'plan' ? { readOnly: true } : {}),
-      });
-      deps.profile.record({ ...ref, type: 'agent-used', work: 'map', usage: result.usage });
-      throwIfAborted(signal);
-      log.info({ outcome: result.outcome, usage: result.usage }, 'agent finished');
+      const result = await runAgent(deps, job, { worktree, task, deadline, status, signal });
       if (job.mode === 'plan') return await postPlan(deps, job, status, result);
       const target = { branch, base, title: pullTitle(issueNumber, issue.title), wasFailed: issue.labels.includes(FAILED_LABEL), hasOpenPull: existing !== null };
       return publish(deps, job, status, worktree, target, result, signal);
     }, { signal, log });
   } catch (error) {
-    if (signal.aborted) {
-      if (signal.reason instanceof ShutdownError) {
-        // not final: the next start's reconcile runs it again
-        await status.write({ status: { state: 'queued', attempt: job.attempt }, interrupted: true });
-        return { kind: 'cancelled', reason: signal.reason.message };
-      }
-      const reason = signal.reason instanceof Error ? signal.reason.message : 'cancelled';
-      await status.write({ status: { state: 'cancelled', attempt: job.attempt, reason } });
-      return { kind: 'cancelled', reason };
-    }
+    if (signal.aborted) return await stopped(job, status, signal);
     if (error instanceof SecretInPushError) return await finishFailed(deps, job, status, error.message);
     log.error({ err: error }, 'issue run failed unexpectedly');
     return await finishFailed(deps, job, status, `agent-mapreduce hit an unexpected error: ${errorMessage(error)}`);
@@ -154,3 +133,34 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** Step 5: the agent on the task, with the run's remaining time; its usage goes to the profile. */
+async function runAgent(
+  deps: MapDeps, job: IssueJob, run: { worktree: Worktree; task: string; deadline: number; status: StatusWriter; signal: AbortSignal },
+): Promise<AgentResult> {
+  const ref = { repo: `${job.github.owner}/${job.github.repo}`, issue: job.issueNumber };
+  const result = await deps.createAgent(job.config).run({
+    worktree: run.worktree.dir,
+    cloneDir: run.worktree.cloneDir,
+    task: run.task,
+    budget: agentBudget(job.config, Math.max(0, run.deadline - Date.now())),
+    signal: run.signal,
+    onProgress: (progress) => run.status.progress(progress),
+    onStep: (tool) => deps.profile.record({ ...ref, type: 'step', tool }),
+    ...(job.mode === 'plan' ? { readOnly: true } : {}),
+  });
+  deps.profile.record({ ...ref, type: 'agent-used', work: 'map', usage: result.usage });
+  throwIfAborted(run.signal);
+  job.log.info({ outcome: result.outcome, usage: result.usage }, 'agent finished');
+  return result;
+}
+
+/** A run stopped mid-way: interrupted by a shutdown (not final: the next start's reconcile runs it again), or cancelled. */
+async function stopped(job: IssueJob, status: StatusWriter, signal: AbortSignal): Promise<IssueJobOutcome> {
+  if (signal.reason instanceof ShutdownError) {
+    await status.write({ status: { state: 'queued', attempt: job.attempt }, interrupted: true });
+    return { kind: 'cancelled', reason: signal.reason.message };
+  }
+  const reason = signal.reason instanceof Error ? signal.reason.message : 'cancelled';
+  await status.write({ status: { state: 'cancelled', attempt: job.attempt, reason } });
+  return { kind: 'cancelled', reason };
+}
