@@ -23,92 +23,102 @@ export interface AllowListProxy {
 }
 
 export async function startAllowListProxy(socketPath: string, hosts: readonly string[]): Promise<AllowListProxy> {
-  const allow = hosts.map(parseEntry);
-  const refusedHosts = new Set<string>();
+  const gate = new Gate(hosts.map(parseEntry));
   const sockets = new Set<net.Socket>();
-
-  const decide = async (host: string, port: number): Promise<string | null> => {
-    const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
-    const entry = allow.find((e) => e.matches(bare, port));
-    if (!entry) return null;
-    if (net.isIP(bare)) return entry.literal ? bare : null;
-    const addresses = await dns.lookup(bare, { all: true }).catch(() => []);
-    const usable = addresses.find((a) => !isInternal(a.address));
-    return usable?.address ?? null;
+  const track = (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
   };
-  const refuse = (host: string, port: number) => {
-    refusedHosts.add(`${host}:${port}`);
-    return `The sandbox allows no connection to ${host}:${port}: it is not on the allow list, or it resolves to a private address.\n`;
-  };
-
-  const server = http.createServer((request, response) => {
-    void (async () => {
-      let target: URL;
-      try {
-        target = new URL(request.url ?? '');
-      } catch {
-        response.writeHead(400).end('Only absolute-form requests and CONNECT are proxied.\n');
-        return;
-      }
-      const port = Number(target.port || (target.protocol === 'https:' ? 443 : 80));
-      const address = target.protocol === 'http:' ? await decide(target.hostname, port) : null;
-      if (address === null) {
-        response.writeHead(403, { 'content-type': 'text/plain' }).end(refuse(target.hostname, port));
-        return;
-      }
-      const headers: http.OutgoingHttpHeaders = { ...request.headers, host: target.host };
-      delete headers['proxy-connection'];
-      delete headers['proxy-authorization'];
-      const upstream = http.request({
-        host: address, port, method: request.method, path: `${target.pathname}${target.search}`, headers,
-      }, (answer) => {
-        response.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(response);
-      });
-      upstream.on('error', () => response.headersSent ? response.destroy() : response.writeHead(502).end('Upstream failed.\n'));
-      request.pipe(upstream);
-    })();
-  });
-
+  const server = http.createServer((request, response) => void forward(gate, request, response));
   server.on('connect', (request: http.IncomingMessage, client: net.Socket, head: Buffer) => {
-    sockets.add(client);
-    client.on('close', () => sockets.delete(client));
+    track(client);
     client.on('error', () => client.destroy());
-    void (async () => {
-      const match = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(request.url ?? '');
-      const host = match?.[1] ?? '';
-      const port = Number(match?.[2] ?? 0);
-      const address = match ? await decide(host, port) : null;
-      if (address === null) {
-        const text = refuse(host || String(request.url), port);
-        client.end(`HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
-        return;
-      }
-      const upstream = net.connect({ host: address, port }, () => {
-        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-        if (head.length > 0) upstream.write(head);
-        upstream.pipe(client);
-        client.pipe(upstream);
-      });
-      sockets.add(upstream);
-      upstream.on('close', () => sockets.delete(upstream));
-      upstream.on('error', () => client.destroy());
-    })();
+    void tunnel(gate, request, client, head, track);
   });
-
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(socketPath, () => resolve());
   });
   return {
     socketPath,
-    refused: refusedHosts,
+    refused: gate.refused,
     close: () => new Promise((resolve) => {
       for (const socket of sockets) socket.destroy();
       server.close(() => resolve());
       server.closeAllConnections();
     }),
   };
+}
+
+/** Decides where a request may go, and remembers what it refused. */
+class Gate {
+  readonly refused = new Set<string>();
+
+  constructor(private readonly allow: Entry[]) {}
+
+  /** The address to connect to for `host:port`, or null when the allow list or the address says no. */
+  async decide(host: string, port: number): Promise<string | null> {
+    const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+    const entry = this.allow.find((e) => e.matches(bare, port));
+    if (!entry) return null;
+    if (net.isIP(bare)) return entry.literal ? bare : null;
+    const addresses = await dns.lookup(bare, { all: true }).catch(() => []);
+    const usable = addresses.find((a) => !isInternal(a.address));
+    return usable?.address ?? null;
+  }
+
+  /** Notes the refusal and says it in a sentence for the client. */
+  refuse(host: string, port: number): string {
+    this.refused.add(`${host}:${port}`);
+    return `The sandbox allows no connection to ${host}:${port}: it is not on the allow list, or it resolves to a private address.\n`;
+  }
+}
+
+/** A plain-HTTP request in absolute form (`GET http://host/path`), passed on to an allowed host. */
+async function forward(gate: Gate, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+  let target: URL;
+  try {
+    target = new URL(request.url ?? '');
+  } catch {
+    response.writeHead(400).end('Only absolute-form requests and CONNECT are proxied.\n');
+    return;
+  }
+  const port = Number(target.port || (target.protocol === 'https:' ? 443 : 80));
+  const address = target.protocol === 'http:' ? await gate.decide(target.hostname, port) : null;
+  if (address === null) {
+    response.writeHead(403, { 'content-type': 'text/plain' }).end(gate.refuse(target.hostname, port));
+    return;
+  }
+  const headers: http.OutgoingHttpHeaders = { ...request.headers, host: target.host };
+  delete headers['proxy-connection'];
+  delete headers['proxy-authorization'];
+  const upstream = http.request({ host: address, port, method: request.method, path: `${target.pathname}${target.search}`, headers }, (answer) => {
+    response.writeHead(answer.statusCode ?? 502, answer.headers);
+    answer.pipe(response);
+  });
+  upstream.on('error', () => response.headersSent ? response.destroy() : response.writeHead(502).end('Upstream failed.\n'));
+  request.pipe(upstream);
+}
+
+/** A CONNECT tunnel (HTTPS, or any TCP) to an allowed host. */
+async function tunnel(gate: Gate, request: http.IncomingMessage, client: net.Socket, head: Buffer, track: (socket: net.Socket) => void): Promise<void> {
+  const match = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(request.url ?? '');
+  const host = match?.[1] ?? '';
+  const port = Number(match?.[2] ?? 0);
+  const address = match ? await gate.decide(host, port) : null;
+  if (address === null) {
+    const text = gate.refuse(host || String(request.url), port);
+    client.end(`HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
+    return;
+  }
+  const upstream = net.connect({ host: address, port }, () => {
+    client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+    if (head.length > 0) upstream.write(head);
+    upstream.pipe(client);
+    client.pipe(upstream);
+  });
+  track(upstream);
+  upstream.on('error', () => client.destroy());
 }
 
 interface Entry {
