@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { runGit } from '../git/run-git.js';
 import { changedFiles, headSha } from '../git/worktree-git.js';
+import type { ShellResult } from '../sandbox/run-shell.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
 import type { Agent, AgentOutcome, AgentRequest, AgentResult, AgentUsage } from './agent.js';
 import { emptyUsage } from './agent.js';
@@ -59,26 +60,18 @@ const WORKING_RULES = [
  */
 export function createCommandAgent(options: CommandAgentOptions): Agent {
   const preset: CommandPreset | undefined = options.preset ? commandPresets[options.preset] : undefined;
-  const parse = preset?.parse ?? parseGenericOutput;
-  const source = options.env ?? process.env;
-  const maxOutput = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
   const git = { ...(options.gitEnv ? { env: options.gitEnv } : {}) };
 
   return {
     async run(request: AgentRequest): Promise<AgentResult> {
       const started = Date.now();
-      const passed: Record<string, string> = {};
-      for (const name of options.passEnv) {
-        const value = source[options.envSources?.[name] ?? name];
-        if (value !== undefined) passed[name] = value;
-      }
+      const passed = passedVariables(options);
       const finish = (outcome: AgentOutcome, summary: string, usage: Partial<AgentUsage> = {}): AgentResult => ({
         outcome,
         // the passed values (model keys, usually) never reach a comment; short ones would mask ordinary words
         summary: capSummary(redact(summary, Object.values(passed).filter((value) => value.length >= 8))),
         usage: { ...emptyUsage(), ...usage, durationMs: Date.now() - started },
       });
-
       if (request.signal.aborted) return finish('failed', 'The run was cancelled before the agent started.');
 
       const temp = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), 'command-agent-')));
@@ -87,32 +80,14 @@ export function createCommandAgent(options: CommandAgentOptions): Agent {
         : undefined;
       progress?.unref();
       try {
-        const stateDir = path.join(temp, 'state');
-        await fs.mkdir(stateDir);
-        const configured = options.command.trim() !== ''
-          ? options.command
-          : preset?.commandLine({
-            budget: request.budget, stateDir, allowedCommands: options.allowedCommands ?? [], ...(options.model ? { model: options.model } : {}),
-          });
-        if (configured === undefined) return finish('failed', 'The command agent has no command: set `agent.command` or `agent.preset`.');
-
-        const task = [
-          request.task,
-          ...(request.feedback ? ['# Feedback from the review, to act on now', request.feedback] : []),
-          WORKING_RULES,
-        ].join('\n\n');
-        const taskFile = path.join(temp, 'task.md');
-        const viaFile = configured.includes('{task_file}');
-        if (viaFile) await fs.writeFile(taskFile, task, { mode: 0o600 });
-        const commandLine = configured.replaceAll('{task_file}', shellQuote(taskFile));
-
+        const command = await prepareCommand(options, preset, request, temp);
+        if (!command) return finish('failed', 'The command agent has no command: set `agent.command` or `agent.preset`.');
         const startSha = await headSha(request.worktree, git).catch(() => undefined);
         const rootBefore = preset?.leftovers ? new Set(await fs.readdir(request.worktree)) : undefined;
-
         // Only the end of the output is kept, as it arrives: the structured result comes last, and a
         // CLI that prints without end fills neither the memory nor the disk.
         const shell = await options.sandbox.run({
-          command: `exec 2>&1\n${commandLine}`,
+          command: `exec 2>&1\n${command.line}`,
           worktree: request.worktree,
           cloneDir: request.cloneDir,
           writable: [temp],
@@ -120,45 +95,14 @@ export function createCommandAgent(options: CommandAgentOptions): Agent {
           env: { ...preset?.env, ...passed },
           timeoutMs: request.budget.wallTimeMs,
           signal: request.signal,
-          maxOutputBytes: maxOutput,
+          maxOutputBytes: options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT,
           keep: 'tail',
-          ...(viaFile ? {} : { stdin: task }),
+          ...(command.stdin !== undefined ? { stdin: command.stdin } : {}),
         });
         if (shell.kind === 'refused') return finish('failed', `The agent CLI was not run. ${shell.output}`);
-        const { output } = shell;
-        const parsed: ParsedAgentOutput = parse(output);
-        const usage = parsed.usage;
-
-        // The app commits, not the agent: commits it made anyway become staged changes again.
-        if (startSha !== undefined) {
-          const endSha = await headSha(request.worktree, git).catch(() => startSha);
-          if (endSha !== startSha) await runGit(['reset', '--quiet', '--soft', startSha], { cwd: request.worktree, ...git });
-        }
-        if (preset?.leftovers && rootBefore) {
-          for (const entry of await fs.readdir(request.worktree)) {
-            if (preset.leftovers.test(entry) && !rootBefore.has(entry)) {
-              await fs.rm(path.join(request.worktree, entry), { recursive: true, force: true });
-            }
-          }
-        }
-
-        if (shell.kind === 'timeout') {
-          return finish('failed', `The agent ran past its time limit of ${formatDuration(request.budget.wallTimeMs)} and was stopped.${lastOutput(output)}`, usage);
-        }
-        if (shell.kind === 'cancelled') return finish('failed', 'The run was cancelled; the agent was stopped.', usage);
-        if (parsed.status === 'error') {
-          return finish('failed', `The agent reported a failure: ${parsed.message ?? 'no reason given'}`, usage);
-        }
-        // a non-zero exit wins over a result that says success: the CLI broke after printing it
-        if (shell.exitCode !== 0) {
-          const code = shell.exitCode === null ? 'without an exit code' : `with exit code ${shell.exitCode}`;
-          return finish('failed', `The agent exited ${code}.${lastOutput(output)}`, usage);
-        }
-
-        const changed = await changedFiles(request.worktree, git);
-        const summary = parsed.message?.trim()
-          || `The agent finished without a final message.${lastOutput(output)}`;
-        return finish(changed.length > 0 ? 'changed' : 'no-change', summary, usage);
+        await tidyWorktree(request.worktree, preset, { startSha, rootBefore, git });
+        const judged = await judge(shell, (preset?.parse ?? parseGenericOutput)(shell.output), request, git);
+        return finish(judged.outcome, judged.summary, judged.usage);
       } catch (error) {
         return finish('failed', `The command agent could not run: ${error instanceof Error ? error.message : String(error)}`);
       } finally {
@@ -167,6 +111,80 @@ export function createCommandAgent(options: CommandAgentOptions): Agent {
       }
     },
   };
+}
+
+/** The variables config names, read from the deployment (each from the operator's source variable, if one). */
+function passedVariables(options: CommandAgentOptions): Record<string, string> {
+  const source = options.env ?? process.env;
+  const passed: Record<string, string> = {};
+  for (const name of options.passEnv) {
+    const value = source[options.envSources?.[name] ?? name];
+    if (value !== undefined) passed[name] = value;
+  }
+  return passed;
+}
+
+/** The command line, with the task in a file (where `{task_file}` asks for one) or for stdin; undefined without a command. */
+async function prepareCommand(
+  options: CommandAgentOptions, preset: CommandPreset | undefined, request: AgentRequest, temp: string,
+): Promise<{ line: string; stdin?: string } | undefined> {
+  const stateDir = path.join(temp, 'state');
+  await fs.mkdir(stateDir);
+  const configured = options.command.trim() !== ''
+    ? options.command
+    : preset?.commandLine({
+      budget: request.budget, stateDir, allowedCommands: options.allowedCommands ?? [], ...(options.model ? { model: options.model } : {}),
+    });
+  if (configured === undefined) return undefined;
+  const task = [
+    request.task,
+    ...(request.feedback ? ['# Feedback from the review, to act on now', request.feedback] : []),
+    WORKING_RULES,
+  ].join('\n\n');
+  if (!configured.includes('{task_file}')) return { line: configured, stdin: task };
+  const taskFile = path.join(temp, 'task.md');
+  await fs.writeFile(taskFile, task, { mode: 0o600 });
+  return { line: configured.replaceAll('{task_file}', shellQuote(taskFile)) };
+}
+
+/**
+ * The app commits, not the agent: commits it made anyway (where its sandbox let it) become staged
+ * changes again; entries the CLI left at the root for itself are removed.
+ */
+async function tidyWorktree(
+  worktree: string, preset: CommandPreset | undefined,
+  before: { startSha: string | undefined; rootBefore: Set<string> | undefined; git: { env?: Record<string, string> } },
+): Promise<void> {
+  const { startSha, rootBefore, git } = before;
+  if (startSha !== undefined) {
+    const endSha = await headSha(worktree, git).catch(() => startSha);
+    if (endSha !== startSha) await runGit(['reset', '--quiet', '--soft', startSha], { cwd: worktree, ...git });
+  }
+  if (!preset?.leftovers || !rootBefore) return;
+  for (const entry of await fs.readdir(worktree)) {
+    if (preset.leftovers.test(entry) && !rootBefore.has(entry)) await fs.rm(path.join(worktree, entry), { recursive: true, force: true });
+  }
+}
+
+/** How the run ended: from the sandbox's verdict, the CLI's own result, its exit code, and the diff. */
+async function judge(
+  shell: ShellResult, parsed: ParsedAgentOutput, request: AgentRequest, git: { env?: Record<string, string> },
+): Promise<{ outcome: AgentOutcome; summary: string; usage: Partial<AgentUsage> }> {
+  const { usage } = parsed;
+  const failed = (summary: string) => ({ outcome: 'failed' as const, summary, usage });
+  if (shell.kind === 'timeout') {
+    return failed(`The agent ran past its time limit of ${formatDuration(request.budget.wallTimeMs)} and was stopped.${lastOutput(shell.output)}`);
+  }
+  if (shell.kind === 'cancelled') return failed('The run was cancelled; the agent was stopped.');
+  if (parsed.status === 'error') return failed(`The agent reported a failure: ${parsed.message ?? 'no reason given'}`);
+  // a non-zero exit wins over a result that says success: the CLI broke after printing it
+  if (shell.exitCode !== 0) {
+    const code = shell.exitCode === null ? 'without an exit code' : `with exit code ${shell.exitCode}`;
+    return failed(`The agent exited ${code}.${lastOutput(shell.output)}`);
+  }
+  const changed = await changedFiles(request.worktree, git);
+  const summary = parsed.message?.trim() || `The agent finished without a final message.${lastOutput(shell.output)}`;
+  return { outcome: changed.length > 0 ? 'changed' : 'no-change', summary, usage };
 }
 
 /** The end of the output as a fenced block for the summary, or nothing when there was none. */
