@@ -2,7 +2,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import type { MessageParam, Tool, ToolResultBlockParam, ToolUseBlock } from '@anthropic-ai/sdk/resources/messages';
 import { z } from 'zod';
 import { changedFiles } from '../git/worktree-git.js';
-import type { Agent, AgentOutcome, AgentProgress, AgentRequest, AgentResult } from './agent.js';
+import type { Agent, AgentOutcome, AgentProgress, AgentRequest, AgentResult, AgentUsage } from './agent.js';
 import { costUsd, type Price, type TokenCounts } from './pricing.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
 import { buildSystemPrompt } from './system-prompt.js';
@@ -57,126 +57,170 @@ export function createAnthropicAgent(options: AnthropicAgentOptions): Agent {
   const readOnlyDefinitions = [...[...readOnlyTools.values()].map(definition), finishTool];
 
   return {
-    async run(request: AgentRequest): Promise<AgentResult> {
-      const tools = request.readOnly ? readOnlyTools : allTools;
-      const toolDefinitions = request.readOnly ? readOnlyDefinitions : allDefinitions;
-      const started = Date.now();
-      const deadline = started + request.budget.wallTimeMs;
-      const tokens: TokenCounts = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
-      let turns = 0;
-      let lastTool: string | undefined;
-      let lastProgress = 0;
-      const usage = () => ({
-        turns,
-        inputTokens: tokens.inputTokens + tokens.cacheReadTokens + tokens.cacheWriteTokens,
-        outputTokens: tokens.outputTokens,
-        cacheReadTokens: tokens.cacheReadTokens,
-        costUsd: costUsd(options.price, tokens),
-        durationMs: Date.now() - started,
-      });
-      const end = (outcome: AgentOutcome, summary: string): AgentResult => ({ outcome, summary, usage: usage() });
-      const report = (force = false) => {
-        if (!request.onProgress || (!force && Date.now() - lastProgress < (options.progressIntervalMs ?? 5000))) return;
-        lastProgress = Date.now();
-        const progress: AgentProgress = { ...usage(), ...(lastTool ? { lastTool } : {}) };
-        request.onProgress(progress);
-      };
-
-      // the run's own abort: the caller's signal, or the wall-time budget running out mid-request
-      const controller = new AbortController();
-      const onAbort = () => controller.abort(request.signal.reason);
-      if (request.signal.aborted) onAbort();
-      else request.signal.addEventListener('abort', onAbort, { once: true });
-      const wallTimer = setTimeout(() => controller.abort(new Error('wall time')), Math.max(0, deadline - Date.now()));
-      const context: ToolContext = {
-        worktree: request.worktree,
-        cloneDir: request.cloneDir,
-        sandbox: options.sandbox,
-        signal: controller.signal,
-        allowedCommands: options.allowedCommands,
-        commandTimeoutMs: () => Math.max(1000, Math.min(options.commandTimeoutMs ?? 10 * 60_000, deadline - Date.now())),
-        ...(options.gitEnv ? { gitEnv: options.gitEnv } : {}),
-      };
-
-      try {
-        if (controller.signal.aborted) throw controller.signal.reason;
-        const system = await buildSystemPrompt({
-          worktree: request.worktree, allowedCommands: options.allowedCommands, ...(options.gitEnv ? { gitEnv: options.gitEnv } : {}),
-        });
-        const firstMessage = request.feedback
-          ? `${request.task}\n\n# Feedback from the review, to act on now\n\n${request.feedback}`
-          : request.task;
-        const messages: MessageParam[] = [{ role: 'user', content: firstMessage }];
-        let nudged = false;
-
-        for (;;) {
-          const budgetLeft = checkBudgets(request, turns, usage(), deadline);
-          if (budgetLeft) return end('failed', `${budgetLeft} The work so far is kept.`);
-
-          const response = await options.client.messages.create({
-            model: options.model,
-            max_tokens: options.maxOutputTokens ?? 8192,
-            system,
-            tools: toolDefinitions,
-            messages,
-            cache_control: { type: 'ephemeral' },
-          }, { signal: controller.signal });
-          turns++;
-          tokens.inputTokens += response.usage.input_tokens;
-          tokens.outputTokens += response.usage.output_tokens;
-          tokens.cacheReadTokens += response.usage.cache_read_input_tokens ?? 0;
-          tokens.cacheWriteTokens += response.usage.cache_creation_input_tokens ?? 0;
-          messages.push({ role: 'assistant', content: response.content });
-
-          const calls = response.content.filter((b): b is ToolUseBlock => b.type === 'tool_use');
-          if (calls.length === 0) {
-            const said = response.content.map((b) => (b.type === 'text' ? b.text : '')).join('\n').trim();
-            if (!nudged && response.stop_reason !== 'max_tokens') {
-              nudged = true;
-              messages.push({ role: 'user', content: NUDGE });
-              continue;
-            }
-            const changed = (await changedFiles(request.worktree, { env: options.gitEnv ?? {} })).length > 0;
-            if (!changed) return end('no-change', said || 'The agent stopped without a summary.');
-            // edits without a `finish` may be cut off half-way: never a PR, but the work is kept
-            return end('failed', `The agent stopped without calling finish${response.stop_reason === 'max_tokens' ? ' (its reply was cut off at the output limit)' : ''}. The work so far is kept.${said ? `\n\nIts last words: ${said}` : ''}`);
-          }
-
-          const results: ToolResultBlockParam[] = [];
-          let finish: z.infer<typeof finishInput> | undefined;
-          for (const call of calls) {
-            lastTool = call.name;
-            request.onStep?.(call.name);
-            if (call.name === 'finish') {
-              const parsed = finishInput.safeParse(call.input);
-              if (parsed.success) finish = parsed.data;
-              results.push(parsed.success
-                ? { type: 'tool_result', tool_use_id: call.id, content: 'Run finished.' }
-                : { type: 'tool_result', tool_use_id: call.id, content: describeInvalid(parsed.error), is_error: true });
-              continue;
-            }
-            results.push(await runTool(tools.get(call.name), call, context));
-          }
-          report();
-          if (finish) return end(finish.outcome, finish.summary);
-          messages.push({ role: 'user', content: results });
-        }
-      } catch (error) {
-        if (request.signal.aborted) return end('failed', 'The run was cancelled.');
-        if (controller.signal.aborted) {
-          return end('failed', `Stopped: the time budget of ${formatDuration(request.budget.wallTimeMs)} ran out. The work so far is kept.`);
-        }
-        if (error instanceof Anthropic.APIError) {
-          return end('failed', `The model API failed (${error.status ?? 'no response'}): ${apiMessage(error)}. The work so far is kept.`);
-        }
-        throw error;
-      } finally {
-        clearTimeout(wallTimer);
-        request.signal.removeEventListener('abort', onAbort);
-        report(true);
-      }
-    },
+    run: (request: AgentRequest) => new AgentRun(options, request, {
+      tools: request.readOnly ? readOnlyTools : allTools,
+      definitions: request.readOnly ? readOnlyDefinitions : allDefinitions,
+    }).run(),
   };
+}
+
+/**
+ * One run of the tool-use loop: ask the model, carry out the tools it calls, answer with their
+ * results, until it calls `finish`, a budget runs out, or it is cancelled. It keeps the run's
+ * turns and tokens, and its own abort: the caller's signal, or the wall time running out mid-request.
+ */
+class AgentRun {
+  readonly #started = Date.now();
+  readonly #deadline: number;
+  readonly #tokens: TokenCounts = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
+  readonly #controller = new AbortController();
+  readonly #context: ToolContext;
+  #turns = 0;
+  #lastTool: string | undefined;
+  #lastProgress = 0;
+
+  constructor(
+    private readonly options: AnthropicAgentOptions,
+    private readonly request: AgentRequest,
+    private readonly tools: { tools: Map<string, AgentTool>; definitions: Tool[] },
+  ) {
+    this.#deadline = this.#started + request.budget.wallTimeMs;
+    this.#context = {
+      worktree: request.worktree,
+      cloneDir: request.cloneDir,
+      sandbox: options.sandbox,
+      signal: this.#controller.signal,
+      allowedCommands: options.allowedCommands,
+      commandTimeoutMs: () => Math.max(1000, Math.min(options.commandTimeoutMs ?? 10 * 60_000, this.#deadline - Date.now())),
+      ...(options.gitEnv ? { gitEnv: options.gitEnv } : {}),
+    };
+  }
+
+  async run(): Promise<AgentResult> {
+    const { request } = this;
+    const onAbort = () => this.#controller.abort(request.signal.reason);
+    if (request.signal.aborted) onAbort();
+    else request.signal.addEventListener('abort', onAbort, { once: true });
+    const wallTimer = setTimeout(() => this.#controller.abort(new Error('wall time')), Math.max(0, this.#deadline - Date.now()));
+    try {
+      if (this.#controller.signal.aborted) throw this.#controller.signal.reason;
+      return await this.#loop();
+    } catch (error) {
+      if (request.signal.aborted) return this.#end('failed', 'The run was cancelled.');
+      if (this.#controller.signal.aborted) {
+        return this.#end('failed', `Stopped: the time budget of ${formatDuration(request.budget.wallTimeMs)} ran out. The work so far is kept.`);
+      }
+      if (error instanceof Anthropic.APIError) {
+        return this.#end('failed', `The model API failed (${error.status ?? 'no response'}): ${apiMessage(error)}. The work so far is kept.`);
+      }
+      throw error;
+    } finally {
+      clearTimeout(wallTimer);
+      request.signal.removeEventListener('abort', onAbort);
+      this.#report(true);
+    }
+  }
+
+  /** Turns until `finish`, a budget, or a reply with no tool call after one nudge. */
+  async #loop(): Promise<AgentResult> {
+    const { request, options } = this;
+    const system = await buildSystemPrompt({
+      worktree: request.worktree, allowedCommands: options.allowedCommands, ...(options.gitEnv ? { gitEnv: options.gitEnv } : {}),
+    });
+    const firstMessage = request.feedback ? `${request.task}\n\n# Feedback from the review, to act on now\n\n${request.feedback}` : request.task;
+    const messages: MessageParam[] = [{ role: 'user', content: firstMessage }];
+    let nudged = false;
+    for (;;) {
+      const budgetLeft = checkBudgets(request, this.#turns, this.#usage(), this.#deadline);
+      if (budgetLeft) return this.#end('failed', `${budgetLeft} The work so far is kept.`);
+      const response = await this.#ask(system, messages);
+      const calls = response.content.filter((b): b is ToolUseBlock => b.type === 'tool_use');
+      if (calls.length > 0) {
+        const answered = await this.#carryOut(calls);
+        this.#report();
+        if (answered.finish) return this.#end(answered.finish.outcome, answered.finish.summary);
+        messages.push({ role: 'user', content: answered.results });
+      } else if (!nudged && response.stop_reason !== 'max_tokens') {
+        nudged = true;
+        messages.push({ role: 'user', content: NUDGE });
+      } else {
+        return this.#endWithoutFinish(response);
+      }
+    }
+  }
+
+  /** One request to the model, its usage counted and its reply added to the conversation. */
+  async #ask(system: string, messages: MessageParam[]): Promise<Anthropic.Message> {
+    const response = await this.options.client.messages.create({
+      model: this.options.model,
+      max_tokens: this.options.maxOutputTokens ?? 8192,
+      system,
+      tools: this.tools.definitions,
+      messages,
+      cache_control: { type: 'ephemeral' },
+    }, { signal: this.#controller.signal });
+    this.#turns++;
+    this.#tokens.inputTokens += response.usage.input_tokens;
+    this.#tokens.outputTokens += response.usage.output_tokens;
+    this.#tokens.cacheReadTokens += response.usage.cache_read_input_tokens ?? 0;
+    this.#tokens.cacheWriteTokens += response.usage.cache_creation_input_tokens ?? 0;
+    messages.push({ role: 'assistant', content: response.content });
+    return response;
+  }
+
+  /** Runs each tool the model called, in order; `finish` (when valid) ends the run after this turn. */
+  async #carryOut(calls: ToolUseBlock[]): Promise<{ results: ToolResultBlockParam[]; finish?: z.infer<typeof finishInput> }> {
+    const results: ToolResultBlockParam[] = [];
+    let finish: z.infer<typeof finishInput> | undefined;
+    for (const call of calls) {
+      this.#lastTool = call.name;
+      this.request.onStep?.(call.name);
+      if (call.name !== 'finish') {
+        results.push(await runTool(this.tools.tools.get(call.name), call, this.#context));
+        continue;
+      }
+      const parsed = finishInput.safeParse(call.input);
+      if (parsed.success) finish = parsed.data;
+      results.push(parsed.success
+        ? { type: 'tool_result', tool_use_id: call.id, content: 'Run finished.' }
+        : { type: 'tool_result', tool_use_id: call.id, content: describeInvalid(parsed.error), is_error: true });
+    }
+    return { results, ...(finish ? { finish } : {}) };
+  }
+
+  /** The model stopped talking without `finish`: nothing changed is no-change; edits that may be cut off half-way are kept, never a PR. */
+  async #endWithoutFinish(response: Anthropic.Message): Promise<AgentResult> {
+    const said = response.content.map((b) => (b.type === 'text' ? b.text : '')).join('\n').trim();
+    const changed = (await changedFiles(this.request.worktree, { env: this.options.gitEnv ?? {} })).length > 0;
+    if (!changed) return this.#end('no-change', said || 'The agent stopped without a summary.');
+    const cut = response.stop_reason === 'max_tokens' ? ' (its reply was cut off at the output limit)' : '';
+    return this.#end('failed', `The agent stopped without calling finish${cut}. The work so far is kept.${said ? `\n\nIts last words: ${said}` : ''}`);
+  }
+
+  #usage(): AgentUsage {
+    const t = this.#tokens;
+    return {
+      turns: this.#turns,
+      inputTokens: t.inputTokens + t.cacheReadTokens + t.cacheWriteTokens,
+      outputTokens: t.outputTokens,
+      cacheReadTokens: t.cacheReadTokens,
+      costUsd: costUsd(this.options.price, t),
+      durationMs: Date.now() - this.#started,
+    };
+  }
+
+  #end(outcome: AgentOutcome, summary: string): AgentResult {
+    return { outcome, summary, usage: this.#usage() };
+  }
+
+  /** Progress for the status comment, at most every few seconds (or now, at the end). */
+  #report(force = false): void {
+    const { onProgress } = this.request;
+    if (!onProgress || (!force && Date.now() - this.#lastProgress < (this.options.progressIntervalMs ?? 5000))) return;
+    this.#lastProgress = Date.now();
+    const progress: AgentProgress = { ...this.#usage(), ...(this.#lastTool ? { lastTool: this.#lastTool } : {}) };
+    onProgress(progress);
+  }
 }
 
 /** A sentence naming the budget that ran out, or null while all have room. */
