@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 
 export interface ShellResult {
   /** ok: exit 0; failed: another exit code; timeout / cancelled: killed by us. */
@@ -31,7 +31,6 @@ export function runShell(command: string, options: ShellOptions): Promise<ShellR
  * counted) so that a command printing gigabytes cannot exhaust memory.
  */
 export function runProcess(program: string, args: readonly string[], options: ShellOptions): Promise<ShellResult> {
-  const maxOutput = options.maxOutputBytes ?? 64 * 1024;
   const started = Date.now();
   return new Promise((resolve) => {
     const child = spawn(program, args, {
@@ -40,72 +39,77 @@ export function runProcess(program: string, args: readonly string[], options: Sh
       detached: true,
       stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
-    const output = boundedOutput(maxOutput, options.keep ?? 'head');
+    const output = boundedOutput(options.maxOutputBytes ?? 64 * 1024, options.keep ?? 'head');
     child.stdout!.on('data', output.add);
     child.stderr!.on('data', output.add);
     if (options.stdin !== undefined) {
       child.stdin!.on('error', () => {});
       child.stdin!.end(options.stdin);
     }
-
-    let killedFor: 'timeout' | 'cancelled' | undefined;
-    let finished = false;
-    let graceTimer: NodeJS.Timeout | undefined;
-    // A process that left the group (setsid) can hold the pipes open for ever: once the shell is
-    // gone or killed, give the output a moment to drain, then stop waiting for it.
-    const stopWaitingSoon = () => {
-      graceTimer ??= setTimeout(() => {
-        child.stdout?.destroy();
-        child.stderr?.destroy();
-        finish(child.exitCode ?? null);
-      }, 2000);
-    };
-    const killGroup = (why: 'timeout' | 'cancelled') => {
-      killedFor ??= why;
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-      stopWaitingSoon();
-    };
-    const timer = setTimeout(() => killGroup('timeout'), options.timeoutMs);
-    const onAbort = () => killGroup('cancelled');
-    if (options.signal?.aborted) onAbort();
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-
-    const sweepGroup = () => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // nothing left
-      }
-    };
-    const finish = (exitCode: number | null) => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(timer);
-      if (graceTimer) clearTimeout(graceTimer);
-      options.signal?.removeEventListener('abort', onAbort);
-      sweepGroup();
-      resolve({
-        kind: killedFor ?? (exitCode === 0 ? 'ok' : 'failed'),
-        exitCode,
-        output: output.text(),
-        durationMs: Date.now() - started,
-      });
-    };
+    const ending = watchEnd(child, options, (exitCode, killedFor) => resolve({
+      kind: killedFor ?? (exitCode === 0 ? 'ok' : 'failed'), exitCode, output: output.text(), durationMs: Date.now() - started,
+    }));
     child.on('error', (error) => {
       output.add(Buffer.from(String(error.message)));
-      finish(null);
+      ending.finish(null);
     });
-    // the shell may exit while a process it started in the background still holds the pipes open
-    child.on('exit', () => {
-      sweepGroup();
-      stopWaitingSoon();
-    });
-    child.on('close', (code) => finish(code));
   });
+}
+
+/**
+ * Calls `done` once, when the process has ended: it exited and its output drained, or it was killed
+ * at its time limit or on cancellation. Whatever ends it, its whole process group is killed too.
+ */
+function watchEnd(
+  child: ChildProcess, options: Pick<ShellOptions, 'timeoutMs' | 'signal'>,
+  done: (exitCode: number | null, killedFor: 'timeout' | 'cancelled' | undefined) => void,
+): { finish(exitCode: number | null): void } {
+  let killedFor: 'timeout' | 'cancelled' | undefined;
+  let finished = false;
+  let graceTimer: NodeJS.Timeout | undefined;
+  const finish = (exitCode: number | null) => {
+    if (finished) return;
+    finished = true;
+    clearTimeout(timer);
+    if (graceTimer) clearTimeout(graceTimer);
+    options.signal?.removeEventListener('abort', onAbort);
+    killGroup(child);
+    done(exitCode, killedFor);
+  };
+  // A process that left the group (setsid) can hold the pipes open for ever: once the program is
+  // gone or killed, give the output a moment to drain, then stop waiting for it.
+  const stopWaitingSoon = () => {
+    graceTimer ??= setTimeout(() => {
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      finish(child.exitCode ?? null);
+    }, 2000);
+  };
+  const kill = (why: 'timeout' | 'cancelled') => {
+    killedFor ??= why;
+    killGroup(child);
+    stopWaitingSoon();
+  };
+  const timer = setTimeout(() => kill('timeout'), options.timeoutMs);
+  const onAbort = () => kill('cancelled');
+  if (options.signal?.aborted) onAbort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  // the program may exit while a process it started in the background still holds the pipes open
+  child.on('exit', () => {
+    killGroup(child);
+    stopWaitingSoon();
+  });
+  child.on('close', (code) => finish(code));
+  return { finish };
+}
+
+/** SIGKILL to the process's whole group (it was spawned detached, as the group's leader). */
+function killGroup(child: ChildProcess): void {
+  try {
+    process.kill(-child.pid!, 'SIGKILL');
+  } catch {
+    // already gone
+  }
 }
 
 /**
