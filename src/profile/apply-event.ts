@@ -28,6 +28,21 @@ export type Observation =
 export function applyEvent(records: IssueRecords, event: ProfileEvent, at: number): Observation[] {
   const r = records.touch(event);
   const out: Observation[] = [];
+  if (isPullEvent(event)) applyPullEvent(records, r, event, at, out);
+  else applyRunEvent(records, r, event, at, out);
+  records.restage(r, at);
+  return out;
+}
+
+type PullEvent = Extract<ProfileEvent, { type: 'pull' | 'review' | 'revised' | 'conflict' | 'conflict-cleared' | 'merged' | 'closed' }>;
+type RunEvent = Exclude<ProfileEvent, PullEvent>;
+
+function isPullEvent(event: ProfileEvent): event is PullEvent {
+  return ['pull', 'review', 'revised', 'conflict', 'conflict-cleared', 'merged', 'closed'].includes(event.type);
+}
+
+/** A job's life: seen, queued, started, its steps and usage, how it ended. */
+function applyRunEvent(records: IssueRecords, r: IssueRecord, event: RunEvent, at: number, out: Observation[]): void {
   switch (event.type) {
     case 'seen':
       r.title = event.title;
@@ -64,8 +79,7 @@ export function applyEvent(records: IssueRecords, event: ProfileEvent, at: numbe
       break;
     }
     case 'step':
-      records.note(r, at, 'step', event.tool);
-      break;
+      return records.note(r, at, 'step', event.tool);
     case 'agent-used': {
       const { usage } = event;
       out.push({ kind: 'usage', repository: event.repo, usage });
@@ -86,6 +100,12 @@ export function applyEvent(records: IssueRecords, event: ProfileEvent, at: numbe
       }
       records.note(r, at, 'ended', `${event.work} run: ${event.outcome}${event.reason ? ` (${clip(event.reason, 300)})` : ''}`);
       break;
+  }
+}
+
+/** The PR's life: opened, reviewed, revised, in conflict or not, merged or closed. */
+function applyPullEvent(records: IssueRecords, r: IssueRecord, event: PullEvent, at: number, out: Observation[]): void {
+  switch (event.type) {
     case 'pull': {
       const known = r.pull?.number === event.pr;
       const pull = records.pull(r, event.pr, event.url);
@@ -101,8 +121,7 @@ export function applyEvent(records: IssueRecords, event: ProfileEvent, at: numbe
       break;
     }
     case 'review':
-      review(records, r, at, event, out);
-      break;
+      return review(records, r, at, event, out);
     case 'revised': {
       const pull = records.pull(r, event.pr);
       pull.rounds++;
@@ -144,8 +163,6 @@ export function applyEvent(records: IssueRecords, event: ProfileEvent, at: numbe
       break;
     }
   }
-  records.restage(r, at);
-  return out;
 }
 
 function review(records: IssueRecords, r: IssueRecord, at: number, event: { pr: number; id: number; author: string; state: ReviewState }, out: Observation[]): void {
