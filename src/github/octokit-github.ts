@@ -1,19 +1,11 @@
 import type { ProbotOctokit } from 'probot';
-import { issuesPart, mergingPart, pullsPart, repositoryPart, reviewsPart, type AdapterContext } from './octokit-parts.js';
+import { issuesPart, mergingPart, pullsPart, repositoryPart, reviewsPart, type AdapterContext, type GitHubTarget } from './octokit-parts.js';
 import type { GitHub, PullInfo } from './port.js';
-import { observeRequests, type RequestObserver } from './observe-requests.js';
+import { observeRequests } from './observe-requests.js';
 import { retryRateLimits } from './retry-rate-limits.js';
 import { toPull, type RestPull } from './rest-shapes.js';
 
-export interface GitHubTarget {
-  owner: string;
-  repo: string;
-  /** The installation the octokit acts for: git tokens are made for it. */
-  installationId: number;
-  /** Told of every API request and its answer (the profile counts them). */
-  onRequest?: RequestObserver;
-}
-
+/** The GitHub port on Probot's Octokit, for one repository of one installation: the port's one real implementation. */
 export function createOctokitGitHub(octokit: ProbotOctokit, target: GitHubTarget): GitHub {
   retryRateLimits(octokit);
   if (target.onRequest) observeRequests(octokit, target.onRequest);

@@ -1,10 +1,19 @@
 import { Octokit } from '@octokit/rest';
 import type { ProbotOctokit } from 'probot';
 import { issueOfBranch } from '../names.js';
-import type { GitHubTarget } from './octokit-github.js';
+import type { RequestObserver } from './observe-requests.js';
 import type { GitHub, Permission, PullInfo, Review } from './port.js';
 import { UnreadableConfigError } from './port.js';
 import { configPluginPrefix, silent, status, toComment, toIssue, toPull, type RestIssue, type RestPull } from './rest-shapes.js';
+
+export interface GitHubTarget {
+  owner: string;
+  repo: string;
+  /** The installation the octokit acts for: git tokens are made for it. */
+  installationId: number;
+  /** Told of every API request and its answer (the profile counts them). */
+  onRequest?: RequestObserver;
+}
 
 /** What the adapter's parts share: the octokit, the repository, and the open PRs' listing. */
 export interface AdapterContext {
