@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
@@ -249,6 +249,7 @@ describe('bad input: the app answers clearly and keeps serving', () => {
     expect(statusOf(h, 11)).toContain('✅ **PR opened:**');
     // the 100 MB never reached the disk nor the heap whole
     const runFolderKb = Number((await readFile(probe(), 'utf8')).trim());
+    await rm(probeDir, { recursive: true, force: true });
     expect(runFolderKb).toBeLessThan(20 * 1024);
     expect(rssPeak - rssBefore).toBeLessThan(150 * 1024 * 1024);
     await expectStillServing(h);
