@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,6 +35,7 @@ const PROXY_PORT = 3128;
 export async function createBubblewrapSandbox(options: BubblewrapOptions = {}): Promise<Sandbox> {
   // The generated passwd and group files, and the proxies' sockets, in a folder only we can read.
   const own = await fs.mkdtemp(path.join(os.tmpdir(), 'agent-sandbox-'));
+  removeAtExit(own);
   await fs.writeFile(path.join(own, 'passwd'), `agent:x:${UID}:${UID}:agent:${HOME}:/bin/sh\n`);
   await fs.writeFile(path.join(own, 'group'), `agent:x:${UID}:\n`);
   await fs.writeFile(path.join(own, 'hosts'), '127.0.0.1 localhost sandbox\n::1 localhost\n');
@@ -64,6 +65,14 @@ export async function createBubblewrapSandbox(options: BubblewrapOptions = {}): 
       }
     },
   };
+}
+
+const ownFolders = new Set<string>();
+
+/** The sandboxes' own folders go with the process (one exit listener for them all). */
+function removeAtExit(folder: string): void {
+  if (ownFolders.size === 0) process.once('exit', () => ownFolders.forEach((f) => rmSync(f, { recursive: true, force: true })));
+  ownFolders.add(folder);
 }
 
 /**
