@@ -189,7 +189,8 @@ function review(records: IssueRecords, r: IssueRecord, at: number, event: { pr: 
   records.note(r, at, 'review', `${event.state.replace('_', ' ')} by @${event.author} on #${event.pr}`);
 }
 
-function seconds(ms: number): number {
+/** A duration in ms as the metrics count it: seconds, never negative. */
+export function seconds(ms: number): number {
   return Math.max(0, ms) / 1000;
 }
 

@@ -1,5 +1,5 @@
 import { issueOfKey } from '../jobs/job-key.js';
-import { applyEvent, type Observation } from './apply-event.js';
+import { applyEvent, seconds, type Observation } from './apply-event.js';
 import { IssueRecords } from './issue-records.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import type { ProfileEvent, ProfileRecorder, ReducePassRecord } from './profile-event.js';
@@ -191,8 +191,4 @@ export class Profile implements ProfileRecorder {
       this.#costByDay.delete(oldest);
     }
   }
-}
-
-function seconds(ms: number): number {
-  return Math.max(0, ms) / 1000;
 }
