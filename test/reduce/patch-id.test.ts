@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
+import { runGit } from '../../src/git/run-git.js';
 import { Workspace } from '../../src/git/workspace.js';
 import { patchIdAgainstBase } from '../../src/reduce/patch-id.js';
 import { createGitSandbox, type GitSandbox } from '../support/git-sandbox.js';
@@ -34,5 +35,29 @@ describe('patchIdAgainstBase', () => {
     expect(await id(rebased)).toBe(await id(approved));
     expect(await id(edited)).not.toBe(await id(approved));
     expect(await id(newBase)).toBeNull();
+  });
+
+  it('is the same after a clean rebase onto a base edited two lines from the change (context lines do not count)', async () => {
+    const lines = (edits: Record<number, string>) => Array.from({ length: 10 }, (_, i) => edits[i] ?? `line ${i}`).join('\n') + '\n';
+    await sandbox.commitToRemote('main', { 'a.txt': lines({}) }, 'Base');
+    const approved = await sandbox.commitToRemote('agent/issue-2-x', { 'a.txt': lines({ 5: 'the change' }) }, 'Change');
+    const newBase = await sandbox.commitToRemote('main', { 'a.txt': lines({ 3: 'a base edit two lines away' }) }, 'Base moves');
+    const workspace = new Workspace({ workDir: path.join(sandbox.root, 'work'), log: pino({ level: 'silent' }), env: sandbox.gitEnv });
+    const repo = { owner: 'o', repo: 'r', cloneUrl: sandbox.remoteUrl };
+    await workspace.sync(repo);
+    const clone = workspace.cloneDir(repo);
+    const worktree = await workspace.addWorktree(repo, { name: 'rebase', branch: 'agent/issue-2-x', startPoint: 'origin/agent/issue-2-x' });
+    await sandbox.git(worktree.dir, 'rebase', '--quiet', 'origin/main');
+    const rebased = await sandbox.git(worktree.dir, 'rev-parse', 'HEAD');
+
+    const id = (sha: string) => patchIdAgainstBase(clone, sha, newBase, sandbox.gitEnv);
+    expect(await id(rebased)).toBe(await id(approved));
+    // what the default three lines of context would have said: a different id for the same change
+    const withContext = async (sha: string) => {
+      const mergeBase = await sandbox.git(clone, 'merge-base', sha, newBase);
+      const diff = await sandbox.git(clone, 'diff', '--full-index', mergeBase, sha);
+      return runGit(['patch-id', '--stable'], { cwd: clone, env: sandbox.gitEnv, input: `${diff}\n` });
+    };
+    expect((await withContext(rebased)).split(' ')[0]).not.toBe((await withContext(approved)).split(' ')[0]);
   });
 });

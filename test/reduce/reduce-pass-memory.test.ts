@@ -102,4 +102,22 @@ describe('the reduce pass on the in-memory GitHub port', () => {
     expect(github.writes).not.toContain('merge PR #21');
     expect(report.waiting.map((w) => w.number)).toEqual([21]);
   });
+
+  it('keeps the approval of a PR it rebases cleanly next to a base edit, and merges it; a human commit still needs a person', async () => {
+    const lines = (edits: Record<number, string>) => Array.from({ length: 10 }, (_, i) => edits[i] ?? `line ${i}`).join('\n') + '\n';
+    await git.commitToRemote('main', { 'busy.txt': lines({}) }, 'A busy file');
+    await agentPull(31, 6, { 'busy.txt': lines({ 5: 'the agent’s change' }) });
+    await agentPull(32, 7, { 'busy.txt': lines({ 8: 'another agent change' }) });
+    // after both approvals: a base edit two lines from #31's change, and a human's new commit on #32
+    await git.commitToRemote('main', { 'busy.txt': lines({ 3: 'a base edit' }) }, 'Base edit near the change');
+    const human = await git.commitToRemote('agent/issue-7-change', { 'busy.txt': lines({ 8: 'another agent change', 9: 'and a human edit' }) }, 'Human edit');
+    github.pulls.get(32)!.headSha = human;
+
+    const report = await runReducePass(deps, pass);
+
+    expect(report.merged).toEqual([31]);
+    expect(await git.readRemoteFile('main', 'busy.txt')).toBe(lines({ 3: 'a base edit', 5: 'the agent’s change' }));
+    expect(report.waiting).toEqual([{ number: 32, reason: expect.stringContaining('fresh approval') }]);
+    expect(github.writes).not.toContain('merge PR #32');
+  });
 });
