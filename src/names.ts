@@ -11,6 +11,8 @@ export const FAILED_LABEL = 'agent:failed';
 export const CONFLICT_LABEL = 'agent:conflict';
 /** On an agent PR that a writer held back from merging (`/agent hold`). */
 export const HOLD_LABEL = 'agent:hold';
+/** On an agent PR that failed CI in a merge train on its own: out of the order until its head changes. */
+export const TRAIN_FAILED_LABEL = 'agent:ci-failed';
 
 /** The check run of each agent run, on its PR's head. */
 export const CHECK_NAME = 'agent-mapreduce';
@@ -22,9 +24,27 @@ export const STATUS_KIND = 'status';
 export const PLAN_KIND = 'plan';
 export const CONFLICT_KIND = 'conflict';
 export const CONFIG_PROBLEMS_KIND = 'config';
+export const TRAIN_FAILED_KIND = 'train-failed';
+
+/** The branches the app pushes its agents' work to. */
+export const AGENT_BRANCH_PREFIX = 'agent/';
+/** The branches of the app's merge trains: `agent-mapreduce/train/<base>/<n>`, tested by CI, never merged. */
+export const TRAIN_BRANCH_PREFIX = 'agent-mapreduce/train/';
 
 /** The only branches the app pushes to. */
-export const AGENT_BRANCH_PREFIX = 'agent/';
+export function isAppBranch(branch: string): boolean {
+  return branch.startsWith(AGENT_BRANCH_PREFIX) || branch.startsWith(TRAIN_BRANCH_PREFIX);
+}
+
+/** Where train `n` of the base branch is tested. */
+export function trainBranch(baseRef: string, n: number): string {
+  return `${trainBranchPrefix(baseRef)}${n}`;
+}
+
+/** What the train branches of one base branch start with. */
+export function trainBranchPrefix(baseRef: string): string {
+  return `${TRAIN_BRANCH_PREFIX}${baseRef}/`;
+}
 
 /** `agent/issue-<n>-<slug>`: the slug keeps the branch readable; the number alone identifies it. */
 export function branchName(issueNumber: number, title: string): string {

@@ -66,6 +66,8 @@ const reduceSchema = z.strictObject({
   approvals: z.number().int().min(0).max(10).default(1).describe('Approvals from writers a PR needs.'),
   requireChecks: z.boolean().default(true).describe('Merge only when the head commit’s checks are green.'),
   mergeMethod: z.enum(['merge', 'squash', 'rebase']).default('squash').describe('How PRs are merged.'),
+  batchSize: z.number().int().min(1).max(32).default(8)
+    .describe('With requireChecks: how many approved PRs one merge train holds, tested by CI once; 1 rebases and tests each PR on its own.'),
   autoResolve: z.boolean().default(false).describe('On a conflict, let the agent rebase and resolve it.'),
   priorityLabels: z.array(z.string().trim().min(1)).default(['agent:priority'])
     .describe('PRs with one of these labels merge before the others.'),

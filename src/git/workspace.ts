@@ -10,7 +10,7 @@ import { pushToRemote, SecretInPushError, secretsInNewCommits, type PushOptions,
 import { protocolOf, refuseCredentialsInUrl } from './remote-url.js';
 import { type Secret } from './find-secrets.js';
 import { forgetWorktree, recordWorktree, runGit } from './run-git.js';
-import { AGENT_BRANCH_PREFIX } from '../names.js';
+import { isAppBranch } from '../names.js';
 import { exists, gitDirOf, headOf, ignoreGitError, listClones, removeLockFiles, segment } from './work-dir.js';
 import type { RemoteRepo, RepoRef, Worktree, WorktreeSpec } from './worktree.js';
 
@@ -209,12 +209,12 @@ export class Workspace {
 
   /**
    * Pushes the worktree's HEAD to `refs/heads/<branch>` on origin (the URL GitHub gave at the last
-   * sync); only `agent/` branches. A stale lease or a non-fast-forward is a `rejected` outcome; a
+   * sync); only the app’s own branches. A stale lease or a non-fast-forward is a `rejected` outcome; a
    * push whose new commits hold one of the app's secrets throws SecretInPushError.
    */
   async push(worktree: Worktree, options: PushOptions = {}): Promise<PushOutcome> {
-    if (!worktree.branch.startsWith(AGENT_BRANCH_PREFIX)) {
-      throw new Error(`refusing to push ${worktree.branch}: only ${AGENT_BRANCH_PREFIX}… branches are pushed`);
+    if (!isAppBranch(worktree.branch)) {
+      throw new Error(`refusing to push ${worktree.branch}: only the app's own branches (agent/…, agent-mapreduce/train/…) are pushed`);
     }
     const clone = this.cloneDir(worktree);
     const remoteUrl = this.cloneUrls.get(clone);
@@ -237,6 +237,15 @@ export class Workspace {
       }
       return outcome;
     });
+  }
+
+  /** The remote branches whose names start with `prefix`, with their tips, as the cached clone last saw them. */
+  async remoteBranches(repo: RepoRef, prefix: string): Promise<Array<{ branch: string; sha: string }>> {
+    const out = await this.git(['for-each-ref', '--format=%(objectname) %(refname)', `refs/remotes/origin/${prefix}`], this.cloneDir(repo));
+    return out.split('\n').filter(Boolean).map((line) => {
+      const [sha = '', ref = ''] = line.split(' ');
+      return { sha, branch: ref.slice('refs/remotes/origin/'.length) };
+    }).filter(({ branch }) => branch.startsWith(prefix));
   }
 
   /** Where the cached clone last saw `branch` on the remote (last sync or push); null if it did not exist then. */

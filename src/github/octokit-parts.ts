@@ -160,7 +160,7 @@ export function pullsPart(ctx: AdapterContext): Pick<GitHub, 'getPull' | 'listOp
 }
 
 /** What a merge decision reads: reviews, their inline comments, and the checks. */
-export function reviewsPart(ctx: AdapterContext): Pick<GitHub, 'listReviewComments' | 'listReviews' | 'getChecksState'> {
+export function reviewsPart(ctx: AdapterContext): Pick<GitHub, 'listReviewComments' | 'listReviews' | 'getChecks'> {
   const { octokit, where } = ctx;
   return {
     async listReviewComments(pullNumber, reviewId) {
@@ -187,17 +187,22 @@ export function reviewsPart(ctx: AdapterContext): Pick<GitHub, 'listReviewCommen
       }));
     },
 
-    async getChecksState(sha) {
+    async getChecks(sha) {
       const [{ data: checks }, { data: combined }] = await Promise.all([
         octokit.rest.checks.listForRef({ ...where, ref: sha, per_page: 100 }),
         octokit.rest.repos.getCombinedStatusForRef({ ...where, ref: sha }),
       ]);
       const runs = checks.check_runs.filter((r) => !r.name.startsWith('agent-mapreduce'));
-      const states = runs.map((r) => (r.status !== 'completed' ? 'pending'
-        : ['success', 'neutral', 'skipped'].includes(r.conclusion ?? '') ? 'success' : 'failure'));
-      if (combined.total_count > 0) states.push(combined.state === 'success' ? 'success' : combined.state === 'pending' ? 'pending' : 'failure');
-      if (states.length === 0) return 'none';
-      return states.includes('failure') ? 'failure' : states.includes('pending') ? 'pending' : 'success';
+      const states = runs.map((r) => ({
+        name: r.name,
+        state: r.status !== 'completed' ? 'pending' : ['success', 'neutral', 'skipped'].includes(r.conclusion ?? '') ? 'success' : 'failure',
+      }));
+      for (const s of combined.statuses ?? []) {
+        states.push({ name: s.context, state: s.state === 'success' ? 'success' : s.state === 'pending' ? 'pending' : 'failure' });
+      }
+      const failed = states.filter((s) => s.state === 'failure').map((s) => s.name);
+      const state = states.length === 0 ? 'none' : failed.length > 0 ? 'failure' : states.some((s) => s.state === 'pending') ? 'pending' : 'success';
+      return { state, failed };
     },
   };
 }

@@ -43,8 +43,8 @@ export interface GitHub {
 
   /** Every review of the PR, oldest first, with its state as the REST API says it. */
   listReviews(pullNumber: number): Promise<Review[]>;
-  /** The combined state of a commit's check runs (other than this app's) and commit statuses. */
-  getChecksState(sha: string): Promise<'success' | 'pending' | 'failure' | 'none'>;
+  /** The combined state of a commit's check runs (other than this app's) and commit statuses, and which failed. */
+  getChecks(sha: string): Promise<ChecksReport>;
   /** Merges only if the head is still `sha`; `moved` when GitHub says it is not (405/409). */
   mergePull(pullNumber: number, options: { sha: string; method: 'merge' | 'squash' | 'rebase' }): Promise<MergeOutcome>;
   deleteBranch(branch: string): Promise<void>;
@@ -56,6 +56,12 @@ export interface Review {
   state: 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED' | 'DISMISSED' | 'PENDING';
   commitId: string;
   submittedAt: number;
+}
+
+export interface ChecksReport {
+  state: 'success' | 'pending' | 'failure' | 'none';
+  /** The names of the check runs and status contexts that failed. */
+  failed: string[];
 }
 
 export type MergeOutcome = { kind: 'merged'; sha: string } | { kind: 'moved' | 'not-mergeable'; message: string };

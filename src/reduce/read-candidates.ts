@@ -2,6 +2,7 @@ import type { RepoConfig } from '../config/schema.js';
 import type { GitHub, PullInfo } from '../github/port.js';
 import { HOLD_LABEL, issueOfBranch } from '../names.js';
 import type { ReviewState } from '../profile/profile-event.js';
+import { failedInTrain } from './blame-train-failure.js';
 import { decideEligibility, type PullSnapshot } from './decide-eligibility.js';
 import { patchIdAgainstBase } from './patch-id.js';
 import { issueRef, type PassPlace, type ReduceDeps, type ReducePass, type ReduceReport } from './reduce-pass.js';
@@ -21,6 +22,10 @@ export async function readCandidates(deps: ReduceDeps, pass: ReducePass, place: 
   const pulls = (await github.listOpenPulls()).filter((p) => issueOfBranch(p.headRef) !== undefined && !p.fromFork && p.baseRef === baseRef);
   const candidates: Candidates = { pulls, eligible: [], waiting: [] };
   for (const pull of pulls) {
+    if (await failedInTrain(deps, pass, pull)) {
+      candidates.waiting.push({ number: pull.number, reason: 'failed CI in a merge train; push a fix' });
+      continue;
+    }
     const pullSnapshot = await snapshot(deps, github, pull, place, baseSha, config);
     const ref = issueRef(github, pull);
     deps.profile.record({ ...ref, type: 'pull', pr: pull.number, url: pull.url, base: pull.baseRef, ...(pull.createdAt ? { openedAt: pull.createdAt } : {}) });
@@ -59,6 +64,6 @@ async function snapshot(
     labels: pull.labels,
     reviews: reviews.map((r) => ({ ...r, authorIsWriter: writers.get(r.author) ?? false })),
     patchIds,
-    checks: config.reduce.requireChecks ? await github.getChecksState(pull.headSha) : 'none',
+    checks: config.reduce.requireChecks ? (await github.getChecks(pull.headSha)).state : 'none',
   };
 }

@@ -19,6 +19,8 @@ export interface ReduceDeps {
   /** The merge-order check run last written per PR head, so an unchanged place costs no write. */
   shownOrder?: Map<string, string>;
   profile: ProfileRecorder;
+  /** The last merge train number used per repository and base, so numbers keep rising after trains are deleted. */
+  trainNumbers?: Map<string, number>;
   /** With `reduce.autoResolve`: start the agent's rebase of a PR that conflicts, instead of only flagging it. */
   resolveConflict?: (pass: ReducePass, pullNumber: number, issueNumber: number) => void;
 }

@@ -3,6 +3,7 @@ import { flagConflicts } from './flag-conflicts.js';
 import { mergeInOrder } from './merge-in-order.js';
 import { orderCandidates } from './order-candidates.js';
 import { readCandidates } from './read-candidates.js';
+import { runTrains } from './run-trains.js';
 import type { PassPlace, ReduceDeps, ReducePass, ReduceReport } from './reduce-pass.js';
 import { showOrder } from './show-order.js';
 
@@ -12,7 +13,8 @@ import { showOrder } from './show-order.js';
  * 2. read the candidates: open agent PRs from this repository into the base, and which of them are
  *    eligible (approved by writers for the code now on the branch, checks green where required);
  * 3. the conflict graph of the eligible ones, and their order;
- * 4. merge down the order (merge-in-order.ts);
+ * 4. merge: with required checks, in trains that CI tests once per batch (run-trains.ts); otherwise
+ *    one by one down the order (merge-in-order.ts);
  * 5. flag the PRs that really conflict, and clear the flag of those that no longer do;
  * 6. show each candidate its place in the order, or what it waits for, as a check run.
  */
@@ -39,7 +41,10 @@ export async function runReducePass(deps: ReduceDeps, pass: ReducePass): Promise
   report.order = order.map((p) => p.number);
 
   const eligiblePulls = eligible.map(({ pull }) => pull);
-  const flagged = await mergeInOrder(deps, pass, place, baseSha, order, new Map(eligiblePulls.map((p) => [p.number, p])), graph, report);
+  const byNumber = new Map(eligiblePulls.map((p) => [p.number, p]));
+  const flagged = config.reduce.requireChecks && config.reduce.batchSize > 1
+    ? await runTrains(deps, pass, place, baseSha, order, byNumber, graph, report)
+    : await mergeInOrder(deps, pass, place, baseSha, order, byNumber, graph, report);
   await flagConflicts(deps, pass, flagged, eligiblePulls, report);
   await showOrder(deps, github, pulls, report, flagged);
   return report;

@@ -15,7 +15,7 @@ describe('parseConfig', () => {
         },
         agent: { kind: 'anthropic', maxTurns: 60, maxCostUsd: 3, env: [], prices: {} },
         reduce: {
-          enabled: true, approvals: 1, requireChecks: true, mergeMethod: 'squash', autoResolve: false,
+          enabled: true, approvals: 1, requireChecks: true, mergeMethod: 'squash', batchSize: 8, autoResolve: false,
           priorityLabels: ['agent:priority'], deleteBranch: true,
         },
       },

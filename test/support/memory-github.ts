@@ -1,5 +1,5 @@
 import type {
-  CheckRunReport, GitHub, IssueComment, IssueInfo, LabelEvent, MergeOutcome, NewPull, Permission, PullInfo, Review, ReviewComment,
+  CheckRunReport, ChecksReport, GitHub, IssueComment, IssueInfo, LabelEvent, MergeOutcome, NewPull, Permission, PullInfo, Review, ReviewComment,
 } from '../../src/github/port.js';
 import { issueOfBranch } from '../../src/names.js';
 
@@ -28,8 +28,12 @@ export class MemoryGitHub implements GitHub {
   readonly writes: string[] = [];
   permissions = new Map<string, Permission>();
   checks = new Map<string, 'success' | 'pending' | 'failure'>();
+  /** The names of the failed checks of a commit whose `checks` say failure (default `ci`). */
+  failedChecks = new Map<string, string[]>();
   configLayers: Array<Record<string, unknown>> = [];
   onMerge: ((pull: MemoryPull) => Promise<string>) | undefined;
+  /** Carries a branch deletion out on a real git remote. */
+  onDeleteBranch: ((branch: string) => Promise<unknown>) | undefined;
   /** Where the PR's branch is now, when something outside (a git push) moves it; default the recorded head. */
   headOf: ((pull: MemoryPull) => Promise<string>) | undefined;
   #nextId = 1;
@@ -140,8 +144,9 @@ export class MemoryGitHub implements GitHub {
     return [...(this.pulls.get(pullNumber)?.reviews ?? [])];
   }
 
-  async getChecksState(sha: string): Promise<'success' | 'pending' | 'failure' | 'none'> {
-    return this.checks.get(sha) ?? 'none';
+  async getChecks(sha: string): Promise<ChecksReport> {
+    const state = this.checks.get(sha) ?? 'none';
+    return { state, failed: state === 'failure' ? this.failedChecks.get(sha) ?? ['ci'] : [] };
   }
 
   async mergePull(pullNumber: number, options: { sha: string }): Promise<MergeOutcome> {
@@ -158,6 +163,7 @@ export class MemoryGitHub implements GitHub {
   async deleteBranch(branch: string): Promise<void> {
     this.writes.push(`delete ${branch}`);
     this.deletedBranches.push(branch);
+    await this.onDeleteBranch?.(branch);
   }
 
   // --- what people do -----------------------------------------------------------------------

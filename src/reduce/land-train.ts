@@ -1,0 +1,54 @@
+import type { PullInfo } from '../github/port.js';
+import { runGit } from '../git/run-git.js';
+import { issueRef, type PassPlace, type ReduceDeps, type ReducePass, type ReduceReport } from './reduce-pass.js';
+import type { Train } from './train.js';
+
+export type Landed =
+  | { kind: 'landed'; baseSha: string }
+  | { kind: 'stopped'; reason: string }
+  /** The base takes merges only through GitHub's merge queue. */
+  | { kind: 'merge-queue'; from: number };
+
+/**
+ * Lands a green train: each PR merged through the API in the train's order, each with its head SHA
+ * as the guard (the code CI tested), its branch deleted after. GitHub merges each head as the train
+ * applied it, so the base's tree must then be the train's; if it is not, the pass stops and says so
+ * in a comment on the train's last PR. A
+ * refused merge stops the landing: the base moved, so the next pass abandons what is left of the
+ * train and builds the next one on the new base.
+ */
+export async function landTrain(
+  deps: ReduceDeps, pass: ReducePass, place: PassPlace, train: Train, pulls: Map<number, PullInfo>, report: ReduceReport,
+): Promise<Landed> {
+  const { github, baseRef, config, log } = pass;
+  for (const [i, member] of train.members.entries()) {
+    const pull = pulls.get(member.number)!;
+    const merged = await github.mergePull(member.number, { sha: member.headSha, method: config.reduce.mergeMethod });
+    if (merged.kind !== 'merged') {
+      if (i === 0 && /merge queue/i.test(merged.message)) return { kind: 'merge-queue', from: member.number };
+      log.info({ pr: member.number, train: train.number, merged }, 'train merge refused; the next pass re-reads');
+      report.waiting.push({ number: member.number, reason: merged.message });
+      return { kind: 'stopped', reason: merged.message };
+    }
+    report.merged.push(member.number);
+    deps.profile.record({ ...issueRef(github, pull), type: 'merged', pr: member.number });
+    log.info({ pr: member.number, sha: merged.sha, train: train.number }, 'merged from the train');
+    if (config.reduce.deleteBranch) await github.deleteBranch(pull.headRef).catch((err: unknown) => log.warn({ err }, 'branch not deleted'));
+  }
+  await github.deleteBranch(train.branch).catch((err: unknown) => log.warn({ err }, 'train branch not deleted'));
+  await github.withGitToken('read', (token) => deps.workspace.sync(place.repo, token));
+  const baseSha = (await deps.workspace.remoteBranchSha(place.repo, baseRef)) ?? train.baseSha;
+  const tree = (ref: string) => runGit(['rev-parse', `${ref}^{tree}`], { cwd: place.clone, env: place.env }).then((t) => t.trim());
+  const [landedTree, testedTree] = await Promise.all([tree(baseSha), tree(train.sha)]);
+  if (landedTree !== testedTree) {
+    // GitHub merged differently from the train (or someone pushed in between): what is on the base was not tested as a whole
+    log.error({ train: train.number, base: baseSha, landedTree, testedTree }, 'the base after the train differs from the train CI tested');
+    await github.createComment(train.members.at(-1)!.number, [
+      `⚠️ **\`${baseRef}\` differs from what CI tested.** After merging train ${train.number} (${train.members.map((m) => `#${m.number}`).join(', ')}),`,
+      `the tree of \`${baseRef}\` (${baseSha.slice(0, 12)}) is not the tree of the train (${train.sha.slice(0, 12)}). Please check the base's CI;`,
+      'the app goes on with the next train on top of it.',
+    ].join('\n'));
+    return { kind: 'stopped', reason: 'the base differs from the tested train' };
+  }
+  return { kind: 'landed', baseSha };
+}

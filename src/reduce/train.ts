@@ -1,0 +1,72 @@
+/**
+ * A merge train: the base tip plus a batch of approved PRs, applied as the merge method would, on a
+ * branch the app owns (`agent-mapreduce/train/<base>/<n>`), so that CI tests the batch once. The
+ * train says what it holds in its tip commit's message, so a pass (or another process, or the app
+ * after a restart) reads it back from git alone.
+ */
+
+export interface TrainMember {
+  number: number;
+  /** The PR's head when the train was built: the train stands for exactly this code. */
+  headSha: string;
+}
+
+export interface Train {
+  number: number;
+  branch: string;
+  /** The train's tip. */
+  sha: string;
+  /** The base tip it was built on. */
+  baseSha: string;
+  /** In the order they were applied, which is the order they merge in. */
+  members: TrainMember[];
+}
+
+/** What CI says of a train's tip. */
+export interface TrainCi {
+  /** `none`: no check has started yet (CI is slow to notice the push, or does not run on train branches). */
+  state: 'pending' | 'success' | 'failure' | 'none';
+  /** The checks that failed, by name. */
+  failed: string[];
+}
+
+/** A train as a pass reads it back: what CI says, and when it was built (its tip's commit time). */
+export interface ReadTrain {
+  train: Train;
+  ci: TrainCi;
+  builtAt: number;
+}
+
+const TRAIN = 'Agent-Mapreduce-Train';
+const BASE = 'Agent-Mapreduce-Base';
+const PULL = 'Agent-Mapreduce-Pull';
+
+/** The trailers that make a commit a train's tip. */
+export function trainTrailers(train: Omit<Train, 'branch' | 'sha'>): string {
+  return [
+    `${TRAIN}: ${train.number}`,
+    `${BASE}: ${train.baseSha}`,
+    ...train.members.map((m) => `${PULL}: ${m.number} ${m.headSha}`),
+  ].join('\n');
+}
+
+/** The train a tip commit's message describes; null when it is not one the app wrote. */
+export function parseTrain(branch: string, sha: string, message: string): Train | null {
+  const value = (key: string) => [...message.matchAll(new RegExp(`^${key}: (.+)$`, 'gm'))].map((m) => m[1]!.trim());
+  const [number] = value(TRAIN);
+  const [baseSha] = value(BASE);
+  if (!number || !baseSha || !/^\d+$/.test(number)) return null;
+  const members: TrainMember[] = [];
+  for (const line of value(PULL)) {
+    const match = /^(\d+) ([0-9a-f]{40})$/.exec(line);
+    if (!match) return null;
+    members.push({ number: Number(match[1]), headSha: match[2]! });
+  }
+  if (members.length === 0) return null;
+  return { number: Number(number), branch, sha, baseSha, members };
+}
+
+/** `#12, #15` */
+export function listPulls(numbers: number[]): string {
+  return numbers.map((n) => `#${n}`).join(', ');
+}

@@ -1,0 +1,195 @@
+/**
+ * Merge trains at the pipeline level: GitHub is the in-memory port, git is real (a bare remote on
+ * disk that GitHub's squash merges and branch deletions are carried out on), and CI is played by
+ * the test: it "runs" on each new train branch and fails when the tree holds a marker file.
+ */
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { pino } from 'pino';
+import { parseConfig } from '../../src/config/parse-config.js';
+import { MarkedComments } from '../../src/github/marked-comment.js';
+import { PermissionCache } from '../../src/github/permission-cache.js';
+import { Workspace } from '../../src/git/workspace.js';
+import { ORDER_CHECK, TRAIN_FAILED_LABEL } from '../../src/names.js';
+import { NO_PROFILE } from '../../src/profile/profile-event.js';
+import type { ReduceDeps, ReducePass, ReduceReport } from '../../src/reduce/reduce-pass.js';
+import { runReducePass } from '../../src/reduce/run-reduce-pass.js';
+import { createGitSandbox, type GitSandbox } from '../support/git-sandbox.js';
+import { MemoryGitHub } from '../support/memory-github.js';
+
+let git: GitSandbox;
+let github: MemoryGitHub;
+let deps: ReduceDeps;
+let ciRuns: Array<{ branch: string; files: string[]; passed: boolean }>;
+
+beforeEach(async () => {
+  git = await createGitSandbox();
+  await git.commitToRemote('main', { 'README.md': '# app\n' }, 'Seed');
+  github = new MemoryGitHub('octo', 'app');
+  github.permissions.set('maintainer', 'write');
+  const scratch = path.join(git.root, 'merger');
+  await git.git(git.root, 'clone', '--quiet', git.remoteUrl, scratch);
+  github.onMerge = async (pull) => {
+    await git.git(scratch, 'fetch', '--quiet', 'origin');
+    await git.git(scratch, 'checkout', '--quiet', '-B', 'main', 'origin/main');
+    await git.git(scratch, 'merge', '--quiet', '--squash', pull.headSha);
+    await git.git(scratch, 'commit', '--quiet', '-m', `${pull.title} (#${pull.number})`);
+    await git.git(scratch, 'push', '--quiet', 'origin', 'HEAD:main');
+    return git.git(scratch, 'rev-parse', 'HEAD');
+  };
+  github.onDeleteBranch = (branch) => git.git(git.remoteUrl, 'update-ref', '-d', `refs/heads/${branch}`);
+  github.headOf = (pull) => git.git(git.remoteUrl, 'rev-parse', `refs/heads/${pull.headRef}`);
+  ciRuns = [];
+  deps = {
+    workspace: new Workspace({ workDir: path.join(git.root, 'work'), log: pino({ level: 'silent' }), env: git.gitEnv }),
+    comments: new MarkedComments(42),
+    permissions: new PermissionCache(),
+    botIdentity: async () => ({ name: 'agent-mapreduce[bot]', email: '1+agent-mapreduce[bot]@users.noreply.github.com' }),
+    gitEnv: git.gitEnv,
+    mergeCache: new Map(),
+    shownOrder: new Map(),
+    trainNumbers: new Map(),
+    profile: NO_PROFILE,
+  };
+});
+
+afterEach(async () => {
+  await git.cleanup();
+});
+
+function passWith(reduce: Record<string, unknown>): ReducePass {
+  const config = parseConfig({ reduce });
+  if (!config.ok) throw new Error('config');
+  return { github, repository: { defaultBranch: 'main', cloneUrl: git.remoteUrl }, baseRef: 'main', config: config.config, log: pino({ level: 'silent' }) };
+}
+
+/** An approved agent PR adding one file, its own head's checks green. */
+async function approvedPull(number: number, file: string): Promise<void> {
+  const branch = `agent/issue-${number - 100}-change`;
+  const sha = await git.commitToRemote(branch, { [file]: `${file}\n` }, `Add ${file}`);
+  github.addPull({ number, headRef: branch, headSha: sha, title: `Add ${file}` });
+  github.checks.set(sha, 'success');
+  github.review(number, { author: 'maintainer', state: 'APPROVED' });
+}
+
+/** CI on every train branch it has not seen yet: red when the tree holds `broken.txt`. */
+async function runCi(): Promise<void> {
+  for (const branch of await git.remoteBranches()) {
+    if (!branch.startsWith('agent-mapreduce/train/')) continue;
+    const sha = await git.git(git.remoteUrl, 'rev-parse', `refs/heads/${branch}`);
+    if (github.checks.has(sha)) continue;
+    const files = (await git.git(git.remoteUrl, 'ls-tree', '-r', '--name-only', sha)).split('\n');
+    const passed = !files.includes('broken.txt');
+    github.checks.set(sha, passed ? 'success' : 'failure');
+    github.failedChecks.set(sha, ['ci/test']);
+    ciRuns.push({ branch, files, passed });
+  }
+}
+
+/** Passes, each followed by CI, until a pass changes nothing. */
+async function settle(pass: ReducePass): Promise<ReduceReport[]> {
+  const reports: ReduceReport[] = [];
+  for (let i = 0; i < 20; i++) {
+    const before = `${github.writes.length} ${(await git.remoteBranches()).join(',')}`;
+    reports.push(await runReducePass(deps, pass));
+    await runCi();
+    if (`${github.writes.length} ${(await git.remoteBranches()).join(',')}` === before) return reports;
+  }
+  throw new Error('the passes never settled');
+}
+
+const merges = () => github.writes.filter((w) => w.startsWith('merge PR')).map((w) => Number(w.slice('merge PR #'.length)));
+
+describe('merge trains', () => {
+  it('tests a batch of approved PRs once, then merges each with its head as the guard, and leaves the base as CI tested it', async () => {
+    for (let n = 101; n <= 104; n++) await approvedPull(n, `f${n}.txt`);
+    const pass = passWith({ batchSize: 10 });
+
+    const first = await runReducePass(deps, pass);
+
+    expect(first.merged).toEqual([]);
+    expect(await git.remoteBranches()).toContain('agent-mapreduce/train/main/1');
+    expect(first.waiting).toContainEqual({ number: 101, reason: expect.stringMatching(/^in train 1 with #102, #103, #104; /) });
+    expect(github.checkRuns.filter((r) => r.name === ORDER_CHECK && r.headSha === github.pulls.get(102)!.headSha).at(-1)?.title)
+      .toMatch(/^Waiting: in train 1 with #101, #103, #104/);
+    const trainSha = await git.git(git.remoteUrl, 'rev-parse', 'refs/heads/agent-mapreduce/train/main/1');
+    expect(await git.git(git.remoteUrl, 'log', '-1', '--format=%B', trainSha)).toContain('Agent-Mapreduce-Pull: 104 ');
+
+    // CI still running: nothing moves
+    github.checks.set(trainSha, 'pending');
+    expect((await runReducePass(deps, pass)).merged).toEqual([]);
+
+    github.checks.set(trainSha, 'success');
+    const landed = await runReducePass(deps, pass);
+
+    expect(landed.merged).toEqual([101, 102, 103, 104]);
+    expect(await git.git(git.remoteUrl, 'rev-parse', 'main^{tree}')).toBe(await git.git(git.remoteUrl, 'rev-parse', `${trainSha}^{tree}`));
+    expect(await git.remoteBranches()).toEqual(['main']);
+    expect(github.writes.filter((w) => !w.startsWith('check run'))).toEqual([
+      'merge PR #101', 'delete agent/issue-1-change', 'merge PR #102', 'delete agent/issue-2-change',
+      'merge PR #103', 'delete agent/issue-3-change', 'merge PR #104', 'delete agent/issue-4-change', 'delete agent-mapreduce/train/main/1',
+    ]);
+  });
+
+  it('bisects a red train: the PR that fails on its own is named and left out, the others merge', async () => {
+    for (let n = 101; n <= 108; n++) await approvedPull(n, n === 106 ? 'broken.txt' : `f${n}.txt`);
+
+    await settle(passWith({ batchSize: 10 }));
+
+    expect(merges().sort()).toEqual([101, 102, 103, 104, 105, 107, 108]);
+    expect(github.pulls.get(106)!.labels).toContain(TRAIN_FAILED_LABEL);
+    const comment = github.comments.get(106)?.at(-1)?.body ?? '';
+    expect(comment).toContain('❌ **Fails `ci/test` on top of `main`**');
+    // 8 PRs, one broken: the whole train, its halves, the red half's halves, then #105 and #106 alone; 7 runs, not 8
+    const held = (run: { files: string[] }) => run.files.filter((f) => /^(f\d+|broken)\.txt$/.test(f)).length;
+    expect(ciRuns.map((r) => [held(r), r.passed])).toEqual([
+      [8, false], [4, true], [4, false], [6, false], [6, true], [7, true], [7, false],
+    ]);
+    expect(await git.readRemoteFile('main', 'f108.txt')).toBe('f108.txt\n');
+    expect(github.writes).not.toContain('merge PR #106');
+  });
+
+  it('abandons a train when someone pushes to the base, merges nothing from it, and builds the next on the new base', async () => {
+    await approvedPull(101, 'a.txt');
+    await approvedPull(102, 'b.txt');
+    const pass = passWith({});
+    await runReducePass(deps, pass);
+    const trainSha = await git.git(git.remoteUrl, 'rev-parse', 'refs/heads/agent-mapreduce/train/main/1');
+    const human = await git.commitToRemote('main', { 'human.txt': 'pushed by hand\n' }, 'A human push');
+    github.checks.set(trainSha, 'success');
+
+    const report = await runReducePass(deps, pass);
+
+    expect(report.merged).toEqual([]);
+    expect(github.writes.filter((w) => w.startsWith('merge'))).toEqual([]);
+    expect(github.deletedBranches).toEqual(['agent-mapreduce/train/main/1']);
+    const next = await git.git(git.remoteUrl, 'log', '-1', '--format=%B', 'refs/heads/agent-mapreduce/train/main/2');
+    expect(next).toContain(`Agent-Mapreduce-Base: ${human}`);
+  });
+
+  it('blames nobody for a check the base fails too', async () => {
+    await approvedPull(101, 'broken.txt');
+    await approvedPull(102, 'b.txt');
+    const baseSha = await git.git(git.remoteUrl, 'rev-parse', 'refs/heads/main');
+    github.checks.set(baseSha, 'failure');
+    github.failedChecks.set(baseSha, ['ci/test']);
+    const pass = passWith({});
+
+    await runReducePass(deps, pass);
+    await runCi();
+    const report = await runReducePass(deps, pass);
+
+    expect(report.merged).toEqual([]);
+    expect(github.writes.filter((w) => w.startsWith('label') || w.startsWith('comment'))).toEqual([]);
+    expect(report.waiting).toContainEqual({ number: 101, reason: 'train 1 fails `ci/test`, which `main` fails too; waiting for the base to be fixed' });
+  });
+
+  it('merges a lone PR already on the base tip without a train: its own checks tested exactly that', async () => {
+    await approvedPull(101, 'a.txt');
+
+    const report = await runReducePass(deps, passWith({}));
+
+    expect(report.merged).toEqual([101]);
+    expect(await git.remoteBranches()).toEqual(['main']);
+  });
+});

@@ -1,0 +1,74 @@
+import { describe, expect, it } from '@jest/globals';
+import { nextBatch, planTrains, type TrainsNow } from '../../src/reduce/plan-trains.js';
+import { parseTrain, trainTrailers, type Train, type TrainCi } from '../../src/reduce/train.js';
+
+const sha = (c: string) => c.repeat(40);
+const train = (number: number, members: number[], baseSha = sha('b')): Train => ({
+  number, branch: `agent-mapreduce/train/main/${number}`, sha: sha(String(number % 10)), baseSha, members: members.map((n) => ({ number: n, headSha: sha('e') })),
+});
+const ci = (state: TrainCi['state'], failed: string[] = []): TrainCi => ({ state, failed });
+const now = (trains: TrainsNow['trains'], extra: Partial<TrainsNow> = {}): TrainsNow => ({
+  baseSha: sha('b'), baseFailed: [], trains, eligible: new Map([1, 2, 3, 4, 5].map((n) => [n, sha('e')])), nextBatch: [1, 2, 3, 4, 5], ...extra,
+});
+
+describe('planTrains', () => {
+  it('builds the next batch as one train when there is none', () => {
+    expect(planTrains(now([])).build).toEqual([[1, 2, 3, 4, 5]]);
+  });
+
+  it('waits while any train of the round runs, and lands nothing before the round ends', () => {
+    const plan = planTrains(now([{ train: train(1, [1, 2]), ci: ci('success') }, { train: train(2, [3]), ci: ci('pending') }]));
+    expect(plan.running.map((t) => t.number)).toEqual([2]);
+    expect(plan.land).toBeNull();
+    expect(plan.build).toEqual([]);
+  });
+
+  it('abandons a train built on an old base, or holding a PR whose head moved or lost its approval', () => {
+    const eligible = new Map([[1, sha('e')], [2, sha('f')]]);
+    const plan = planTrains(now([
+      { train: train(1, [1], sha('a')), ci: ci('success') }, { train: train(2, [2]), ci: ci('success') }, { train: train(3, [3]), ci: ci('success') },
+    ], { eligible, nextBatch: [] }));
+    expect(plan.abandon.map(({ train: t, reason }) => [t.number, reason])).toEqual([
+      [1, 'the base branch moved since the train was built'], [2, '#2 changed or is no longer approved'], [3, '#3 changed or is no longer approved'],
+    ]);
+    expect(plan.land).toBeNull();
+  });
+
+  it('lands the first green train, tests the other green one again, splits a red one and blames a red one of one PR', () => {
+    const plan = planTrains(now([
+      { train: train(1, [1]), ci: ci('success') }, { train: train(2, [2]), ci: ci('success') },
+      { train: train(3, [3, 4, 5]), ci: ci('failure', ['test']) }, { train: train(4, [6]), ci: ci('failure', ['lint']) },
+    ], { eligible: new Map([1, 2, 3, 4, 5, 6].map((n) => [n, sha('e')])) }));
+    expect(plan.land?.number).toBe(1);
+    expect(plan.build).toEqual([[2], [3, 4], [5]]);
+    expect(plan.blame).toEqual([{ pull: 6, train: expect.objectContaining({ number: 4 }), checks: ['lint'] }]);
+    expect(plan.abandon.map(({ train: t }) => t.number)).toEqual([2, 3, 4]);
+  });
+
+  it('keeps a red train that fails only what the base fails too, and blames nobody', () => {
+    const plan = planTrains(now([{ train: train(1, [1]), ci: ci('failure', ['test']) }], { baseFailed: ['test'] }));
+    expect(plan.baseBroken).toEqual([{ train: expect.objectContaining({ number: 1 }), checks: ['test'] }]);
+    expect(plan.blame).toEqual([]);
+    expect(plan.abandon).toEqual([]);
+  });
+});
+
+describe('nextBatch', () => {
+  it('is the longest prefix of the order without a conflicting pair, up to the batch size', () => {
+    expect(nextBatch([1, 2, 3, 4], [{ a: 3, b: 1 }], 8)).toEqual([1, 2]);
+    expect(nextBatch([1, 2, 3, 4], [{ a: 3, b: 4 }], 8)).toEqual([1, 2, 3]);
+    expect(nextBatch([1, 2, 3, 4], [], 2)).toEqual([1, 2]);
+  });
+});
+
+describe('train trailers', () => {
+  it('read back what they say, and nothing from a commit the app did not write', () => {
+    const members = [{ number: 12, headSha: sha('c') }, { number: 15, headSha: sha('d') }];
+    const message = `Merge train 3 into main: #12, #15\n\n${trainTrailers({ number: 3, baseSha: sha('a'), members })}\n`;
+    expect(parseTrain('agent-mapreduce/train/main/3', sha('f'), message)).toEqual({
+      number: 3, branch: 'agent-mapreduce/train/main/3', sha: sha('f'), baseSha: sha('a'), members,
+    });
+    expect(parseTrain('agent-mapreduce/train/main/3', sha('f'), 'Someone pushed here')).toBeNull();
+    expect(parseTrain('x', sha('f'), `${message}Agent-Mapreduce-Pull: 16 not-a-sha\n`)).toBeNull();
+  });
+});
