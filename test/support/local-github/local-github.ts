@@ -27,7 +27,7 @@ import { serveGit } from './git-http.js';
 import { openApiValidator } from './openapi-validator.js';
 import { Renderer } from './render.js';
 import { createRoutes, type Call, type Handler, type Reply } from './routes.js';
-import { GitHubState, type Permission, type Repository, type Review, type User } from './state.js';
+import { GitHubState, type CheckRun, type Permission, type Repository, type Review, type User } from './state.js';
 import { WebhookSender } from './webhooks.js';
 
 export interface LocalGitHubOptions {
@@ -73,6 +73,8 @@ export class LocalGitHub {
   readonly privateKey: string;
   readonly bot: User;
   onCall: CallHook | undefined;
+  /** Called after a push or merge moves a branch (not a deletion): the simulated CI starts here. */
+  onBranchMoved: ((repository: Repository, branch: string, sha: string) => void) | undefined;
 
   readonly #publicKey: string;
   /** Live installation tokens: when each expires, and what it may do to repository contents. */
@@ -174,8 +176,11 @@ export class LocalGitHub {
     return repository;
   }
 
-  /** Commits `files` (null deletes) onto a branch as a person pushing would; sends the push webhooks. */
-  async commit(fullName: string, branch: string, files: Record<string, string | null>, message: string, options: { by?: string; quiet?: boolean } = {}): Promise<string> {
+  /**
+   * Commits `files` (null deletes) onto a branch as a person pushing would; sends the push webhooks.
+   * A new branch starts from `from`, or with no history.
+   */
+  async commit(fullName: string, branch: string, files: Record<string, string | null>, message: string, options: { by?: string; quiet?: boolean; from?: string } = {}): Promise<string> {
     const repository = this.repo(fullName);
     const scratch = await mkdtemp(path.join(this.#root, 'scratch-'));
     try {
@@ -183,6 +188,7 @@ export class LocalGitHub {
       const before = await bare.sha(branch);
       await this.git(this.#root, 'clone', '--quiet', repository.gitDir, scratch);
       if (before) await this.git(scratch, 'checkout', '--quiet', branch);
+      else if (options.from) await this.git(scratch, 'checkout', '--quiet', '-b', branch, `origin/${options.from}`);
       else await this.git(scratch, 'checkout', '--quiet', '--orphan', branch);
       for (const [file, content] of Object.entries(files)) {
         const full = path.join(scratch, file);
@@ -271,6 +277,36 @@ export class LocalGitHub {
     this.emit('issues', repository, issue.user, { action: 'closed', issue: this.#render.issue(repository, issue) });
   }
 
+  /** A PR a person opens from a branch already pushed (with `commit`); returns its number. */
+  async openPull(fullName: string, { head, base = 'main', title = head, body = '', by = 'maintainer' }: {
+    head: string; base?: string; title?: string; body?: string; by?: string;
+  }): Promise<number> {
+    const repository = this.repo(fullName);
+    const branches = await new BareRepo(repository.gitDir, this.#gitEnv).branches();
+    const [headSha, baseSha] = [branches.get(head), branches.get(base)];
+    if (!headSha || !baseSha) throw new Error(`no branch ${headSha ? base : head} in ${fullName}`);
+    const now = this.state.now();
+    const user = this.state.user(by);
+    const number = this.state.nextNumber(repository);
+    const issue = {
+      number, title, body, state: 'open' as const, labels: [], user, createdAt: now, updatedAt: now, closedAt: null,
+      pull: { number, head, base, headSha, baseSha, draft: false, merged: false, mergedAt: null, mergeCommitSha: null, mergedBy: null },
+    };
+    repository.issues.set(number, issue);
+    this.emit('pull_request', repository, user, { action: 'opened', number, pull_request: this.#render.pull(repository, issue) });
+    return number;
+  }
+
+  /** Sends a webhook from `sender` as GitHub would (for the simulated CI's check events). */
+  sendEvent(name: string, repository: Repository, sender: User, payload: Record<string, unknown>): void {
+    this.emit(name, repository, sender, payload);
+  }
+
+  /** How the API shows a check run. */
+  renderCheckRun(repository: Repository, run: CheckRun): Record<string, unknown> {
+    return this.#render.checkRun(repository, run);
+  }
+
   // --- looking at the state ---------------------------------------------------------------------
 
   repo(fullName: string): Repository {
@@ -346,6 +382,7 @@ export class LocalGitHub {
         commits: [], head_commit: null, pusher: { name: pusher.login, email: null },
       });
       if (after === ZERO_SHA) continue;
+      this.onBranchMoved?.(repository, branch, after);
       for (const issue of this.state.pulls(repository)) {
         if (issue.state !== 'open' || issue.pull!.head !== branch || issue.pull!.headSha === after) continue;
         issue.pull!.headSha = after;

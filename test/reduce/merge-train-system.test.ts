@@ -1,0 +1,80 @@
+/**
+ * Merge trains end to end: the app in its own process against the local GitHub (signed webhooks,
+ * OpenAPI-checked calls, git over HTTP) with simulated CI on every push.
+ */
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { startSystem, waitUntil, type System } from '../support/app-on-local-github.js';
+import { SimulatedCi } from '../support/local-github/simulated-ci.js';
+
+const REPO = 'octo-org/widgets';
+let system: System;
+let ci: SimulatedCi;
+
+beforeEach(async () => {
+  system = await startSystem();
+  await system.github.createRepository(REPO, { 'README.md': '# Widgets\n', '.github/agent-mapreduce.yml': 'reduce:\n  batchSize: 10\n' });
+  system.github.grant(REPO, 'maintainer', 'write');
+  // red only where a PR's `broken.txt` meets the base's `strict.txt`: each PR alone is green
+  ci = new SimulatedCi(system.github, { seconds: 1, failWhen: ['broken.txt', 'strict.txt'] });
+});
+
+afterEach(async () => {
+  ci.stop();
+  await system?.stop();
+});
+
+/** Agent PRs, one file each, opened and green on their own heads. */
+async function openPulls(files: string[]): Promise<number[]> {
+  const numbers: number[] = [];
+  for (const [i, file] of files.entries()) {
+    const branch = `agent/issue-${100 + i}-add-${file.replace(/\W/g, '-')}`;
+    await system.github.commit(REPO, branch, { [file]: `${file}\n` }, `Add ${file}`, { from: 'main' });
+    numbers.push(await system.github.openPull(REPO, { head: branch, title: `Add ${file}`, by: 'agent-mapreduce[bot]' }));
+  }
+  await waitUntil('CI on the PRs', () => ci.running === 0);
+  return numbers;
+}
+
+const trainRuns = () => ci.runs.filter((r) => r.branch.startsWith('agent-mapreduce/train/'));
+
+describe('merge trains against the local GitHub with CI', () => {
+  it('merges approved PRs after one CI run of their train, and leaves out the one that breaks the base', async () => {
+    const { github } = system;
+    const pulls = await openPulls(['a.txt', 'b.txt', 'broken.txt', 'c.txt']);
+    await github.commit(REPO, 'main', { 'strict.txt': 'the base got stricter\n' }, 'Stricter checks');
+    await waitUntil('CI on the base', () => ci.running === 0);
+
+    for (const n of pulls) github.review(REPO, n, { state: 'APPROVED', body: 'ok' });
+
+    const [a, b, broken, c] = pulls as [number, number, number, number];
+    await waitUntil('the good PRs to merge', () => [a, b, c].every((n) => github.issue(REPO, n).pull!.merged), 60_000);
+    await waitUntil('the broken one to be flagged', () => github.issue(REPO, broken).labels.includes('agent:ci-failed'), 30_000);
+    expect(github.issue(REPO, broken).pull!.merged).toBe(false);
+    const flag = github.comments(REPO, broken).find((comment) => comment.body.includes('❌'));
+    expect(flag?.body).toContain('**Fails `ci/test` on top of `main`**');
+    expect(await github.readFile(REPO, 'main', 'c.txt')).toBe('c.txt\n');
+    expect(await github.readFile(REPO, 'main', 'broken.txt')).toBeUndefined();
+    // the whole train, its halves, then the broken half's two PRs one by one: 5 runs for 4 PRs, never more than one run per PR
+    expect(trainRuns().map((r) => r.conclusion)).toHaveLength(5);
+    await waitUntil('the train branches to go', async () => ![...(await github.branches(REPO)).keys()].some((b) => b.startsWith('agent-mapreduce/train/')));
+    expect(github.problems).toEqual([]);
+  });
+
+  it('abandons a train when someone pushes to the base while CI runs, and merges what the next train tested', async () => {
+    const { github } = system;
+    const pulls = await openPulls(['a.txt', 'b.txt']);
+    for (const n of pulls) github.review(REPO, n, { state: 'APPROVED', body: 'ok' });
+    await waitUntil('the first train', () => trainRuns().length === 1);
+
+    await github.commit(REPO, 'main', { 'human.txt': 'pushed by hand\n' }, 'A human push');
+
+    await waitUntil('both merged', () => pulls.every((n) => github.issue(REPO, n).pull!.merged), 60_000);
+    const [first, second] = trainRuns();
+    expect(first?.branch).toBe('agent-mapreduce/train/main/1');
+    expect(second?.branch).toBe('agent-mapreduce/train/main/2');
+    // the merges came after the second train's run, which was built on the human's push
+    expect(await github.readFile(REPO, second!.sha, 'human.txt')).toBe('pushed by hand\n');
+    expect(await github.readFile(REPO, 'main', 'human.txt')).toBe('pushed by hand\n');
+    expect(github.problems).toEqual([]);
+  });
+});
