@@ -81,7 +81,7 @@ export function createServices(parts: ServiceParts): Services {
   const map = new MapService(pipelineDeps, scheduler);
   const revisions = new RevisionService(pipelineDeps, scheduler);
   const reduce = new ReduceService({
-    ...pipelineDeps, mergeCache: new Map(), shownOrder: new Map(), trainNumbers: new Map(),
+    ...pipelineDeps, mergeCache: new Map(), shownOrder: new Map(), trainNumbers: new Map(), mergeQueue: { bases: new Set(), queued: new Map() },
     resolveConflict: (pass, pullNumber, issueNumber) => revisions.rebase({
       github: pass.github, repository: pass.repository, pullNumber, issueNumber, config: pass.config, log: pass.log,
     }),

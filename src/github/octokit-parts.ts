@@ -207,8 +207,12 @@ export function reviewsPart(ctx: AdapterContext): Pick<GitHub, 'listReviewCommen
   };
 }
 
-/** Merging, deleting the merged branch, and check runs. */
-export function mergingPart(ctx: AdapterContext): Pick<GitHub, 'mergePull' | 'deleteBranch' | 'createCheckRun'> {
+const ENQUEUE = `mutation($id: ID!, $oid: GitObjectID!, $jump: Boolean) {
+  enqueuePullRequest(input: { pullRequestId: $id, expectedHeadOid: $oid, jump: $jump }) { mergeQueueEntry { position } }
+}`;
+
+/** Merging (or queueing for GitHub's merge queue), deleting the merged branch, and check runs. */
+export function mergingPart(ctx: AdapterContext): Pick<GitHub, 'mergePull' | 'deleteBranch' | 'createCheckRun' | 'enqueuePull'> {
   const { octokit, where } = ctx;
   return {
     async mergePull(pullNumber, { sha, method }) {
@@ -233,6 +237,21 @@ export function mergingPart(ctx: AdapterContext): Pick<GitHub, 'mergePull' | 'de
         await octokit.rest.git.deleteRef({ ...where, ref: `heads/${branch}` });
       } catch (error) {
         if (status(error) !== 404 && status(error) !== 422) throw error;
+      }
+    },
+
+    async enqueuePull(pullNumber, { headSha, jump }) {
+      const { data: pull } = await octokit.rest.pulls.get({ ...where, pull_number: pullNumber });
+      try {
+        const result = await octokit.graphql<{ enqueuePullRequest: { mergeQueueEntry: { position: number } | null } | null }>(ENQUEUE, {
+          id: pull.node_id, oid: headSha, jump,
+        });
+        return { kind: 'queued', position: result.enqueuePullRequest?.mergeQueueEntry?.position ?? null };
+      } catch (error) {
+        // GraphQL answers a refusal (a moved head, a PR not mergeable) as errors in a 200
+        const errors = (error as { errors?: Array<{ message: string }> }).errors;
+        if (errors) return { kind: 'refused', message: errors.map((e) => e.message).join('; ') };
+        throw error;
       }
     },
 

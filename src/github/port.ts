@@ -48,7 +48,14 @@ export interface GitHub {
   /** Merges only if the head is still `sha`; `moved` when GitHub says it is not (405/409). */
   mergePull(pullNumber: number, options: { sha: string; method: 'merge' | 'squash' | 'rebase' }): Promise<MergeOutcome>;
   deleteBranch(branch: string): Promise<void>;
+  /**
+   * Hands the PR to GitHub's merge queue (for a base that takes merges only through it), only if
+   * its head is still `headSha`; `jump` puts it at the front.
+   */
+  enqueuePull(pullNumber: number, options: { headSha: string; jump: boolean }): Promise<EnqueueOutcome>;
 }
+
+export type EnqueueOutcome = { kind: 'queued'; position: number | null } | { kind: 'refused'; message: string };
 
 export interface Review {
   id: number;

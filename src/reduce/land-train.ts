@@ -1,13 +1,13 @@
 import type { PullInfo } from '../github/port.js';
 import { runGit } from '../git/run-git.js';
-import { issueRef, type PassPlace, type ReduceDeps, type ReducePass, type ReduceReport } from './reduce-pass.js';
+import { issueRef, learnMergeQueue, type PassPlace, type ReduceDeps, type ReducePass, type ReduceReport } from './reduce-pass.js';
 import type { Train } from './train.js';
 
 export type Landed =
   | { kind: 'landed'; baseSha: string }
   | { kind: 'stopped'; reason: string }
-  /** The base takes merges only through GitHub's merge queue. */
-  | { kind: 'merge-queue'; from: number };
+  /** The base takes merges only through GitHub's merge queue: the pass queues its PRs there instead. */
+  | { kind: 'merge-queue' };
 
 /**
  * Lands a green train: each PR merged through the API in the train's order, each with its head SHA
@@ -21,11 +21,11 @@ export async function landTrain(
   deps: ReduceDeps, pass: ReducePass, place: PassPlace, train: Train, pulls: Map<number, PullInfo>, report: ReduceReport,
 ): Promise<Landed> {
   const { github, baseRef, config, log } = pass;
-  for (const [i, member] of train.members.entries()) {
+  for (const member of train.members) {
     const pull = pulls.get(member.number)!;
     const merged = await github.mergePull(member.number, { sha: member.headSha, method: config.reduce.mergeMethod });
     if (merged.kind !== 'merged') {
-      if (i === 0 && /merge queue/i.test(merged.message)) return { kind: 'merge-queue', from: member.number };
+      if (learnMergeQueue(deps, pass, merged.message)) return { kind: 'merge-queue' };
       log.info({ pr: member.number, train: train.number, merged }, 'train merge refused; the next pass re-reads');
       report.waiting.push({ number: member.number, reason: merged.message });
       return { kind: 'stopped', reason: merged.message };

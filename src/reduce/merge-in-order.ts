@@ -5,7 +5,7 @@ import { withWorktree } from '../jobs/with-worktree.js';
 import type { Conflict, ConflictGraph } from './conflict-graph.js';
 import type { Placed } from './order-candidates.js';
 import { patchIdAgainstBase } from './patch-id.js';
-import { issueRef, type Flagged, type PassPlace, type ReduceDeps, type ReducePass, type ReduceReport } from './reduce-pass.js';
+import { issueRef, learnMergeQueue, type Flagged, type PassPlace, type ReduceDeps, type ReducePass, type ReduceReport } from './reduce-pass.js';
 
 /**
  * Step 4 of a pass, down the order: a PR that conflicts with the base is flagged; one that waits
@@ -46,6 +46,7 @@ export async function mergeInOrder(
 
     const merged = await github.mergePull(pull.number, { sha: ready.head, method: config.reduce.mergeMethod });
     if (merged.kind !== 'merged') {
+      if (learnMergeQueue(deps, pass, merged.message)) break;
       log.info({ pr: pull.number, merged }, 'merge refused; the next pass re-reads');
       report.waiting.push({ number: pull.number, reason: merged.message });
       break;

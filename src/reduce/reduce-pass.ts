@@ -21,6 +21,8 @@ export interface ReduceDeps {
   profile: ProfileRecorder;
   /** The last merge train number used per repository and base, so numbers keep rising after trains are deleted. */
   trainNumbers?: Map<string, number>;
+  /** Bases that take merges only through GitHub's merge queue (learnt from its 405), and what was queued there. */
+  mergeQueue?: MergeQueueState;
   /** With `reduce.autoResolve`: start the agent's rebase of a PR that conflicts, instead of only flagging it. */
   resolveConflict?: (pass: ReducePass, pullNumber: number, issueNumber: number) => void;
 }
@@ -48,6 +50,29 @@ export interface PassPlace {
   repo: { owner: string; repo: string; cloneUrl: string };
   clone: string;
   env: Record<string, string>;
+}
+
+export interface MergeQueueState {
+  /** `owner/repo:base` */
+  bases: Set<string>;
+  /** `owner/repo#n` → the head it was queued with, so a pass does not queue it again. */
+  queued: Map<string, string>;
+}
+
+/** `owner/repo:base`: one reduce pass at a time, one set of trains, one merge queue. */
+export function baseKey(pass: ReducePass): string {
+  return `${pass.github.owner}/${pass.github.repo}:${pass.baseRef}`;
+}
+
+/**
+ * Whether a refused merge says the base takes merges only through GitHub's merge queue
+ * ("Changes must be made through the merge queue"); if so, the base is remembered as one.
+ */
+export function learnMergeQueue(deps: ReduceDeps, pass: ReducePass, refusal: string): boolean {
+  if (!/merge queue/i.test(refusal)) return false;
+  deps.mergeQueue?.bases.add(baseKey(pass));
+  pass.log.info({ base: pass.baseRef }, 'the base takes merges through GitHub\'s merge queue: PRs are queued there in the merge order');
+  return true;
 }
 
 /** The issue a PR of the pass works on, for the profile. */

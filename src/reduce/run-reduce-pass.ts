@@ -1,10 +1,12 @@
-import { buildConflictGraph } from './conflict-graph.js';
+import type { PullInfo } from '../github/port.js';
+import { buildConflictGraph, type ConflictGraph } from './conflict-graph.js';
+import { enqueueInOrder } from './enqueue-in-order.js';
 import { flagConflicts } from './flag-conflicts.js';
 import { mergeInOrder } from './merge-in-order.js';
-import { orderCandidates } from './order-candidates.js';
+import { orderCandidates, type Placed } from './order-candidates.js';
 import { readCandidates } from './read-candidates.js';
 import { runTrains } from './run-trains.js';
-import type { PassPlace, ReduceDeps, ReducePass, ReduceReport } from './reduce-pass.js';
+import { baseKey, type Flagged, type PassPlace, type ReduceDeps, type ReducePass, type ReduceReport } from './reduce-pass.js';
 import { showOrder } from './show-order.js';
 
 /**
@@ -14,7 +16,8 @@ import { showOrder } from './show-order.js';
  *    eligible (approved by writers for the code now on the branch, checks green where required);
  * 3. the conflict graph of the eligible ones, and their order;
  * 4. merge: with required checks, in trains that CI tests once per batch (run-trains.ts); otherwise
- *    one by one down the order (merge-in-order.ts);
+ *    one by one down the order (merge-in-order.ts); where the base takes merges only through
+ *    GitHub's merge queue, queue them there in the order (enqueue-in-order.ts);
  * 5. flag the PRs that really conflict, and clear the flag of those that no longer do;
  * 6. show each candidate its place in the order, or what it waits for, as a check run.
  */
@@ -41,11 +44,24 @@ export async function runReducePass(deps: ReduceDeps, pass: ReducePass): Promise
   report.order = order.map((p) => p.number);
 
   const eligiblePulls = eligible.map(({ pull }) => pull);
-  const byNumber = new Map(eligiblePulls.map((p) => [p.number, p]));
-  const flagged = config.reduce.requireChecks && config.reduce.batchSize > 1
-    ? await runTrains(deps, pass, place, baseSha, order, byNumber, graph, report)
-    : await mergeInOrder(deps, pass, place, baseSha, order, byNumber, graph, report);
+  const flagged = await merge(deps, pass, place, baseSha, order, new Map(eligiblePulls.map((p) => [p.number, p])), graph, report);
   await flagConflicts(deps, pass, flagged, eligiblePulls, report);
   await showOrder(deps, github, pulls, report, flagged);
   return report;
+}
+
+/** Step 4, in the way the base takes merges; a base found just now to take them only through GitHub's merge queue is queued at once. */
+async function merge(
+  deps: ReduceDeps, pass: ReducePass, place: PassPlace, baseSha: string, order: Placed[], pulls: Map<number, PullInfo>,
+  graph: ConflictGraph, report: ReduceReport,
+): Promise<Flagged> {
+  const queueOnly = () => deps.mergeQueue?.bases.has(baseKey(pass)) ?? false;
+  if (!queueOnly()) {
+    const { requireChecks, batchSize } = pass.config.reduce;
+    const flagged = requireChecks && batchSize > 1
+      ? await runTrains(deps, pass, place, baseSha, order, pulls, graph, report)
+      : await mergeInOrder(deps, pass, place, baseSha, order, pulls, graph, report);
+    if (!queueOnly()) return flagged;
+  }
+  return enqueueInOrder(deps, pass, order.filter((p) => !report.merged.includes(p.number)), pulls, graph, report);
 }

@@ -7,7 +7,7 @@ import { landTrain } from './land-train.js';
 import type { Placed } from './order-candidates.js';
 import { nextBatch, planTrains, type TrainPlan } from './plan-trains.js';
 import { readTrains } from './read-trains.js';
-import { issueRef, type Flagged, type PassPlace, type ReduceDeps, type ReducePass, type ReduceReport } from './reduce-pass.js';
+import { issueRef, learnMergeQueue, type Flagged, type PassPlace, type ReduceDeps, type ReducePass, type ReduceReport } from './reduce-pass.js';
 import { listPulls, type ReadTrain, type Train } from './train.js';
 
 /** How long a train may show no check at all before its PRs say that CI may not run on train branches. */
@@ -52,6 +52,7 @@ export async function runTrains(
   let base = baseSha;
   if (plan.land) {
     const landed = await landTrain(deps, pass, place, plan.land, pulls, report);
+    if (landed.kind === 'merge-queue') await github.deleteBranch(plan.land.branch).catch((err: unknown) => log.warn({ err }, 'train branch not deleted'));
     if (landed.kind !== 'landed') return flagged;
     base = landed.baseSha;
   }
@@ -92,7 +93,7 @@ async function mergeAsItIs(deps: ReduceDeps, pass: ReducePass, pull: PullInfo, r
   const { github, config, log } = pass;
   const merged = await github.mergePull(pull.number, { sha: pull.headSha, method: config.reduce.mergeMethod });
   if (merged.kind !== 'merged') {
-    report.waiting.push({ number: pull.number, reason: merged.message });
+    if (!learnMergeQueue(deps, pass, merged.message)) report.waiting.push({ number: pull.number, reason: merged.message });
     return;
   }
   report.merged.push(pull.number);

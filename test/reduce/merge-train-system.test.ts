@@ -78,3 +78,29 @@ describe('merge trains against the local GitHub with CI', () => {
     expect(github.problems).toEqual([]);
   });
 });
+
+describe('a base that requires GitHub’s merge queue', () => {
+  it('hands the approved PRs to the queue in the merge order, priority first, each with its head as the expected one', async () => {
+    const { github } = system;
+    github.mergeQueues.require(REPO, 'main');
+    const pulls = await openPulls(['a.txt', 'b.txt', 'c.txt']);
+    const [a, b, c] = pulls as [number, number, number];
+    github.label(REPO, c, 'agent:priority');
+    for (const n of pulls) github.review(REPO, n, { state: 'APPROVED', body: 'ok' });
+
+    await waitUntil('all three queued', () => github.mergeQueues.entries(REPO, 'main').length === 3, 30_000);
+
+    const entries = github.mergeQueues.entries(REPO, 'main');
+    expect(entries.map((e) => e.number)).toEqual([c, a, b]);
+    expect(entries.map((e) => e.jump)).toEqual([true, false, false]);
+    expect(entries.map((e) => e.headSha)).toEqual([c, a, b].map((n) => github.issue(REPO, n).pull!.headSha));
+    expect(pulls.map((n) => github.issue(REPO, n).pull!.merged)).toEqual([false, false, false]);
+    await waitUntil('the merge order to say so', () => github.repo(REPO).checkRuns
+      .some((r) => r.name === 'agent-mapreduce/merge-order' && r.headSha === github.issue(REPO, a).pull!.headSha && r.title.includes('merge queue')));
+    // the REST merge that found out (Octokit's retry plugin repeats a 405 until the GitHub-budget issue lands), then none
+    const firstQueued = github.calls.find((call) => call.operation === 'graphql enqueuePullRequest')!.index;
+    const merges = github.calls.filter((call) => call.operation === 'pulls/merge');
+    expect(merges.every((call) => call.status === 405 && call.index < firstQueued)).toBe(true);
+    expect(github.problems).toEqual([]);
+  });
+});

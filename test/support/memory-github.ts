@@ -1,5 +1,5 @@
 import type {
-  CheckRunReport, ChecksReport, GitHub, IssueComment, IssueInfo, LabelEvent, MergeOutcome, NewPull, Permission, PullInfo, Review, ReviewComment,
+  CheckRunReport, ChecksReport, EnqueueOutcome, GitHub, IssueComment, IssueInfo, LabelEvent, MergeOutcome, NewPull, Permission, PullInfo, Review, ReviewComment,
 } from '../../src/github/port.js';
 import { issueOfBranch } from '../../src/names.js';
 
@@ -158,6 +158,13 @@ export class MemoryGitHub implements GitHub {
     pull.merged = this.onMerge ? await this.onMerge(pull) : `merge-of-${pullNumber}`;
     pull.open = false;
     return { kind: 'merged', sha: pull.merged };
+  }
+
+  async enqueuePull(pullNumber: number, options: { headSha: string; jump: boolean }): Promise<EnqueueOutcome> {
+    const pull = this.pulls.get(pullNumber);
+    if (!pull?.open || pull.headSha !== options.headSha) return { kind: 'refused', message: 'Head sha does not match' };
+    this.writes.push(`enqueue PR #${pullNumber}${options.jump ? ' (jump)' : ''}`);
+    return { kind: 'queued', position: null };
   }
 
   async deleteBranch(branch: string): Promise<void> {

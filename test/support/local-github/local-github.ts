@@ -23,6 +23,7 @@ import path from 'node:path';
 import { runGit } from '../../../src/git/run-git.js';
 import { BareRepo } from './bare-repo.js';
 import { faultReply, FaultSwitches } from './faults.js';
+import { MergeQueues } from './merge-queue.js';
 import { serveGit } from './git-http.js';
 import { openApiValidator } from './openapi-validator.js';
 import { Renderer } from './render.js';
@@ -62,6 +63,8 @@ const ZERO_SHA = '0'.repeat(40);
 export class LocalGitHub {
   readonly state = new GitHubState();
   readonly faults = new FaultSwitches();
+  /** Branches that take merges only through GitHub's merge queue, and what was queued. */
+  readonly mergeQueues = new MergeQueues();
   readonly webhooks: WebhookSender;
   readonly calls: RecordedCall[] = [];
   /** Calls or answers GitHub's description does not allow; a test expects none. */
@@ -137,6 +140,7 @@ export class LocalGitHub {
       issueToken: (scope) => github.issueToken(scope),
       revokeToken: (token) => github.revokeToken(token),
       noteBranchMoves: (repository, moves, pusher) => github.noteBranchMoves(repository, moves, pusher),
+      requiresMergeQueue: (repository, branch) => github.mergeQueues.requires(repository, branch),
     });
     return github;
   }
@@ -397,6 +401,7 @@ export class LocalGitHub {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.#url);
     if (url.pathname.startsWith('/api/v3/')) return this.handleApi(req, res, url);
+    if (url.pathname === '/api/graphql' && req.method === 'POST') return this.handleGraphql(req, res);
     const git = /^\/([^/]+)\/([^/]+)\.git(\/.*)$/.exec(url.pathname);
     if (git) return this.handleGit(req, res, url, git[1]!, git[2]!);
     res.writeHead(404).end();
@@ -449,6 +454,35 @@ export class LocalGitHub {
     if (!verifier.verify(this.#publicKey, Buffer.from(signature, 'base64url'))) return false;
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as { iss?: unknown; exp?: number };
     return String(claims.iss) === String(this.appId) && (claims.exp ?? 0) * 1000 > Date.now();
+  }
+
+  /** GraphQL, for the merge queue's one mutation; an installation token is needed, as for REST. */
+  private async handleGraphql(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const recorded: RecordedCall = { index: this.calls.length + 1, method: 'POST', operation: 'graphql', path: '/graphql' };
+    this.calls.push(recorded);
+    const [scheme = '', credential = ''] = String(req.headers.authorization ?? '').split(/\s+/);
+    if (!/^(token|bearer)$/i.test(scheme) || !this.tokenValid(credential)) {
+      return this.reply(res, recorded, { status: 401, body: { message: 'Bad credentials', documentation_url: 'https://docs.github.com/graphql' } });
+    }
+    let request: { query?: unknown; variables?: Record<string, unknown> };
+    try {
+      request = JSON.parse(Buffer.concat(chunks).toString()) as typeof request;
+    } catch {
+      return this.reply(res, recorded, { status: 400, body: { message: 'Problems parsing JSON', documentation_url: 'https://docs.github.com/graphql' } });
+    }
+    if (typeof request.query === 'string' && /\benqueuePullRequest\b/.test(request.query)) recorded.operation = 'graphql enqueuePullRequest';
+    const reply = this.mergeQueues.graphql(request, (id) => {
+      const [kind, number] = Buffer.from(id, 'base64').toString().split('_');
+      if (kind !== 'PR') return undefined;
+      for (const repository of this.state.repositories.values()) {
+        const issue = repository.issues.get(Number(number));
+        if (issue?.pull) return { repository, issue };
+      }
+      return undefined;
+    });
+    this.reply(res, recorded, { status: 200, body: reply });
   }
 
   private async handleApi(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {

@@ -40,6 +40,8 @@ export interface RouteContext {
   revokeToken(token: string): void;
   /** The PR's head moved: record it and send `pull_request.synchronize`. */
   noteBranchMoves(repository: Repository, moves: Array<{ branch: string; before: string; after: string }>, pusher: User): void;
+  /** The branch takes merges only through GitHub's merge queue. */
+  requiresMergeQueue(repository: Repository, branch: string): boolean;
 }
 
 const notFound: Reply = { status: 404, body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' } };
@@ -278,6 +280,9 @@ export function createRoutes(ctx: RouteContext): Record<string, Handler> {
       const pull = issue.pull!;
       const notMergeable = { status: 405, body: { message: 'Pull Request is not mergeable', documentation_url: 'https://docs.github.com/rest' } };
       if (issue.state !== 'open') return notMergeable;
+      if (ctx.requiresMergeQueue(repository, pull.base)) {
+        return { status: 405, body: { message: 'Changes must be made through the merge queue', documentation_url: 'https://docs.github.com/rest' } };
+      }
       if (call.body?.sha && call.body.sha !== pull.headSha) {
         return { status: 409, body: { message: 'Head branch was modified. Review and try the merge again.', documentation_url: 'https://docs.github.com/rest' } };
       }
