@@ -5,8 +5,8 @@ import type { ReduceDeps, ReducePass, ReduceReport } from './reduce-pass.js';
 import type { Train } from './train.js';
 
 /**
- * A PR that failed CI in a train on its own leaves the order until its head changes: the label, and
- * one comment naming the failed checks and the train (with the head it failed on in its marker).
+ * A PR found to break CI in a merge train leaves the order until its head changes: the label, and one
+ * comment naming the failed checks and the train (with the head it failed on in its marker).
  */
 export async function blameTrainFailure(
   deps: ReduceDeps, pass: ReducePass, pull: PullInfo, train: Train, checks: string[], report: ReduceReport,
@@ -18,8 +18,10 @@ export async function blameTrainFailure(
   await deps.comments.upsert(github, pull.number, TRAIN_FAILED_KIND, [
     `❌ **Fails ${named} on top of \`${baseRef}\`**, so it is left out of the merge order until its code changes.`,
     '',
-    `It failed on its own in merge train ${train.number} (\`${train.branch}\`, ${train.sha.slice(0, 12)}): its branch as it is, applied to`,
-    `\`${baseRef}\` at ${train.baseSha.slice(0, 12)}. The base itself does not fail ${checks.length > 1 ? 'these checks' : 'this check'}.`,
+    train.members.length === 1
+      ? `It failed alone in merge train ${train.number} (\`${train.branch}\`, ${train.sha.slice(0, 12)}): its branch as it is, applied to \`${baseRef}\` at ${train.baseSha.slice(0, 12)}.`
+      : `Bisecting its batch found it: merge train ${train.number} (\`${train.branch}\`, ${train.sha.slice(0, 12)}) failed with it, and the others passed without it.`,
+    `The base itself does not fail ${checks.length > 1 ? 'these checks' : 'this check'}.`,
     '',
     'Push a fix (or comment `/agent revise`); the flag clears itself once the head changes.',
   ].join('\n'), { sha: pull.headSha });

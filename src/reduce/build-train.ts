@@ -3,7 +3,7 @@ import { runGit } from '../git/run-git.js';
 import { withWorktree } from '../jobs/with-worktree.js';
 import { trainBranch } from '../names.js';
 import type { PassPlace, ReduceDeps, ReducePass } from './reduce-pass.js';
-import { listPulls, trainTrailers, type Train } from './train.js';
+import { listPulls, trainTrailers, type Bisection, type Train } from './train.js';
 
 export interface Built {
   /** Null when no PR of the batch applied. */
@@ -18,8 +18,9 @@ export interface Built {
  * trailers say what the train holds; and pushes it to the train's branch for CI.
  */
 export async function buildTrain(
-  deps: ReduceDeps, pass: ReducePass, place: PassPlace, baseSha: string, number: number, pulls: PullInfo[],
+  deps: ReduceDeps, pass: ReducePass, place: PassPlace, baseSha: string, spec: { number: number; pulls: PullInfo[]; bisect?: Bisection },
 ): Promise<Built> {
+  const { number, pulls, bisect } = spec;
   const { github, baseRef, config, log } = pass;
   const identity = await deps.botIdentity(github);
   const env = {
@@ -40,11 +41,12 @@ export async function buildTrain(
     if (applied.length === 0) return { train: null, skipped };
     const members = applied.map((p) => ({ number: p.number, headSha: p.headSha }));
     const title = `Merge train ${number} into ${baseRef}: ${listPulls(members.map((m) => m.number))}`;
-    await git(['commit', '--quiet', '--allow-empty', '-m', `${title}\n\n${trainTrailers({ number, baseSha, members })}`]);
+    const trailers = trainTrailers({ number, baseSha, members, ...(bisect ? { bisect } : {}) });
+    await git(['commit', '--quiet', '--allow-empty', '-m', `${title}\n\n${trailers}`]);
     const pushed = await github.withGitToken('write', (token) => deps.workspace.push(worktree, { token, force: true }));
     if (pushed.kind !== 'pushed') throw new Error(`the train branch ${branch} was not pushed: ${pushed.reason}`);
     log.info({ train: number, members: members.map((m) => m.number), sha: pushed.sha }, 'train built');
-    return { train: { number, branch, sha: pushed.sha, baseSha, members }, skipped };
+    return { train: { number, branch, sha: pushed.sha, baseSha, members, ...(bisect ? { bisect } : {}) }, skipped };
   }, { log });
 }
 

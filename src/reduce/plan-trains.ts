@@ -1,4 +1,4 @@
-import type { Train, TrainCi } from './train.js';
+import type { Bisection, Train, TrainCi } from './train.js';
 
 export interface TrainsNow {
   baseSha: string;
@@ -12,6 +12,12 @@ export interface TrainsNow {
   nextBatch: number[];
 }
 
+/** A train to build: its PRs in order, and the bisection it belongs to, if any. */
+export interface Batch {
+  pulls: number[];
+  bisect?: Bisection;
+}
+
 export interface TrainPlan {
   /** Trains to delete without landing: built on an old base, or holding code that is no longer approved. */
   abandon: Array<{ train: Train; reason: string }>;
@@ -19,21 +25,28 @@ export interface TrainPlan {
   running: Train[];
   /** The green train to land now. */
   land: Train | null;
-  /** PRs that failed CI on their own (and not for a check the base fails too). */
+  /** PRs found to break the batch (not for a check the base fails too), with the checks that failed. */
   blame: Array<{ pull: number; train: Train; checks: string[] }>;
   /** Red trains that failed only checks the base fails too: kept, blamed on nobody. */
   baseBroken: Array<{ train: Train; checks: string[] }>;
   /** The next round: batches to build as trains, on the base as it is after `land`. */
-  build: number[][];
+  build: Batch[];
 }
 
 /**
- * What to do with the merge trains of one base (a pure decision; DESIGN §5.6). Trains are tested
- * in rounds: every train of a round is built on the same base tip and CI runs them side by side.
- * While any of them runs, the round waits. Then the first green train lands; a red train of several
- * PRs is split in halves for the next round (bisection), a red train of one PR blames that PR,
- * unless the base fails the same checks; a green train that could not land with the first (the
- * base moved under it) is tested again as it is. With no train left, the next batch becomes one.
+ * What to do with the merge trains of one base (a pure decision). Trains are tested in rounds:
+ * every train of a round is built on the same base tip and CI runs them side by side. While any of
+ * them runs, the round waits; then the first green train lands.
+ *
+ * A red batch is bisected by exclusion, keeping what is left to land (`unlanded`) and which of those
+ * may have broken it (`suspects`): a round tests the unlanded PRs without one part of the suspects,
+ * for two parts (a third stays in), or without each suspect once there are three or fewer. A green
+ * train means the culprit is among the PRs it left out, and lands everything else at once; a red one
+ * clears the suspects it left out. The last suspect is blamed. With one PR that breaks a batch of
+ * ten, that is 5 or 6 CI runs in 3 rounds for most positions (halving takes 7 to 9 runs in 4 or 5),
+ * and every PR that lands was tested with all that landed with it. Should the suspects run out
+ * (two culprits, or a flaky check), the bisection starts again over what is left.
+ *
  * A train is abandoned as soon as its base is not the tip (someone pushed to the base) or one of its
  * PRs is no longer eligible with the head it was built from: nothing lands that CI did not test.
  */
@@ -48,30 +61,62 @@ export function planTrains(now: TrainsNow): TrainPlan {
   plan.running = current.filter(({ ci }) => ci.state === 'pending' || ci.state === 'none').map(({ train }) => train);
   if (plan.running.length > 0) return plan;
   if (current.length === 0) {
-    if (now.nextBatch.length > 0) plan.build.push(now.nextBatch);
+    if (now.nextBatch.length > 0) plan.build.push({ pulls: now.nextBatch });
     return plan;
   }
 
+  const red: Array<{ train: Train; checks: string[] }> = [];
   for (const { train, ci } of current) {
     if (ci.state === 'success') {
-      if (!plan.land) plan.land = train;
-      else {
-        plan.abandon.push({ train, reason: 'green, but the base moves when the train before it lands: tested again' });
-        plan.build.push(train.members.map((m) => m.number));
-      }
+      plan.land ??= train;
       continue;
     }
     const own = ci.failed.length === 0 ? ['(unnamed)'] : ci.failed.filter((check) => !now.baseFailed.includes(check));
-    if (own.length === 0) {
-      plan.baseBroken.push({ train, checks: ci.failed });
-      continue;
-    }
-    plan.abandon.push({ train, reason: `CI failed (${own.join(', ')})` });
-    const numbers = train.members.map((m) => m.number);
-    if (numbers.length === 1) plan.blame.push({ pull: numbers[0]!, train, checks: own });
-    else plan.build.push(numbers.slice(0, Math.ceil(numbers.length / 2)), numbers.slice(Math.ceil(numbers.length / 2)));
+    if (own.length === 0) plan.baseBroken.push({ train, checks: ci.failed });
+    else red.push({ train, checks: own });
   }
+  if (plan.baseBroken.length > 0 && !plan.land && red.length === 0) return plan; // wait for the base to be fixed
+  plan.abandon.push(...current.filter(({ train }) => train !== plan.land).map(({ train }) => ({ train, reason: 'its round ended' })));
+  plan.baseBroken = [];
+  const eligible = (n: number) => now.eligible.has(n);
+  const blame: TrainPlan['blame'] = [];
+  plan.build = nextRound(current.map(({ train }) => train), plan.land, red, blame)
+    .map((batch) => ({ ...batch, pulls: batch.pulls.filter(eligible) })).filter((batch) => batch.pulls.length > 0);
+  plan.blame = blame.filter(({ pull }) => eligible(pull));
   return plan;
+}
+
+/** The next bisection round after this one, given what landed and which trains were red; the PR found is blamed. */
+function nextRound(round: Train[], landed: Train | null, red: Array<{ train: Train; checks: string[] }>, blame: TrainPlan['blame']): Batch[] {
+  const state = round.find((t) => t.bisect)?.bisect;
+  // a plain batch (one train, no bisection yet): all of it is unlanded, and all of it suspect
+  let unlanded = state?.unlanded ?? round.flatMap((t) => t.members.map((m) => m.number));
+  let suspects = state?.suspects ?? unlanded;
+  if (landed) {
+    const merged = new Set(landed.members.map((m) => m.number));
+    unlanded = unlanded.filter((n) => !merged.has(n));
+    suspects = suspects.filter((n) => !merged.has(n));
+  } else {
+    for (const { train } of red) {
+      const tested = new Set(train.members.map((m) => m.number));
+      // with the left-out PRs out of it, the train still failed: the culprit is not among them
+      if (state) suspects = suspects.filter((n) => tested.has(n));
+    }
+  }
+  if (red.length === 0 || unlanded.length === 0) return [];
+  if (suspects.length === 0) suspects = unlanded; // more than one culprit, or a flaky check: start again
+  if (suspects.length === 1) {
+    const [culprit] = suspects as [number];
+    const evidence = red.find(({ train }) => train.members.some((m) => m.number === culprit)) ?? red[0]!;
+    blame.push({ pull: culprit, train: evidence.train, checks: evidence.checks });
+    const rest = unlanded.filter((n) => n !== culprit);
+    return rest.length > 0 ? [{ pulls: rest }] : [];
+  }
+  const bisect = { unlanded, suspects };
+  const without = (part: number[]) => ({ pulls: unlanded.filter((n) => !part.includes(n)), bisect });
+  if (suspects.length <= 3) return suspects.map((n) => without([n]));
+  const third = Math.floor(suspects.length / 3);
+  return [without(suspects.slice(0, third)), without(suspects.slice(third, 2 * third))];
 }
 
 function staleness(train: Train, now: TrainsNow): string | null {

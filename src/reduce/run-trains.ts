@@ -7,7 +7,7 @@ import { landTrain } from './land-train.js';
 import type { Placed } from './order-candidates.js';
 import { nextBatch, planTrains, type TrainPlan } from './plan-trains.js';
 import { readTrains } from './read-trains.js';
-import { issueRef, learnMergeQueue, type Flagged, type PassPlace, type ReduceDeps, type ReducePass, type ReduceReport } from './reduce-pass.js';
+import { baseKey, issueRef, learnMergeQueue, type Flagged, type PassPlace, type ReduceDeps, type ReducePass, type ReduceReport } from './reduce-pass.js';
 import { listPulls, type ReadTrain, type Train } from './train.js';
 
 /** How long a train may show no check at all before its PRs say that CI may not run on train branches. */
@@ -17,7 +17,7 @@ const NO_CI_NOTE_MS = 10 * 60_000;
  * Step 4 of a pass with required checks: merge in trains, so that CI tests a batch once.
  * 1. flag the PRs that conflict with the base; the others keep their order;
  * 2. read the base's trains and what CI says of each (and of the base, when a train failed);
- * 3. plan: abandon stale trains, wait for a running round, or land / blame / split (plan-trains.ts);
+ * 3. plan: abandon stale trains, wait for a running round, or land, bisect, blame (plan-trains.ts);
  * 4. delete the abandoned trains, flag the PRs to blame, land the green train;
  * 5. build the next round on the base as it now is (a lone PR already on the base tip merges as it
  *    is: its own checks tested exactly that);
@@ -67,18 +67,18 @@ async function buildRound(
   deps: ReduceDeps, pass: ReducePass, place: PassPlace, baseSha: string, plan: TrainPlan, seen: number[],
   pulls: Map<number, PullInfo>, report: ReduceReport,
 ): Promise<Train[]> {
-  const key = `${pass.github.owner}/${pass.github.repo}:${pass.baseRef}`;
+  const key = baseKey(pass);
   let last = Math.max(deps.trainNumbers?.get(key) ?? 0, 0, ...seen);
   const built: Train[] = [];
-  for (const numbers of plan.build) {
+  for (const { pulls: numbers, bisect } of plan.build) {
     const batch = numbers.map((n) => pulls.get(n)!);
-    if (batch.length === 1 && await onTip(place, batch[0]!.headSha, baseSha)) {
+    if (!bisect && batch.length === 1 && await onTip(place, batch[0]!.headSha, baseSha)) {
       await mergeAsItIs(deps, pass, batch[0]!, report);
       continue;
     }
     last += 1;
     deps.trainNumbers?.set(key, last);
-    const { train, skipped } = await buildTrain(deps, pass, place, baseSha, last, batch);
+    const { train, skipped } = await buildTrain(deps, pass, place, baseSha, { number: last, pulls: batch, ...(bisect ? { bisect } : {}) });
     if (train) built.push(train);
     for (const n of skipped) report.waiting.push({ number: n, reason: 'did not apply on top of the PRs before it in the train; waits for the next one' });
   }

@@ -20,6 +20,17 @@ export interface Train {
   baseSha: string;
   /** In the order they were applied, which is the order they merge in. */
   members: TrainMember[];
+  /** Set while a red batch is bisected: what is left of it to land, and which of those may have broken it. */
+  bisect?: Bisection;
+}
+
+/**
+ * A red batch being narrowed down: `unlanded` are its PRs not merged yet, `suspects` those of them
+ * that may be the one that broke it. Each train of a bisection round is `unlanded` minus some suspects.
+ */
+export interface Bisection {
+  unlanded: number[];
+  suspects: number[];
 }
 
 /** What CI says of a train's tip. */
@@ -40,6 +51,8 @@ export interface ReadTrain {
 const TRAIN = 'Agent-Mapreduce-Train';
 const BASE = 'Agent-Mapreduce-Base';
 const PULL = 'Agent-Mapreduce-Pull';
+const UNLANDED = 'Agent-Mapreduce-Unlanded';
+const SUSPECTS = 'Agent-Mapreduce-Suspects';
 
 /** The trailers that make a commit a train's tip. */
 export function trainTrailers(train: Omit<Train, 'branch' | 'sha'>): string {
@@ -47,6 +60,7 @@ export function trainTrailers(train: Omit<Train, 'branch' | 'sha'>): string {
     `${TRAIN}: ${train.number}`,
     `${BASE}: ${train.baseSha}`,
     ...train.members.map((m) => `${PULL}: ${m.number} ${m.headSha}`),
+    ...(train.bisect ? [`${UNLANDED}: ${train.bisect.unlanded.join(' ')}`, `${SUSPECTS}: ${train.bisect.suspects.join(' ')}`] : []),
   ].join('\n');
 }
 
@@ -63,7 +77,13 @@ export function parseTrain(branch: string, sha: string, message: string): Train 
     members.push({ number: Number(match[1]), headSha: match[2]! });
   }
   if (members.length === 0) return null;
-  return { number: Number(number), branch, sha, baseSha, members };
+  const numbers = (key: string) => {
+    const [line] = value(key);
+    return line !== undefined && /^\d+( \d+)*$/.test(line) ? line.split(' ').map(Number) : null;
+  };
+  const [unlanded, suspects] = [numbers(UNLANDED), numbers(SUSPECTS)];
+  const bisect = unlanded && suspects ? { bisect: { unlanded, suspects } } : {};
+  return { number: Number(number), branch, sha, baseSha, members, ...bisect };
 }
 
 /** `#12, #15` */

@@ -13,7 +13,7 @@ const now = (trains: TrainsNow['trains'], extra: Partial<TrainsNow> = {}): Train
 
 describe('planTrains', () => {
   it('builds the next batch as one train when there is none', () => {
-    expect(planTrains(now([])).build).toEqual([[1, 2, 3, 4, 5]]);
+    expect(planTrains(now([])).build).toEqual([{ pulls: [1, 2, 3, 4, 5] }]);
   });
 
   it('waits while any train of the round runs, and lands nothing before the round ends', () => {
@@ -34,15 +34,41 @@ describe('planTrains', () => {
     expect(plan.land).toBeNull();
   });
 
-  it('lands the first green train, tests the other green one again, splits a red one and blames a red one of one PR', () => {
+  it('bisects a red batch by leaving out one part of the suspects at a time, two parts per round', () => {
+    const plan = planTrains(now([{ train: train(1, [1, 2, 3, 4, 5, 6]), ci: ci('failure', ['test']) }], {
+      eligible: new Map([1, 2, 3, 4, 5, 6].map((n) => [n, sha('e')])),
+    }));
+    const bisect = { unlanded: [1, 2, 3, 4, 5, 6], suspects: [1, 2, 3, 4, 5, 6] };
+    expect(plan.build).toEqual([{ pulls: [3, 4, 5, 6], bisect }, { pulls: [1, 2, 5, 6], bisect }]);
+    expect(plan.abandon.map(({ train: t }) => t.number)).toEqual([1]);
+    expect(plan.blame).toEqual([]);
+  });
+
+  it('lands a green train of a bisection round, and blames the one PR it left out', () => {
+    const bisect = { unlanded: [1, 2, 3], suspects: [1, 2, 3] };
+    const without = (number: number, left: number) => ({ ...train(number, [1, 2, 3].filter((n) => n !== left)), bisect });
     const plan = planTrains(now([
-      { train: train(1, [1]), ci: ci('success') }, { train: train(2, [2]), ci: ci('success') },
-      { train: train(3, [3, 4, 5]), ci: ci('failure', ['test']) }, { train: train(4, [6]), ci: ci('failure', ['lint']) },
+      { train: without(2, 1), ci: ci('failure', ['test']) }, { train: without(3, 2), ci: ci('success') }, { train: without(4, 3), ci: ci('failure', ['test']) },
+    ]));
+    expect(plan.land?.members.map((m) => m.number)).toEqual([1, 3]);
+    expect(plan.blame).toEqual([{ pull: 2, train: expect.objectContaining({ number: 2 }), checks: ['test'] }]);
+    expect(plan.build).toEqual([]);
+    expect(plan.abandon.map(({ train: t }) => t.number)).toEqual([2, 4]);
+  });
+
+  it('clears the suspects a red train left out, and tests without each of the last three', () => {
+    const bisect = { unlanded: [1, 2, 3, 4, 5, 6], suspects: [1, 2, 3, 4, 5, 6] };
+    const plan = planTrains(now([
+      { train: { ...train(2, [3, 4, 5, 6]), bisect }, ci: ci('failure', ['test']) }, { train: { ...train(3, [1, 2, 5, 6]), bisect }, ci: ci('failure', ['test']) },
     ], { eligible: new Map([1, 2, 3, 4, 5, 6].map((n) => [n, sha('e')])) }));
-    expect(plan.land?.number).toBe(1);
-    expect(plan.build).toEqual([[2], [3, 4], [5]]);
-    expect(plan.blame).toEqual([{ pull: 6, train: expect.objectContaining({ number: 4 }), checks: ['lint'] }]);
-    expect(plan.abandon.map(({ train: t }) => t.number)).toEqual([2, 3, 4]);
+    const next = { unlanded: [1, 2, 3, 4, 5, 6], suspects: [5, 6] };
+    expect(plan.build).toEqual([{ pulls: [1, 2, 3, 4, 6], bisect: next }, { pulls: [1, 2, 3, 4, 5], bisect: next }]);
+  });
+
+  it('blames the PR of a red train of one, and builds nothing for PRs that are no longer eligible', () => {
+    const plan = planTrains(now([{ train: train(1, [6]), ci: ci('failure', ['lint']) }], { eligible: new Map([[6, sha('e')]]) }));
+    expect(plan.blame).toEqual([{ pull: 6, train: expect.objectContaining({ number: 1 }), checks: ['lint'] }]);
+    expect(plan.build).toEqual([]);
   });
 
   it('keeps a red train that fails only what the base fails too, and blames nobody', () => {
@@ -70,5 +96,8 @@ describe('train trailers', () => {
     });
     expect(parseTrain('agent-mapreduce/train/main/3', sha('f'), 'Someone pushed here')).toBeNull();
     expect(parseTrain('x', sha('f'), `${message}Agent-Mapreduce-Pull: 16 not-a-sha\n`)).toBeNull();
+    const bisect = { unlanded: [12, 15, 16], suspects: [15, 16] };
+    const bisecting = `Merge train 4 into main: #12, #15\n\n${trainTrailers({ number: 4, baseSha: sha('a'), members, bisect })}\n`;
+    expect(parseTrain('b', sha('f'), bisecting)?.bisect).toEqual(bisect);
   });
 });

@@ -1,0 +1,150 @@
+/**
+ * The merge-train figures of `npm run bench`: 10 approved agent PRs with required checks, on the
+ * local GitHub with simulated CI of T seconds per run, merged by the app behind Probot's server (in
+ * this process, Octokit's pacing off so that the figures are the merge strategy's, not the HTTP
+ * client's). For each scenario (all green; one PR that breaks on the current base) it prints
+ * `train_ci_runs_per_pr` and `train_makespan_ci` (from all approved to all merged, in units of T)
+ * for trains (`batchSize: 10`) and, as the baseline in the same run, for one PR at a time
+ * (`batchSize: 1`: rebase, wait for its CI, merge, next).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { Probot, Server } from 'probot';
+import { createApp } from '../src/index.js';
+import { planTrains, type TrainsNow } from '../src/reduce/plan-trains.js';
+import type { Train } from '../src/reduce/train.js';
+import { LocalGitHub } from '../test/support/local-github/local-github.js';
+import { SimulatedCi } from '../test/support/local-github/simulated-ci.js';
+import { TestOctokit, testSettings } from '../test/support/test-probot.js';
+
+const T = Number(process.env.BENCH_CI_SECONDS ?? 3);
+const PRS = Number(process.env.BENCH_TRAIN_PRS ?? 10);
+const REPO = 'bench-org/trains';
+
+function print(figure: string, value: number, context: Record<string, unknown>): void {
+  console.log(JSON.stringify({ figure, value: Number(value.toFixed(3)), ...context }));
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor(what: string, check: () => boolean, ms: number): Promise<void> {
+  const started = Date.now();
+  while (!check()) {
+    if (Date.now() - started > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function scenario(mode: 'train' | 'serial', broken: boolean): Promise<void> {
+  const github = await LocalGitHub.start();
+  const workDir = await mkdtemp(path.join(os.tmpdir(), 'train-bench-'));
+  const port = await freePort();
+  const server = new Server({
+    host: '127.0.0.1', port,
+    Probot: Probot.defaults({
+      appId: github.appId, privateKey: github.privateKey, secret: github.webhookSecret,
+      Octokit: TestOctokit.defaults({ baseUrl: `${github.url}/api/v3` }), logLevel: 'fatal',
+    }),
+    log: pino({ level: 'silent' }), loggingOptions: { autoLogging: false },
+  });
+  await server.load(createApp(testSettings({ appId: github.appId, workDir }), { background: false }));
+  await server.start();
+  github.webhooks.url = `http://127.0.0.1:${port}/api/github/webhooks`;
+  const ci = new SimulatedCi(github, { seconds: T, failWhen: ['broken.txt', 'strict.txt'] });
+  try {
+    await github.createRepository(REPO, { 'README.md': '# Trains\n', '.github/agent-mapreduce.yml': `reduce:\n  batchSize: ${mode === 'train' ? PRS : 1}\n` });
+    github.grant(REPO, 'maintainer', 'write');
+    const pulls: number[] = [];
+    // the broken one in the middle of the order (train_bisect_* give every position)
+    const brokenAt = broken ? Math.floor(PRS / 2) - 1 : -1;
+    for (let i = 0; i < PRS; i++) {
+      const file = i === brokenAt ? 'broken.txt' : `f${i}.txt`;
+      await github.commit(REPO, `agent/issue-${i + 1}-change-${i}`, { [file]: `${i}\n` }, `Change ${i}`, { from: 'main', quiet: false });
+      pulls.push(await github.openPull(REPO, { head: `agent/issue-${i + 1}-change-${i}`, title: `Change ${i}`, by: 'agent-mapreduce[bot]' }));
+    }
+    // each PR green on its own head; then the base gets stricter, which only the broken PR trips over
+    if (broken) await github.commit(REPO, 'main', { 'strict.txt': 'stricter\n' }, 'Stricter checks');
+    await waitFor('CI on the PRs', () => ci.running === 0, 60_000);
+    const runsBefore = ci.runs.length;
+    const started = Date.now();
+    for (const n of pulls) github.review(REPO, n, { state: 'APPROVED', body: 'ok' });
+    const good = pulls.filter((_, i) => i !== brokenAt);
+    await waitFor('every good PR merged', () => good.every((n) => github.issue(REPO, n).pull!.merged), 40 * T * 1000 + 120_000);
+    const makespan = (Date.now() - started) / 1000 / T;
+    const runs = ci.runs.slice(runsBefore).filter((r) => r.branch !== 'main').length;
+    const context = { mode, scenario: broken ? 'one broken PR' : 'all green', prs: PRS, ci_seconds: T, batch_size: mode === 'train' ? PRS : 1 };
+    print('train_ci_runs_per_pr', runs / PRS, { ...context, ci_runs: runs });
+    print('train_makespan_ci', makespan, context);
+    if (github.problems.length > 0) throw new Error(`the local GitHub saw calls GitHub would refuse:\n${github.problems.join('\n')}`);
+  } finally {
+    ci.stop();
+    await server.stop();
+    await github.close();
+    await rm(workDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+  }
+}
+
+/**
+ * The bisection alone, over every position of the one broken PR in a batch of `PRS`: the planner
+ * driven round by round with CI answering at once (red whenever the train holds the broken PR).
+ * Prints the CI runs and rounds (units of T) from approval to the last merge, average and worst.
+ */
+function bisectAcrossPositions(): void {
+  const sha = (n: number) => n.toString(16).padStart(40, '0');
+  const outcomes: Array<{ runs: number; rounds: number }> = [];
+  for (let culprit = 1; culprit <= PRS; culprit++) {
+    const eligible = new Map(Array.from({ length: PRS }, (_, i) => [i + 1, sha(i + 1)]));
+    let base = 1_000;
+    let trains: TrainsNow['trains'] = [];
+    let next = 1;
+    let runs = 0;
+    let rounds = 0;
+    for (let guard = 0; guard < 50; guard++) {
+      const plan = planTrains({ baseSha: sha(base), baseFailed: [], trains, eligible, nextBatch: [...eligible.keys()] });
+      if (plan.land) {
+        for (const m of plan.land.members) eligible.delete(m.number);
+        base += 1;
+      }
+      for (const { pull } of plan.blame) eligible.delete(pull);
+      trains = plan.build.map(({ pulls, bisect }) => {
+        const train: Train = { number: next, branch: `t/${next++}`, sha: sha(0), baseSha: sha(base), members: pulls.map((n) => ({ number: n, headSha: sha(n) })), ...(bisect ? { bisect } : {}) };
+        return { train, ci: pulls.includes(culprit) ? { state: 'failure' as const, failed: ['ci'] } : { state: 'success' as const, failed: [] } };
+      });
+      runs += trains.length;
+      if (trains.length > 0) rounds += 1;
+      if (trains.length === 0 && !plan.land) break;
+    }
+    outcomes.push({ runs, rounds });
+  }
+  const context = { prs: PRS, broken: 1, positions: PRS, strategy: 'leave out a part of the suspects, two parts per round' };
+  const avg = (f: (o: { runs: number; rounds: number }) => number) => outcomes.reduce((sum, o) => sum + f(o), 0) / outcomes.length;
+  print('train_bisect_ci_runs_avg', avg((o) => o.runs), context);
+  print('train_bisect_ci_runs_worst', Math.max(...outcomes.map((o) => o.runs)), context);
+  print('train_bisect_rounds_avg', avg((o) => o.rounds), context);
+  print('train_bisect_rounds_worst', Math.max(...outcomes.map((o) => o.rounds)), context);
+}
+
+async function main(): Promise<void> {
+  bisectAcrossPositions();
+  for (const broken of [false, true]) {
+    await scenario('train', broken);
+    await scenario('serial', broken);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
