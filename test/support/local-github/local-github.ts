@@ -27,7 +27,7 @@ import { serveGit } from './git-http.js';
 import { openApiValidator } from './openapi-validator.js';
 import { Renderer } from './render.js';
 import { createRoutes, type Call, type Handler, type Reply } from './routes.js';
-import { GitHubState, type Permission, type Repository, type Review, type User } from './state.js';
+import { GitHubState, type CommitStatus, type Permission, type Repository, type Review, type User } from './state.js';
 import { WebhookSender } from './webhooks.js';
 
 export interface LocalGitHubOptions {
@@ -44,6 +44,9 @@ export interface RecordedCall {
   /** The operation id in GitHub's OpenAPI description, e.g. `pulls/create`; the path if none matched */
   operation: string;
   path: string;
+  query: Record<string, string | string[]>;
+  /** The parsed JSON body; undefined when there was none */
+  body: any;
   status?: number;
 }
 
@@ -58,6 +61,19 @@ interface TokenScope {
   contents: 'read' | 'write';
 }
 const ZERO_SHA = '0'.repeat(40);
+
+let appKeys: { privateKey: string; publicKey: string } | undefined;
+/** The app's key pair, made once per test process: a 2048-bit key takes a while, and no test needs two. */
+function appKeyPair(): { privateKey: string; publicKey: string } {
+  if (!appKeys) {
+    const keys = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    appKeys = {
+      privateKey: keys.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
+      publicKey: keys.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    };
+  }
+  return appKeys;
+}
 
 export class LocalGitHub {
   readonly state = new GitHubState();
@@ -94,9 +110,9 @@ export class LocalGitHub {
     this.installationId = options.installationId ?? 1001;
     this.webhookSecret = options.webhookSecret ?? 'local-github-secret';
     this.webhooks = new WebhookSender(this.webhookSecret);
-    const keys = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    this.privateKey = keys.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
-    this.#publicKey = keys.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const keys = appKeyPair();
+    this.privateKey = keys.privateKey;
+    this.#publicKey = keys.publicKey;
     const slug = options.appSlug ?? 'agent-mapreduce';
     this.bot = this.state.user(`${slug}[bot]`, 'Bot');
     this.#gitEnv = {
@@ -161,6 +177,11 @@ export class LocalGitHub {
     return this.calls.length;
   }
 
+  /** The calls of one operation of GitHub's description (e.g. `issues/update-comment`), in order. */
+  callsOf(operation: string): RecordedCall[] {
+    return this.calls.filter((c) => c.operation === operation);
+  }
+
   // --- what people do on GitHub -------------------------------------------------------------
 
   /** A repository with one commit of `files` on its default branch; the app's installation sees it. */
@@ -174,15 +195,21 @@ export class LocalGitHub {
     return repository;
   }
 
-  /** Commits `files` (null deletes) onto a branch as a person pushing would; sends the push webhooks. */
-  async commit(fullName: string, branch: string, files: Record<string, string | null>, message: string, options: { by?: string; quiet?: boolean } = {}): Promise<string> {
+  /**
+   * Commits `files` (null deletes) onto a branch as a person pushing would; sends the push webhooks. A new
+   * branch starts from the default branch; with `from`, the branch is rebuilt on that branch and force-pushed.
+   */
+  async commit(fullName: string, branch: string, files: Record<string, string | null>, message: string,
+    options: { by?: string; quiet?: boolean; from?: string } = {}): Promise<string> {
     const repository = this.repo(fullName);
     const scratch = await mkdtemp(path.join(this.#root, 'scratch-'));
     try {
       const bare = new BareRepo(repository.gitDir, this.#gitEnv);
       const before = await bare.sha(branch);
       await this.git(this.#root, 'clone', '--quiet', repository.gitDir, scratch);
-      if (before) await this.git(scratch, 'checkout', '--quiet', branch);
+      const start = options.from ?? (before ? undefined : (await bare.sha(repository.defaultBranch)) && repository.defaultBranch);
+      if (start) await this.git(scratch, 'checkout', '--quiet', '-B', branch, `origin/${start}`);
+      else if (before) await this.git(scratch, 'checkout', '--quiet', branch);
       else await this.git(scratch, 'checkout', '--quiet', '--orphan', branch);
       for (const [file, content] of Object.entries(files)) {
         const full = path.join(scratch, file);
@@ -194,7 +221,7 @@ export class LocalGitHub {
       }
       await this.git(scratch, 'add', '-A');
       await this.git(scratch, 'commit', '--quiet', '--allow-empty', '-m', message);
-      await this.git(scratch, 'push', '--quiet', 'origin', `HEAD:refs/heads/${branch}`);
+      await this.git(scratch, 'push', '--quiet', ...(options.from ? ['--force'] : []), 'origin', `HEAD:refs/heads/${branch}`);
       const after = (await bare.sha(branch))!;
       if (!options.quiet) this.noteBranchMoves(repository, [{ branch, before: before ?? ZERO_SHA, after }], this.state.user(options.by ?? 'maintainer'));
       return after;
@@ -208,13 +235,35 @@ export class LocalGitHub {
     this.state.user(login);
   }
 
-  openIssue(fullName: string, { title, body = '', by = 'maintainer' }: { title: string; body?: string; by?: string }): number {
+  /** `number`: a test's choice of a number no issue or PR has yet (GitHub would take the next one). */
+  openIssue(fullName: string, { title, body = '', by = 'maintainer', number: wanted }: { title: string; body?: string; by?: string; number?: number }): number {
     const repository = this.repo(fullName);
     const now = this.state.now();
-    const number = this.state.nextNumber(repository);
+    if (wanted !== undefined && repository.issues.has(wanted)) throw new Error(`#${wanted} already exists in ${fullName}`);
+    const number = wanted ?? this.state.nextNumber(repository);
     const issue = { number, title, body, state: 'open' as const, labels: [], user: this.state.user(by), createdAt: now, updatedAt: now, closedAt: null };
     repository.issues.set(number, issue);
     this.emit('issues', repository, issue.user, { action: 'opened', issue: this.#render.issue(repository, issue) });
+    return number;
+  }
+
+  /** A PR someone opens from a branch of the repository (the branch must exist, as on GitHub). */
+  async openPull(fullName: string, { title, head, base, body = '', by = 'maintainer' }: { title: string; head: string; base?: string; body?: string; by?: string }): Promise<number> {
+    const repository = this.repo(fullName);
+    const bare = new BareRepo(repository.gitDir, this.#gitEnv);
+    const headSha = await bare.sha(head);
+    const baseRef = base ?? repository.defaultBranch;
+    const baseSha = await bare.sha(baseRef);
+    if (!headSha || !baseSha) throw new Error(`no branch ${headSha ? baseRef : head} in ${fullName}`);
+    const now = this.state.now();
+    const user = this.state.user(by);
+    const number = this.state.nextNumber(repository);
+    const issue = {
+      number, title, body, state: 'open' as const, labels: [], user, createdAt: now, updatedAt: now, closedAt: null,
+      pull: { number, head, base: baseRef, headSha, baseSha, draft: false, merged: false, mergedAt: null, mergeCommitSha: null, mergedBy: null },
+    };
+    repository.issues.set(number, issue);
+    this.emit('pull_request', repository, user, { action: 'opened', number, pull_request: this.#render.pull(repository, issue) });
     return number;
   }
 
@@ -238,7 +287,9 @@ export class LocalGitHub {
     const repository = this.repo(fullName);
     const issue = this.issue(fullName, number);
     const now = this.state.now();
-    const comment = { id: this.state.nextId(), issueNumber: number, body, user: this.state.user(by), viaApp: false, createdAt: now, updatedAt: now };
+    const user = this.state.user(by);
+    // the app's bot writes only through the app's token: a comment of its is the app's (e.g. one from before a restart)
+    const comment = { id: this.state.nextId(), issueNumber: number, body, user, viaApp: user === this.bot, createdAt: now, updatedAt: now };
     repository.comments.set(comment.id, comment);
     this.emit('issue_comment', repository, comment.user, {
       action: 'created', issue: this.#render.issue(repository, issue), comment: this.#render.comment(repository, comment),
@@ -246,15 +297,16 @@ export class LocalGitHub {
     return comment.id;
   }
 
-  review(fullName: string, number: number, { by = 'maintainer', state, body = '', comments = [] }: {
-    by?: string; state: Review['state']; body?: string; comments?: Review['comments'];
+  /** `at`: when it was submitted (default now), for tests of what happens in the order of approvals. */
+  review(fullName: string, number: number, { by = 'maintainer', state, body = '', comments = [], at }: {
+    by?: string; state: Review['state']; body?: string; comments?: Review['comments']; at?: Date;
   }): number {
     const repository = this.repo(fullName);
     const issue = this.issue(fullName, number);
     if (!issue.pull) throw new Error(`#${number} is not a pull request`);
     const review: Review = {
       id: this.state.nextId(), pullNumber: number, user: this.state.user(by), state, body, commitId: issue.pull.headSha,
-      submittedAt: this.state.now(), comments,
+      submittedAt: at ? at.toISOString().replace(/\.\d{3}Z$/, 'Z') : this.state.now(), comments,
     };
     repository.reviews.push(review);
     this.emit('pull_request_review', repository, review.user, {
@@ -262,6 +314,11 @@ export class LocalGitHub {
       pull_request: this.#render.pull(repository, issue),
     });
     return review.id;
+  }
+
+  /** A commit status another service (CI) sets on a commit; the latest per context counts. */
+  setStatus(fullName: string, sha: string, context: string, state: CommitStatus['state']): void {
+    this.repo(fullName).statuses.push({ id: this.state.nextId(), sha, context, state, createdAt: this.state.now() });
   }
 
   closeIssue(fullName: string, number: number, by = 'maintainer'): void {
@@ -292,6 +349,12 @@ export class LocalGitHub {
 
   comments(fullName: string, number: number) {
     return this.state.commentsOf(this.repo(fullName), number);
+  }
+
+  /** The issue's or PR's page, as its `html_url` says. */
+  htmlUrl(fullName: string, number: number): string {
+    const repository = this.repo(fullName);
+    return this.#render.issue(repository, this.issue(fullName, number)).html_url;
   }
 
   async readFile(fullName: string, ref: string, file: string): Promise<string | undefined> {
@@ -432,7 +495,7 @@ export class LocalGitHub {
       return this.send(res, { status: 400, body: { message: 'Problems parsing JSON', documentation_url: 'https://docs.github.com/rest' } });
     }
 
-    const recorded: RecordedCall = { index: this.calls.length + 1, method, operation: `${method} ${apiPath}`, path: apiPath };
+    const recorded: RecordedCall = { index: this.calls.length + 1, method, operation: `${method} ${apiPath}`, path: apiPath, query, body };
     this.calls.push(recorded);
     const { match, problems } = openApiValidator().checkRequest({ method, path: apiPath, query, body });
     if (match) recorded.operation = match.operationId;

@@ -147,8 +147,9 @@ export class GitHubState {
     return repository;
   }
 
+  /** One sequence for issues and PRs, as GitHub's; a test may have opened some at chosen numbers. */
   nextNumber(repository: Repository): number {
-    return repository.issues.size + 1;
+    return Math.max(0, ...repository.issues.keys()) + 1;
   }
 
   commentsOf(repository: Repository, issueNumber: number): Comment[] {
