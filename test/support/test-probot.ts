@@ -33,11 +33,22 @@ export function testSettings(overrides: Partial<Settings> = {}): Settings {
   return { ...loadSettings({}), appId: APP_ID, ...overrides };
 }
 
-/** A Probot with the app loaded, authenticating as a GitHub App whose token exchange is mocked. */
-export async function createTestProbot(settings: Settings = testSettings(), options: AppOptions = {}): Promise<Probot> {
+/** Where the app's GitHub is, when not api.github.com: the local GitHub's API and the app's key there. */
+export interface TestGitHubHost {
+  /** e.g. `http://127.0.0.1:<port>/api/v3`, as Probot's `baseUrl` for GitHub Enterprise Server */
+  baseUrl: string;
+  privateKey: string;
+}
+
+/**
+ * A Probot with the app loaded, authenticating as a GitHub App: against api.github.com, whose token
+ * exchange a test mocks, or against `host` (the local GitHub).
+ */
+export async function createTestProbot(settings: Settings = testSettings(), options: AppOptions = {}, host?: TestGitHubHost): Promise<Probot> {
   const probot = new Probot({
     appId: APP_ID,
-    privateKey: testPrivateKey(),
+    privateKey: host?.privateKey ?? testPrivateKey(),
+    ...(host ? { baseUrl: host.baseUrl } : {}),
     secret: WEBHOOK_SECRET,
     Octokit: TestOctokit,
     logLevel: 'fatal',
