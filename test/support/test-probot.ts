@@ -1,5 +1,4 @@
 import { generateKeyPairSync } from 'node:crypto';
-import nock from 'nock';
 import { Probot, ProbotOctokit } from 'probot';
 import { createApp, type AppOptions } from '../../src/index.js';
 import { loadSettings, type Settings } from '../../src/settings/load-settings.js';
@@ -40,10 +39,7 @@ export interface TestGitHubHost {
   privateKey: string;
 }
 
-/**
- * A Probot with the app loaded, authenticating as a GitHub App: against api.github.com, whose token
- * exchange a test mocks, or against `host` (the local GitHub).
- */
+/** A Probot with the app loaded, authenticating as a GitHub App: against api.github.com, or against `host` (the local GitHub). */
 export async function createTestProbot(settings: Settings = testSettings(), options: AppOptions = {}, host?: TestGitHubHost): Promise<Probot> {
   const probot = new Probot({
     appId: APP_ID,
@@ -55,11 +51,4 @@ export async function createTestProbot(settings: Settings = testSettings(), opti
   });
   await probot.load(createApp(settings, { background: false, ...options }));
   return probot;
-}
-
-/** The installation token exchange, made once per Probot instance and installation. */
-export function mockTokenExchange(installationId = INSTALLATION_ID): nock.Scope {
-  return nock(API)
-    .post(`/app/installations/${installationId}/access_tokens`)
-    .reply(201, { token: TOKEN, expires_at: new Date(Date.now() + 3_600_000).toISOString(), permissions: {} });
 }

@@ -248,7 +248,9 @@ export class LocalGitHub {
   }
 
   /** A PR someone opens from a branch of the repository (the branch must exist, as on GitHub). */
-  async openPull(fullName: string, { title, head, base, body = '', by = 'maintainer' }: { title: string; head: string; base?: string; body?: string; by?: string }): Promise<number> {
+  async openPull(fullName: string, { title, head, base, body = '', by = 'maintainer', number: wanted }: {
+    title: string; head: string; base?: string; body?: string; by?: string; number?: number;
+  }): Promise<number> {
     const repository = this.repo(fullName);
     const bare = new BareRepo(repository.gitDir, this.#gitEnv);
     const headSha = await bare.sha(head);
@@ -257,7 +259,8 @@ export class LocalGitHub {
     if (!headSha || !baseSha) throw new Error(`no branch ${headSha ? baseRef : head} in ${fullName}`);
     const now = this.state.now();
     const user = this.state.user(by);
-    const number = this.state.nextNumber(repository);
+    if (wanted !== undefined && repository.issues.has(wanted)) throw new Error(`#${wanted} already exists in ${fullName}`);
+    const number = wanted ?? this.state.nextNumber(repository);
     const issue = {
       number, title, body, state: 'open' as const, labels: [], user, createdAt: now, updatedAt: now, closedAt: null,
       pull: { number, head, base: baseRef, headSha, baseSha, draft: false, merged: false, mergedAt: null, mergeCommitSha: null, mergedBy: null },
@@ -283,13 +286,16 @@ export class LocalGitHub {
     this.emit('issues', repository, actor, { action: 'unlabeled', issue: this.#render.issue(repository, issue), label: this.#render.label(repository, label) });
   }
 
-  comment(fullName: string, number: number, body: string, by = 'maintainer'): number {
+  /** `otherApp`: the comment is another GitHub App's, written by its bot (`by`). */
+  comment(fullName: string, number: number, body: string, by = 'maintainer', otherApp?: { id: number; slug: string }): number {
     const repository = this.repo(fullName);
     const issue = this.issue(fullName, number);
     const now = this.state.now();
     const user = this.state.user(by);
     // the app's bot writes only through the app's token: a comment of its is the app's (e.g. one from before a restart)
-    const comment = { id: this.state.nextId(), issueNumber: number, body, user, viaApp: user === this.bot, createdAt: now, updatedAt: now };
+    const comment = {
+      id: this.state.nextId(), issueNumber: number, body, user, viaApp: user === this.bot, ...(otherApp ? { otherApp } : {}), createdAt: now, updatedAt: now,
+    };
     repository.comments.set(comment.id, comment);
     this.emit('issue_comment', repository, comment.user, {
       action: 'created', issue: this.#render.issue(repository, issue), comment: this.#render.comment(repository, comment),

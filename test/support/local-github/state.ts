@@ -46,6 +46,8 @@ export interface Comment {
   user: User;
   /** Written with an installation token: GitHub shows the app in `performed_via_github_app`. */
   viaApp: boolean;
+  /** Written by another GitHub App than this one (its bot pasted something, say) */
+  otherApp?: { id: number; slug: string };
   createdAt: string;
   updatedAt: string;
 }
