@@ -10,7 +10,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import nock from 'nock';
 import { runGit } from '../src/git/run-git.js';
-import { startMapHarness, type MapHarness } from '../test/support/map-harness.js';
+import { FULL_NAME, startMapHarness, type MapHarness } from '../test/support/map-harness.js';
 import { ScriptedAgent, writeOneFile } from '../test/support/scripted-agent.js';
 
 const FILES = Number(process.env.BENCH_FILES ?? 5000);
@@ -40,9 +40,9 @@ async function generateRepository(h: MapHarness): Promise<void> {
   await rm(scratch, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 }
 
-/** Issues first, PRs after: the fake numbers them from one sequence, as GitHub does. */
+/** Issues first, PRs after: the local GitHub numbers them from one sequence, as GitHub does. */
 function createIssues(h: MapHarness, first: number, count: number): void {
-  for (let n = first; n < first + count; n++) h.github.addIssue({ number: n, title: `Benchmark issue ${n}` });
+  for (let n = first; n < first + count; n++) h.github.openIssue(FULL_NAME, { number: n, title: `Benchmark issue ${n}`, by: 'reporter' });
 }
 
 /** Labels `count` issues and waits for every run; returns per-job wall and agent times. */
@@ -58,11 +58,11 @@ async function mapIssues(h: MapHarness, agent: ScriptedAgent, first: number, cou
   for (let n = first; n < first + count; n++) await h.labelIssue(n, `Benchmark issue ${n}`);
   await h.idle();
   const makespan = performance.now() - t0;
-  const prs = h.github.pulls.filter((p) => {
+  const prs = h.pulls().filter((p) => {
     const n = Number(/^agent\/issue-(\d+)-/.exec(p.head)?.[1]);
     return n >= first && n < first + count;
   }).length;
-  if (prs !== count) throw new Error(`expected ${count} PRs, got ${prs}:\n${h.github.describeCalls()}`);
+  if (prs !== count) throw new Error(`expected ${count} PRs, got ${prs}:\n${h.github.calls.map((c) => `  ${c.method} ${c.path} ${c.status ?? ''}`).join('\n')}`);
   return { makespan, jobTimes, calls: h.github.calls.length - callsBefore, agentRuns: agent.requests.slice(-count) };
 }
 

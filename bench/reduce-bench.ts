@@ -12,7 +12,7 @@ import { runGit } from '../src/git/run-git.js';
 import { Workspace } from '../src/git/workspace.js';
 import { buildConflictGraph } from '../src/reduce/conflict-graph.js';
 import { createGitSandbox } from '../test/support/git-sandbox.js';
-import { startMapHarness } from '../test/support/map-harness.js';
+import { FULL_NAME, startMapHarness } from '../test/support/map-harness.js';
 import { ScriptedAgent, usage } from '../test/support/scripted-agent.js';
 
 const FILES = Number(process.env.BENCH_FILES ?? 5000);
@@ -74,31 +74,15 @@ async function reduceCallsPerMerge(): Promise<void> {
   // without required checks: with them, every PR rebased after a merge waits for its new checks, and
   // the passes those events start re-read every candidate (see the README)
   const h = await startMapHarness({ agent, config: 'reduce:\n  requireChecks: false\n' });
-  for (let n = 1; n <= MERGES; n++) h.github.addIssue({ number: n, title: `Merge ${n}` });
+  for (let n = 1; n <= MERGES; n++) h.github.openIssue(FULL_NAME, { number: n, title: `Merge ${n}`, by: 'reporter' });
   for (let n = 1; n <= MERGES; n++) await h.labelIssue(n, `Merge ${n}`);
   await h.idle();
-  const scratch = await mkdtemp(path.join(h.sandbox.root, 'merger-'));
-  const git = (...args: string[]) => runGit(args, { cwd: scratch, env: { ...h.sandbox.gitEnv, GIT_ALLOW_PROTOCOL: 'file' } });
-  await git('clone', '--quiet', h.sandbox.remoteUrl, '.');
-  h.github.onMerge = async (pull) => {
-    await git('fetch', '--quiet', 'origin');
-    await git('checkout', '--quiet', '-B', 'main', 'origin/main');
-    await git('merge', '--squash', `origin/${pull.head}`);
-    await git('commit', '--quiet', '-m', pull.title);
-    await git('push', '--quiet', 'origin', 'HEAD:refs/heads/main');
-    return (await git('rev-parse', 'HEAD')).trim();
-  };
-  h.github.onDeleteBranch = async (branch) => {
-    await git('push', '--quiet', 'origin', '--delete', branch);
-  };
   // every PR approved on its head; after each merge the next is rebased (clean, patch-id kept) and merged
-  for (const pull of h.github.pulls) {
-    pull.reviews = [{ id: pull.number, user: 'maintainer', state: 'APPROVED', commit_id: pull.headSha, submitted_at: new Date().toISOString() }];
-  }
+  for (const pull of h.pulls()) h.recordReview(pull.number, { state: 'approved', body: 'ok' });
   const before = h.github.calls.length;
-  await h.review(h.github.pulls[0]!.number, { id: 1, state: 'approved', body: 'ok' });
+  await h.review(h.pulls()[0]!.number, { state: 'approved', body: 'ok', by: 'admin' });
   await h.idle();
-  const merges = h.github.merges.length;
+  const merges = h.merges().length;
   print('reduce_calls_per_merge', (h.github.calls.length - before) / Math.max(1, merges), {
     calls: h.github.calls.length - before, merges, prs: MERGES, require_checks: false,
   });

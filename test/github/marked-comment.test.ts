@@ -1,9 +1,44 @@
 import { describe, expect, it } from '@jest/globals';
+import nock from 'nock';
 import { MarkedComments, readMarker, renderMarker } from '../../src/github/marked-comment.js';
 import { createOctokitGitHub } from '../../src/github/octokit-github.js';
 import { OWNER, REPO } from '../support/payloads.js';
-import { TestOctokit, TOKEN } from '../support/test-probot.js';
-import { botComment, captureCommentEdits, captureNewComments, github, mockListComments } from '../support/github-mocks.js';
+import { API, APP_ID, TestOctokit, TOKEN } from '../support/test-probot.js';
+
+// The Octokit adapter's own HTTP: what it asks GitHub and what it does with the answers, on plain nock.
+const issues = `/repos/${OWNER}/${REPO}/issues`;
+const github = () => nock(API);
+
+interface RestComment {
+  id: number;
+  body: string;
+  user: { login: string; type: 'User' | 'Bot' };
+  performed_via_github_app?: { id: number } | null;
+}
+
+/** A comment by this app's bot user, as GitHub lists it. */
+function botComment(id: number, body: string): RestComment {
+  return { id, body, user: { login: 'agent-mapreduce[bot]', type: 'Bot' }, performed_via_github_app: { id: APP_ID } };
+}
+
+function mockListComments(issueNumber: number, comments: RestComment[]): void {
+  github().get(`${issues}/${issueNumber}/comments`).query({ per_page: 100 }).reply(200, comments);
+}
+
+/** The bodies of the comments the app creates on the issue; GitHub answers with ids from 9000. */
+function captureNewComments(issueNumber: number): string[] {
+  const bodies: string[] = [];
+  github().post(`${issues}/${issueNumber}/comments`, (body: { body: string }) => bodies.push(body.body) > 0)
+    .reply(201, (_uri, body) => ({ ...botComment(9000, (body as { body: string }).body) }));
+  return bodies;
+}
+
+function captureCommentEdits(commentId: number): string[] {
+  const bodies: string[] = [];
+  github().patch(`${issues}/comments/${commentId}`, (body: { body: string }) => bodies.push(body.body) > 0)
+    .reply(200, (_uri, body) => ({ ...botComment(commentId, (body as { body: string }).body) }));
+  return bodies;
+}
 
 function repoGitHub() {
   return createOctokitGitHub(new TestOctokit({ auth: TOKEN }) as never, { owner: OWNER, repo: REPO, installationId: 1 });
@@ -27,8 +62,8 @@ describe('marked comments', () => {
     await comments.upsert(gh, 3, 'status', 'Running', { state: 'running' });
     await comments.upsert(gh, 3, 'status', 'Running', { state: 'running' });
 
-    expect(created.bodies).toEqual(['<!-- agent-mapreduce:status {"state":"queued"} -->\nQueued (1st in line)']);
-    expect(edits.bodies).toEqual(['<!-- agent-mapreduce:status {"state":"running"} -->\nRunning']);
+    expect(created).toEqual(['<!-- agent-mapreduce:status {"state":"queued"} -->\nQueued (1st in line)']);
+    expect(edits).toEqual(['<!-- agent-mapreduce:status {"state":"running"} -->\nRunning']);
   });
 
   it('finds its own comment after a restart and ignores a person’s copy of the marker', async () => {
@@ -41,7 +76,7 @@ describe('marked comments', () => {
 
     await new MarkedComments().upsert(gh, 3, 'status', 'Done', { state: 'no-change' });
 
-    expect(edits.bodies).toEqual(['<!-- agent-mapreduce:status {"state":"no-change"} -->\nDone']);
+    expect(edits).toEqual(['<!-- agent-mapreduce:status {"state":"no-change"} -->\nDone']);
   });
 
   it('writes a new comment when someone deleted the one it remembered', async () => {
@@ -53,6 +88,6 @@ describe('marked comments', () => {
 
     await comments.upsert(gh, 3, 'status', 'Running', { state: 'running' });
 
-    expect(created.bodies).toEqual(['<!-- agent-mapreduce:status {"state":"running"} -->\nRunning']);
+    expect(created).toEqual(['<!-- agent-mapreduce:status {"state":"running"} -->\nRunning']);
   });
 });

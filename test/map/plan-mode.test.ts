@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { startMapHarness, type MapHarness } from '../support/map-harness.js';
+import { FULL_NAME, startMapHarness, type MapHarness } from '../support/map-harness.js';
 import { ScriptedAgent, sleep, usage, writeOneFile } from '../support/scripted-agent.js';
 
 let harness: MapHarness | undefined;
@@ -19,7 +19,7 @@ function planningAgent(): ScriptedAgent {
   });
 }
 
-const botComments = (h: MapHarness, n: number) => h.github.issue(n).comments.filter((c) => c.user.type === 'Bot').map((c) => c.body);
+const botComments = (h: MapHarness, n: number) => h.comments(n).filter((c) => c.user.type === 'Bot').map((c) => c.body);
 
 describe('plan-first mode', () => {
   it('with map.plan, labelling posts a plan and no PR, for many issues at once under the cap, without running setup', async () => {
@@ -32,7 +32,7 @@ describe('plan-first mode', () => {
     expect(agent.maxRunning).toBe(2);
     expect(agent.requests.every((r) => r.readOnly === true)).toBe(true);
     expect(agent.requests[0]!.task).toContain('# Plan first');
-    expect(h.github.pulls).toHaveLength(0);
+    expect(h.pulls()).toHaveLength(0);
     expect(await h.sandbox.remoteBranches()).toEqual(['main']);
     for (const n of [1, 2, 3, 4]) {
       const [status, plan] = botComments(h, n);
@@ -59,7 +59,7 @@ describe('plan-first mode', () => {
     expect(implementation.task).not.toContain('📝 **Plan for #1**');
     expect(implementation.task).not.toContain('to implement this plan');
     expect(implementation.task).toContain('Guidance from @maintainer with `/agent go`\n\nKeep the file short.');
-    expect(h.github.pulls).toHaveLength(1);
+    expect(h.pulls()).toHaveLength(1);
     expect(botComments(h, 1)[0]).toContain('✅ **PR opened:**');
   });
 
@@ -67,14 +67,14 @@ describe('plan-first mode', () => {
     const agent = planningAgent();
     harness = await startMapHarness({ agent });
     const h = harness;
-    h.github.addIssue({ number: 5, title: 'Think first' });
+    h.github.openIssue(FULL_NAME, { number: 5, title: 'Think first', by: 'reporter' });
     await h.comment(5, '/agent go');
     await h.comment(5, '/agent plan');
     await h.idle();
 
-    expect(h.github.issue(5).labels).toEqual(['agent']);
+    expect(h.issue(5).labels).toEqual(['agent']);
     expect(agent.requests.map((r) => r.readOnly)).toEqual([true]);
-    expect(h.github.pulls).toHaveLength(0);
+    expect(h.pulls()).toHaveLength(0);
     const comments = botComments(h, 5);
     expect(comments[0]).toBe('@maintainer there is no plan for this issue yet; comment `/agent plan` first.');
     expect(comments.some((c) => c.includes('📝 **Plan for #5**'))).toBe(true);

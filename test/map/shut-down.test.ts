@@ -1,11 +1,9 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import nock from 'nock';
 import { pino } from 'pino';
 import { shutDown } from '../../src/shut-down.js';
+import { waitUntil } from '../support/app-on-local-github.js';
 import { startMapHarness, type MapHarness } from '../support/map-harness.js';
-import { OWNER, REPO } from '../support/payloads.js';
 import { ScriptedAgent, sleep, writeOneFile } from '../support/scripted-agent.js';
-import { API, INSTALLATION_ID } from '../support/test-probot.js';
 
 let harness: MapHarness | undefined;
 afterEach(async () => {
@@ -22,33 +20,19 @@ describe('graceful shutdown', () => {
     harness = await startMapHarness({ agent: slow, maxAgents: 2 });
     const h = harness;
     for (const n of [1, 2, 3]) await h.labelIssue(n, `Job ${n}`);
-    await h.github.waitFor(() => slow.requests.length === 2, 'two runs to start');
+    await waitUntil('two runs to start', () => slow.requests.length === 2);
 
     await shutDown(h.services, { graceMs: 300, log: pino({ level: 'silent' }) });
 
-    const status = (n: number) => h.github.issue(n).comments.find((c) => c.user.type === 'Bot')!.body;
-    expect(h.github.pulls.map((p) => p.head)).toEqual(['agent/issue-1-job-1']); // finished within the grace period
+    const status = (n: number) => h.comments(n).find((c) => c.user.type === 'Bot')!.body;
+    expect(h.pulls().map((p) => p.head)).toEqual(['agent/issue-1-job-1']); // finished within the grace period
     expect(status(2)).toContain('Interrupted by a restart of agent-mapreduce');
     expect(status(3)).toContain('⏳ **Queued**');
     expect(await h.leftoverWorktrees()).not.toContain('octo-org/widgets/issue-2');
 
     // the next process: same GitHub, same remote, a fresh app whose reconcile finds the two
-    const { sandbox, github } = h;
     const quick = new ScriptedAgent(writeOneFile());
-    const { createTestProbot, testSettings } = await import('../support/test-probot.js');
-    let services!: import('../../src/services.js').Services;
-    let background!: { pass(): Promise<void>; stop(): void };
-    await createTestProbot(testSettings({ workDir: h.workDir }), {
-      createAgent: () => quick, gitEnv: sandbox.gitEnv, background: true,
-      onServices: (s, b) => {
-        services = s;
-        background = b!;
-      },
-    });
-    nock(API).get('/app/installations').query(true).reply(200, [{ id: INSTALLATION_ID, account: { login: OWNER } }]);
-    nock(API).get('/installation/repositories').query(true).reply(200, {
-      total_count: 1, repositories: [{ name: REPO, full_name: `${OWNER}/${REPO}`, owner: { login: OWNER }, default_branch: 'main', clone_url: sandbox.remoteUrl }],
-    });
+    const { services, background } = await h.startAgain(quick);
     await background.pass();
     await services.scheduler.idle();
     await services.reduce.idle();
@@ -56,7 +40,7 @@ describe('graceful shutdown', () => {
     services.map.stop();
 
     expect(quick.requests.map((r) => /Resolve issue #(\d+)/.exec(r.task)![1]).sort()).toEqual(['2', '3']);
-    expect(github.pulls.map((p) => p.head).sort()).toEqual(['agent/issue-1-job-1', 'agent/issue-2-job-2', 'agent/issue-3-job-3']);
+    expect(h.pulls().map((p) => p.head).sort()).toEqual(['agent/issue-1-job-1', 'agent/issue-2-job-2', 'agent/issue-3-job-3']);
     expect(status(2)).toContain('✅ **PR opened:**');
   });
 });

@@ -1,9 +1,7 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { runGit } from '../../src/git/run-git.js';
-import type { FakePull } from '../support/fake-github.js';
-import { startMapHarness, type MapHarness } from '../support/map-harness.js';
+import { FULL_NAME, startMapHarness, type MapHarness, type PullView } from '../support/map-harness.js';
 import { ScriptedAgent, usage } from '../support/scripted-agent.js';
 
 let harness: MapHarness | undefined;
@@ -26,38 +24,15 @@ function agent(): ScriptedAgent {
   });
 }
 
-/** GitHub's squash merge and branch deletion, done on the sandbox remote. */
-async function wireMerges(h: MapHarness): Promise<void> {
-  const scratch = await mkdtemp(path.join(h.sandbox.root, 'merger-'));
-  const git = (...args: string[]) => runGit(args, { cwd: scratch, env: { ...h.sandbox.gitEnv, GIT_ALLOW_PROTOCOL: 'file' } });
-  await git('clone', '--quiet', h.sandbox.remoteUrl, '.');
-  h.github.onMerge = async (pull: FakePull) => {
-    await git('fetch', '--quiet', 'origin');
-    await git('checkout', '--quiet', '-B', 'main', 'origin/main');
-    const merged = await runGit(['merge', '--squash', `origin/${pull.head}`], { cwd: scratch, env: h.sandbox.gitEnv, expectedExitCodes: [1] });
-    if (merged.code !== 0) {
-      await git('reset', '--quiet', '--hard');
-      return null;
-    }
-    await git('commit', '--quiet', '-m', `${pull.title} (#${pull.number})`);
-    await git('push', '--quiet', 'origin', 'HEAD:refs/heads/main');
-    return (await git('rev-parse', 'HEAD')).trim();
-  };
-  h.github.onDeleteBranch = async (branch) => {
-    await git('push', '--quiet', 'origin', '--delete', branch);
-  };
-}
-
-function approve(h: MapHarness, pull: FakePull, at = Date.now()): void {
-  pull.reviews = [...(pull.reviews ?? []), {
-    id: 900 + (pull.reviews?.length ?? 0) + pull.number * 10, user: 'maintainer', state: 'APPROVED',
-    commit_id: pull.headSha, submitted_at: new Date(at).toISOString(),
-  }];
+/** An approval of the PR's head by a writer, given at `at` (ms), whose webhook the app does not get. */
+function approve(h: MapHarness, pull: PullView, at: number): void {
+  // by the maintainer; the reviews that start a pass below are the admin's, so they leave these in charge of the order
+  h.recordReview(pull.number, { state: 'approved', body: 'ok', at: new Date(at) });
 }
 
 /**
  * The app with the given reduce config, the shared file on main, and one agent PR per issue (opened
- * the normal way), each approved on its head; GitHub's merges happen on the sandbox remote.
+ * the normal way), each approved on its head; the local GitHub merges them as GitHub does.
  */
 async function approvedPulls(issues: Array<[number, string]>, reduceConfig: string, a: ScriptedAgent = agent()) {
   harness = await startMapHarness({ agent: a, config: `reduce:\n${reduceConfig}` });
@@ -65,26 +40,27 @@ async function approvedPulls(issues: Array<[number, string]>, reduceConfig: stri
   await h.sandbox.commitToRemote('main', { 'shared.txt': SHARED }, 'Shared file');
   for (const [n, title] of issues) await h.labelIssue(n, title);
   await h.idle();
-  await wireMerges(h);
   const pulls = issues.map(([n]) => pullOf(h, n));
   pulls.forEach((pull, i) => approve(h, pull, 1000 * (i + 1)));
   return { h, pulls };
 }
 
-const pullOf = (h: MapHarness, issue: number) => h.github.pulls.find((p) => p.head.startsWith(`agent/issue-${issue}-`))!;
+const pullOf = (h: MapHarness, issue: number) => h.pulls().find((p) => p.head.startsWith(`agent/issue-${issue}-`))!;
+const mergeOrder = (h: MapHarness, sha?: string) =>
+  h.github.repo(FULL_NAME).checkRuns.filter((r) => r.name === 'agent-mapreduce/merge-order' && (sha === undefined || r.headSha === sha)).at(-1);
 
 describe('reduce', () => {
   it('merges the approved PRs in a conflict-aware order and flags the one that really conflicts, until it is fixed', async () => {
     const { h, pulls } = await approvedPulls([[1, 'A'], [2, 'B'], [3, 'C'], [4, 'D']], '  requireChecks: false\n');
-    const [a, b, c, d] = pulls as [FakePull, FakePull, FakePull, FakePull];
+    const [a, b, c, d] = pulls as [PullView, PullView, PullView, PullView];
 
-    await h.review(a.number, { id: 1, state: 'approved', body: 'ok' }); // any approval starts a pass
+    await h.review(a.number, { state: 'approved', body: 'ok', by: 'admin' }); // any approval starts a pass
     await h.idle();
 
-    expect(h.github.merges.map((m) => m.number)).toEqual([b.number, d.number, a.number]);
-    expect(h.github.merges.every((m) => m.method === 'squash')).toBe(true);
+    expect(h.merges().map((m) => m.number)).toEqual([b.number, d.number, a.number]);
+    expect(h.merges().every((m) => m.method === 'squash')).toBe(true);
     expect(await h.sandbox.readRemoteFile('main', 'shared.txt')).toBe('one\nTWO from A\nthree\n');
-    expect(h.github.deletedBranches.sort()).toEqual([a.head, b.head, d.head].sort());
+    expect(h.deletedBranches().sort()).toEqual([a.head, b.head, d.head].sort());
     expect(c.state).toBe('open');
     expect(c.labels).toContain('agent:conflict');
     const flag = c.comments.filter((x) => x.user.type === 'Bot').map((x) => x.body);
@@ -94,20 +70,13 @@ describe('reduce', () => {
     expect(flag[0]).toContain('CONFLICT (content): Merge conflict in shared.txt');
 
     // someone fixes C on top of the new base, and approves the fix
-    const scratch = await mkdtemp(path.join(h.sandbox.root, 'fixer-'));
-    const git = (...args: string[]) => runGit(args, { cwd: scratch, env: { ...h.sandbox.gitEnv, GIT_ALLOW_PROTOCOL: 'file' } });
-    await git('clone', '--quiet', h.sandbox.remoteUrl, '.');
-    await git('checkout', '--quiet', '-B', c.head, 'origin/main');
-    await writeFile(path.join(scratch, 'shared.txt'), 'one\nTWO from A and C\nthree\n');
-    await git('commit', '--quiet', '-am', 'Resolve with A');
-    await git('push', '--quiet', '--force', 'origin', `HEAD:refs/heads/${c.head}`);
-    c.headSha = (await git('rev-parse', 'HEAD')).trim();
+    await h.github.commit(FULL_NAME, c.head, { 'shared.txt': 'one\nTWO from A and C\nthree\n' }, 'Resolve with A', { from: 'main' });
     approve(h, c, 9000); // after the first approvals
 
-    await h.review(c.number, { id: 2, state: 'approved', body: 'fixed' });
+    await h.review(c.number, { state: 'approved', body: 'fixed', by: 'admin' });
     await h.idle();
 
-    expect(h.github.merges.map((m) => m.number)).toEqual([b.number, d.number, a.number, c.number]);
+    expect(h.merges().map((m) => m.number)).toEqual([b.number, d.number, a.number, c.number]);
     expect(c.labels).not.toContain('agent:conflict');
     expect(c.comments.filter((x) => x.user.type === 'Bot').map((x) => x.body)).toEqual(['<!-- agent-mapreduce:conflict {"conflict":false} -->\n✅ **No longer conflicts**: it is back in the merge order.']);
     expect(await h.sandbox.readRemoteFile('main', 'shared.txt')).toBe('one\nTWO from A and C\nthree\n');
@@ -115,16 +84,16 @@ describe('reduce', () => {
 
   it('does not merge a PR whose approval is for older code, and never merges from two passes at once', async () => {
     const { h, pulls } = await approvedPulls([[2, 'B'], [4, 'D']], '  requireChecks: false\n');
-    const [b, d] = pulls as [FakePull, FakePull];
+    const [b, d] = pulls as [PullView, PullView];
     await h.sandbox.commitToRemote(d.head, { 'd.txt': 'a human changed it\n' }, 'Human commit after the approval');
 
     await Promise.all([
-      h.review(b.number, { id: 3, state: 'approved', body: 'ok' }),
-      h.review(b.number, { id: 4, state: 'approved', body: 'ok again' }),
+      h.review(b.number, { state: 'approved', body: 'ok', by: 'admin' }),
+      h.review(b.number, { state: 'approved', body: 'ok again', by: 'admin' }),
     ]);
     await h.idle();
 
-    expect(h.github.merges.map((m) => m.number)).toEqual([b.number]);
+    expect(h.merges().map((m) => m.number)).toEqual([b.number]);
     expect(d.state).toBe('open');
   });
 });
@@ -132,55 +101,53 @@ describe('reduce', () => {
 describe('reduce with required checks', () => {
   it('merges nothing before the head’s checks are green, shows why on the merge-order check, and merges once they are', async () => {
     const { h, pulls } = await approvedPulls([[2, 'B'], [4, 'D']], '  requireChecks: true\n');
-    const [b, d] = pulls as [FakePull, FakePull];
-    h.github.statuses.push({ sha: b.headSha, context: 'ci', state: 'failure' }, { sha: d.headSha, context: 'ci', state: 'pending' });
+    const [b, d] = pulls as [PullView, PullView];
+    h.github.setStatus(FULL_NAME, b.headSha, 'ci', 'failure');
+    h.github.setStatus(FULL_NAME, d.headSha, 'ci', 'pending');
 
-    await h.review(b.number, { id: 5, state: 'approved', body: 'ok' });
+    await h.review(b.number, { state: 'approved', body: 'ok', by: 'admin' });
     await h.idle();
 
-    expect(h.github.merges).toEqual([]);
-    const order = (sha: string) => h.github.checkRuns.filter((r) => r.name === 'agent-mapreduce/merge-order' && r.head_sha === sha).at(-1);
-    expect(order(b.headSha)?.output.title).toBe('Waiting: a required check failed on the head');
-    expect(order(d.headSha)?.output.title).toBe('Waiting: waiting for the head’s checks');
+    expect(h.merges()).toEqual([]);
+    expect(mergeOrder(h, b.headSha)?.title).toBe('Waiting: a required check failed on the head');
+    expect(mergeOrder(h, d.headSha)?.title).toBe('Waiting: waiting for the head’s checks');
 
-    h.github.statuses.push({ sha: b.headSha, context: 'ci', state: 'success' });
-    h.github.statuses.splice(0, 1); // the failed run was retried and passed
-    await h.review(b.number, { id: 6, state: 'approved', body: 'ok' });
+    h.github.setStatus(FULL_NAME, b.headSha, 'ci', 'success'); // the failed run was retried and passed
+    await h.review(b.number, { state: 'approved', body: 'ok', by: 'admin' });
     await h.idle();
 
-    expect(h.github.merges.map((m) => m.number)).toEqual([b.number]);
+    expect(h.merges().map((m) => m.number)).toEqual([b.number]);
   });
 
   it('does not merge when the head moved between the check and the merge (the sha guard), and says so', async () => {
     const { h, pulls } = await approvedPulls([[2, 'B']], '  requireChecks: false\n');
-    const [b] = pulls as [FakePull];
-    h.github.failNext('PUT', /\/pulls\/\d+\/merge$/, 409, 1, { message: 'Head branch was modified. Review and try the merge again.' });
+    const [b] = pulls as [PullView];
+    h.github.faults.add({ operation: 'pulls/merge', kind: 'head-moved', times: 1 });
 
-    await h.review(b.number, { id: 7, state: 'approved', body: 'ok' });
+    await h.review(b.number, { state: 'approved', body: 'ok', by: 'admin' });
     await h.idle();
 
-    expect(h.github.merges).toEqual([]);
+    expect(h.merges()).toEqual([]);
     expect(b.state).toBe('open');
-    const order = h.github.checkRuns.filter((r) => r.name === 'agent-mapreduce/merge-order').at(-1);
-    expect(order?.output.title).toMatch(/^Waiting: .*Head branch was modified/);
+    expect(mergeOrder(h)?.title).toMatch(/^Waiting: .*Head branch was modified/);
   });
 });
 
 describe('/agent hold and /agent merge', () => {
   it('takes a PR out of the merge order and puts it back', async () => {
     const { h, pulls } = await approvedPulls([[2, 'B']], '  requireChecks: false\n');
-    const [b] = pulls as [FakePull];
+    const [b] = pulls as [PullView];
 
-    await h.commentOnPull(b.number, '/agent hold');
-    await h.review(b.number, { id: 8, state: 'approved', body: 'ok' });
+    await h.comment(b.number, '/agent hold');
+    await h.review(b.number, { state: 'approved', body: 'ok', by: 'admin' });
     await h.idle();
     expect(b.labels).toContain('agent:hold');
-    expect(h.github.merges).toEqual([]);
+    expect(h.merges()).toEqual([]);
 
-    await h.commentOnPull(b.number, '/agent merge');
+    await h.comment(b.number, '/agent merge');
     await h.idle();
     expect(b.labels).not.toContain('agent:hold');
-    expect(h.github.merges.map((m) => m.number)).toEqual([b.number]);
+    expect(h.merges().map((m) => m.number)).toEqual([b.number]);
   });
 });
 
@@ -193,12 +160,12 @@ describe('reduce.autoResolve', () => {
       return { outcome: 'changed', summary: resolving ? 'Kept both.' : 'Edited shared.txt.', usage: usage() };
     });
     const { h, pulls } = await approvedPulls([[1, 'A'], [3, 'C']], '  requireChecks: false\n  autoResolve: true\n', a);
-    const [pa, pc] = pulls as [FakePull, FakePull];
+    const [pa, pc] = pulls as [PullView, PullView];
 
-    await h.review(pa.number, { id: 9, state: 'approved', body: 'ok' });
+    await h.review(pa.number, { state: 'approved', body: 'ok', by: 'admin' });
     await h.idle();
 
-    expect(h.github.merges.map((m) => m.number)).toEqual([pa.number]);
+    expect(h.merges().map((m) => m.number)).toEqual([pa.number]);
     expect(await h.sandbox.readRemoteFile(pc.head, 'shared.txt')).toBe('one\nTWO from A and C\nthree\n');
     const said = pc.comments.filter((x) => x.user.type === 'Bot').map((x) => x.body);
     expect(said.some((b) => b.includes('The agent is rebasing it and resolving the conflict now'))).toBe(true);

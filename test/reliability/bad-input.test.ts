@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,10 +5,8 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import type { AgentRequest } from '../../src/agents/agent.js';
 import { createCommandAgent } from '../../src/agents/command-agent.js';
 import { runGit } from '../../src/git/run-git.js';
-import { startMapHarness, type MapHarness } from '../support/map-harness.js';
-import { OWNER, REPO } from '../support/payloads.js';
+import { FULL_NAME, startMapHarness, type MapHarness } from '../support/map-harness.js';
 import { ScriptedAgent, usage, writeOneFile } from '../support/scripted-agent.js';
-import { INSTALLATION_ID } from '../support/test-probot.js';
 import { testSandbox } from '../support/test-sandbox.js';
 
 /**
@@ -24,9 +21,9 @@ afterEach(async () => {
 });
 
 const statusOf = (h: MapHarness, n: number) =>
-  h.github.issue(n).comments.find((c) => c.user.type === 'Bot' && c.body.includes('agent-mapreduce:status'))?.body ?? '';
-const botComments = (h: MapHarness, n: number) => h.github.issue(n).comments.filter((c) => c.user.type === 'Bot');
-const pullFor = (h: MapHarness, n: number) => h.github.pulls.find((p) => p.head.startsWith(`agent/issue-${n}-`) || p.head === `agent/issue-${n}`);
+  h.comments(n).find((c) => c.user.type === 'Bot' && c.body.includes('agent-mapreduce:status'))?.body ?? '';
+const botComments = (h: MapHarness, n: number) => h.comments(n).filter((c) => c.user.type === 'Bot');
+const pullFor = (h: MapHarness, n: number) => h.pulls().find((p) => p.head.startsWith(`agent/issue-${n}-`) || p.head === `agent/issue-${n}`);
 const taskFor = (agent: ScriptedAgent, n: number) => agent.requests.find((r) => r.task.startsWith(`Resolve issue #${n} `))?.task ?? '';
 
 /** Characters that render as nothing, or reorder or hide the text around them (newlines and tabs aside). */
@@ -41,27 +38,15 @@ async function checkRefFormat(h: MapHarness, branch: string): Promise<number> {
 
 /** The app still serves the repository: another plainly labelled issue gets its PR, with its commit and file. */
 async function expectStillServing(h: MapHarness): Promise<void> {
-  const n = h.github.addIssue({ title: 'Plain follow-up task' }).number;
+  const n = h.github.openIssue(FULL_NAME, { title: 'Plain follow-up task', by: 'reporter' });
   await h.labelIssue(n, 'Plain follow-up task');
   await h.idle();
   const branch = `agent/issue-${n}-plain-follow-up-task`;
-  const pull = h.github.pulls.find((p) => p.head === branch);
+  const pull = h.pulls().find((p) => p.head === branch);
   expect(pull).toMatchObject({ title: 'Plain follow-up task', state: 'open', base: 'main' });
   expect(statusOf(h, n)).toContain(`✅ **PR opened:** ${pull!.html_url}`);
   expect((await h.sandbox.remoteLog(branch))[0]!.subject).toBe(`Plain follow-up task (#${n})`);
   expect(await h.sandbox.readRemoteFile(branch, `changes/issue-${n}.txt`)).toBe(`resolved issue ${n}\n`);
-}
-
-/** A `push` to the default branch, as GitHub sends it when someone commits the config file there. */
-function pushToMain(h: MapHarness): unknown {
-  const definitions = createRequire(import.meta.url)('@octokit/webhooks-examples') as Array<{ name: string; examples: any[] }>;
-  const payload = structuredClone(definitions.find((d) => d.name === 'push')!.examples[0]);
-  Object.assign(payload, { ref: 'refs/heads/main', installation: { id: INSTALLATION_ID, node_id: 'MDIzOkluc3RhbGxhdGlvbg==' } });
-  Object.assign(payload.repository, {
-    name: REPO, full_name: `${OWNER}/${REPO}`, owner: { ...payload.repository.owner, login: OWNER, name: OWNER },
-    default_branch: 'main', master_branch: 'main', clone_url: h.sandbox.remoteUrl,
-  });
-  return payload;
 }
 
 describe('bad input: the app answers clearly and keeps serving', () => {
@@ -167,7 +152,7 @@ describe('bad input: the app answers clearly and keeps serving', () => {
     await h.labelIssue(7, 'Tidy the docs');
     await h.idle();
     const pull = pullFor(h, 7)!;
-    const commentsBefore = h.github.callsTo('POST', /\/issues\/\d+\/comments$/).length;
+    const commentsBefore = h.github.callsOf('issues/create-comment').length;
     const verbs = ['retry', 'stop', 'help', 'status', 'frobnicate', 'plan', 'go'];
     const flood = Array.from({ length: 100 }, (_, i) => `/agent ${verbs[i % verbs.length]} number ${i}`).join('\n');
 
@@ -175,11 +160,11 @@ describe('bad input: the app answers clearly and keeps serving', () => {
     await h.idle();
 
     expect(agent.requests).toHaveLength(2);
-    expect(h.github.callsTo('POST', /\/issues\/\d+\/comments$/)).toHaveLength(commentsBefore);
+    expect(h.github.callsOf('issues/create-comment')).toHaveLength(commentsBefore);
     expect(botComments(h, 7)).toHaveLength(1);
     expect(statusOf(h, 7)).toContain(`✅ **PR opened:** ${pull.html_url} (attempt 2)`);
-    expect(h.github.pulls).toHaveLength(1);
-    expect(h.github.callsTo('PATCH', new RegExp(`/pulls/${pull.number}$`))).toHaveLength(1);
+    expect(h.pulls()).toHaveLength(1);
+    expect(h.github.callsOf('pulls/update').filter((c) => c.path.endsWith(`/pulls/${pull.number}`))).toHaveLength(1);
     await expectStillServing(h);
   });
 
@@ -192,7 +177,7 @@ describe('bad input: the app answers clearly and keeps serving', () => {
     await h.idle();
 
     expect(agent.requests).toHaveLength(0);
-    expect(h.github.pulls).toHaveLength(0);
+    expect(h.pulls()).toHaveLength(0);
     expect(await h.sandbox.remoteBranches()).toEqual(['main']);
     const [problems, ...others] = botComments(h, 9);
     expect(others).toHaveLength(0);
@@ -201,8 +186,7 @@ describe('bad input: the app answers clearly and keeps serving', () => {
     expect(problems!.body).toContain('- `(file)`: Unrecognized key: "colour"');
 
     // the fix lands on the default branch; GitHub sends the push
-    h.github.config = 'map: { concurrency: 2 }\n';
-    await h.deliver('push', pushToMain(h));
+    await h.push('main', { '.github/agent-mapreduce.yml': 'map: { concurrency: 2 }\n' }, 'Fix the config');
     await h.unlabelIssue(9);
     await h.labelIssue(9, 'Add a flag');
     await h.idle();

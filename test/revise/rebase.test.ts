@@ -11,7 +11,7 @@ afterEach(async () => {
   harness = undefined;
 });
 
-const bots = (h: MapHarness, pull: number) => h.github.pull(pull).comments.filter((c) => c.user.type === 'Bot').map((c) => c.body);
+const bots = (h: MapHarness, pull: number) => h.pull(pull).comments.filter((c) => c.user.type === 'Bot').map((c) => c.body);
 
 /** The first run edits src/app.txt; a conflict-resolution run keeps both sides' lines. */
 function agent(onConflict?: (request: AgentRequest) => Promise<void>): ScriptedAgent {
@@ -33,7 +33,7 @@ async function openPull(a: ScriptedAgent) {
   const h = harness;
   await h.labelIssue(1, 'Greet');
   await h.idle();
-  const { number, head } = h.github.pulls[0]!;
+  const { number, head } = h.pulls()[0]!;
   return { h, pull: number, branch: head };
 }
 
@@ -42,7 +42,7 @@ describe('/agent rebase', () => {
     const { h, pull, branch } = await openPull(agent());
     const newBase = await h.sandbox.commitToRemote('main', { 'docs.md': 'docs\n' }, 'Add docs');
 
-    await h.commentOnPull(pull, '/agent rebase');
+    await h.comment(pull, '/agent rebase');
     await h.idle();
 
     const [head, parent] = await h.sandbox.remoteLog(branch);
@@ -58,7 +58,7 @@ describe('/agent rebase', () => {
     const { h, pull, branch } = await openPull(a);
     const newBase = await h.sandbox.commitToRemote('main', { 'src/app.txt': 'hello from main\n' }, 'Greet from main');
 
-    await h.commentOnPull(pull, '/agent rebase');
+    await h.comment(pull, '/agent rebase');
     await h.idle();
 
     const resolution = a.requests.find((r) => r.task.includes('resolve a rebase conflict'))!;
@@ -75,13 +75,13 @@ describe('/agent rebase', () => {
   it('pushes nothing and says so when someone pushed to the branch while it rebased', async () => {
     const a = agent(async () => {
       const pushedBy = harness!;
-      await pushedBy.sandbox.commitToRemote(pushedBy.github.pulls[0]!.head, { 'human.txt': 'a person was here\n' }, 'Human fix');
+      await pushedBy.sandbox.commitToRemote(pushedBy.pulls()[0]!.head, { 'human.txt': 'a person was here\n' }, 'Human fix');
     });
     const opened = await openPull(a);
     const { h, branch } = opened;
     await h.sandbox.commitToRemote('main', { 'src/app.txt': 'hello from main\n' }, 'Greet from main');
 
-    await h.commentOnPull(opened.pull, '/agent rebase');
+    await h.comment(opened.pull, '/agent rebase');
     await h.idle();
 
     const [head] = await h.sandbox.remoteLog(branch);
@@ -98,7 +98,7 @@ describe('/agent rebase', () => {
     const before = await h.sandbox.remoteLog(branch);
     await h.sandbox.commitToRemote('main', { 'src/app.txt': 'hello from main\n' }, 'Greet from main');
 
-    await h.commentOnPull(pull, '/agent rebase');
+    await h.comment(pull, '/agent rebase');
     await h.idle();
 
     expect(await h.sandbox.remoteLog(branch)).toEqual(before);

@@ -2,8 +2,8 @@ import { appendFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { AgentRequest } from '../../src/agents/agent.js';
-import { startMapHarness, type MapHarness } from '../support/map-harness.js';
-import { issueCommentCreated } from '../support/payloads.js';
+import { waitUntil } from '../support/app-on-local-github.js';
+import { FULL_NAME, startMapHarness, type MapHarness } from '../support/map-harness.js';
 import { ScriptedAgent, sleep, usage, writeOneFile } from '../support/scripted-agent.js';
 
 let harness: MapHarness | undefined;
@@ -18,7 +18,7 @@ async function withAgentPull(agent: ScriptedAgent): Promise<{ h: MapHarness; pul
   const h = harness;
   await h.labelIssue(1, 'Add greeting');
   await h.idle();
-  const pull = h.github.pulls[0]!;
+  const pull = h.pulls()[0]!;
   return { h, pull: pull.number, branch: pull.head };
 }
 
@@ -40,15 +40,15 @@ describe('revise', () => {
     const before = await h.sandbox.remoteLog(branch);
 
     const review = {
-      id: 501, state: 'changes_requested' as const, body: 'Close, but three things.',
+      state: 'changes_requested' as const, body: 'Close, but three things.',
       comments: [
         { path: 'changes/issue-1.txt', line: 1, diff_hunk: '@@ -0,0 +1 @@\n+resolved issue 1', body: 'Say which issue in words.' },
         { path: 'src/app.txt', line: 3, diff_hunk: '@@ -1,3 +1,3 @@\n app\n-old\n+new', body: 'Keep the old line.' },
         { path: 'README.md', line: 7, diff_hunk: '@@ -5,3 +5,3 @@\n # Title', body: 'Mention the flag here.' },
       ],
     };
-    await h.review(pull, review);
-    await h.review(pull, review); // GitHub delivered it twice
+    const delivered = await h.review(pull, review);
+    await h.deliver(...delivered); // GitHub delivered it twice
     await h.idle();
 
     const runs = revisionRuns(agent);
@@ -68,30 +68,30 @@ describe('revise', () => {
     expect(after).toHaveLength(before.length + 1);
     expect(after[1]!.sha).toBe(before[0]!.sha); // on top: no force-push
     expect(after[0]!.subject).toBe(`Address review feedback on #${pull}`);
-    expect(after[0]!.body).toContain(`Co-authored-by: maintainer <${h.github.user('maintainer').id}+maintainer@users.noreply.github.com>`);
+    expect(after[0]!.body).toContain(`Co-authored-by: maintainer <${h.github.state.user('maintainer').id}+maintainer@users.noreply.github.com>`);
     expect(await h.sandbox.readRemoteFile(branch, 'changes/issue-1.txt')).toBe('resolved issue 1\nrevised\n');
 
-    const replies = h.github.pull(pull).comments.filter((c) => c.user.type === 'Bot');
+    const replies = h.pull(pull).comments.filter((c) => c.user.type === 'Bot');
     expect(replies).toHaveLength(1);
     expect(replies[0]!.body).toMatch(new RegExp(`^@maintainer revised in ${after[0]!.sha.slice(0, 7)}:\\n\\nAddressed every point\\.`));
     expect(replies[0]!.body).toContain('Run: 2 turns');
-    expect(h.github.checkRuns.at(-1)).toMatchObject({ head_sha: after[0]!.sha, conclusion: 'success' });
+    expect(h.github.repo(FULL_NAME).checkRuns.at(-1)).toMatchObject({ headSha: after[0]!.sha, conclusion: 'success' });
     // the issue's status comment followed along: revising, then the open PR, revised once
-    const edits = h.github.callsTo('PATCH', /issues\/comments/).map((c) => String(c.body.body));
+    const edits = h.github.callsOf('issues/update-comment').map((c) => String(c.body.body));
     expect(edits.some((body) => body.includes(`🏃 **Revising PR #${pull} (round 1)**`))).toBe(true);
-    const status = h.github.issue(1).comments.find((c) => c.user.type === 'Bot')!.body;
-    expect(status).toContain(`✅ **PR opened:** ${h.github.pull(pull).html_url} · revised once`);
-    expect(h.github.issue(1).comments.filter((c) => c.user.type === 'Bot')).toHaveLength(1);
+    const status = h.comments(1).find((c) => c.user.type === 'Bot')!.body;
+    expect(status).toContain(`✅ **PR opened:** ${h.pull(pull).html_url} · revised once`);
+    expect(h.comments(1).filter((c) => c.user.type === 'Bot')).toHaveLength(1);
   });
 
   it('coalesces two /agent revise comments posted while a revision runs into exactly one more run with both', async () => {
     const agent = revisingAgent({ delayMs: 300 });
     const { h, pull, branch } = await withAgentPull(agent);
 
-    await h.commentOnPull(pull, '/agent revise first: rename the file');
-    await h.github.waitFor(() => revisionRuns(agent).length === 1, 'the first revision to start');
-    await h.commentOnPull(pull, '/agent revise second: add a test\nand keep it short');
-    await h.commentOnPull(pull, '/agent revise third: fix the typo', 'admin');
+    await h.comment(pull, '/agent revise first: rename the file');
+    await waitUntil('the first revision to start', () => revisionRuns(agent).length === 1);
+    await h.comment(pull, '/agent revise second: add a test\nand keep it short');
+    await h.comment(pull, '/agent revise third: fix the typo', 'admin');
     await h.idle();
 
     const runs = revisionRuns(agent);
@@ -103,17 +103,17 @@ describe('revise', () => {
     expect(runs[1]!.feedback).toContain('third: fix the typo');
     expect((await h.sandbox.remoteLog(branch)).slice(0, 2).map((c) => c.subject))
       .toEqual([`Address review feedback on #${pull}`, `Address review feedback on #${pull}`]);
-    expect(h.github.pull(pull).comments.filter((c) => c.user.type === 'Bot')).toHaveLength(2);
+    expect(h.pull(pull).comments.filter((c) => c.user.type === 'Bot')).toHaveLength(2);
   });
 
   it('answers /agent revise from a non-writer with a polite refusal and runs nothing', async () => {
     const agent = revisingAgent();
     const { h, pull } = await withAgentPull(agent);
-    await h.commentOnPull(pull, '/agent revise do it my way', 'drive-by');
+    await h.comment(pull, '/agent revise do it my way', 'drive-by');
     await h.idle();
 
     expect(revisionRuns(agent)).toHaveLength(0);
-    const replies = h.github.pull(pull).comments.filter((c) => c.user.type === 'Bot');
+    const replies = h.pull(pull).comments.filter((c) => c.user.type === 'Bot');
     expect(replies.map((c) => c.body)).toEqual(['@drive-by sorry, only people with write access to this repository can command agent-mapreduce.']);
   });
 
@@ -121,10 +121,11 @@ describe('revise', () => {
     const agent = revisingAgent();
     const { h, pull } = await withAgentPull(agent);
     const calls = h.github.calls.length;
-    await h.review(pull, { id: 601, state: 'approved', body: 'LGTM' });
-    await h.review(pull, { id: 602, state: 'commented', body: 'nit' });
-    await h.deliver('issue_comment',
-      issueCommentCreated({ body: '/agent revise from a bot', author: 'other-bot[bot]', authorType: 'Bot', issueNumber: pull, onPullRequest: true }));
+    // the approval is a passer-by's, so that the reduce pass it starts has nothing to merge
+    await h.review(pull, { state: 'approved', body: 'LGTM', by: 'drive-by' });
+    await h.review(pull, { state: 'commented', body: 'nit' });
+    h.github.state.user('other-bot[bot]', 'Bot');
+    await h.comment(pull, '/agent revise from a bot', 'other-bot[bot]');
     await h.idle();
 
     expect(revisionRuns(agent)).toHaveLength(0);
@@ -133,19 +134,20 @@ describe('revise', () => {
     const gitToken = (path: string) => path.endsWith('/access_tokens') || path === '/installation/token';
     expect(h.github.calls.slice(calls).filter((c) => c.method !== 'GET' && !gitToken(c.path)).map((c) => `${c.method} ${c.path}`))
       .toEqual(['POST /repos/octo-org/widgets/check-runs']);
-    expect(h.github.checkRuns.at(-1)?.output.title).toBe('Waiting: needs 1 approval from writers (has 0)');
+    expect(h.github.repo(FULL_NAME).checkRuns.at(-1)?.title).toBe('Waiting: needs 1 approval from writers (has 0)');
   });
 
   it('says /agent revise works only on the app’s own PRs', async () => {
     const agent = revisingAgent();
     harness = await startMapHarness({ agent });
     const h = harness;
-    const human = h.github.addPull({ title: 'Human work', head: 'feature/x' });
-    await h.commentOnPull(human.number, '/agent revise make it better');
+    await h.github.commit(FULL_NAME, 'feature/x', { 'x.txt': 'x\n' }, 'Human work');
+    const human = await h.github.openPull(FULL_NAME, { title: 'Human work', head: 'feature/x' });
+    await h.comment(human, '/agent revise make it better');
     await h.idle();
 
     expect(revisionRuns(agent)).toHaveLength(0);
-    expect(h.github.pull(human.number).comments.filter((c) => c.user.type === 'Bot').map((c) => c.body)).toEqual([
+    expect(h.pull(human).comments.filter((c) => c.user.type === 'Bot').map((c) => c.body)).toEqual([
       '@maintainer `/agent revise` works on PRs that agent-mapreduce opened (branches `agent/issue-…`); this one is not.',
     ]);
   });
@@ -163,15 +165,15 @@ describe('retry and stop on an agent PR', () => {
     const { h, pull, branch } = await withAgentPull(agent);
     const first = (await h.sandbox.remoteLog(branch))[0]!;
 
-    await h.commentOnPull(pull, '/agent retry');
+    await h.comment(pull, '/agent retry');
     await h.idle();
 
-    expect(h.github.pulls).toHaveLength(1);
+    expect(h.pulls()).toHaveLength(1);
     const log = await h.sandbox.remoteLog(branch);
     expect(log.map((c) => c.sha)).not.toContain(first.sha); // replaced from the base, not stacked
     expect(await h.sandbox.readRemoteFile(branch, 'changes/issue-1.txt')).toBe('resolved issue 1\nattempt 2\n');
-    expect(h.github.pull(pull).body).toContain('Attempt 2');
-    expect(h.github.pull(pull).comments.filter((c) => c.user.type === 'Bot').map((c) => c.body))
+    expect(h.pull(pull).body).toContain('Attempt 2');
+    expect(h.pull(pull).comments.filter((c) => c.user.type === 'Bot').map((c) => c.body))
       .toEqual(['@maintainer running issue #1 again from the base branch; this PR will be updated.']);
   });
 
@@ -179,14 +181,14 @@ describe('retry and stop on an agent PR', () => {
     const agent = revisingAgent({ delayMs: 60_000 });
     const { h, pull, branch } = await withAgentPull(agent);
     const before = await h.sandbox.remoteLog(branch);
-    await h.commentOnPull(pull, '/agent revise take your time');
-    await h.github.waitFor(() => revisionRuns(agent).length === 1, 'the revision to start');
+    await h.comment(pull, '/agent revise take your time');
+    await waitUntil('the revision to start', () => revisionRuns(agent).length === 1);
 
-    await h.commentOnPull(pull, '/agent stop');
+    await h.comment(pull, '/agent stop');
     await h.idle();
 
     expect(await h.sandbox.remoteLog(branch)).toEqual(before);
-    expect(h.github.pull(pull).comments.filter((c) => c.user.type === 'Bot').map((c) => c.body)).toEqual(['@maintainer stopped.']);
+    expect(h.pull(pull).comments.filter((c) => c.user.type === 'Bot').map((c) => c.body)).toEqual(['@maintainer stopped.']);
   });
 });
 
@@ -197,10 +199,10 @@ describe('revision set-up', () => {
     const h = harness;
     await h.labelIssue(1, 'Add greeting');
     await h.idle();
-    const { number: pull, head } = h.github.pulls[0]!;
+    const { number: pull, head } = h.pulls()[0]!;
     expect(await h.sandbox.readRemoteFile(head, '.setup-saw')).toBe('0\n'); // before the first run: no changes/ yet
 
-    await h.commentOnPull(pull, '/agent revise more');
+    await h.comment(pull, '/agent revise more');
     await h.idle();
 
     expect(revisionRuns(agent)).toHaveLength(1);

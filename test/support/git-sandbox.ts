@@ -32,9 +32,10 @@ export interface GitSandbox {
 
 export const SANDBOX_AUTHOR = { name: 'Sandbox Author', email: 'author@sandbox.example' };
 
-export async function createGitSandbox(): Promise<GitSandbox> {
+/** `remote`: an existing bare repository to use (e.g. the local GitHub's) instead of a new one with an initial commit. */
+export async function createGitSandbox(options: { remote?: string } = {}): Promise<GitSandbox> {
   const root = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), 'git-sandbox-')));
-  const remote = path.join(root, 'remote.git');
+  const remote = options.remote ?? path.join(root, 'remote.git');
   const scratch = path.join(root, 'scratch');
   const home = path.join(root, 'home');
   await fs.mkdir(home);
@@ -71,11 +72,13 @@ export async function createGitSandbox(): Promise<GitSandbox> {
     return git(scratch, 'rev-parse', 'HEAD');
   };
 
-  await git(root, 'init', '--quiet', '--bare', '--initial-branch=main', remote);
+  if (!options.remote) await git(root, 'init', '--quiet', '--bare', '--initial-branch=main', remote);
   await git(root, 'init', '--quiet', '--initial-branch=main', scratch);
   await git(scratch, 'remote', 'add', 'origin', remote);
-  await writeFiles({ 'README.md': '# Sandbox\n', 'src/app.txt': 'hello\n' });
-  await commitAndPush('main', 'Initial commit');
+  if (!options.remote) {
+    await writeFiles({ 'README.md': '# Sandbox\n', 'src/app.txt': 'hello\n' });
+    await commitAndPush('main', 'Initial commit');
+  }
 
   return {
     root,

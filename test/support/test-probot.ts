@@ -1,5 +1,4 @@
 import { generateKeyPairSync } from 'node:crypto';
-import nock from 'nock';
 import { Probot, ProbotOctokit } from 'probot';
 import { createApp, type AppOptions } from '../../src/index.js';
 import { loadSettings, type Settings } from '../../src/settings/load-settings.js';
@@ -33,22 +32,23 @@ export function testSettings(overrides: Partial<Settings> = {}): Settings {
   return { ...loadSettings({}), appId: APP_ID, ...overrides };
 }
 
-/** A Probot with the app loaded, authenticating as a GitHub App whose token exchange is mocked. */
-export async function createTestProbot(settings: Settings = testSettings(), options: AppOptions = {}): Promise<Probot> {
+/** Where the app's GitHub is, when not api.github.com: the local GitHub's API and the app's key there. */
+export interface TestGitHubHost {
+  /** e.g. `http://127.0.0.1:<port>/api/v3`, as Probot's `baseUrl` for GitHub Enterprise Server */
+  baseUrl: string;
+  privateKey: string;
+}
+
+/** A Probot with the app loaded, authenticating as a GitHub App: against api.github.com, or against `host` (the local GitHub). */
+export async function createTestProbot(settings: Settings = testSettings(), options: AppOptions = {}, host?: TestGitHubHost): Promise<Probot> {
   const probot = new Probot({
     appId: APP_ID,
-    privateKey: testPrivateKey(),
+    privateKey: host?.privateKey ?? testPrivateKey(),
+    ...(host ? { baseUrl: host.baseUrl } : {}),
     secret: WEBHOOK_SECRET,
     Octokit: TestOctokit,
     logLevel: 'fatal',
   });
   await probot.load(createApp(settings, { background: false, ...options }));
   return probot;
-}
-
-/** The installation token exchange, made once per Probot instance and installation. */
-export function mockTokenExchange(installationId = INSTALLATION_ID): nock.Scope {
-  return nock(API)
-    .post(`/app/installations/${installationId}/access_tokens`)
-    .reply(201, { token: TOKEN, expires_at: new Date(Date.now() + 3_600_000).toISOString(), permissions: {} });
 }

@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { Probot, Server } from 'probot';
 import type { Settings } from '../../src/settings/load-settings.js';
 import { createApp, type AppOptions } from '../../src/index.js';
-import { APP_ID, TestOctokit, WEBHOOK_SECRET, testPrivateKey, testSettings } from './test-probot.js';
+import { APP_ID, TestOctokit, WEBHOOK_SECRET, testPrivateKey, testSettings, type TestGitHubHost } from './test-probot.js';
 
 export function sign(body: string, secret = WEBHOOK_SECRET): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
@@ -28,16 +28,20 @@ export interface RunningApp {
   stop(): Promise<void>;
 }
 
-/** The app behind Probot's real HTTP server on a free local port. */
-export async function startApp(settings: Settings = testSettings(), options: AppOptions = {}): Promise<RunningApp> {
+/**
+ * The app behind Probot's real HTTP server on a free local port, on api.github.com or on `host` (the
+ * local GitHub, whose webhook secret it then takes).
+ */
+export async function startApp(settings: Settings = testSettings(), options: AppOptions = {}, host?: TestGitHubHost & { secret: string }): Promise<RunningApp> {
   const port = await freePort();
   const server = new Server({
     host: '127.0.0.1',
     port,
     Probot: Probot.defaults({
       appId: APP_ID,
-      privateKey: testPrivateKey(),
-      secret: WEBHOOK_SECRET,
+      privateKey: host?.privateKey ?? testPrivateKey(),
+      secret: host?.secret ?? WEBHOOK_SECRET,
+      ...(host ? { baseUrl: host.baseUrl } : {}),
       Octokit: TestOctokit,
       logLevel: 'fatal',
     }),
@@ -58,7 +62,7 @@ export async function startApp(settings: Settings = testSettings(), options: App
           'content-type': 'application/json',
           'x-github-event': event,
           'x-github-delivery': options.id ?? `delivery-${++deliveries}`,
-          'x-hub-signature-256': sign(body, options.secret),
+          'x-hub-signature-256': sign(body, options.secret ?? host?.secret),
         },
         body,
       });

@@ -8,7 +8,9 @@ export type FaultKind =
   | { kind: 'secondary-limit'; retryAfterSeconds: number }
   /** 429 with `retry-after` */
   | { kind: 'too-many-requests'; retryAfterSeconds: number }
-  | { kind: 'delay'; ms: number };
+  | { kind: 'delay'; ms: number }
+  /** 409 as `pulls/merge` answers when the head moved after the caller read it */
+  | { kind: 'head-moved' };
 
 export type Fault = FaultKind & {
   /** An operation id of GitHub's OpenAPI description, e.g. `pulls/create` */
@@ -63,6 +65,8 @@ export function faultReply(fault: Fault): FaultReply | undefined {
       };
     case 'too-many-requests':
       return { status: 429, headers: { 'retry-after': String(fault.retryAfterSeconds) }, body: { message: 'Too Many Requests' } };
+    case 'head-moved':
+      return { status: 409, headers: {}, body: { message: 'Head branch was modified. Review and try the merge again.', documentation_url: 'https://docs.github.com/rest' } };
     case 'delay':
       return undefined;
   }

@@ -28,7 +28,7 @@ import { serveGit } from './git-http.js';
 import { openApiValidator } from './openapi-validator.js';
 import { Renderer } from './render.js';
 import { createRoutes, type Call, type Handler, type Reply } from './routes.js';
-import { GitHubState, type CheckRun, type Permission, type Repository, type Review, type User } from './state.js';
+import { GitHubState, type CheckRun, type CommitStatus, type Permission, type Repository, type Review, type User } from './state.js';
 import { WebhookSender } from './webhooks.js';
 
 export interface LocalGitHubOptions {
@@ -45,6 +45,9 @@ export interface RecordedCall {
   /** The operation id in GitHub's OpenAPI description, e.g. `pulls/create`; the path if none matched */
   operation: string;
   path: string;
+  query: Record<string, string | string[]>;
+  /** The parsed JSON body; undefined when there was none */
+  body: any;
   status?: number;
 }
 
@@ -59,6 +62,19 @@ interface TokenScope {
   contents: 'read' | 'write';
 }
 const ZERO_SHA = '0'.repeat(40);
+
+let appKeys: { privateKey: string; publicKey: string } | undefined;
+/** The app's key pair, made once per test process: a 2048-bit key takes a while, and no test needs two. */
+function appKeyPair(): { privateKey: string; publicKey: string } {
+  if (!appKeys) {
+    const keys = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    appKeys = {
+      privateKey: keys.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
+      publicKey: keys.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    };
+  }
+  return appKeys;
+}
 
 export class LocalGitHub {
   readonly state = new GitHubState();
@@ -99,9 +115,9 @@ export class LocalGitHub {
     this.installationId = options.installationId ?? 1001;
     this.webhookSecret = options.webhookSecret ?? 'local-github-secret';
     this.webhooks = new WebhookSender(this.webhookSecret);
-    const keys = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    this.privateKey = keys.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
-    this.#publicKey = keys.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const keys = appKeyPair();
+    this.privateKey = keys.privateKey;
+    this.#publicKey = keys.publicKey;
     const slug = options.appSlug ?? 'agent-mapreduce';
     this.bot = this.state.user(`${slug}[bot]`, 'Bot');
     this.#gitEnv = {
@@ -167,6 +183,11 @@ export class LocalGitHub {
     return this.calls.length;
   }
 
+  /** The calls of one operation of GitHub's description (e.g. `issues/update-comment`), in order. */
+  callsOf(operation: string): RecordedCall[] {
+    return this.calls.filter((c) => c.operation === operation);
+  }
+
   // --- what people do on GitHub -------------------------------------------------------------
 
   /** A repository with one commit of `files` on its default branch; the app's installation sees it. */
@@ -181,18 +202,20 @@ export class LocalGitHub {
   }
 
   /**
-   * Commits `files` (null deletes) onto a branch as a person pushing would; sends the push webhooks.
-   * A new branch starts from `from`, or with no history.
+   * Commits `files` (null deletes) onto a branch as a person pushing would; sends the push webhooks. A new
+   * branch starts from the default branch; with `from`, the branch is rebuilt on that branch and force-pushed.
    */
-  async commit(fullName: string, branch: string, files: Record<string, string | null>, message: string, options: { by?: string; quiet?: boolean; from?: string } = {}): Promise<string> {
+  async commit(fullName: string, branch: string, files: Record<string, string | null>, message: string,
+    options: { by?: string; quiet?: boolean; from?: string } = {}): Promise<string> {
     const repository = this.repo(fullName);
     const scratch = await mkdtemp(path.join(this.#root, 'scratch-'));
     try {
       const bare = new BareRepo(repository.gitDir, this.#gitEnv);
       const before = await bare.sha(branch);
       await this.git(this.#root, 'clone', '--quiet', repository.gitDir, scratch);
-      if (before) await this.git(scratch, 'checkout', '--quiet', branch);
-      else if (options.from) await this.git(scratch, 'checkout', '--quiet', '-b', branch, `origin/${options.from}`);
+      const start = options.from ?? (before ? undefined : (await bare.sha(repository.defaultBranch)) && repository.defaultBranch);
+      if (start) await this.git(scratch, 'checkout', '--quiet', '-B', branch, `origin/${start}`);
+      else if (before) await this.git(scratch, 'checkout', '--quiet', branch);
       else await this.git(scratch, 'checkout', '--quiet', '--orphan', branch);
       for (const [file, content] of Object.entries(files)) {
         const full = path.join(scratch, file);
@@ -204,7 +227,7 @@ export class LocalGitHub {
       }
       await this.git(scratch, 'add', '-A');
       await this.git(scratch, 'commit', '--quiet', '--allow-empty', '-m', message);
-      await this.git(scratch, 'push', '--quiet', 'origin', `HEAD:refs/heads/${branch}`);
+      await this.git(scratch, 'push', '--quiet', ...(options.from ? ['--force'] : []), 'origin', `HEAD:refs/heads/${branch}`);
       const after = (await bare.sha(branch))!;
       if (!options.quiet) this.noteBranchMoves(repository, [{ branch, before: before ?? ZERO_SHA, after }], this.state.user(options.by ?? 'maintainer'));
       return after;
@@ -218,13 +241,38 @@ export class LocalGitHub {
     this.state.user(login);
   }
 
-  openIssue(fullName: string, { title, body = '', by = 'maintainer' }: { title: string; body?: string; by?: string }): number {
+  /** `number`: a test's choice of a number no issue or PR has yet (GitHub would take the next one). */
+  openIssue(fullName: string, { title, body = '', by = 'maintainer', number: wanted }: { title: string; body?: string; by?: string; number?: number }): number {
     const repository = this.repo(fullName);
     const now = this.state.now();
-    const number = this.state.nextNumber(repository);
+    if (wanted !== undefined && repository.issues.has(wanted)) throw new Error(`#${wanted} already exists in ${fullName}`);
+    const number = wanted ?? this.state.nextNumber(repository);
     const issue = { number, title, body, state: 'open' as const, labels: [], user: this.state.user(by), createdAt: now, updatedAt: now, closedAt: null };
     repository.issues.set(number, issue);
     this.emit('issues', repository, issue.user, { action: 'opened', issue: this.#render.issue(repository, issue) });
+    return number;
+  }
+
+  /** A PR someone opens from a branch of the repository (the branch must exist, as on GitHub). */
+  async openPull(fullName: string, { title, head, base, body = '', by = 'maintainer', number: wanted }: {
+    title: string; head: string; base?: string; body?: string; by?: string; number?: number;
+  }): Promise<number> {
+    const repository = this.repo(fullName);
+    const bare = new BareRepo(repository.gitDir, this.#gitEnv);
+    const headSha = await bare.sha(head);
+    const baseRef = base ?? repository.defaultBranch;
+    const baseSha = await bare.sha(baseRef);
+    if (!headSha || !baseSha) throw new Error(`no branch ${headSha ? baseRef : head} in ${fullName}`);
+    const now = this.state.now();
+    const user = this.state.user(by);
+    if (wanted !== undefined && repository.issues.has(wanted)) throw new Error(`#${wanted} already exists in ${fullName}`);
+    const number = wanted ?? this.state.nextNumber(repository);
+    const issue = {
+      number, title, body, state: 'open' as const, labels: [], user, createdAt: now, updatedAt: now, closedAt: null,
+      pull: { number, head, base: baseRef, headSha, baseSha, draft: false, merged: false, mergedAt: null, mergeCommitSha: null, mergedBy: null },
+    };
+    repository.issues.set(number, issue);
+    this.emit('pull_request', repository, user, { action: 'opened', number, pull_request: this.#render.pull(repository, issue) });
     return number;
   }
 
@@ -244,11 +292,16 @@ export class LocalGitHub {
     this.emit('issues', repository, actor, { action: 'unlabeled', issue: this.#render.issue(repository, issue), label: this.#render.label(repository, label) });
   }
 
-  comment(fullName: string, number: number, body: string, by = 'maintainer'): number {
+  /** `otherApp`: the comment is another GitHub App's, written by its bot (`by`). */
+  comment(fullName: string, number: number, body: string, by = 'maintainer', otherApp?: { id: number; slug: string }): number {
     const repository = this.repo(fullName);
     const issue = this.issue(fullName, number);
     const now = this.state.now();
-    const comment = { id: this.state.nextId(), issueNumber: number, body, user: this.state.user(by), viaApp: false, createdAt: now, updatedAt: now };
+    const user = this.state.user(by);
+    // the app's bot writes only through the app's token: a comment of its is the app's (e.g. one from before a restart)
+    const comment = {
+      id: this.state.nextId(), issueNumber: number, body, user, viaApp: user === this.bot, ...(otherApp ? { otherApp } : {}), createdAt: now, updatedAt: now,
+    };
     repository.comments.set(comment.id, comment);
     this.emit('issue_comment', repository, comment.user, {
       action: 'created', issue: this.#render.issue(repository, issue), comment: this.#render.comment(repository, comment),
@@ -256,15 +309,16 @@ export class LocalGitHub {
     return comment.id;
   }
 
-  review(fullName: string, number: number, { by = 'maintainer', state, body = '', comments = [] }: {
-    by?: string; state: Review['state']; body?: string; comments?: Review['comments'];
+  /** `at`: when it was submitted (default now), for tests of what happens in the order of approvals. */
+  review(fullName: string, number: number, { by = 'maintainer', state, body = '', comments = [], at }: {
+    by?: string; state: Review['state']; body?: string; comments?: Review['comments']; at?: Date;
   }): number {
     const repository = this.repo(fullName);
     const issue = this.issue(fullName, number);
     if (!issue.pull) throw new Error(`#${number} is not a pull request`);
     const review: Review = {
       id: this.state.nextId(), pullNumber: number, user: this.state.user(by), state, body, commitId: issue.pull.headSha,
-      submittedAt: this.state.now(), comments,
+      submittedAt: at ? at.toISOString().replace(/\.\d{3}Z$/, 'Z') : this.state.now(), comments,
     };
     repository.reviews.push(review);
     this.emit('pull_request_review', repository, review.user, {
@@ -274,31 +328,16 @@ export class LocalGitHub {
     return review.id;
   }
 
+  /** A commit status another service (CI) sets on a commit; the latest per context counts. */
+  setStatus(fullName: string, sha: string, context: string, state: CommitStatus['state']): void {
+    this.repo(fullName).statuses.push({ id: this.state.nextId(), sha, context, state, createdAt: this.state.now() });
+  }
+
   closeIssue(fullName: string, number: number, by = 'maintainer'): void {
     const repository = this.repo(fullName);
     const issue = this.issue(fullName, number);
     this.state.close(repository, issue, this.state.user(by));
     this.emit('issues', repository, issue.user, { action: 'closed', issue: this.#render.issue(repository, issue) });
-  }
-
-  /** A PR a person opens from a branch already pushed (with `commit`); returns its number. */
-  async openPull(fullName: string, { head, base = 'main', title = head, body = '', by = 'maintainer' }: {
-    head: string; base?: string; title?: string; body?: string; by?: string;
-  }): Promise<number> {
-    const repository = this.repo(fullName);
-    const branches = await new BareRepo(repository.gitDir, this.#gitEnv).branches();
-    const [headSha, baseSha] = [branches.get(head), branches.get(base)];
-    if (!headSha || !baseSha) throw new Error(`no branch ${headSha ? base : head} in ${fullName}`);
-    const now = this.state.now();
-    const user = this.state.user(by);
-    const number = this.state.nextNumber(repository);
-    const issue = {
-      number, title, body, state: 'open' as const, labels: [], user, createdAt: now, updatedAt: now, closedAt: null,
-      pull: { number, head, base, headSha, baseSha, draft: false, merged: false, mergedAt: null, mergeCommitSha: null, mergedBy: null },
-    };
-    repository.issues.set(number, issue);
-    this.emit('pull_request', repository, user, { action: 'opened', number, pull_request: this.#render.pull(repository, issue) });
-    return number;
   }
 
   /** Sends a webhook from `sender` as GitHub would (for the simulated CI's check events). */
@@ -332,6 +371,12 @@ export class LocalGitHub {
 
   comments(fullName: string, number: number) {
     return this.state.commentsOf(this.repo(fullName), number);
+  }
+
+  /** The issue's or PR's page, as its `html_url` says. */
+  htmlUrl(fullName: string, number: number): string {
+    const repository = this.repo(fullName);
+    return this.#render.issue(repository, this.issue(fullName, number)).html_url;
   }
 
   async readFile(fullName: string, ref: string, file: string): Promise<string | undefined> {
@@ -460,18 +505,19 @@ export class LocalGitHub {
   private async handleGraphql(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const recorded: RecordedCall = { index: this.calls.length + 1, method: 'POST', operation: 'graphql', path: '/graphql' };
+    let request: { query?: unknown; variables?: Record<string, unknown> } | undefined;
+    try {
+      request = JSON.parse(Buffer.concat(chunks).toString()) as typeof request;
+    } catch {
+      request = undefined;
+    }
+    const recorded: RecordedCall = { index: this.calls.length + 1, method: 'POST', operation: 'graphql', path: '/graphql', query: {}, body: request };
     this.calls.push(recorded);
     const [scheme = '', credential = ''] = String(req.headers.authorization ?? '').split(/\s+/);
     if (!/^(token|bearer)$/i.test(scheme) || !this.tokenValid(credential)) {
       return this.reply(res, recorded, { status: 401, body: { message: 'Bad credentials', documentation_url: 'https://docs.github.com/graphql' } });
     }
-    let request: { query?: unknown; variables?: Record<string, unknown> };
-    try {
-      request = JSON.parse(Buffer.concat(chunks).toString()) as typeof request;
-    } catch {
-      return this.reply(res, recorded, { status: 400, body: { message: 'Problems parsing JSON', documentation_url: 'https://docs.github.com/graphql' } });
-    }
+    if (!request) return this.reply(res, recorded, { status: 400, body: { message: 'Problems parsing JSON', documentation_url: 'https://docs.github.com/graphql' } });
     if (typeof request.query === 'string' && /\benqueuePullRequest\b/.test(request.query)) recorded.operation = 'graphql enqueuePullRequest';
     const reply = this.mergeQueues.graphql(request, (id) => {
       const [kind, number] = Buffer.from(id, 'base64').toString().split('_');
@@ -503,7 +549,7 @@ export class LocalGitHub {
       return this.send(res, { status: 400, body: { message: 'Problems parsing JSON', documentation_url: 'https://docs.github.com/rest' } });
     }
 
-    const recorded: RecordedCall = { index: this.calls.length + 1, method, operation: `${method} ${apiPath}`, path: apiPath };
+    const recorded: RecordedCall = { index: this.calls.length + 1, method, operation: `${method} ${apiPath}`, path: apiPath, query, body };
     this.calls.push(recorded);
     const { match, problems } = openApiValidator().checkRequest({ method, path: apiPath, query, body });
     if (match) recorded.operation = match.operationId;

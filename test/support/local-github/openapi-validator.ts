@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import formats from 'ajv-formats';
 
@@ -95,14 +96,57 @@ export function openApiValidator(): OpenApiValidator {
   return cached;
 }
 
+/** Bump when `leanSpec` changes what it keeps, so that no older cached copy is read. */
+const LEAN_VERSION = 1;
+
+/**
+ * The spec without what only documents it, from a copy cached under `.test-build/` for this version of
+ * `@octokit/openapi`: a sixth of the size, so every test process that checks calls holds less memory
+ * (and each git the app starts forks a smaller process).
+ */
 function loadSpec(): Spec {
-  const packageJson = createRequire(import.meta.url).resolve('@octokit/openapi/package.json');
-  const spec = JSON.parse(readFileSync(join(dirname(packageJson), 'generated', 'api.github.com.json'), 'utf8')) as Spec;
+  const require = createRequire(import.meta.url);
+  const packageJson = require.resolve('@octokit/openapi/package.json');
+  const { version } = JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string };
+  const cacheDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '.test-build');
+  const cached = join(cacheDir, `openapi-${version}-lean${LEAN_VERSION}.json`);
+  try {
+    return JSON.parse(readFileSync(cached, 'utf8')) as Spec;
+  } catch {
+    // not made yet: made below
+  }
+  const lean = leanSpec(JSON.parse(readFileSync(join(dirname(packageJson), 'generated', 'api.github.com.json'), 'utf8')) as Spec);
+  mkdirSync(cacheDir, { recursive: true });
+  // another test process may write the same file at once: each writes its own and renames it into place
+  const staging = `${cached}.${process.pid}`;
+  writeFileSync(staging, JSON.stringify(lean));
+  renameSync(staging, cached);
+  return lean;
+}
+
+/** Keys that only document a schema, a parameter or an operation; never a property's name (those are under `properties`). */
+const DOCUMENTATION = new Set(['description', 'summary', 'example', 'examples', 'externalDocs', 'x-github', 'tags', 'title']);
+
+function leanSpec(spec: Spec): Spec {
   // Without `components.examples`: examples are data, not schemas, and would double the cost of every walk over the spec.
   const { schemas, parameters, responses } = spec.components;
-  const lean = { paths: spec.paths, components: { schemas, parameters, responses } };
+  const lean = withoutDocumentation({ paths: spec.paths, components: { schemas, parameters, responses } }, false) as Spec;
   allowNullWhereNullable(lean);
   return lean;
+}
+
+function withoutDocumentation(node: unknown, namesOnly: boolean): unknown {
+  if (Array.isArray(node)) return node.map((item) => withoutDocumentation(item, false));
+  if (typeof node !== 'object' || node === null) return node;
+  const kept: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(node)) {
+    if (!namesOnly && DOCUMENTATION.has(key)) continue;
+    // the keys of `properties` (and of the spec's own maps of named things) are names, not keywords
+    const names = !namesOnly && ['properties', 'patternProperties', 'paths', 'schemas', 'parameters', 'responses', 'content'].includes(key)
+      && typeof value === 'object' && value !== null && !Array.isArray(value);
+    kept[key] = withoutDocumentation(value, names);
+  }
+  return kept;
 }
 
 function createValidator(spec: Spec): OpenApiValidator {

@@ -161,7 +161,8 @@ export class Renderer {
       html_url: `${this.webUrl}/${fullName}/${issue?.pull ? 'pull' : 'issues'}/${comment.issueNumber}#issuecomment-${comment.id}`,
       body: comment.body, user: this.user(comment.user), created_at: comment.createdAt, updated_at: comment.updatedAt,
       issue_url: `${this.apiUrl}/repos/${fullName}/issues/${comment.issueNumber}`, author_association: comment.viaApp ? 'NONE' : 'MEMBER',
-      performed_via_github_app: comment.viaApp ? this.integration() : null, reactions: reactions(url),
+      performed_via_github_app: comment.viaApp ? this.integration() : comment.otherApp ? this.otherIntegration(comment.otherApp) : null,
+      reactions: reactions(url),
     };
   }
 
@@ -174,6 +175,13 @@ export class Renderer {
       permissions: { contents: 'write', issues: 'write', pull_requests: 'write', checks: 'write', statuses: 'read', members: 'read', metadata: 'read' },
       events: ['issues', 'issue_comment', 'pull_request', 'pull_request_review', 'check_suite', 'check_run', 'status', 'push'],
       installations_count: 1,
+    };
+  }
+
+  /** Another app installed on the repository */
+  otherIntegration({ id, slug }: { id: number; slug: string }) {
+    return {
+      ...this.integration(), id, slug, name: slug, node_id: nodeId('A', id), client_id: `Iv1.${id}`, html_url: `${this.webUrl}/apps/${slug}`,
     };
   }
 

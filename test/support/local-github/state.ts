@@ -46,6 +46,8 @@ export interface Comment {
   user: User;
   /** Written with an installation token: GitHub shows the app in `performed_via_github_app`. */
   viaApp: boolean;
+  /** Written by another GitHub App than this one (its bot pasted something, say) */
+  otherApp?: { id: number; slug: string };
   createdAt: string;
   updatedAt: string;
 }
@@ -147,8 +149,9 @@ export class GitHubState {
     return repository;
   }
 
+  /** One sequence for issues and PRs, as GitHub's; a test may have opened some at chosen numbers. */
   nextNumber(repository: Repository): number {
-    return repository.issues.size + 1;
+    return Math.max(0, ...repository.issues.keys()) + 1;
   }
 
   commentsOf(repository: Repository, issueNumber: number): Comment[] {
