@@ -1,7 +1,7 @@
 import type { PullInfo } from '../github/port.js';
 import type { ConflictGraph } from './conflict-graph.js';
 import type { Placed } from './order-candidates.js';
-import type { Flagged, ReduceDeps, ReducePass, ReduceReport } from './reduce-pass.js';
+import { setAsideBaseConflicts, type Flagged, type ReduceDeps, type ReducePass, type ReduceReport } from './reduce-pass.js';
 
 /**
  * Step 4 where the base takes merges only through GitHub's merge queue: the eligible PRs go into
@@ -14,15 +14,10 @@ export async function enqueueInOrder(
   deps: ReduceDeps, pass: ReducePass, order: Placed[], pulls: Map<number, PullInfo>, graph: ConflictGraph, report: ReduceReport,
 ): Promise<Flagged> {
   const { github, baseRef, config, log } = pass;
-  const flagged: Flagged = new Map();
+  const { flagged, rest } = setAsideBaseConflicts(order, graph, baseRef);
   const queued = deps.mergeQueue?.queued ?? new Map<string, string>();
-  for (const placed of order) {
+  for (const placed of rest) {
     const pull = pulls.get(placed.number)!;
-    const conflict = graph.withBase.get(pull.number);
-    if (conflict) {
-      flagged.set(pull.number, { conflict, with: `the base branch \`${baseRef}\`` });
-      continue;
-    }
     if (placed.waitsFor.length > 0) {
       report.waiting.push({ number: pull.number, reason: `waits for ${placed.waitsFor.map((n) => `#${n}`).join(', ')} to merge` });
       continue;

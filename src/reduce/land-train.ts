@@ -1,6 +1,7 @@
 import type { PullInfo } from '../github/port.js';
 import { runGit } from '../git/run-git.js';
-import { issueRef, learnMergeQueue, type PassPlace, type ReduceDeps, type ReducePass, type ReduceReport } from './reduce-pass.js';
+import { mergeOne } from './merge-one.js';
+import { learnMergeQueue, type PassPlace, type ReduceDeps, type ReducePass, type ReduceReport } from './reduce-pass.js';
 import type { Train } from './train.js';
 
 export type Landed =
@@ -20,20 +21,15 @@ export type Landed =
 export async function landTrain(
   deps: ReduceDeps, pass: ReducePass, place: PassPlace, train: Train, pulls: Map<number, PullInfo>, report: ReduceReport,
 ): Promise<Landed> {
-  const { github, baseRef, config, log } = pass;
+  const { github, baseRef, log } = pass;
   for (const member of train.members) {
-    const pull = pulls.get(member.number)!;
-    const merged = await github.mergePull(member.number, { sha: member.headSha, method: config.reduce.mergeMethod });
+    const merged = await mergeOne(deps, pass, pulls.get(member.number)!, member.headSha, report);
     if (merged.kind !== 'merged') {
       if (learnMergeQueue(deps, pass, merged.message)) return { kind: 'merge-queue' };
       log.info({ pr: member.number, train: train.number, merged }, 'train merge refused; the next pass re-reads');
       report.waiting.push({ number: member.number, reason: merged.message });
       return { kind: 'stopped', reason: merged.message };
     }
-    report.merged.push(member.number);
-    deps.profile.record({ ...issueRef(github, pull), type: 'merged', pr: member.number });
-    log.info({ pr: member.number, sha: merged.sha, train: train.number }, 'merged from the train');
-    if (config.reduce.deleteBranch) await github.deleteBranch(pull.headRef).catch((err: unknown) => log.warn({ err }, 'branch not deleted'));
   }
   await github.deleteBranch(train.branch).catch((err: unknown) => log.warn({ err }, 'train branch not deleted'));
   await github.withGitToken('read', (token) => deps.workspace.sync(place.repo, token));

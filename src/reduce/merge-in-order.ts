@@ -5,7 +5,8 @@ import { withWorktree } from '../jobs/with-worktree.js';
 import type { Conflict, ConflictGraph } from './conflict-graph.js';
 import type { Placed } from './order-candidates.js';
 import { patchIdAgainstBase } from './patch-id.js';
-import { issueRef, learnMergeQueue, type Flagged, type PassPlace, type ReduceDeps, type ReducePass, type ReduceReport } from './reduce-pass.js';
+import { mergeOne } from './merge-one.js';
+import { learnMergeQueue, type Flagged, type PassPlace, type ReduceDeps, type ReducePass, type ReduceReport } from './reduce-pass.js';
 
 /**
  * Step 4 of a pass, down the order: a PR that conflicts with the base is flagged; one that waits
@@ -18,7 +19,7 @@ export async function mergeInOrder(
   deps: ReduceDeps, pass: ReducePass, place: PassPlace, baseAt: string, order: Placed[], pulls: Map<number, PullInfo>,
   graph: ConflictGraph, report: ReduceReport,
 ): Promise<Flagged> {
-  const { github, baseRef, config, log } = pass;
+  const { github, baseRef, log } = pass;
   const flagged: Flagged = new Map();
   let baseSha = baseAt;
   for (const placed of order) {
@@ -44,17 +45,13 @@ export async function mergeInOrder(
       continue;
     }
 
-    const merged = await github.mergePull(pull.number, { sha: ready.head, method: config.reduce.mergeMethod });
+    const merged = await mergeOne(deps, pass, pull, ready.head, report);
     if (merged.kind !== 'merged') {
       if (learnMergeQueue(deps, pass, merged.message)) break;
       log.info({ pr: pull.number, merged }, 'merge refused; the next pass re-reads');
       report.waiting.push({ number: pull.number, reason: merged.message });
       break;
     }
-    report.merged.push(pull.number);
-    deps.profile.record({ ...issueRef(github, pull), type: 'merged', pr: pull.number });
-    log.info({ pr: pull.number, sha: merged.sha }, 'merged');
-    if (config.reduce.deleteBranch) await github.deleteBranch(pull.headRef).catch((err: unknown) => log.warn({ err }, 'branch not deleted'));
     await github.withGitToken('read', (token) => deps.workspace.sync(place.repo, token));
     baseSha = (await deps.workspace.remoteBranchSha(place.repo, baseRef)) ?? baseSha;
   }

@@ -10,8 +10,8 @@ import { issueRef, type PassPlace, type ReduceDeps, type ReducePass, type Reduce
 export interface Candidates {
   /** Every open agent PR from this repository into the base. */
   pulls: PullInfo[];
-  /** Those approved by writers for the code now on the branch, with checks green where required. */
-  eligible: Array<{ pull: PullInfo; approvedAt: number }>;
+  /** Those approved by writers for the code now on the branch, with checks green where required (`checked`: it has any). */
+  eligible: Array<{ pull: PullInfo; approvedAt: number; checked: boolean }>;
   /** The others that are candidates, with what they wait for. */
   waiting: ReduceReport['waiting'];
 }
@@ -35,7 +35,7 @@ export async function readCandidates(deps: ReduceDeps, pass: ReducePass, place: 
     const decision = decideEligibility(pullSnapshot, {
       baseRef, approvals: config.reduce.approvals, requireChecks: config.reduce.requireChecks, holdLabel: HOLD_LABEL,
     });
-    if (decision.eligible) candidates.eligible.push({ pull, approvedAt: decision.approvedAt });
+    if (decision.eligible) candidates.eligible.push({ pull, approvedAt: decision.approvedAt, checked: pullSnapshot.checks !== 'none' });
     else if (decision.kind !== 'not-candidate') candidates.waiting.push({ number: pull.number, reason: decision.reason });
   }
   return candidates;

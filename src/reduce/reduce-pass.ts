@@ -7,7 +7,8 @@ import type { Workspace } from '../git/workspace.js';
 import type { Logger } from '../log.js';
 import { issueOfBranch } from '../names.js';
 import type { ProfileRecorder } from '../profile/profile-event.js';
-import type { Conflict, MergeCache } from './conflict-graph.js';
+import type { Conflict, ConflictGraph, MergeCache } from './conflict-graph.js';
+import type { Placed } from './order-candidates.js';
 
 export interface ReduceDeps {
   workspace: Workspace;
@@ -73,6 +74,18 @@ export function learnMergeQueue(deps: ReduceDeps, pass: ReducePass, refusal: str
   deps.mergeQueue?.bases.add(baseKey(pass));
   pass.log.info({ base: pass.baseRef }, 'the base takes merges through GitHub\'s merge queue: PRs are queued there in the merge order');
   return true;
+}
+
+/** The PRs of the order that conflict with the base, to flag, and the others, in order. */
+export function setAsideBaseConflicts(order: Placed[], graph: ConflictGraph, baseRef: string): { flagged: Flagged; rest: Placed[] } {
+  const flagged: Flagged = new Map();
+  const rest: Placed[] = [];
+  for (const placed of order) {
+    const conflict = graph.withBase.get(placed.number);
+    if (conflict) flagged.set(placed.number, { conflict, with: `the base branch \`${baseRef}\`` });
+    else rest.push(placed);
+  }
+  return { flagged, rest };
 }
 
 /** The issue a PR of the pass works on, for the profile. */

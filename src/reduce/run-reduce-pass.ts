@@ -44,7 +44,9 @@ export async function runReducePass(deps: ReduceDeps, pass: ReducePass): Promise
   report.order = order.map((p) => p.number);
 
   const eligiblePulls = eligible.map(({ pull }) => pull);
-  const flagged = await merge(deps, pass, place, baseSha, order, new Map(eligiblePulls.map((p) => [p.number, p])), graph, report);
+  // trains need CI: where no eligible head has a single check, the repository has none to run on them
+  const trains = config.reduce.requireChecks && config.reduce.batchSize > 1 && eligible.some((e) => e.checked);
+  const flagged = await merge(deps, pass, place, { baseSha, order, graph, trains }, new Map(eligiblePulls.map((p) => [p.number, p])), report);
   await flagConflicts(deps, pass, flagged, eligiblePulls, report);
   await showOrder(deps, github, pulls, report, flagged);
   return report;
@@ -52,13 +54,13 @@ export async function runReducePass(deps: ReduceDeps, pass: ReducePass): Promise
 
 /** Step 4, in the way the base takes merges; a base found just now to take them only through GitHub's merge queue is queued at once. */
 async function merge(
-  deps: ReduceDeps, pass: ReducePass, place: PassPlace, baseSha: string, order: Placed[], pulls: Map<number, PullInfo>,
-  graph: ConflictGraph, report: ReduceReport,
+  deps: ReduceDeps, pass: ReducePass, place: PassPlace, how: { baseSha: string; order: Placed[]; graph: ConflictGraph; trains: boolean },
+  pulls: Map<number, PullInfo>, report: ReduceReport,
 ): Promise<Flagged> {
+  const { baseSha, order, graph } = how;
   const queueOnly = () => deps.mergeQueue?.bases.has(baseKey(pass)) ?? false;
   if (!queueOnly()) {
-    const { requireChecks, batchSize } = pass.config.reduce;
-    const flagged = requireChecks && batchSize > 1
+    const flagged = how.trains
       ? await runTrains(deps, pass, place, baseSha, order, pulls, graph, report)
       : await mergeInOrder(deps, pass, place, baseSha, order, pulls, graph, report);
     if (!queueOnly()) return flagged;

@@ -7,7 +7,8 @@ import { landTrain } from './land-train.js';
 import type { Placed } from './order-candidates.js';
 import { nextBatch, planTrains, type TrainPlan } from './plan-trains.js';
 import { readTrains } from './read-trains.js';
-import { baseKey, issueRef, learnMergeQueue, type Flagged, type PassPlace, type ReduceDeps, type ReducePass, type ReduceReport } from './reduce-pass.js';
+import { mergeOne } from './merge-one.js';
+import { baseKey, learnMergeQueue, setAsideBaseConflicts, type Flagged, type PassPlace, type ReduceDeps, type ReducePass, type ReduceReport } from './reduce-pass.js';
 import { listPulls, type ReadTrain, type Train } from './train.js';
 
 /** How long a train may show no check at all before its PRs say that CI may not run on train branches. */
@@ -29,13 +30,8 @@ export async function runTrains(
   graph: ConflictGraph, report: ReduceReport,
 ): Promise<Flagged> {
   const { github, baseRef, config, log } = pass;
-  const flagged: Flagged = new Map();
-  const inOrder: number[] = [];
-  for (const { number } of order) {
-    const conflict = graph.withBase.get(number);
-    if (conflict) flagged.set(number, { conflict, with: `the base branch \`${baseRef}\`` });
-    else inOrder.push(number);
-  }
+  const { flagged, rest } = setAsideBaseConflicts(order, graph, baseRef);
+  const inOrder = rest.map((p) => p.number);
 
   const trains = await readTrains(deps, pass, place);
   const baseFailed = trains.some(({ ci }) => ci.state === 'failure') ? (await github.getChecks(baseSha)).failed : [];
@@ -90,16 +86,8 @@ async function onTip(place: PassPlace, headSha: string, baseSha: string): Promis
 }
 
 async function mergeAsItIs(deps: ReduceDeps, pass: ReducePass, pull: PullInfo, report: ReduceReport): Promise<void> {
-  const { github, config, log } = pass;
-  const merged = await github.mergePull(pull.number, { sha: pull.headSha, method: config.reduce.mergeMethod });
-  if (merged.kind !== 'merged') {
-    if (!learnMergeQueue(deps, pass, merged.message)) report.waiting.push({ number: pull.number, reason: merged.message });
-    return;
-  }
-  report.merged.push(pull.number);
-  deps.profile.record({ ...issueRef(github, pull), type: 'merged', pr: pull.number });
-  log.info({ pr: pull.number, sha: merged.sha }, 'merged');
-  if (config.reduce.deleteBranch) await github.deleteBranch(pull.headRef).catch((err: unknown) => log.warn({ err }, 'branch not deleted'));
+  const merged = await mergeOne(deps, pass, pull, pull.headSha, report);
+  if (merged.kind !== 'merged' && !learnMergeQueue(deps, pass, merged.message)) report.waiting.push({ number: pull.number, reason: merged.message });
 }
 
 /** Step 6: each PR in a train says which and with whom; the others in the order wait for the round to end. */

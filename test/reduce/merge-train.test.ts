@@ -91,6 +91,8 @@ async function settle(pass: ReducePass): Promise<ReduceReport[]> {
   const reports: ReduceReport[] = [];
   for (let i = 0; i < 20; i++) {
     const before = `${github.writes.length} ${(await git.remoteBranches()).join(',')}`;
+    // as GitHub does: a PR's head is where its branch is now (the app's own rebase moves it)
+    for (const pull of github.pulls.values()) if (pull.open) pull.headSha = await github.headOf!(pull);
     reports.push(await runReducePass(deps, pass));
     await runCi();
     if (`${github.writes.length} ${(await git.remoteBranches()).join(',')}` === before) return reports;
@@ -192,5 +194,16 @@ describe('merge trains', () => {
 
     expect(report.merged).toEqual([101]);
     expect(await git.remoteBranches()).toEqual(['main']);
+  });
+
+  it('builds no train where the PRs have no checks at all: there is no CI to run on it', async () => {
+    await approvedPull(101, 'a.txt');
+    await approvedPull(102, 'b.txt');
+    for (const pull of github.pulls.values()) github.checks.delete(pull.headSha);
+
+    await settle(passWith({}));
+
+    expect(merges()).toEqual([101, 102]);
+    expect(ciRuns).toEqual([]);
   });
 });

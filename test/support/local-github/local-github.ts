@@ -196,9 +196,10 @@ export class LocalGitHub {
     const gitDir = path.join(this.#root, 'repos', owner, `${name}.git`);
     await mkdir(path.dirname(gitDir), { recursive: true });
     await this.git(this.#root, 'init', '--quiet', '--bare', `--initial-branch=${defaultBranch}`, gitDir);
-    const repository = this.state.addRepository(owner, name, gitDir, defaultBranch);
-    await this.commit(fullName, defaultBranch, files, 'Initial commit', { quiet: true });
-    return repository;
+    // the repository appears with its first commit, so that the app never reads it empty (and caches "no config")
+    const repository = this.state.newRepository(owner, name, gitDir, defaultBranch);
+    await this.commitIn(repository, defaultBranch, files, 'Initial commit', { quiet: true });
+    return this.state.addRepository(repository);
   }
 
   /**
@@ -207,7 +208,11 @@ export class LocalGitHub {
    */
   async commit(fullName: string, branch: string, files: Record<string, string | null>, message: string,
     options: { by?: string; quiet?: boolean; from?: string } = {}): Promise<string> {
-    const repository = this.repo(fullName);
+    return this.commitIn(this.repo(fullName), branch, files, message, options);
+  }
+
+  private async commitIn(repository: Repository, branch: string, files: Record<string, string | null>, message: string,
+    options: { by?: string; quiet?: boolean; from?: string }): Promise<string> {
     const scratch = await mkdtemp(path.join(this.#root, 'scratch-'));
     try {
       const bare = new BareRepo(repository.gitDir, this.#gitEnv);

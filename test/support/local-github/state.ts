@@ -140,12 +140,16 @@ export class GitHubState {
     return this.repositories.get(fullName.toLowerCase());
   }
 
-  addRepository(owner: string, name: string, gitDir: string, defaultBranch: string): Repository {
-    const repository: Repository = {
+  /** A repository nobody sees yet: `addRepository` makes it visible once it has its first commit. */
+  newRepository(owner: string, name: string, gitDir: string, defaultBranch: string): Repository {
+    return {
       id: this.nextId(), owner: this.user(owner), name, defaultBranch, gitDir,
       issues: new Map(), comments: new Map(), events: [], reviews: [], checkRuns: [], statuses: [], permissions: new Map(),
     };
-    this.repositories.set(`${owner}/${name}`.toLowerCase(), repository);
+  }
+
+  addRepository(repository: Repository): Repository {
+    this.repositories.set(`${repository.owner.login}/${repository.name}`.toLowerCase(), repository);
     return repository;
   }
 

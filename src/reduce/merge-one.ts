@@ -1,0 +1,18 @@
+import type { MergeOutcome, PullInfo } from '../github/port.js';
+import { issueRef, type ReduceDeps, type ReducePass, type ReduceReport } from './reduce-pass.js';
+
+/**
+ * Merges one PR through the API, only if its head is still `sha` (the code that was approved and
+ * tested), with the configured method; a merged PR is reported, recorded for the profile, and its
+ * branch deleted (`reduce.deleteBranch`).
+ */
+export async function mergeOne(deps: ReduceDeps, pass: ReducePass, pull: PullInfo, sha: string, report: ReduceReport): Promise<MergeOutcome> {
+  const { github, config, log } = pass;
+  const merged = await github.mergePull(pull.number, { sha, method: config.reduce.mergeMethod });
+  if (merged.kind !== 'merged') return merged;
+  report.merged.push(pull.number);
+  deps.profile.record({ ...issueRef(github, pull), type: 'merged', pr: pull.number });
+  log.info({ pr: pull.number, sha: merged.sha }, 'merged');
+  if (config.reduce.deleteBranch) await github.deleteBranch(pull.headRef).catch((err: unknown) => log.warn({ err }, 'branch not deleted'));
+  return merged;
+}
