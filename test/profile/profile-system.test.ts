@@ -64,6 +64,8 @@ describe('the profile of a whole run', () => {
     github.review(REPO, pull.number, { state: 'APPROVED', body: 'Good' });
     await waitUntil('the merge', () => pull.pull!.merged);
     await waitUntil('the merge to be counted', async () => metricValue(await scrape(), 'agent_mapreduce_merges_total') === 1);
+    // the pass that merged goes on (branch deleted, clone synced, order shown) and is counted when it ends
+    await waitUntil('the merging pass to end', async () => metricValue(await scrape(), 'agent_mapreduce_reduce_passes_total', { repository: REPO }) >= 1);
 
     const m = await scrape();
     const value = (name: string, labels: Record<string, string> = {}) => metricValue(m, name, labels);
