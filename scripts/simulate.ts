@@ -1,6 +1,6 @@
 /**
  * `npm run simulate`: the whole map-reduce on one machine, without credentials. Starts the local GitHub,
- * a scripted model and the real app (`probot run lib/index.js`, as `npm start` does), opens N issues
+ * a scripted model and the real app (`node lib/main.js`, as `npm start` does), opens N issues
  * (default 20, `--issues N`) whose edits overlap, labels them, approves every PR as a writer would,
  * and prints what happens; the last line is the summary as one JSON object.
  */
@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   if (!Number.isInteger(count) || count < 1 || count > 500) throw new Error('--issues must be a whole number from 1 to 500');
   const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
   const started = Date.now();
-  const system = await startSystem({ entry: path.join(repoRoot, 'lib', 'index.js'), env: { MAX_AGENTS: '4', LOG_LEVEL: 'warn' } });
+  const system = await startSystem({ entry: path.join(repoRoot, 'lib', 'main.js'), env: { MAX_AGENTS: '4', LOG_LEVEL: 'warn' } });
   try {
     await run(system, count, started);
   } catch (err) {

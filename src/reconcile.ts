@@ -1,9 +1,8 @@
 import type { Probot } from 'probot';
-import { createOctokitGitHub } from './github/octokit-github.js';
+import { countedAndPaced, createOctokitGitHub, type RequestCounting } from './github/octokit-github.js';
 import type { GitHub, RepositoryInfo } from './github/port.js';
 import type { Logger } from './log.js';
 import type { ProfileRecorder } from './profile/profile-event.js';
-import type { RequestObserver } from './github/observe-requests.js';
 import type { ReduceService } from './reduce/reduce-service.js';
 import { FINAL_STATES, readIssueStatus } from './status/issue-status.js';
 import { requestIssueRun, type IssueRunDeps } from './map/request-issue-run.js';
@@ -12,7 +11,8 @@ import { issueKey } from './jobs/job-key.js';
 
 /** What a reconcile pass reads and acts through. */
 export interface ReconcileDeps extends IssueRunDeps {
-  profile: ProfileRecorder & { githubRequest: RequestObserver };
+  profile: ProfileRecorder & RequestCounting['profile'];
+  writes: RequestCounting['writes'];
   reduce: ReduceService;
 }
 
@@ -99,7 +99,7 @@ export async function reconcileAll(probot: Probot, services: ReconcileDeps, log:
         const repoLog = log.child({ repo: repository.full_name });
         try {
           const github = createOctokitGitHub(octokit, {
-            owner: repository.owner.login, repo: repository.name, installationId: installation.id, onRequest: (request) => services.profile.githubRequest(request),
+            owner: repository.owner.login, repo: repository.name, installationId: installation.id, ...countedAndPaced(services, installation.id),
           });
           const info = { defaultBranch: repository.default_branch, cloneUrl: repository.clone_url };
           const report = await reconcileRepository(services, github, info, repoLog);

@@ -3,6 +3,7 @@ import type { RepoConfig } from './config/schema.js';
 import { ConfigCache } from './config/config-cache.js';
 import { MarkedComments } from './github/marked-comment.js';
 import { PermissionCache } from './github/permission-cache.js';
+import { WriteBudgets } from './github/write-budget.js';
 import { botIdentityResolver } from './github/resolve-bot-identity.js';
 import { appSecrets } from './git/find-secrets.js';
 import { Workspace } from './git/workspace.js';
@@ -30,6 +31,8 @@ export interface Services {
   revisions: RevisionService;
   reduce: ReduceService;
   profile: Profile;
+  /** One budget of notifying writes per installation, shared by every pipeline. */
+  writes: WriteBudgets;
 }
 
 export interface ServiceParts {
@@ -50,7 +53,8 @@ export function createServices(parts: ServiceParts): Services {
   const { settings } = parts;
   const comments = new MarkedComments(settings.appId);
   const scheduler = new Scheduler({ globalCap: settings.maxAgents });
-  const profile = new Profile({ load: scheduler, webBase: settings.webBase });
+  const writes = new WriteBudgets(settings.writeLimits);
+  const profile = new Profile({ load: scheduler, webBase: settings.webBase, writesWaiting: () => writes.waiting });
   profile.follow(scheduler);
   const rateLimits = new RateLimitGate(scheduler);
   const sandbox = parts.sandbox ?? startSandbox(settings.sandbox, parts.log);
@@ -86,5 +90,5 @@ export function createServices(parts: ServiceParts): Services {
       github: pass.github, repository: pass.repository, pullNumber, issueNumber, config: pass.config, log: pass.log,
     }),
   });
-  return { settings, comments, configs: new ConfigCache(), permissions, scheduler, workspace, map, revisions, reduce, profile };
+  return { settings, comments, configs: new ConfigCache(), permissions, scheduler, workspace, map, revisions, reduce, profile, writes };
 }

@@ -1,13 +1,17 @@
 import type { ProbotOctokit } from 'probot';
 import { issuesPart, mergingPart, pullsPart, repositoryPart, reviewsPart, type AdapterContext, type GitHubTarget } from './octokit-parts.js';
 import type { GitHub, PullInfo } from './port.js';
-import { observeRequests } from './observe-requests.js';
+import { observeRequests, type RequestObserver } from './observe-requests.js';
+import { paceWrites, type WriteObserver } from './pace-writes.js';
+import type { WriteBudgets } from './write-budget.js';
 import { retryRateLimits } from './retry-rate-limits.js';
 import { toPull, type RestPull } from './rest-shapes.js';
 
 /** The GitHub port on Probot's Octokit, for one repository of one installation: the port's one real implementation. */
 export function createOctokitGitHub(octokit: ProbotOctokit, target: GitHubTarget): GitHub {
   retryRateLimits(octokit);
+  // outside the retry: a write takes one place in the budget however often it is tried
+  if (target.writes) paceWrites(octokit, target.writes.budget, target.writes.observer);
   if (target.onRequest) observeRequests(octokit, target.onRequest);
   const { owner, repo } = target;
   const where = { owner, repo };
@@ -17,4 +21,18 @@ export function createOctokitGitHub(octokit: ProbotOctokit, target: GitHubTarget
   };
   const ctx: AdapterContext = { octokit, where, repo, target, listOpenPulls };
   return { owner, repo, ...repositoryPart(ctx), ...issuesPart(ctx), ...pullsPart(ctx), ...reviewsPart(ctx), ...mergingPart(ctx) };
+}
+
+/** What counts the app's GitHub requests, and paces its notifying writes. */
+export interface RequestCounting {
+  profile: { githubRequest: RequestObserver; githubWrite: WriteObserver };
+  writes: WriteBudgets;
+}
+
+/** The parts of a GitHub target that count its requests and pace its writes. */
+export function countedAndPaced(services: RequestCounting, installationId: number): Pick<GitHubTarget, 'onRequest' | 'writes'> {
+  return {
+    onRequest: (request) => services.profile.githubRequest(request),
+    writes: { budget: services.writes.of(installationId), observer: (write) => services.profile.githubWrite(write) },
+  };
 }

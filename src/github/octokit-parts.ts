@@ -2,6 +2,8 @@ import { Octokit } from '@octokit/rest';
 import type { ProbotOctokit } from 'probot';
 import { issueOfBranch } from '../names.js';
 import type { RequestObserver } from './observe-requests.js';
+import type { WriteObserver } from './pace-writes.js';
+import type { WriteBudget } from './write-budget.js';
 import type { GitHub, Permission, PullInfo, Review } from './port.js';
 import { UnreadableConfigError } from './port.js';
 import { configPluginPrefix, silent, status, toComment, toIssue, toPull, type RestIssue, type RestPull } from './rest-shapes.js';
@@ -13,6 +15,8 @@ export interface GitHubTarget {
   installationId: number;
   /** Told of every API request and its answer (the profile counts them). */
   onRequest?: RequestObserver;
+  /** The installation's write budget, which every notifying write waits in; and who hears of them. */
+  writes?: { budget: WriteBudget; observer?: WriteObserver };
 }
 
 /** What the adapter's parts share: the octokit, the repository, and the open PRs' listing. */

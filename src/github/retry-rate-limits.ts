@@ -1,7 +1,7 @@
 import type { ProbotOctokit } from 'probot';
 
-/** How often one call is tried again after a rate limit, and the longest wait GitHub may ask for. */
-export const RATE_LIMIT_RETRIES = 3;
+/** How often one call is tried again after a rate limit (once: GitHub warns that retrying on can get an integration banned), and the longest wait GitHub may ask for. */
+export const RATE_LIMIT_RETRIES = 1;
 const MAX_WAIT_MS = 60_000;
 
 const wrapped = new WeakSet<object>();
@@ -13,10 +13,11 @@ interface RequestError {
 }
 
 /**
- * Probot's own throttling retries a primary rate limit but only logs a secondary one (403 "secondary
- * rate limit", or 429), so a burst of agents finishing at once would fail their runs. This retries such
- * a call after the `retry-after` GitHub gives (a minute at most), up to RATE_LIMIT_RETRIES times, then
- * lets the error through. 5xx answers are left to Octokit's retry plugin.
+ * The one place a rate-limit answer is retried (Octokit's throttling is off: app-octokit.ts). A
+ * secondary limit (403 "secondary rate limit") or a 429 is tried once more after the `retry-after`
+ * GitHub gives (a minute at most), then the error goes through to the job, which says so. With the
+ * write budget keeping notifying writes under the limit, these should be rare. 5xx answers are left
+ * to Octokit's retry plugin.
  */
 export function retryRateLimits(octokit: ProbotOctokit, sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))): void {
   if (wrapped.has(octokit)) return;

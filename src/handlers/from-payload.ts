@@ -1,7 +1,8 @@
 import type { ProbotOctokit } from 'probot';
-import { createOctokitGitHub } from '../github/octokit-github.js';
+import { countedAndPaced, createOctokitGitHub, type RequestCounting } from '../github/octokit-github.js';
+
+export type { RequestCounting };
 import type { GitHub, IssueInfo, RepositoryInfo } from '../github/port.js';
-import type { RequestObserver } from '../github/observe-requests.js';
 
 interface PayloadIssue {
   number: number;
@@ -30,18 +31,12 @@ export function repositoryFromPayload(repository: { default_branch: string; clon
   return { defaultBranch: repository.default_branch, cloneUrl: repository.clone_url };
 }
 
-/** The event's repository on GitHub, with its API requests counted by the profile. */
-/** What counts the app's GitHub requests. */
-export interface RequestCounting {
-  profile: { githubRequest: RequestObserver };
-}
-
+/** The event's repository on GitHub: its API requests counted by the profile, its notifying writes in the installation's budget. */
 export function gitHubOf(
   services: RequestCounting,
   context: { octokit: ProbotOctokit; repo(): { owner: string; repo: string }; payload: { installation?: { id: number } } },
 ): GitHub {
   const { owner, repo } = context.repo();
-  return createOctokitGitHub(context.octokit, {
-    owner, repo, installationId: context.payload.installation?.id ?? 0, onRequest: (request) => services.profile.githubRequest(request),
-  });
+  const installationId = context.payload.installation?.id ?? 0;
+  return createOctokitGitHub(context.octokit, { owner, repo, installationId, ...countedAndPaced(services, installationId) });
 }

@@ -15,6 +15,8 @@ export interface StateReader {
   slots(): number;
   /** How many issues the profile knows in each stage of the board. */
   stages(): Map<string, number>;
+  /** Notifying GitHub writes waiting for room in the installations' write budgets. */
+  writesWaiting(): number;
 }
 
 /**
@@ -99,6 +101,19 @@ export function createMetrics(load: StateReader) {
     githubErrors: new Counter({
       name: name('github_request_errors_total'), help: 'GitHub API requests that failed (status 400 or more, or no answer).',
       labelNames: ['route', 'status'], registers,
+    }),
+    githubWritesWaiting: new Gauge({
+      name: name('github_writes_waiting'), help: 'Notifying GitHub writes (comments, PRs, merges) waiting for room in the write budget.', registers,
+      collect() {
+        this.set(load.writesWaiting());
+      },
+    }),
+    githubWrites: new Counter({
+      name: name('github_notifying_writes_total'), help: 'Notifying GitHub writes sent, by kind (merge, pull, review, comment, issue).',
+      labelNames: ['kind'], registers,
+    }),
+    githubWriteWaits: new Counter({
+      name: name('github_write_waits_total'), help: 'Notifying GitHub writes that had to wait for the write budget.', labelNames: ['kind'], registers,
     }),
     modelRequests: new Counter({
       name: name('model_requests_total'), help: 'Model API requests, by status (0: no answer).', labelNames: ['status'], registers,

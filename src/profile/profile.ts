@@ -19,6 +19,8 @@ export interface JobEvents {
 
 export interface ProfileOptions {
   load: ProfileLoad;
+  /** Notifying GitHub writes waiting in the write budgets (none when not given). */
+  writesWaiting?: () => number;
   /** GitHub's web address (`https://github.com`, or the Enterprise Server's): the board links to it. */
   webBase: string;
   now?: () => number;
@@ -42,6 +44,7 @@ export class Profile implements ProfileRecorder {
   readonly metrics: Metrics;
   readonly startedAt: number;
   readonly #load: ProfileLoad;
+  readonly #writesWaiting: () => number;
   readonly #now: () => number;
   readonly #records: IssueRecords;
   readonly #busy: BusySample[] = [];
@@ -51,6 +54,7 @@ export class Profile implements ProfileRecorder {
 
   constructor(options: ProfileOptions) {
     this.#load = options.load;
+    this.#writesWaiting = options.writesWaiting ?? (() => 0);
     this.#now = options.now ?? Date.now;
     this.#records = new IssueRecords({
       webBase: options.webBase, now: this.#now, maxIssues: options.maxIssues ?? 2000, maxTimeline: options.maxTimeline ?? 300,
@@ -66,6 +70,7 @@ export class Profile implements ProfileRecorder {
         for (const record of this.#records.values()) if (record.stage) counts.set(record.stage, (counts.get(record.stage) ?? 0) + 1);
         return counts;
       },
+      writesWaiting: () => this.#writesWaiting(),
     });
   }
 
@@ -102,6 +107,11 @@ export class Profile implements ProfileRecorder {
     if (request.status === 0 || request.status >= 400) this.metrics.githubErrors.inc(labels);
   }
 
+  githubWrite(write: { kind: string; waitedMs: number }): void {
+    this.metrics.githubWrites.inc({ kind: write.kind });
+    if (write.waitedMs > 0) this.metrics.githubWriteWaits.inc({ kind: write.kind });
+  }
+
   modelRequest(status: number): void {
     this.metrics.modelRequests.inc({ status: String(status) });
     if (status === 0 || status >= 400) this.metrics.modelErrors.inc({ status: String(status) });
@@ -122,6 +132,7 @@ export class Profile implements ProfileRecorder {
       slots: this.#load.globalCap,
       running: this.#load.runningKeys().length,
       queued: this.#load.queuedKeys().length,
+      writesWaiting: this.#writesWaiting(),
       issues,
       orders: [...this.#orders.values()],
       busy: [...this.#busy],

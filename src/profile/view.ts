@@ -87,6 +87,8 @@ export interface DashboardView {
   slots: number;
   running: number;
   queued: number;
+  /** Notifying GitHub writes waiting for room in the write budget (GitHub's secondary limit). */
+  writesWaiting: number;
   issues: IssueSummary[];
   orders: MergeOrderView[];
   busy: BusySample[];

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_WRITE_LIMITS, type WriteLimits } from '../github/write-budget.js';
 import type { SandboxSettings } from '../sandbox/start-sandbox.js';
 
 /** Process-wide settings, read once from the environment at start-up. */
@@ -36,6 +37,8 @@ export interface Settings {
    * the deployment variable its value is read from (`NAME=SOURCE`; plain `NAME` reads `NAME`).
    */
   agentEnvAllow: AgentVariable[];
+  /** Notifying GitHub writes per installation (GITHUB_WRITES_PER_MINUTE, GITHUB_WRITES_PER_HOUR): under GitHub's 80 and 500. */
+  writeLimits: WriteLimits;
 }
 
 export interface AgentVariable {
@@ -99,6 +102,8 @@ const envSchema = z.object({
   SANDBOX_READ_ONLY: z.string().transform(list(':')).refine((dirs) => dirs.every((d) => path.isAbsolute(d)), 'must be absolute folders separated by `:`').optional(),
   SANDBOX_SETUP_HOSTS: z.string().transform(list(',')).refine((hosts) => hosts.every(isHostEntry), 'must be host names (host, host:port or *.domain) separated by commas').optional(),
   SANDBOX_AGENT_HOSTS: z.string().transform(list(',')).refine((hosts) => hosts.every(isHostEntry), 'must be host names (host, host:port or *.domain) separated by commas').optional(),
+  GITHUB_WRITES_PER_MINUTE: wholeNumber(1, 100_000).optional(),
+  GITHUB_WRITES_PER_HOUR: wholeNumber(1, 1_000_000).optional(),
   AGENT_ENV_ALLOW: z.string().transform(list(','))
     .refine((entries) => entries.every((e) => /^[A-Za-z_][A-Za-z0-9_]*(=[A-Za-z_][A-Za-z0-9_]*)?$/.test(e)), 'must be NAME or NAME=SOURCE entries separated by commas')
     .transform((entries) => entries.map(agentVariable))
@@ -152,5 +157,8 @@ export function loadSettings(env: NodeJS.ProcessEnv): Settings {
     setupHosts: e.SANDBOX_SETUP_HOSTS ?? DEFAULT_SETUP_HOSTS,
     agentHosts: e.SANDBOX_AGENT_HOSTS ?? [],
     agentEnvAllow: e.AGENT_ENV_ALLOW ?? [],
+    writeLimits: {
+      perMinute: e.GITHUB_WRITES_PER_MINUTE ?? DEFAULT_WRITE_LIMITS.perMinute, perHour: e.GITHUB_WRITES_PER_HOUR ?? DEFAULT_WRITE_LIMITS.perHour,
+    },
   };
 }

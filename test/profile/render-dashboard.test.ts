@@ -36,6 +36,7 @@ function dashboardView(extra: Partial<DashboardView> = {}): DashboardView {
     slots: 3,
     running: 2,
     queued: 1,
+    writesWaiting: 0,
     issues: [
       issue(1, 'queued'),
       issue(2, 'queued'),
@@ -134,6 +135,12 @@ describe('dashboard page', () => {
     expect(totals).toContain('$0.50 today');
     expect(totals).toContain('datetime="2026-11-23T10:00:00.000Z"');
     expect(page).toContain('<form method="post" action="logout"><button>Log out</button></form>');
+    expect(totals).not.toContain('rate budget');
+  });
+
+  it('says in the header when GitHub writes wait for the rate budget', () => {
+    const waiting = renderDashboard(dashboardView({ writesWaiting: 7 }), { nonce: 'n' });
+    expect(section(waiting, '<p id="totals">', 'p')).toContain('7 GitHub writes waiting for the rate budget');
   });
 
   it('lists the merge order per repository and base, then the waiting and flagged PRs', () => {

@@ -25,10 +25,10 @@ async function start(): Promise<System> {
 const callsOf = (current: System, operation: string) => current.github.calls.filter((c) => c.operation === operation);
 
 describe('GitHub faults', () => {
-  it('retries PR creation through secondary rate limits and comment updates through 500s, and opens one PR', async () => {
+  it('retries PR creation once after a secondary rate limit and comment updates through 500s, and opens one PR', async () => {
     const current = await start();
     const { github } = current;
-    github.faults.add({ operation: 'pulls/create', kind: 'secondary-limit', retryAfterSeconds: 1, times: 2 });
+    github.faults.add({ operation: 'pulls/create', kind: 'secondary-limit', retryAfterSeconds: 1, times: 1 });
     github.faults.add({ operation: 'issues/update-comment', kind: 'error', status: 500, times: 2 });
 
     const issue = github.openIssue(REPO, { title: 'Teal', body: editLine('colours.txt', 'green', 'teal') });
@@ -37,9 +37,12 @@ describe('GitHub faults', () => {
       github.comments(REPO, issue).some((c) => c.viaApp && c.body.includes('PR opened')));
 
     expect([...github.faults.fired].sort()).toEqual([
-      'issues/update-comment error', 'issues/update-comment error', 'pulls/create secondary-limit', 'pulls/create secondary-limit',
+      'issues/update-comment error', 'issues/update-comment error', 'pulls/create secondary-limit',
     ]);
-    expect(callsOf(current, 'pulls/create').map((c) => c.status)).toEqual([403, 403, 201]);
+    expect(callsOf(current, 'pulls/create').map((c) => c.status)).toEqual([403, 201]);
+    // the retry came after the `retry-after` GitHub asked for
+    const [limited, created] = callsOf(current, 'pulls/create');
+    expect(created!.at - limited!.at).toBeGreaterThanOrEqual(1000);
     expect(github.pullsFor(REPO, issue)).toHaveLength(1);
     expect(github.comments(REPO, issue).filter((c) => c.viaApp)).toHaveLength(1);
     expect(github.problems).toEqual([]);
@@ -57,10 +60,8 @@ describe('GitHub faults', () => {
 
     await waitUntil('the branch to be deleted', async () => !(await github.branches(REPO)).has(pull.pull!.head));
     expect(pull.pull!.merged).toBe(true);
-    // Octokit's retry plugin tries a 405 again too; every later answer says it is merged already
-    const [first, ...later] = callsOf(current, 'pulls/merge').map((c) => c.status);
-    expect(first).toBe(502);
-    expect(new Set(later)).toEqual(new Set([405]));
+    // Octokit's retry plugin tries the 502 again; that answer (405: merged already) is read, not retried
+    expect(callsOf(current, 'pulls/merge').map((c) => c.status)).toEqual([502, 405]);
     expect(await github.readFile(REPO, 'main', 'colours.txt')).toBe('red\nteal\nblue\n');
     expect((await runGit(['rev-list', '--count', 'main'], { cwd: github.repo(REPO).gitDir })).trim()).toBe('2');
     expect(pull.labels).not.toContain('agent:conflict');
@@ -68,7 +69,7 @@ describe('GitHub faults', () => {
     expect(github.problems).toEqual([]);
   });
 
-  it('gives up after the retries with a clear failure report, and never opens a second PR', async () => {
+  it('gives up after one retry with a clear failure report, and never opens a second PR', async () => {
     const current = await start();
     const { github } = current;
     github.faults.add({ operation: 'pulls/create', kind: 'secondary-limit', retryAfterSeconds: 1, times: 100 });
@@ -78,7 +79,8 @@ describe('GitHub faults', () => {
     await waitUntil('the failure report', () => github.issue(REPO, issue).labels.includes('agent:failed') &&
       github.comments(REPO, issue).find((c) => c.viaApp && c.body.includes('Failed')));
 
-    expect(callsOf(current, 'pulls/create')).toHaveLength(4);
+    // retried once, as GitHub asks: retrying on through a secondary limit can get an integration banned
+    expect(callsOf(current, 'pulls/create')).toHaveLength(2);
     const report = github.comments(REPO, issue).filter((c) => c.viaApp);
     expect(report).toHaveLength(1);
     expect(report[0]!.body).toMatch(/secondary rate limit/i);

@@ -20,6 +20,7 @@ describe('loadSettings', () => {
       setupHosts: DEFAULT_SETUP_HOSTS,
       agentHosts: [],
       agentEnvAllow: [],
+      writeLimits: { perMinute: 80, perHour: 450 },
     });
     expect(DEFAULT_SETUP_HOSTS).toContain('registry.npmjs.org');
   });
@@ -32,6 +33,7 @@ describe('loadSettings', () => {
       METRICS_TOKEN: 'a-metrics-token-of-length',
       SANDBOX: 'off', SANDBOX_READ_ONLY: '/opt/tools:/srv/bin', SANDBOX_SETUP_HOSTS: 'registry.example.com, *.pkg.example.com:8443',
       SANDBOX_AGENT_HOSTS: 'llm.example.com', AGENT_ENV_ALLOW: 'CODEX_API_KEY, ANTHROPIC_API_KEY=CLAUDE_CODE_KEY',
+      GITHUB_WRITES_PER_MINUTE: '30', GITHUB_WRITES_PER_HOUR: '2000',
     })).toEqual({
       workDir: '/srv/agents', maxAgents: 12, defaultModel: 'claude-opus-4-5',
       reconcileIntervalMs: 120_000, appId: 123, noreplyDomain: 'users.noreply.github.example.com', shutdownGraceMs: 120_000,
@@ -42,6 +44,7 @@ describe('loadSettings', () => {
       setupHosts: ['registry.example.com', '*.pkg.example.com:8443'],
       agentHosts: ['llm.example.com'],
       agentEnvAllow: [{ name: 'CODEX_API_KEY', from: 'CODEX_API_KEY' }, { name: 'ANTHROPIC_API_KEY', from: 'CLAUDE_CODE_KEY' }],
+      writeLimits: { perMinute: 30, perHour: 2000 },
     });
   });
 

@@ -1,5 +1,5 @@
 /**
- * The real app in its own process, started the way `npm start` starts it (`probot run <entry>`), so
+ * The real app in its own process, started the way `npm start` starts it (`node lib/main.js`), so
  * that a test can kill it with SIGKILL and start it again on the same work directory. The TypeScript
  * sources are compiled with swc into `.test-build/`, once for each state of `src/`.
  */
@@ -7,7 +7,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,7 +29,7 @@ export function compileApp(): Promise<string> {
     for (const file of files) hash.update(file).update('\0').update(await readFile(path.join(src, file))).update('\0');
     const name = `app-${hash.digest('hex').slice(0, 16)}`;
     const out = path.join(buildRoot, name);
-    if (!existsSync(path.join(out, 'index.js'))) {
+    if (!existsSync(path.join(out, 'main.js'))) {
       const staging = await mkdtemp(path.join(buildRoot, 'staging-'));
       await Promise.all(files.map(async (file) => {
         const { code } = await transformFile(path.join(src, file), {
@@ -45,7 +44,7 @@ export function compileApp(): Promise<string> {
     }
     const stale = (await readdir(buildRoot)).filter((entry) => entry !== name && entry.startsWith('app-'));
     await Promise.all(stale.map((entry) => rm(path.join(buildRoot, entry), { recursive: true, force: true })));
-    return path.join(out, 'index.js');
+    return path.join(out, 'main.js');
   })();
   return compiled;
 }
@@ -73,8 +72,7 @@ export interface AppProcessOptions {
 export async function startAppProcess(options: AppProcessOptions): Promise<AppProcess> {
   const entry = options.entry ?? (await compileApp());
   const port = await freePort();
-  const probotBin = path.join(path.dirname(createRequire(import.meta.url).resolve('probot')), '..', 'bin', 'probot.js');
-  const child: ChildProcess = spawn(process.execPath, [probotBin, 'run', entry], {
+  const child: ChildProcess = spawn(process.execPath, [entry], {
     cwd: options.cwd,
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: options.cwd, NODE_ENV: 'production', LOG_LEVEL: 'info', LOG_FORMAT: 'json',

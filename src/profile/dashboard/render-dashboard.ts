@@ -28,7 +28,7 @@ function totals(view: DashboardView): Html {
   const count = (stage: Stage) => view.issues.filter((i) => i.stage === stage).length;
   const today = new Date(view.now).toISOString().slice(0, 10);
   const costToday = view.costByDay.find((d) => d.day === today)?.usd ?? 0;
-  return html`<p id="totals"><span>${view.running} / ${view.slots} agents running</span> · <span>${view.queued} queued</span> · <span>${count('pr-open')} PRs waiting for review</span> · <span>${formatUsd(costToday)} today</span>
+  return html`<p id="totals"><span>${view.running} / ${view.slots} agents running</span> · <span>${view.queued} queued</span> · <span>${count('pr-open')} PRs waiting for review</span> · <span>${formatUsd(costToday)} today</span>${view.writesWaiting > 0 ? html` · <span class="waiting">${view.writesWaiting} GitHub writes waiting for the rate budget</span>` : ''}
 <span class="note">Since ${timeTag(view.startedAt, 'date')}; what happened before was rebuilt from GitHub.</span></p>`;
 }
 

@@ -41,6 +41,8 @@ export interface LocalGitHubOptions {
 export interface RecordedCall {
   /** 1-based, in arrival order */
   index: number;
+  /** When it arrived (ms since the epoch) */
+  at: number;
   method: string;
   /** The operation id in GitHub's OpenAPI description, e.g. `pulls/create`; the path if none matched */
   operation: string;
@@ -516,7 +518,7 @@ export class LocalGitHub {
     } catch {
       request = undefined;
     }
-    const recorded: RecordedCall = { index: this.calls.length + 1, method: 'POST', operation: 'graphql', path: '/graphql', query: {}, body: request };
+    const recorded: RecordedCall = { index: this.calls.length + 1, at: Date.now(), method: 'POST', operation: 'graphql', path: '/graphql', query: {}, body: request };
     this.calls.push(recorded);
     const [scheme = '', credential = ''] = String(req.headers.authorization ?? '').split(/\s+/);
     if (!/^(token|bearer)$/i.test(scheme) || !this.tokenValid(credential)) {
@@ -554,7 +556,7 @@ export class LocalGitHub {
       return this.send(res, { status: 400, body: { message: 'Problems parsing JSON', documentation_url: 'https://docs.github.com/rest' } });
     }
 
-    const recorded: RecordedCall = { index: this.calls.length + 1, method, operation: `${method} ${apiPath}`, path: apiPath, query, body };
+    const recorded: RecordedCall = { index: this.calls.length + 1, at: Date.now(), method, operation: `${method} ${apiPath}`, path: apiPath, query, body };
     this.calls.push(recorded);
     const { match, problems } = openApiValidator().checkRequest({ method, path: apiPath, query, body });
     if (match) recorded.operation = match.operationId;
