@@ -36,11 +36,12 @@ export function retryRateLimits(octokit: ProbotOctokit, sleep = (ms: number) => 
   });
 }
 
-/** How long GitHub asks us to wait, for a secondary rate limit or a 429; undefined for any other error. */
+/** How long GitHub asks us to wait, for a primary or secondary rate limit or a 429; undefined for any other error. */
 function rateLimitWait(error: RequestError): number | undefined {
-  const secondary = error.status === 403 && /secondary rate limit/i.test(error.message ?? '');
-  if (!secondary && error.status !== 429) return undefined;
   const headers = error.response?.headers ?? {};
+  const secondary = error.status === 403 && /secondary rate limit/i.test(error.message ?? '');
+  const primary = error.status === 403 && headers['x-ratelimit-remaining'] === '0';
+  if (!secondary && !primary && error.status !== 429) return undefined;
   const retryAfter = Number(headers['retry-after']);
   if (Number.isFinite(retryAfter) && retryAfter >= 0) return Math.min(retryAfter * 1000, MAX_WAIT_MS);
   const reset = Number(headers['x-ratelimit-reset']);
