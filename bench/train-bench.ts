@@ -8,7 +8,6 @@
  * (`batchSize: 1`: rebase, wait for its CI, merge, next).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
@@ -19,6 +18,7 @@ import type { Train } from '../src/reduce/train.js';
 import { LocalGitHub } from '../test/support/local-github/local-github.js';
 import { SimulatedCi } from '../test/support/local-github/simulated-ci.js';
 import { TestOctokit, testSettings } from '../test/support/test-probot.js';
+import { freePort } from '../test/support/free-port.js';
 
 const T = Number(process.env.BENCH_CI_SECONDS ?? 3);
 const PRS = Number(process.env.BENCH_TRAIN_PRS ?? 10);
@@ -28,16 +28,6 @@ function print(figure: string, value: number, context: Record<string, unknown>):
   console.log(JSON.stringify({ figure, value: Number(value.toFixed(3)), ...context }));
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitFor(what: string, check: () => boolean, ms: number): Promise<void> {
   const started = Date.now();

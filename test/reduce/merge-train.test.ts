@@ -3,19 +3,15 @@
  * disk that GitHub's squash merges and branch deletions are carried out on), and CI is played by
  * the test: it "runs" on each new train branch and fails when the tree holds a marker file.
  */
-import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
 import { parseConfig } from '../../src/config/parse-config.js';
-import { MarkedComments } from '../../src/github/marked-comment.js';
-import { PermissionCache } from '../../src/github/permission-cache.js';
-import { Workspace } from '../../src/git/workspace.js';
 import { ORDER_CHECK, TRAIN_FAILED_LABEL } from '../../src/names.js';
-import { NO_PROFILE } from '../../src/profile/profile-event.js';
 import type { ReduceDeps, ReducePass, ReduceReport } from '../../src/reduce/reduce-pass.js';
 import { runReducePass } from '../../src/reduce/run-reduce-pass.js';
 import { createGitSandbox, type GitSandbox } from '../support/git-sandbox.js';
-import { MemoryGitHub } from '../support/memory-github.js';
+import type { MemoryGitHub } from '../support/memory-github.js';
+import { reduceOnMemory } from '../support/memory-reduce.js';
 
 let git: GitSandbox;
 let github: MemoryGitHub;
@@ -25,32 +21,8 @@ let ciRuns: Array<{ branch: string; files: string[]; passed: boolean }>;
 beforeEach(async () => {
   git = await createGitSandbox();
   await git.commitToRemote('main', { 'README.md': '# app\n' }, 'Seed');
-  github = new MemoryGitHub('octo', 'app');
-  github.permissions.set('maintainer', 'write');
-  const scratch = path.join(git.root, 'merger');
-  await git.git(git.root, 'clone', '--quiet', git.remoteUrl, scratch);
-  github.onMerge = async (pull) => {
-    await git.git(scratch, 'fetch', '--quiet', 'origin');
-    await git.git(scratch, 'checkout', '--quiet', '-B', 'main', 'origin/main');
-    await git.git(scratch, 'merge', '--quiet', '--squash', pull.headSha);
-    await git.git(scratch, 'commit', '--quiet', '-m', `${pull.title} (#${pull.number})`);
-    await git.git(scratch, 'push', '--quiet', 'origin', 'HEAD:main');
-    return git.git(scratch, 'rev-parse', 'HEAD');
-  };
-  github.onDeleteBranch = (branch) => git.git(git.remoteUrl, 'update-ref', '-d', `refs/heads/${branch}`);
-  github.headOf = (pull) => git.git(git.remoteUrl, 'rev-parse', `refs/heads/${pull.headRef}`);
+  ({ github, deps } = await reduceOnMemory(git));
   ciRuns = [];
-  deps = {
-    workspace: new Workspace({ workDir: path.join(git.root, 'work'), log: pino({ level: 'silent' }), env: git.gitEnv }),
-    comments: new MarkedComments(42),
-    permissions: new PermissionCache(),
-    botIdentity: async () => ({ name: 'agent-mapreduce[bot]', email: '1+agent-mapreduce[bot]@users.noreply.github.com' }),
-    gitEnv: git.gitEnv,
-    mergeCache: new Map(),
-    shownOrder: new Map(),
-    trainNumbers: new Map(),
-    profile: NO_PROFILE,
-  };
 });
 
 afterEach(async () => {

@@ -14,21 +14,26 @@ afterEach(async () => {
   await sandbox.cleanup();
 });
 
+/** The app's cached clone, and `branch` rebased onto main there as the bot's clean rebase does. */
+async function rebaseAsTheBot(branch: string): Promise<{ clone: string; rebased: string; sync(): Promise<void> }> {
+  const workspace = new Workspace({ workDir: path.join(sandbox.root, 'work'), log: pino({ level: 'silent' }), env: sandbox.gitEnv });
+  const repo = { owner: 'o', repo: 'r', cloneUrl: sandbox.remoteUrl };
+  await workspace.sync(repo);
+  const worktree = await workspace.addWorktree(repo, { name: 'rebase', branch, startPoint: `origin/${branch}` });
+  await sandbox.git(worktree.dir, 'rebase', '--quiet', 'origin/main');
+  const rebased = await sandbox.git(worktree.dir, 'rev-parse', 'HEAD');
+  return { clone: workspace.cloneDir(repo), rebased, sync: () => workspace.sync(repo) };
+}
+
 describe('patchIdAgainstBase', () => {
   it('is the same for a change rebased onto a newer base, and differs once the change is edited', async () => {
     await sandbox.commitToRemote('main', { 'a.txt': 'one\n', 'b.txt': 'two\n' }, 'Base');
     const approved = await sandbox.commitToRemote('agent/issue-1-x', { 'a.txt': 'ONE\n' }, 'Change');
     const newBase = await sandbox.commitToRemote('main', { 'b.txt': 'TWO\n' }, 'Base moves');
-    const workspace = new Workspace({ workDir: path.join(sandbox.root, 'work'), log: pino({ level: 'silent' }), env: sandbox.gitEnv });
-    const repo = { owner: 'o', repo: 'r', cloneUrl: sandbox.remoteUrl };
-    await workspace.sync(repo);
-    const clone = workspace.cloneDir(repo);
     // the bot's rebase: the same change on top of the new base
-    const worktree = await workspace.addWorktree(repo, { name: 'rebase', branch: 'agent/issue-1-x', startPoint: 'origin/agent/issue-1-x' });
-    await sandbox.git(worktree.dir, 'rebase', '--quiet', 'origin/main');
-    const rebased = await sandbox.git(worktree.dir, 'rev-parse', 'HEAD');
+    const { clone, rebased, sync } = await rebaseAsTheBot('agent/issue-1-x');
     const edited = await sandbox.commitToRemote('agent/issue-1-x', { 'a.txt': 'ONE, edited\n' }, 'Human edit');
-    await workspace.sync(repo);
+    await sync();
 
     const id = (sha: string) => patchIdAgainstBase(clone, sha, newBase, sandbox.gitEnv);
     expect(rebased).not.toBe(approved);
@@ -42,13 +47,7 @@ describe('patchIdAgainstBase', () => {
     await sandbox.commitToRemote('main', { 'a.txt': lines({}) }, 'Base');
     const approved = await sandbox.commitToRemote('agent/issue-2-x', { 'a.txt': lines({ 5: 'the change' }) }, 'Change');
     const newBase = await sandbox.commitToRemote('main', { 'a.txt': lines({ 3: 'a base edit two lines away' }) }, 'Base moves');
-    const workspace = new Workspace({ workDir: path.join(sandbox.root, 'work'), log: pino({ level: 'silent' }), env: sandbox.gitEnv });
-    const repo = { owner: 'o', repo: 'r', cloneUrl: sandbox.remoteUrl };
-    await workspace.sync(repo);
-    const clone = workspace.cloneDir(repo);
-    const worktree = await workspace.addWorktree(repo, { name: 'rebase', branch: 'agent/issue-2-x', startPoint: 'origin/agent/issue-2-x' });
-    await sandbox.git(worktree.dir, 'rebase', '--quiet', 'origin/main');
-    const rebased = await sandbox.git(worktree.dir, 'rev-parse', 'HEAD');
+    const { clone, rebased } = await rebaseAsTheBot('agent/issue-2-x');
 
     const id = (sha: string) => patchIdAgainstBase(clone, sha, newBase, sandbox.gitEnv);
     expect(await id(rebased)).toBe(await id(approved));

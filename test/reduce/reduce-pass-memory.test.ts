@@ -2,19 +2,15 @@
  * The reduce pass at the pipeline level: GitHub is the in-memory port (no HTTP, no Probot), git is
  * real (a bare remote on disk, merged into by `onMerge` as GitHub's squash merge would).
  */
-import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
 import { parseConfig } from '../../src/config/parse-config.js';
-import { MarkedComments } from '../../src/github/marked-comment.js';
-import { PermissionCache } from '../../src/github/permission-cache.js';
-import { Workspace } from '../../src/git/workspace.js';
 import { CONFLICT_LABEL, ORDER_CHECK } from '../../src/names.js';
-import { NO_PROFILE } from '../../src/profile/profile-event.js';
 import type { ReduceDeps, ReducePass } from '../../src/reduce/reduce-pass.js';
 import { runReducePass } from '../../src/reduce/run-reduce-pass.js';
 import { createGitSandbox, type GitSandbox } from '../support/git-sandbox.js';
-import { MemoryGitHub } from '../support/memory-github.js';
+import type { MemoryGitHub } from '../support/memory-github.js';
+import { reduceOnMemory } from '../support/memory-reduce.js';
 
 let git: GitSandbox;
 let github: MemoryGitHub;
@@ -24,31 +20,9 @@ let pass: ReducePass;
 beforeEach(async () => {
   git = await createGitSandbox();
   await git.commitToRemote('main', { 'a.txt': 'one\ntwo\nthree\n', 'b.txt': 'red\ngreen\n' }, 'Seed');
-  github = new MemoryGitHub('octo', 'app');
-  github.permissions.set('maintainer', 'write');
-  const scratch = path.join(git.root, 'merger');
-  await git.git(git.root, 'clone', '--quiet', git.remoteUrl, scratch);
-  github.onMerge = async (pull) => {
-    await git.git(scratch, 'fetch', '--quiet', 'origin');
-    await git.git(scratch, 'checkout', '--quiet', '-B', 'main', 'origin/main');
-    await git.git(scratch, 'merge', '--quiet', '--squash', `origin/${pull.headRef}`);
-    await git.git(scratch, 'commit', '--quiet', '-m', `${pull.title} (#${pull.number})`);
-    await git.git(scratch, 'push', '--quiet', 'origin', 'HEAD:main');
-    return git.git(scratch, 'rev-parse', 'HEAD');
-  };
-  github.headOf = (pull) => git.git(git.remoteUrl, 'rev-parse', `refs/heads/${pull.headRef}`);
+  ({ github, deps } = await reduceOnMemory(git));
   const config = parseConfig({ reduce: { requireChecks: false } });
   if (!config.ok) throw new Error('config');
-  deps = {
-    workspace: new Workspace({ workDir: path.join(git.root, 'work'), log: pino({ level: 'silent' }), env: git.gitEnv }),
-    comments: new MarkedComments(42),
-    permissions: new PermissionCache(),
-    botIdentity: async () => ({ name: 'agent-mapreduce[bot]', email: '1+agent-mapreduce[bot]@users.noreply.github.com' }),
-    gitEnv: git.gitEnv,
-    mergeCache: new Map(),
-    shownOrder: new Map(),
-    profile: NO_PROFILE,
-  };
   pass = { github, repository: { defaultBranch: 'main', cloneUrl: git.remoteUrl }, baseRef: 'main', config: config.config, log: pino({ level: 'silent' }) };
 });
 

@@ -1,25 +1,15 @@
 import { createHmac } from 'node:crypto';
-import { createServer } from 'node:net';
 import { pino } from 'pino';
 import { Probot, Server } from 'probot';
 import type { Settings } from '../../src/settings/load-settings.js';
 import { createApp, type AppOptions } from '../../src/index.js';
 import { APP_ID, TestOctokit, WEBHOOK_SECRET, testPrivateKey, testSettings, type TestGitHubHost } from './test-probot.js';
+import { freePort } from './free-port.js';
 
 export function sign(body: string, secret = WEBHOOK_SECRET): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 export interface RunningApp {
   url: string;
