@@ -13,6 +13,7 @@ import { issueKey } from './jobs/job-key.js';
 export interface ReconcileDeps extends IssueRunDeps {
   profile: ProfileRecorder & RequestCounting['profile'];
   writes: RequestCounting['writes'];
+  reads: RequestCounting['reads'];
   reduce: ReduceService;
 }
 

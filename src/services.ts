@@ -4,6 +4,7 @@ import { ConfigCache } from './config/config-cache.js';
 import { MarkedComments } from './github/marked-comment.js';
 import { PermissionCache } from './github/permission-cache.js';
 import { WriteBudgets } from './github/write-budget.js';
+import { ReadCache } from './github/conditional-reads.js';
 import { botIdentityResolver } from './github/resolve-bot-identity.js';
 import { appSecrets } from './git/find-secrets.js';
 import { Workspace } from './git/workspace.js';
@@ -33,6 +34,8 @@ export interface Services {
   profile: Profile;
   /** One budget of notifying writes per installation, shared by every pipeline. */
   writes: WriteBudgets;
+  /** The last answers of GitHub reads, for conditional requests. */
+  reads: ReadCache;
 }
 
 export interface ServiceParts {
@@ -90,5 +93,5 @@ export function createServices(parts: ServiceParts): Services {
       github: pass.github, repository: pass.repository, pullNumber, issueNumber, config: pass.config, log: pass.log,
     }),
   });
-  return { settings, comments, configs: new ConfigCache(), permissions, scheduler, workspace, map, revisions, reduce, profile, writes };
+  return { settings, comments, configs: new ConfigCache(), permissions, scheduler, workspace, map, revisions, reduce, profile, writes, reads: new ReadCache() };
 }

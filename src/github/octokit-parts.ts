@@ -4,6 +4,7 @@ import { issueOfBranch } from '../names.js';
 import type { RequestObserver } from './observe-requests.js';
 import type { WriteObserver } from './pace-writes.js';
 import type { WriteBudget } from './write-budget.js';
+import type { ReadCache } from './conditional-reads.js';
 import type { GitHub, Permission, PullInfo, Review } from './port.js';
 import { UnreadableConfigError } from './port.js';
 import { configPluginPrefix, silent, status, toComment, toIssue, toPull, type RestIssue, type RestPull } from './rest-shapes.js';
@@ -17,6 +18,8 @@ export interface GitHubTarget {
   onRequest?: RequestObserver;
   /** The installation's write budget, which every notifying write waits in; and who hears of them. */
   writes?: { budget: WriteBudget; observer?: WriteObserver };
+  /** The answers kept for conditional reads (ETags). */
+  reads?: ReadCache;
 }
 
 /** What the adapter's parts share: the octokit, the repository, and the open PRs' listing. */

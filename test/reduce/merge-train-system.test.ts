@@ -57,6 +57,9 @@ describe('merge trains against the local GitHub with CI', () => {
     // the whole train, its halves, then the broken half's two PRs one by one: 5 runs for 4 PRs, never more than one run per PR
     expect(trainRuns().map((r) => r.conclusion)).toHaveLength(5);
     await waitUntil('the train branches to go', async () => ![...(await github.branches(REPO)).keys()].some((b) => b.startsWith('agent-mapreduce/train/')));
+    // the passes re-read every candidate's reviews; unchanged ones come back 304, which costs no rate limit
+    const reviewReads = github.callsOf('pulls/list-reviews').map((c) => c.status);
+    expect(reviewReads.filter((status) => status === 304).length).toBeGreaterThan(reviewReads.length / 3);
     expect(github.problems).toEqual([]);
   });
 

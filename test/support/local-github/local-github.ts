@@ -14,7 +14,7 @@
  *   const n = github.openIssue('octo-org/widgets', { title: 'Fix it', by: 'maintainer' });
  *   github.label('octo-org/widgets', n, 'agent', 'maintainer');
  */
-import { createVerify, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, createVerify, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -591,7 +591,7 @@ export class LocalGitHub {
       this.problems.push(...answerProblems);
     }
     await this.onCall?.(recorded, 'after');
-    return this.reply(res, recorded, lost ?? reply);
+    return this.reply(res, recorded, lost ?? withETag(method, req.headers['if-none-match'], reply));
   }
 
   private reply(res: ServerResponse, recorded: RecordedCall, reply: Reply): void {
@@ -614,4 +614,15 @@ export class LocalGitHub {
   private git(cwd: string, ...args: string[]): Promise<string> {
     return runGit(args, { cwd, env: this.#gitEnv });
   }
+}
+
+/**
+ * As GitHub: a GET's JSON answer carries an ETag of its content, and the same GET sent with that ETag
+ * in `If-None-Match` is answered 304 Not Modified, without a body, while the content is unchanged.
+ */
+function withETag(method: string, ifNoneMatch: string | string[] | undefined, reply: Reply): Reply {
+  if (method !== 'GET' || reply.status !== 200 || reply.body === undefined) return reply;
+  const etag = `"${createHash('sha1').update(JSON.stringify(reply.body)).digest('hex')}"`;
+  if (ifNoneMatch === etag) return { status: 304, headers: { etag } };
+  return { ...reply, headers: { ...reply.headers, etag } };
 }
