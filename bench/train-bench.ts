@@ -5,7 +5,8 @@
  * client's). For each scenario (all green; one PR that breaks on the current base) it prints
  * `train_ci_runs_per_pr` and `train_makespan_ci` (from all approved to all merged, in units of T)
  * for trains (`batchSize: 10`) and, as the baseline in the same run, for one PR at a time
- * (`batchSize: 1`: rebase, wait for its CI, merge, next).
+ * (`batchSize: 1`: rebase, wait for its CI, merge, next). BENCH_ONLY=train|serial|train-broken|serial-broken
+ * runs one scenario; BENCH_TRACE=1 prints each CI run (branch, start and end in seconds) to stderr.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -13,6 +14,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { Probot, Server } from 'probot';
 import { createApp } from '../src/index.js';
+import type { Services } from '../src/services.js';
 import { planTrains, type TrainsNow } from '../src/reduce/plan-trains.js';
 import type { Train } from '../src/reduce/train.js';
 import { LocalGitHub } from '../test/support/local-github/local-github.js';
@@ -45,11 +47,12 @@ async function scenario(mode: 'train' | 'serial', broken: boolean): Promise<void
     host: '127.0.0.1', port,
     Probot: Probot.defaults({
       appId: github.appId, privateKey: github.privateKey, secret: github.webhookSecret,
-      Octokit: TestOctokit.defaults({ baseUrl: `${github.url}/api/v3` }), logLevel: 'fatal',
+      Octokit: TestOctokit.defaults({ baseUrl: `${github.url}/api/v3` }), logLevel: process.env.BENCH_TRACE ? 'info' : 'fatal',
     }),
-    log: pino({ level: 'silent' }), loggingOptions: { autoLogging: false },
+    log: pino({ level: process.env.BENCH_TRACE ? 'info' : 'silent' }), loggingOptions: { autoLogging: false },
   });
-  await server.load(createApp(testSettings({ appId: github.appId, workDir }), { background: false }));
+  let services: Services | undefined;
+  await server.load(createApp(testSettings({ appId: github.appId, workDir }), { background: false, onServices: (s) => (services = s) }));
   await server.start();
   github.webhooks.url = `http://127.0.0.1:${port}/api/github/webhooks`;
   const ci = new SimulatedCi(github, { seconds: T, failWhen: ['broken.txt', 'strict.txt'] });
@@ -67,6 +70,8 @@ async function scenario(mode: 'train' | 'serial', broken: boolean): Promise<void
     // each PR green on its own head; then the base gets stricter, which only the broken PR trips over
     if (broken) await github.commit(REPO, 'main', { 'strict.txt': 'stricter\n' }, 'Stricter checks');
     await waitFor('CI on the PRs', () => ci.running === 0, 60_000);
+    // the passes the PRs' own CI started must be over, or one of them reads half the approvals
+    await services!.reduce.idle();
     const runsBefore = ci.runs.length;
     // all ten approved before the app hears of any: otherwise the first approval's pass starts a train of one
     github.webhooks.hold = true;
@@ -77,6 +82,9 @@ async function scenario(mode: 'train' | 'serial', broken: boolean): Promise<void
     const good = pulls.filter((_, i) => i !== brokenAt);
     await waitFor('every good PR merged', () => good.every((n) => github.issue(REPO, n).pull!.merged), 40 * T * 1000 + 120_000);
     const makespan = (Date.now() - started) / 1000 / T;
+    if (process.env.BENCH_TRACE) {
+      for (const r of ci.runs.slice(runsBefore)) console.error(r.branch, ((r.startedAt - started) / 1000).toFixed(1), (((r.finishedAt ?? 0) - started) / 1000).toFixed(1), r.conclusion);
+    }
     const runs = ci.runs.slice(runsBefore).filter((r) => r.branch !== 'main').length;
     const context = { mode, scenario: broken ? 'one broken PR' : 'all green', prs: PRS, ci_seconds: T, batch_size: mode === 'train' ? PRS : 1 };
     print('train_ci_runs_per_pr', runs / PRS, { ...context, ci_runs: runs });
@@ -133,8 +141,9 @@ function bisectAcrossPositions(): void {
 async function main(): Promise<void> {
   bisectAcrossPositions();
   for (const broken of [false, true]) {
-    await scenario('train', broken);
-    await scenario('serial', broken);
+    for (const mode of ['train', 'serial'] as const) {
+      if (!process.env.BENCH_ONLY || process.env.BENCH_ONLY === `${mode}${broken ? '-broken' : ''}`) await scenario(mode, broken);
+    }
   }
 }
 
