@@ -2,13 +2,15 @@
  * `npm run simulate`: the whole map-reduce on one machine, without credentials. Starts the local GitHub,
  * a scripted model and the real app (`node lib/main.js`, as `npm start` does), opens N issues
  * (default 20, `--issues N`) whose edits overlap, labels them, approves every PR as a writer would,
- * and prints what happens; the last line is the summary as one JSON object.
+ * and prints what happens; the last line is the summary as one JSON object. `--ci-seconds T` gives the
+ * local GitHub CI of T seconds on every push, and the repository required checks: merges go in trains.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startSystem, type System } from '../test/support/app-on-local-github.js';
 import { editLine } from '../test/support/scripted-model.js';
+import { SimulatedCi } from '../test/support/local-github/simulated-ci.js';
 
 const REPO = 'demo-org/demo';
 const MODULES = 5;
@@ -23,26 +25,31 @@ const lineText = (module: number, line: number) => `module ${module} line ${Stri
 type Outcome = 'merged' | 'flagged' | 'failed';
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { issues: { type: 'string', default: '20' } } });
+  const { values } = parseArgs({ options: { issues: { type: 'string', default: '20' }, 'ci-seconds': { type: 'string', default: '0' } } });
   const count = Number(values.issues);
   if (!Number.isInteger(count) || count < 1 || count > 500) throw new Error('--issues must be a whole number from 1 to 500');
+  const ciSeconds = Number(values['ci-seconds']);
+  if (!Number.isFinite(ciSeconds) || ciSeconds < 0 || ciSeconds > 3600) throw new Error('--ci-seconds must be a number of seconds from 0 (no CI) to 3600');
   const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
   const started = Date.now();
   const system = await startSystem({ entry: path.join(repoRoot, 'lib', 'main.js'), env: { MAX_AGENTS: '4', LOG_LEVEL: 'warn' } });
+  const ci = ciSeconds > 0 ? new SimulatedCi(system.github, { seconds: ciSeconds }) : undefined;
   try {
-    await run(system, count, started);
+    await run(system, count, started, ci);
   } catch (err) {
     console.error(`The app's last words:\n${system.app.output().split('\n').slice(-40).join('\n')}`);
     throw err;
   } finally {
+    ci?.stop();
     await system.stop();
   }
 }
 
-async function run(system: System, count: number, started: number): Promise<void> {
+async function run(system: System, count: number, started: number, ci: SimulatedCi | undefined): Promise<void> {
   const { github } = system;
-  const files: Record<string, string> = { 'README.md': '# Demo\n', '.github/agent-mapreduce.yml': 'map:\n  concurrency: 4\nreduce:\n  requireChecks: false\n',
-  };
+  // with CI, required checks and merge trains as a real repository would have them; without, merges as soon as approved
+  const reduce = ci ? 'reduce:\n  requireChecks: true\n' : 'reduce:\n  requireChecks: false\n';
+  const files: Record<string, string> = { 'README.md': '# Demo\n', '.github/agent-mapreduce.yml': `map:\n  concurrency: 4\n${reduce}` };
   for (let m = 0; m < MODULES; m++) {
     files[`src/module-${m}.txt`] = Array.from({ length: LINES }, (_, l) => lineText(m, l)).join('\n') + '\n';
   }
@@ -105,10 +112,12 @@ async function run(system: System, count: number, started: number): Promise<void
   const summary = {
     issues: issues.length, prs: seenPulls.size, merged: tally('merged'), flagged: tally('flagged'), failed: tally('failed'),
     api_calls: github.apiCalls, wall_ms: Date.now() - started,
+    ...(ci ? { ci_seconds: ci.seconds, ci_runs: ci.runs.length, train_ci_runs: ci.runs.filter((r) => r.branch.startsWith('agent-mapreduce/train/')).length } : {}),
   };
   if (github.problems.length > 0) console.log(`\nThe local GitHub saw ${github.problems.length} call(s) GitHub would refuse:\n${github.problems.join('\n')}`);
   console.log(`\n${summary.issues} issues: ${summary.prs} PRs, ${summary.merged} merged, ${summary.flagged} flagged, ${summary.failed} failed; ` +
-    `${summary.api_calls} GitHub API calls in ${(summary.wall_ms / 1000).toFixed(1)} s`);
+    `${summary.api_calls} GitHub API calls in ${(summary.wall_ms / 1000).toFixed(1)} s` +
+    (ci ? `; ${summary.train_ci_runs} merge-train CI runs of ${summary.ci_seconds} s` : ''));
   console.log(JSON.stringify(summary));
 }
 

@@ -38,6 +38,11 @@ export class SimulatedCi {
     github.onBranchMoved = (repository, branch, sha) => this.#start(repository, branch, sha);
   }
 
+  /** How long each run takes. */
+  get seconds(): number {
+    return this.options.seconds;
+  }
+
   /** Runs still going. */
   get running(): number {
     return this.runs.filter((r) => r.conclusion === undefined).length;
