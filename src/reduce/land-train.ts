@@ -2,7 +2,7 @@ import type { PullInfo } from '../github/port.js';
 import { runGit } from '../git/run-git.js';
 import { mergeOne } from './merge-one.js';
 import { learnMergeQueue, type PassPlace, type ReduceDeps, type ReducePass, type ReduceReport } from './reduce-pass.js';
-import type { Train } from './train.js';
+import { listPulls, type Train } from './train.js';
 
 export type Landed =
   | { kind: 'landed'; baseSha: string }
@@ -14,9 +14,8 @@ export type Landed =
  * Lands a green train: each PR merged through the API in the train's order, each with its head SHA
  * as the guard (the code CI tested), its branch deleted after. GitHub merges each head as the train
  * applied it, so the base's tree must then be the train's; if it is not, the pass stops and says so
- * in a comment on the train's last PR. A
- * refused merge stops the landing: the base moved, so the next pass abandons what is left of the
- * train and builds the next one on the new base.
+ * in a comment on the train's last PR. A refused merge stops the landing: the base moved, so the next
+ * pass abandons what is left of the train and builds the next one on the new base.
  */
 export async function landTrain(
   deps: ReduceDeps, pass: ReducePass, place: PassPlace, train: Train, pulls: Map<number, PullInfo>, report: ReduceReport,
@@ -40,7 +39,7 @@ export async function landTrain(
     // GitHub merged differently from the train (or someone pushed in between): what is on the base was not tested as a whole
     log.error({ train: train.number, base: baseSha, landedTree, testedTree }, 'the base after the train differs from the train CI tested');
     await github.createComment(train.members.at(-1)!.number, [
-      `⚠️ **\`${baseRef}\` differs from what CI tested.** After merging train ${train.number} (${train.members.map((m) => `#${m.number}`).join(', ')}),`,
+      `⚠️ **\`${baseRef}\` differs from what CI tested.** After merging train ${train.number} (${listPulls(train.members.map((m) => m.number))}),`,
       `the tree of \`${baseRef}\` (${baseSha.slice(0, 12)}) is not the tree of the train (${train.sha.slice(0, 12)}). Please check the base's CI;`,
       'the app goes on with the next train on top of it.',
     ].join('\n'));

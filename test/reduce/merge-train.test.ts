@@ -178,4 +178,23 @@ describe('merge trains', () => {
     expect(merges()).toEqual([101, 102]);
     expect(ciRuns).toEqual([]);
   });
+
+  it('says so when the base after the merges is not the tree CI tested', async () => {
+    await approvedPull(101, 'a.txt');
+    await approvedPull(102, 'b.txt');
+    const pass = passWith({});
+    await runReducePass(deps, pass);
+    await runCi();
+    // GitHub's merge of #102 brings something the train did not have
+    const merge = github.onMerge!;
+    github.onMerge = async (pull) => {
+      const sha = await merge(pull);
+      return pull.number === 102 ? git.commitToRemote('main', { 'surprise.txt': 'not tested\n' }, 'Something else') : sha;
+    };
+
+    const report = await runReducePass(deps, pass);
+
+    expect(report.merged).toEqual([101, 102]);
+    expect(github.comments.get(102)?.at(-1)?.body).toContain('⚠️ **`main` differs from what CI tested.** After merging train 1 (#101, #102)');
+  });
 });
