@@ -17,7 +17,7 @@ import { ScriptedAgent, usage } from '../test/support/scripted-agent.js';
 
 const FILES = Number(process.env.BENCH_FILES ?? 5000);
 const BRANCHES = Number(process.env.BENCH_BRANCHES ?? 100);
-const MERGES = Number(process.env.BENCH_MERGES ?? 10);
+const MERGES = Number(process.env.BENCH_MERGES ?? 20);
 
 function print(figure: string, value: number, context: Record<string, unknown>): void {
   console.log(JSON.stringify({ figure, value: Number(value.toFixed(3)), ...context }));
@@ -83,8 +83,37 @@ async function reduceCallsPerMerge(): Promise<void> {
   await h.review(h.pulls()[0]!.number, { state: 'approved', body: 'ok', by: 'admin' });
   await h.idle();
   const merges = h.merges().length;
-  print('reduce_calls_per_merge', (h.github.calls.length - before) / Math.max(1, merges), {
-    calls: h.github.calls.length - before, merges, prs: MERGES, require_checks: false,
+  const calls = h.github.calls.slice(before);
+  print('reduce_calls_per_merge', calls.length / Math.max(1, merges), {
+    calls: calls.length, merges, prs: MERGES, require_checks: false,
+  });
+  await h.stop();
+}
+
+/**
+ * 20 PRs approved and merged one after another, each approval its own pass: every pass re-reads every
+ * open candidate, so reads would grow with the open PRs; conditional reads answered 304 do not count
+ * against GitHub's primary limit, so `reads_per_merge` counts the others.
+ */
+async function readsPerMerge(): Promise<void> {
+  const agent = new ScriptedAgent(async (request, n) => {
+    await writeFile(path.join(request.worktree, `own-${n}.txt`), `${n}\n`);
+    return { outcome: 'changed', summary: 'ok', usage: usage() };
+  });
+  const h = await startMapHarness({ agent, config: 'reduce:\n  requireChecks: false\n' });
+  for (let n = 1; n <= MERGES; n++) h.github.openIssue(FULL_NAME, { number: n, title: `Merge ${n}`, by: 'reporter' });
+  for (let n = 1; n <= MERGES; n++) await h.labelIssue(n, `Merge ${n}`);
+  await h.idle();
+  const before = h.github.calls.length;
+  for (const pull of h.pulls()) {
+    await h.review(pull.number, { state: 'approved', body: 'ok', by: 'admin' });
+    await h.idle();
+  }
+  const reads = h.github.calls.slice(before).filter((c) => c.method === 'GET');
+  const counted = reads.filter((c) => c.status !== 304);
+  const merges = h.merges().length;
+  print('reads_per_merge', counted.length / Math.max(1, merges), {
+    reads: reads.length, not_modified: reads.length - counted.length, merges, prs: MERGES, require_checks: false,
   });
   await h.stop();
 }
@@ -94,6 +123,7 @@ async function main(): Promise<void> {
   nock.enableNetConnect(/^(127\.0\.0\.1|localhost)/);
   await conflictGraphMs();
   await reduceCallsPerMerge();
+  await readsPerMerge();
 }
 
 main().catch((error: unknown) => {
