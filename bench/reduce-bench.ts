@@ -8,6 +8,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import nock from 'nock';
 import { pino } from 'pino';
+import { notifyingWrite } from '../src/github/write-budget.js';
 import { runGit } from '../src/git/run-git.js';
 import { Workspace } from '../src/git/workspace.js';
 import { buildConflictGraph } from '../src/reduce/conflict-graph.js';
@@ -102,6 +103,7 @@ async function readsPerMerge(): Promise<void> {
   });
   const h = await startMapHarness({ agent, config: 'reduce:\n  requireChecks: false\n' });
   for (let n = 1; n <= MERGES; n++) h.github.openIssue(FULL_NAME, { number: n, title: `Merge ${n}`, by: 'reporter' });
+  const labelled = h.github.calls.length;
   for (let n = 1; n <= MERGES; n++) await h.labelIssue(n, `Merge ${n}`);
   await h.idle();
   const before = h.github.calls.length;
@@ -115,7 +117,22 @@ async function readsPerMerge(): Promise<void> {
   print('reads_per_merge', counted.length / Math.max(1, merges), {
     reads: reads.length, not_modified: reads.length - counted.length, merges, prs: MERGES, require_checks: false,
   });
+  // label → merged, every issue: what GitHub's secondary limit (500 content-creating requests an hour) allows
+  const all = h.github.calls.slice(labelled);
+  const notifying = all.filter((c) => notifyingWrite(c.method, c.path) !== null).length / MERGES;
+  const primaryCalls = all.filter((c) => c.status !== 304).length / MERGES;
+  print('notifying_writes_per_issue', notifying, { issues: MERGES, kinds: countKinds(all) });
+  print('issues_per_hour_at_limit', 500 / notifying, { secondary_limit_per_hour: 500, primary_bound: Math.floor(5000 / primaryCalls), primary_limit_per_hour: 5000 });
   await h.stop();
+}
+
+function countKinds(calls: Array<{ method: string; path: string }>): Record<string, number> {
+  const kinds: Record<string, number> = {};
+  for (const call of calls) {
+    const kind = notifyingWrite(call.method, call.path);
+    if (kind) kinds[kind] = (kinds[kind] ?? 0) + 1;
+  }
+  return kinds;
 }
 
 async function main(): Promise<void> {
