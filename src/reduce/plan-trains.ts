@@ -43,8 +43,9 @@ export interface TrainPlan {
  * for two parts (a third stays in), or without each suspect once there are three or fewer. A green
  * train means the culprit is among the PRs it left out, and lands everything else at once; a red one
  * clears the suspects it left out. The last suspect is blamed. With one PR that breaks a batch of
- * ten, that is 5 or 6 CI runs in 3 rounds for most positions (halving takes 7 to 9 runs in 4 or 5),
- * and every PR that lands was tested with all that landed with it. Should the suspects run out
+ * ten, that is 5 or 6 CI runs in 3 rounds for 8 of the 10 positions and 7 in 4 for the other two
+ * (halving takes 7 to 9 runs in 4 or 5), and every PR that lands was tested with all that landed
+ * with it. Should the suspects run out
  * (two culprits, or a flaky check), the bisection starts again over what is left.
  *
  * A train is abandoned as soon as its base is not the tip (someone pushed to the base) or one of its

@@ -99,8 +99,8 @@ function showTrains(
   for (const train of live) {
     for (const { number } of train.members) {
       const others = train.members.map((m) => m.number).filter((n) => n !== number);
-      const stale = noCi.has(train.number) && Date.now() - (read.find((r) => r.train.number === train.number)?.builtAt ?? Date.now()) > NO_CI_NOTE_MS;
-      const ci = stale ? `no check has started on \`${train.branch}\`: does CI run on pushes to \`agent-mapreduce/train/**\`?` : 'CI running';
+      const silent = noCi.has(train.number) && Date.now() - (read.find((r) => r.train.number === train.number)?.builtAt ?? Date.now()) > NO_CI_NOTE_MS;
+      const ci = silent ? `no check has started on \`${train.branch}\`: does CI run on pushes to \`agent-mapreduce/train/**\`?` : 'CI running';
       report.waiting.push({ number, reason: `in train ${train.number}${others.length > 0 ? ` with ${listPulls(others)}` : ''}; ${ci}` });
       said.add(number);
     }
