@@ -3,7 +3,7 @@
  * process, wired together. Used by the fault tests and by `npm run simulate`.
  */
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, type Dirent } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FakeMessagesApi } from './fake-messages-api.js';
@@ -63,9 +63,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     },
     async worktrees() {
       const base = path.join(workDir, 'worktrees');
-      if (!existsSync(base)) return [];
       const found: string[] = [];
-      for (const entry of await readdir(base, { recursive: true, withFileTypes: true })) {
+      for (const entry of await listWhileTheAppWorks(base)) {
         if (entry.isDirectory() && existsSync(path.join(entry.parentPath, entry.name, '.git'))) found.push(path.join(entry.parentPath, entry.name));
       }
       return found;
@@ -88,5 +87,17 @@ export async function waitUntil<T>(what: string, check: () => T | undefined | fa
     if (value !== undefined && value !== false) return value;
     if (Date.now() - started > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** The folder's entries, recursively; the app may remove a folder under it while it is listed: then it is listed again. */
+async function listWhileTheAppWorks(base: string): Promise<Dirent[]> {
+  for (let attempt = 0; ; attempt++) {
+    if (!existsSync(base)) return [];
+    try {
+      return await readdir(base, { recursive: true, withFileTypes: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 5) throw err;
+    }
   }
 }
