@@ -10,10 +10,8 @@ import { FAILED_LABEL, issueOfBranch } from './names.js';
 import { issueKey } from './jobs/job-key.js';
 
 /** What a reconcile pass reads and acts through. */
-export interface ReconcileDeps extends IssueRunDeps {
+export interface ReconcileDeps extends IssueRunDeps, RequestCounting {
   profile: ProfileRecorder & RequestCounting['profile'];
-  writes: RequestCounting['writes'];
-  reads: RequestCounting['reads'];
   reduce: ReduceService;
 }
 

@@ -12,8 +12,6 @@ import type { ProbotOctokit } from 'probot';
 export class ReadCache {
   static readonly maxEntries = 5000;
   readonly #entries = new Map<string, { etag: string; response: unknown }>();
-  /** How many reads GitHub answered 304, since the start. */
-  notModified = 0;
 
   get(key: string): { etag: string; response: unknown } | undefined {
     const entry = this.#entries.get(key);
@@ -51,7 +49,6 @@ export function conditionalReads(octokit: ProbotOctokit, cache: ReadCache, insta
       return response;
     } catch (error) {
       if ((error as { status?: number }).status !== 304 || !kept) throw error;
-      cache.notModified += 1;
       return kept.response as Awaited<ReturnType<typeof request>>;
     }
   });

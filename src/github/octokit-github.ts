@@ -26,7 +26,7 @@ export function createOctokitGitHub(octokit: ProbotOctokit, target: GitHubTarget
   return { owner, repo, ...repositoryPart(ctx), ...issuesPart(ctx), ...pullsPart(ctx), ...reviewsPart(ctx), ...mergingPart(ctx) };
 }
 
-/** What counts the app's GitHub requests, and paces its notifying writes. */
+/** What every GitHub target of the app shares: the profile that counts its requests, the write budgets, the kept reads. */
 export interface RequestCounting {
   profile: { githubRequest: RequestObserver; githubWrite: WriteObserver };
   writes: WriteBudgets;

@@ -1,7 +1,6 @@
 import type { ProbotOctokit } from 'probot';
 import { countedAndPaced, createOctokitGitHub, type RequestCounting } from '../github/octokit-github.js';
 
-export type { RequestCounting };
 import type { GitHub, IssueInfo, RepositoryInfo } from '../github/port.js';
 
 interface PayloadIssue {

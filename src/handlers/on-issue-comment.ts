@@ -1,7 +1,8 @@
 import type { Context } from 'probot';
 import { parseCommand } from '../commands/parse-command.js';
 import { dispatchCommand, type CommandDeps } from '../commands/dispatch-command.js';
-import { issueFromPayload, repositoryFromPayload, gitHubOf, type RequestCounting } from './from-payload.js';
+import { issueFromPayload, repositoryFromPayload, gitHubOf } from './from-payload.js';
+import type { RequestCounting } from '../github/octokit-github.js';
 
 /** A new comment: act only on a command from a person (bots, this app included, are ignored). */
 export function onIssueComment(services: CommandDeps & RequestCounting) {

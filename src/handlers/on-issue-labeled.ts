@@ -1,6 +1,7 @@
 import type { Context } from 'probot';
 import { requestIssueRun, type IssueRunDeps } from '../map/request-issue-run.js';
-import { issueFromPayload, repositoryFromPayload, gitHubOf, type RequestCounting } from './from-payload.js';
+import { issueFromPayload, repositoryFromPayload, gitHubOf } from './from-payload.js';
+import type { RequestCounting } from '../github/octokit-github.js';
 import { DEFAULT_LABEL } from '../names.js';
 
 /** A label was added: if it is the trigger label, added by a person, queue the issue. */

@@ -1,7 +1,8 @@
 import type { Context } from 'probot';
 import type { ConfigCache } from '../config/config-cache.js';
 import type { MapService } from '../map/map-service.js';
-import { gitHubOf, type RequestCounting } from './from-payload.js';
+import { gitHubOf } from './from-payload.js';
+import type { RequestCounting } from '../github/octokit-github.js';
 
 /** The trigger label was removed, or the issue closed: stop its job, queued or running. */
 export function onIssueUnlabeledOrClosed(services: RequestCounting & { configs: ConfigCache; map: MapService }) {

@@ -4,7 +4,8 @@ import type { ConfigCache } from '../config/config-cache.js';
 import type { MarkedComments } from '../github/marked-comment.js';
 import type { PermissionCache } from '../github/permission-cache.js';
 import type { RevisionService } from '../revise/revision-service.js';
-import { repositoryFromPayload, gitHubOf, type RequestCounting } from './from-payload.js';
+import { repositoryFromPayload, gitHubOf } from './from-payload.js';
+import type { RequestCounting } from '../github/octokit-github.js';
 import { issueOfBranch } from '../names.js';
 
 /**

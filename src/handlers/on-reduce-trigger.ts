@@ -1,7 +1,8 @@
 import type { Context } from 'probot';
 import type { ConfigCache } from '../config/config-cache.js';
 import type { ReduceService } from '../reduce/reduce-service.js';
-import { gitHubOf, type RequestCounting } from './from-payload.js';
+import { gitHubOf } from './from-payload.js';
+import type { RequestCounting } from '../github/octokit-github.js';
 
 type ReduceEvent =
   | 'pull_request_review.submitted' | 'pull_request.closed' | 'push' | 'check_suite.completed' | 'check_run.completed' | 'status';

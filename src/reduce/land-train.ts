@@ -6,7 +6,8 @@ import { listPulls, type Train } from './train.js';
 
 export type Landed =
   | { kind: 'landed'; baseSha: string }
-  | { kind: 'stopped'; reason: string }
+  /** A merge was refused, or the base is not what CI tested: the next pass reads everything again. */
+  | { kind: 'stopped' }
   /** The base takes merges only through GitHub's merge queue: the pass queues its PRs there instead. */
   | { kind: 'merge-queue' };
 
@@ -27,7 +28,7 @@ export async function landTrain(
       if (learnMergeQueue(deps, pass, merged.message)) return { kind: 'merge-queue' };
       log.info({ pr: member.number, train: train.number, merged }, 'train merge refused; the next pass re-reads');
       report.waiting.push({ number: member.number, reason: merged.message });
-      return { kind: 'stopped', reason: merged.message };
+      return { kind: 'stopped' };
     }
   }
   await github.deleteBranch(train.branch).catch((err: unknown) => log.warn({ err }, 'train branch not deleted'));
@@ -43,7 +44,7 @@ export async function landTrain(
       `the tree of \`${baseRef}\` (${baseSha.slice(0, 12)}) is not the tree of the train (${train.sha.slice(0, 12)}). Please check the base's CI;`,
       'the app goes on with the next train on top of it.',
     ].join('\n'));
-    return { kind: 'stopped', reason: 'the base differs from the tested train' };
+    return { kind: 'stopped' };
   }
   return { kind: 'landed', baseSha };
 }

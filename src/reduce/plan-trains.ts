@@ -80,15 +80,16 @@ export function planTrains(now: TrainsNow): TrainPlan {
   plan.abandon.push(...current.filter(({ train }) => train !== plan.land).map(({ train }) => ({ train, reason: 'its round ended' })));
   plan.baseBroken = [];
   const eligible = (n: number) => now.eligible.has(n);
-  const blame: TrainPlan['blame'] = [];
-  plan.build = nextRound(current.map(({ train }) => train), plan.land, red, blame)
-    .map((batch) => ({ ...batch, pulls: batch.pulls.filter(eligible) })).filter((batch) => batch.pulls.length > 0);
-  plan.blame = blame.filter(({ pull }) => eligible(pull));
+  const next = nextRound(current.map(({ train }) => train), plan.land, red);
+  plan.build = next.build.map((batch) => ({ ...batch, pulls: batch.pulls.filter(eligible) })).filter((batch) => batch.pulls.length > 0);
+  plan.blame = next.blame.filter(({ pull }) => eligible(pull));
   return plan;
 }
 
-/** The next bisection round after this one, given what landed and which trains were red; the PR found is blamed. */
-function nextRound(round: Train[], landed: Train | null, red: Array<{ train: Train; checks: string[] }>, blame: TrainPlan['blame']): Batch[] {
+/** The next bisection round after this one, given what landed and which trains were red, and the PR found, if it was. */
+function nextRound(
+  round: Train[], landed: Train | null, red: Array<{ train: Train; checks: string[] }>,
+): { build: Batch[]; blame: TrainPlan['blame'] } {
   const state = round.find((t) => t.bisect)?.bisect;
   // a plain batch (one train, no bisection yet): all of it is unlanded, and all of it suspect
   let unlanded = state?.unlanded ?? round.flatMap((t) => t.members.map((m) => m.number));
@@ -97,27 +98,25 @@ function nextRound(round: Train[], landed: Train | null, red: Array<{ train: Tra
     const merged = new Set(landed.members.map((m) => m.number));
     unlanded = unlanded.filter((n) => !merged.has(n));
     suspects = suspects.filter((n) => !merged.has(n));
-  } else {
-    for (const { train } of red) {
-      const tested = new Set(train.members.map((m) => m.number));
-      // with the left-out PRs out of it, the train still failed: the culprit is not among them
-      if (state) suspects = suspects.filter((n) => tested.has(n));
-    }
+  } else if (state) {
+    // a red train still failed without the PRs it left out: the culprit is not among them
+    for (const { train } of red) suspects = suspects.filter((n) => train.members.some((m) => m.number === n));
   }
-  if (red.length === 0 || unlanded.length === 0) return [];
+  if (red.length === 0 || unlanded.length === 0) return { build: [], blame: [] };
   if (suspects.length === 0) suspects = unlanded; // more than one culprit, or a flaky check: start again
   if (suspects.length === 1) {
     const [culprit] = suspects as [number];
     const evidence = red.find(({ train }) => train.members.some((m) => m.number === culprit)) ?? red[0]!;
-    blame.push({ pull: culprit, train: evidence.train, checks: evidence.checks });
     const rest = unlanded.filter((n) => n !== culprit);
-    return rest.length > 0 ? [{ pulls: rest }] : [];
+    return { build: rest.length > 0 ? [{ pulls: rest }] : [], blame: [{ pull: culprit, train: evidence.train, checks: evidence.checks }] };
   }
   const bisect = { unlanded, suspects };
   const without = (part: number[]) => ({ pulls: unlanded.filter((n) => !part.includes(n)), bisect });
-  if (suspects.length <= 3) return suspects.map((n) => without([n]));
   const third = Math.floor(suspects.length / 3);
-  return [without(suspects.slice(0, third)), without(suspects.slice(third, 2 * third))];
+  const build = suspects.length <= 3
+    ? suspects.map((n) => without([n]))
+    : [without(suspects.slice(0, third)), without(suspects.slice(third, 2 * third))];
+  return { build, blame: [] };
 }
 
 function staleness(train: Train, now: TrainsNow): string | null {

@@ -95,12 +95,13 @@ function showTrains(
   pass: ReducePass, inOrder: number[], live: Train[], plan: TrainPlan, read: ReadTrain[], report: ReduceReport,
 ): void {
   const said = new Set([...report.merged, ...report.waiting.map((w) => w.number)]);
-  const noCi = new Set(read.filter(({ ci }) => ci.state === 'none').map(({ train }) => train.number));
+  // a train with no check long after it was built: CI may not run on train branches at all
+  const silent = new Set(read.filter(({ ci, builtAt }) => ci.state === 'none' && Date.now() - builtAt > NO_CI_NOTE_MS).map(({ train }) => train.number));
   for (const train of live) {
+    const ci = silent.has(train.number)
+      ? `no check has started on \`${train.branch}\`: does CI run on pushes to \`agent-mapreduce/train/**\`?` : 'CI running';
     for (const { number } of train.members) {
       const others = train.members.map((m) => m.number).filter((n) => n !== number);
-      const silent = noCi.has(train.number) && Date.now() - (read.find((r) => r.train.number === train.number)?.builtAt ?? Date.now()) > NO_CI_NOTE_MS;
-      const ci = silent ? `no check has started on \`${train.branch}\`: does CI run on pushes to \`agent-mapreduce/train/**\`?` : 'CI running';
       report.waiting.push({ number, reason: `in train ${train.number}${others.length > 0 ? ` with ${listPulls(others)}` : ''}; ${ci}` });
       said.add(number);
     }

@@ -54,8 +54,9 @@ describe('merge trains against the local GitHub with CI', () => {
     expect(flag?.body).toContain('**Fails `ci/test` on top of `main`**');
     expect(await github.readFile(REPO, 'main', 'c.txt')).toBe('c.txt\n');
     expect(await github.readFile(REPO, 'main', 'broken.txt')).toBeUndefined();
-    // the whole train, its halves, then the broken half's two PRs one by one: 5 runs for 4 PRs, never more than one run per PR
-    expect(trainRuns().map((r) => r.conclusion)).toHaveLength(5);
+    // the whole batch (red); without #a and without #b (both red: the culprit is the broken one or #c);
+    // without the broken one (green: lands the other three) and without #c (red): 5 runs for 4 PRs
+    expect(trainRuns().map((r) => r.conclusion)).toEqual(['failure', 'failure', 'failure', 'success', 'failure']);
     await waitUntil('the train branches to go', async () => ![...(await github.branches(REPO)).keys()].some((b) => b.startsWith('agent-mapreduce/train/')));
     // the passes re-read every candidate's reviews; unchanged ones come back 304, which costs no rate limit
     const reviewReads = github.callsOf('pulls/list-reviews').map((c) => c.status);

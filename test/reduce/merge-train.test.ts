@@ -89,6 +89,13 @@ describe('merge trains', () => {
     const trainSha = await git.git(git.remoteUrl, 'rev-parse', 'refs/heads/agent-mapreduce/train/main/1');
     expect(await git.git(git.remoteUrl, 'log', '-1', '--format=%B', trainSha)).toContain('Agent-Mapreduce-Pull: 104 ');
 
+    // no check at all, long after the push (the sandbox's commits are dated 2024): CI may not run on train branches
+    const silent = await runReducePass(deps, pass);
+    expect(silent.merged).toEqual([]);
+    expect(silent.waiting).toContainEqual({
+      number: 101, reason: 'in train 1 with #102, #103, #104; no check has started on `agent-mapreduce/train/main/1`: does CI run on pushes to `agent-mapreduce/train/**`?',
+    });
+
     // CI still running: nothing moves
     github.checks.set(trainSha, 'pending');
     expect((await runReducePass(deps, pass)).merged).toEqual([]);
