@@ -1,7 +1,7 @@
 import type { PullInfo } from '../github/port.js';
 import { runGit } from '../git/run-git.js';
 import { mergeOne } from './merge-one.js';
-import { learnMergeQueue, type PassPlace, type ReduceDeps, type ReducePass, type ReduceReport } from './reduce-pass.js';
+import type { PassPlace, ReduceDeps, ReducePass, ReduceReport } from './reduce-pass.js';
 import { listPulls, type Train } from './train.js';
 
 export type Landed =
@@ -24,8 +24,8 @@ export async function landTrain(
   const { github, baseRef, log } = pass;
   for (const member of train.members) {
     const merged = await mergeOne(deps, pass, pulls.get(member.number)!, member.headSha, report);
+    if (merged.kind === 'merge-queue') return merged;
     if (merged.kind !== 'merged') {
-      if (learnMergeQueue(deps, pass, merged.message)) return { kind: 'merge-queue' };
       log.info({ pr: member.number, train: train.number, merged }, 'train merge refused; the next pass re-reads');
       report.waiting.push({ number: member.number, reason: merged.message });
       return { kind: 'stopped' };

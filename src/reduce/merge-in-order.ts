@@ -6,7 +6,7 @@ import type { Conflict, ConflictGraph } from './conflict-graph.js';
 import type { Placed } from './order-candidates.js';
 import { patchIdAgainstBase } from './patch-id.js';
 import { mergeOne } from './merge-one.js';
-import { learnMergeQueue, type Flagged, type PassPlace, type ReduceDeps, type ReducePass, type ReduceReport } from './reduce-pass.js';
+import type { Flagged, PassPlace, ReduceDeps, ReducePass, ReduceReport } from './reduce-pass.js';
 
 /**
  * Step 4 of a pass, down the order: a PR that conflicts with the base is flagged; one that waits
@@ -46,8 +46,8 @@ export async function mergeInOrder(
     }
 
     const merged = await mergeOne(deps, pass, pull, ready.head, report);
+    if (merged.kind === 'merge-queue') break;
     if (merged.kind !== 'merged') {
-      if (learnMergeQueue(deps, pass, merged.message)) break;
       log.info({ pr: pull.number, merged }, 'merge refused; the next pass re-reads');
       report.waiting.push({ number: pull.number, reason: merged.message });
       break;

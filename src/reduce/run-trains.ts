@@ -8,7 +8,7 @@ import type { Placed } from './order-candidates.js';
 import { nextBatch, planTrains, type TrainPlan } from './plan-trains.js';
 import { readTrains } from './read-trains.js';
 import { mergeOne } from './merge-one.js';
-import { baseKey, learnMergeQueue, setAsideBaseConflicts, type Flagged, type PassPlace, type ReduceDeps, type ReducePass, type ReduceReport } from './reduce-pass.js';
+import { baseKey, setAsideBaseConflicts, type Flagged, type PassPlace, type ReduceDeps, type ReducePass, type ReduceReport } from './reduce-pass.js';
 import { listPulls, type ReadTrain, type Train } from './train.js';
 
 /** How long a train may show no check at all before its PRs say that CI may not run on train branches. */
@@ -87,7 +87,7 @@ async function onTip(place: PassPlace, headSha: string, baseSha: string): Promis
 
 async function mergeAsItIs(deps: ReduceDeps, pass: ReducePass, pull: PullInfo, report: ReduceReport): Promise<void> {
   const merged = await mergeOne(deps, pass, pull, pull.headSha, report);
-  if (merged.kind !== 'merged' && !learnMergeQueue(deps, pass, merged.message)) report.waiting.push({ number: pull.number, reason: merged.message });
+  if (merged.kind === 'moved' || merged.kind === 'not-mergeable') report.waiting.push({ number: pull.number, reason: merged.message });
 }
 
 /** Step 6: each PR in a train says which and with whom; the others in the order wait for the round to end. */
