@@ -143,7 +143,6 @@ export class Workspace {
     });
   }
 
-  /** Call under the clone's lock: an idle worktree switched to the spec, or null if none could be. */
   /**
    * The folder for a new worktree: `name`, or `name-2`, `name-3`… when a worktree in use or kept
    * idle already has that name (a recycled worktree keeps the name of the job that made it).
@@ -155,6 +154,7 @@ export class Workspace {
     return dir;
   }
 
+  /** Call under the clone's lock: an idle worktree switched to the spec, or null if none could be. */
   private async reuseIdle(clone: string, spec: WorktreeSpec): Promise<string | null> {
     const idle = this.idle.get(clone) ?? [];
     for (let dir = idle.pop(); dir !== undefined; dir = idle.pop()) {
