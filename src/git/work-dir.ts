@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { GitError, runGit } from './run-git.js';
+import { GitError } from './run-git.js';
 
 /** The work directory's layout on disk: `repos/<owner>/<repo>.git` clones and their worktrees' files. */
 
@@ -22,10 +22,6 @@ export async function gitDirOf(worktree: string): Promise<string> {
   const match = /^gitdir: (.+)$/m.exec(text);
   if (!match) throw new Error(`git worktree add left no gitdir in ${worktree}/.git`);
   return path.resolve(worktree, match[1]!.trim());
-}
-
-export async function headOf(dir: string, env: Record<string, string>): Promise<string> {
-  return (await runGit(['rev-parse', 'HEAD'], { cwd: dir, env })).trim();
 }
 
 /** GitHub names are case-insensitive, so the folders are too; anything that could escape the work directory is refused. */

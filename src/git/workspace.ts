@@ -11,8 +11,9 @@ import { protocolOf, refuseCredentialsInUrl } from './remote-url.js';
 import { type Secret } from './find-secrets.js';
 import { forgetWorktree, recordWorktree, runGit } from './run-git.js';
 import { isAppBranch } from '../names.js';
-import { exists, gitDirOf, headOf, ignoreGitError, listClones, removeLockFiles, segment } from './work-dir.js';
+import { exists, gitDirOf, ignoreGitError, listClones, removeLockFiles, segment } from './work-dir.js';
 import type { RemoteRepo, RepoRef, Worktree, WorktreeSpec } from './worktree.js';
+import { headSha } from './worktree-git.js';
 
 /** Keyed by the clone's folder, so two Workspace objects on one work directory still take turns. */
 const cloneLocks = new KeyedMutex();
@@ -142,7 +143,6 @@ export class Workspace {
     });
   }
 
-  /** Call under the clone's lock: an idle worktree switched to the spec, or null if none could be. */
   /**
    * The folder for a new worktree: `name`, or `name-2`, `name-3`… when a worktree in use or kept
    * idle already has that name (a recycled worktree keeps the name of the job that made it).
@@ -154,6 +154,7 @@ export class Workspace {
     return dir;
   }
 
+  /** Call under the clone's lock: an idle worktree switched to the spec, or null if none could be. */
   private async reuseIdle(clone: string, spec: WorktreeSpec): Promise<string | null> {
     const idle = this.idle.get(clone) ?? [];
     for (let dir = idle.pop(); dir !== undefined; dir = idle.pop()) {
@@ -220,7 +221,7 @@ export class Workspace {
     const remoteUrl = this.cloneUrls.get(clone);
     if (!remoteUrl) throw new Error(`push before sync: no clone URL known for ${worktree.owner}/${worktree.repo}`);
     const where = { owner: worktree.owner, repo: worktree.repo, branch: worktree.branch };
-    const sha = await headOf(worktree.dir, this.env);
+    const sha = await headSha(worktree.dir, { env: this.env });
     const secrets = options.token ? [...this.secrets, { name: 'the installation token', value: options.token }] : this.secrets;
     const found = await secretsInNewCommits(worktree.dir, sha, secrets, this.env);
     if (found.length > 0) {

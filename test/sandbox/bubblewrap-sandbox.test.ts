@@ -147,6 +147,11 @@ describe('the bubblewrap sandbox', () => {
       const network = { kind: 'hosts' as const, hosts: [`127.0.0.1:${allowedPort}`, 'example.invalid'] };
       const ok = await run(curlVia(`http://127.0.0.1:${allowedPort}/`), { network });
       expect(ok.output).toContain('200 allowed answered');
+      expect(ok).toMatchObject({ kind: 'ok', refusedHosts: [] });
+      // a command that gets past a refusal still has it named on its result (the output notes it only on failure)
+      const shrugged = await run(`${curlVia('http://registry.npmjs.org/')} || true`, { network });
+      expect(shrugged).toMatchObject({ kind: 'ok', refusedHosts: ['registry.npmjs.org:80'] });
+      expect(shrugged.output).not.toContain('[sandbox: refused');
       expect(await leaks({
         'the app port': curlVia(`http://127.0.0.1:${appPort}/`),
         'metadata endpoint': curlVia('http://169.254.169.254/latest/meta-data/'),
