@@ -1,52 +1,27 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import type { AgentBudget, AgentRequest } from '../../src/agents/agent.js';
+import { describe, expect, it } from '@jest/globals';
 import { createCommandAgent } from '../../src/agents/command-agent.js';
 import {
   apiError, customToolCall, functionCall, isResponsesCall, message, offeredTools, respond, startFakeOpenAiResponses, toolOutputs, userText,
-  type FakeOpenAiResponses, type RecordedRequest, type ScriptStep,
+  type RecordedRequest, type ScriptStep,
 } from '../support/fake-openai-responses.js';
-import { createGitSandbox, type GitSandbox } from '../support/git-sandbox.js';
-import { startCliSandbox, type CliSandbox } from '../support/cli-sandbox.js';
+import { useCliFixture } from '../support/cli-sandbox.js';
 
 /**
  * The real Codex CLI (`@openai/codex`, a dev dependency) run by the command agent's `codex` preset in the real
  * bubblewrap sandbox, against a local fake of the OpenAI Responses API that it reaches through the sandbox's
- * allow-listing proxy, as it would reach api.openai.com.
+ * allow-listing proxy, as it would reach api.openai.com. The launcher (node_modules/.bin/codex, a node script)
+ * and the native binary it starts are seen inside.
  */
 
 const KEY = 'sk-test-codex-0123456789';
 const PATCH = '*** Begin Patch\n*** Update File: src/app.txt\n@@\n-hello\n+Hi\n*** End Patch\n';
-const budget: AgentBudget = { maxTurns: 10, maxCostUsd: 1, wallTimeMs: 25_000 };
 
-let cli: CliSandbox;
-let git: GitSandbox;
-let worktree: string;
-let api: FakeOpenAiResponses;
-const servers: FakeOpenAiResponses[] = [];
-
-beforeAll(async () => {
-  // the launcher (node_modules/.bin/codex, a node script) and the native binary it starts are seen inside
-  cli = await startCliSandbox();
-});
-
-afterAll(async () => {
-  cli.restore();
-  await Promise.all(servers.map((server) => server.close()));
-});
-
-beforeEach(async () => {
-  git = await createGitSandbox();
-  worktree = path.join(git.root, 'worktree');
-  await git.git(git.root, 'clone', '--quiet', git.remoteUrl, worktree);
-  api = await startFakeOpenAiResponses();
-  servers.push(api);
-});
-
-afterEach(async () => {
-  await api.close();
-  await git.cleanup();
+const cli = useCliFixture({
+  startApi: startFakeOpenAiResponses,
+  task: 'Resolve issue #1: say Hi instead of hello in src/app.txt.',
+  budget: { maxTurns: 10, maxCostUsd: 1, wallTimeMs: 25_000 },
 });
 
 /** The agent as production builds it: the key and the base URL passed by name, the fake on the allow list. */
@@ -55,27 +30,17 @@ function codexAgent(options: { model?: string } = {}) {
     command: '',
     preset: 'codex',
     passEnv: ['CODEX_API_KEY', 'OPENAI_BASE_URL'],
-    env: { CODEX_API_KEY: KEY, OPENAI_BASE_URL: `${api.url}/v1` },
+    env: { CODEX_API_KEY: KEY, OPENAI_BASE_URL: `${cli.api.url}/v1` },
     sandbox: cli.sandbox,
-    hosts: [`127.0.0.1:${api.port}`],
-    gitEnv: git.gitEnv,
+    hosts: [`127.0.0.1:${cli.api.port}`],
+    gitEnv: cli.git.gitEnv,
     ...options,
   });
 }
 
-function request(): AgentRequest {
-  return {
-    worktree,
-    cloneDir: path.join(worktree, '.git'),
-    task: 'Resolve issue #1: say Hi instead of hello in src/app.txt.',
-    budget,
-    signal: new AbortController().signal,
-  };
-}
-
-const appText = () => readFileSync(path.join(worktree, 'src/app.txt'), 'utf8');
-const calls = () => api.requests.filter(isResponsesCall);
-const paths = () => api.requests.map((r) => `${r.method} ${r.path}`);
+const appText = () => readFileSync(path.join(cli.worktree, 'src/app.txt'), 'utf8');
+const calls = () => cli.api.requests.filter(isResponsesCall);
+const paths = () => cli.api.requests.map((r) => `${r.method} ${r.path}`);
 
 /** The text a tool output carries: a string, or the text parts of a content list. */
 function outputText(output: unknown): string {
@@ -93,24 +58,24 @@ function expectCodexRequest(r: RecordedRequest) {
 
 describe('codex preset with the real Codex CLI in the sandbox', () => {
   it('edits with apply_patch from its code-mode exec tool and ends changed, with the final message as summary', async () => {
-    const head = await git.git(worktree, 'rev-parse', 'HEAD');
-    api.script([
+    const head = await cli.git.git(cli.worktree, 'rev-parse', 'HEAD');
+    cli.api.script([
       respond(customToolCall('exec', `const result = await tools.apply_patch(${JSON.stringify(PATCH)});\ntext(result);`, { namespace: 'functions', callId: 'call_patch' })),
       respond(message('Changed hello to Hi in src/app.txt.', 'final_answer')),
     ]);
 
-    const result = await codexAgent().run(request());
+    const result = await codexAgent().run(cli.request());
 
     expect(result.summary).toBe('Changed hello to Hi in src/app.txt.');
     expect(result.outcome).toBe('changed');
     expect(appText()).toBe('Hi\n');
-    expect(await git.git(worktree, 'rev-parse', 'HEAD')).toBe(head);
-    expect(await git.git(worktree, 'status', '--porcelain')).toBe('M src/app.txt');
+    expect(await cli.git.git(cli.worktree, 'rev-parse', 'HEAD')).toBe(head);
+    expect(await cli.git.git(cli.worktree, 'status', '--porcelain')).toBe('M src/app.txt');
 
     // a WebSocket attempt (answered 426, so it falls back at once), then one streamed POST per model turn
     expect(paths()).toEqual(['GET /v1/responses', 'POST /v1/responses', 'POST /v1/responses']);
-    expect(api.requests[0]!.headers.upgrade).toBe('websocket');
-    expect(api.pending).toBe(0);
+    expect(cli.api.requests[0]!.headers.upgrade).toBe('websocket');
+    expect(cli.api.pending).toBe(0);
     const [first, second] = calls();
     for (const r of [first!, second!]) expectCodexRequest(r);
     // the default model's code mode: one freeform `exec` tool running JavaScript with apply_patch among its tools
@@ -126,13 +91,13 @@ describe('codex preset with the real Codex CLI in the sandbox', () => {
   }, 30_000);
 
   it('runs the model it is given, with apply_patch and exec_command as tools, and reads the usage', async () => {
-    api.script([
+    cli.api.script([
       { ...respond(customToolCall('apply_patch', PATCH, { callId: 'call_patch' })), usage: { input_tokens: 1000, cached_tokens: 200, output_tokens: 40, reasoning_tokens: 10 } },
       { ...respond(functionCall('exec_command', { cmd: 'cat src/app.txt' }, { callId: 'call_cat' })), usage: { input_tokens: 1100, cached_tokens: 900, output_tokens: 30 } },
       { ...respond(message('Replaced hello with Hi; `cat src/app.txt` prints Hi.')), usage: { input_tokens: 1200, cached_tokens: 1000, output_tokens: 20 } },
     ]);
 
-    const result = await codexAgent({ model: 'gpt-5.5' }).run(request());
+    const result = await codexAgent({ model: 'gpt-5.5' }).run(cli.request());
 
     expect(result).toMatchObject({ outcome: 'changed', summary: 'Replaced hello with Hi; `cat src/app.txt` prints Hi.' });
     expect(appText()).toBe('Hi\n');
@@ -154,9 +119,9 @@ describe('codex preset with the real Codex CLI in the sandbox', () => {
 
   it('is failed with the API error when the key is refused, not no-change, and the key is not in the summary', async () => {
     const refused: ScriptStep = apiError(401, { code: 'invalid_api_key', message: `Incorrect API key provided: ${KEY}.` });
-    api.script(Array.from({ length: 10 }, () => refused));
+    cli.api.script(Array.from({ length: 10 }, () => refused));
 
-    const result = await codexAgent().run(request());
+    const result = await codexAgent().run(cli.request());
 
     expect(result.outcome).toBe('failed');
     expect(result.summary).toContain('The agent reported a failure: unexpected status 401 Unauthorized: Incorrect API key provided');

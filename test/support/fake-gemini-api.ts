@@ -18,19 +18,11 @@
  * an enum's first value, `1`, `false`, `[]`). `:countTokens` is answered from the same estimate of ~4 characters per
  * token that the replies' `usageMetadata` uses. Anything else is a 404.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readBody, resolveStep, startLocalHttpServer } from './local-http-server.js';
+import type { ServerResponse } from 'node:http';
+import { startScriptedHttpServer, type RecordedRequest, type Scripted } from './local-http-server.js';
 import { randomBytes } from 'node:crypto';
 
-export interface RecordedRequest {
-  method: string;
-  /** The request path with its query string, e.g. `/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse` */
-  path: string;
-  /** Lower-cased header names, as node:http gives them */
-  headers: Record<string, string | string[] | undefined>;
-  /** The parsed JSON body; the raw text if it isn't JSON; `undefined` if empty */
-  body: any;
-}
+export type { RecordedRequest } from './local-http-server.js';
 
 /** A part of a reply's content, as the API sends it. */
 export type Part =
@@ -67,7 +59,7 @@ export interface ErrorStep {
   headers?: Record<string, string>;
 }
 
-export type ScriptStep = ReplyStep | ErrorStep | ((request: RecordedRequest) => ScriptStep);
+export type ScriptStep = Scripted<ReplyStep | ErrorStep>;
 
 export interface FakeGeminiApi {
   /** `http://127.0.0.1:<port>`: the client's base URL */
@@ -126,92 +118,58 @@ export function apiError(status: number, rest: Omit<ErrorStep, 'kind' | 'status'
 const MODEL_PATH = /^\/v1(?:beta|alpha)?\/models\/([^/:]+):(generateContent|streamGenerateContent|countTokens)$/;
 
 export async function startFakeGeminiApi(options: FakeGeminiApiOptions = {}): Promise<FakeGeminiApi> {
-  const onExhausted = options.onExhausted ?? 'error';
   const chunkChars = Math.max(1, options.chunkChars ?? 24);
-  const requests: RecordedRequest[] = [];
   const turns: RecordedRequest[] = [];
-  let queue: ScriptStep[] = [...(options.steps ?? [])];
-  let taken = 0;
-  let lastStep: ScriptStep | undefined;
-
-  const nextStep = (request: RecordedRequest): ScriptStep => {
-    const step = queue.shift();
-    if (step !== undefined) {
-      taken += 1;
-      lastStep = step;
-      return step;
-    }
-    if (onExhausted === 'repeat-last' && lastStep !== undefined) return lastStep;
-    return apiError(400, {
+  const server = await startScriptedHttpServer<ReplyStep | ErrorStep>({
+    steps: options.steps,
+    onExhausted: options.onExhausted,
+    describe,
+    exhausted: (request, taken) => apiError(400, {
       message: `fake-gemini-api: script exhausted: ${turns.length} model turn(s) came but only ${taken} step(s) were `
         + `scripted (this is ${describe(request)})`,
-    });
-  };
+    }),
+    handle(request, res, take) {
+      const url = new URL(request.path, 'http://fake');
+      const match = MODEL_PATH.exec(url.pathname);
+      if (request.method !== 'POST' || !match) {
+        return sendError(res, apiError(404, { message: `fake-gemini-api: no route for ${request.method} ${request.path}` }));
+      }
+      const model = decodeURIComponent(match[1]!);
+      const action = match[2]!;
+      const body = request.body;
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+        return sendError(res, apiError(400, { message: 'Invalid JSON payload received.' }));
+      }
 
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const request: RecordedRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers: { ...req.headers }, body: await readBody(req) };
-    requests.push(request);
-    const url = new URL(request.path, 'http://fake');
-    const match = MODEL_PATH.exec(url.pathname);
-    if (request.method !== 'POST' || !match) {
-      return sendError(res, apiError(404, { message: `fake-gemini-api: no route for ${request.method} ${request.path}` }));
-    }
-    const model = decodeURIComponent(match[1]!);
-    const action = match[2]!;
-    const body = request.body;
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      return sendError(res, apiError(400, { message: 'Invalid JSON payload received.' }));
-    }
+      if (action === 'countTokens') {
+        const counted = body.generateContentRequest ?? body;
+        return sendJson(res, 200, { totalTokens: promptTokens(counted) });
+      }
+      if (!Array.isArray(body.contents)) return sendError(res, apiError(400, { message: '* GenerateContentRequest.contents: contents is not specified' }));
 
-    if (action === 'countTokens') {
-      const counted = body.generateContentRequest ?? body;
-      return sendJson(res, 200, { totalTokens: promptTokens(counted) });
-    }
-    if (!Array.isArray(body.contents)) return sendError(res, apiError(400, { message: '* GenerateContentRequest.contents: contents is not specified' }));
+      const schema = body.generationConfig?.responseJsonSchema ?? body.generationConfig?.responseSchema;
+      if (action === 'generateContent' && schema !== undefined) {
+        const value = options.structured ? options.structured(request) : fromSchema(schema);
+        const step: ReplyStep = { kind: 'reply', parts: [text(JSON.stringify(value))] };
+        return sendJson(res, 200, chunks(step, body, model, Number.MAX_SAFE_INTEGER)[0]);
+      }
 
-    const schema = body.generationConfig?.responseJsonSchema ?? body.generationConfig?.responseSchema;
-    if (action === 'generateContent' && schema !== undefined) {
-      const value = options.structured ? options.structured(request) : fromSchema(schema);
-      const step: ReplyStep = { kind: 'reply', parts: [text(JSON.stringify(value))] };
-      return sendJson(res, 200, chunks(step, body, model, Number.MAX_SAFE_INTEGER)[0]);
-    }
+      turns.push(request);
+      const step = take();
+      if (step.kind === 'error') return sendError(res, step);
 
-    turns.push(request);
-    let step: ReplyStep | ErrorStep;
-    try {
-      step = resolveStep<ReplyStep | ErrorStep, RecordedRequest>(nextStep(request), request);
-    } catch (error) {
-      return sendError(res, apiError(500, {
-        message: `fake-gemini-api: a script step function threw on ${describe(request)}: ${
-          error instanceof Error ? error.stack ?? error.message : String(error)}`,
-      }));
-    }
-    if (step.kind === 'error') return sendError(res, step);
-
-    if (action === 'generateContent') return sendJson(res, 200, chunks(step, body, model, Number.MAX_SAFE_INTEGER)[0]);
-    const events = chunks(step, body, model, chunkChars);
-    if (url.searchParams.get('alt') !== 'sse') return sendJson(res, 200, events);
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-request-id': newId() });
-    for (const event of events) res.write(`data: ${JSON.stringify(event)}\r\n\r\n`);
-    res.end();
-  };
-
-  const server = await startLocalHttpServer(handle, (res, message) => {
-    sendError(res, apiError(500, { message: `fake-gemini-api: ${message}` }));
+      if (action === 'generateContent') return sendJson(res, 200, chunks(step, body, model, Number.MAX_SAFE_INTEGER)[0]);
+      const events = chunks(step, body, model, chunkChars);
+      if (url.searchParams.get('alt') !== 'sse') return sendJson(res, 200, events);
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-request-id': newId() });
+      for (const event of events) res.write(`data: ${JSON.stringify(event)}\r\n\r\n`);
+      res.end();
+    },
+    onError(res, message) {
+      sendError(res, apiError(500, { message: `fake-gemini-api: ${message}` }));
+    },
   });
-  return {
-    url: server.url,
-    port: server.port,
-    requests,
-    turns: () => [...turns],
-    script(steps: ScriptStep[]) {
-      queue = [...steps];
-    },
-    get pending() {
-      return queue.length;
-    },
-    close: server.close,
-  };
+  return Object.assign(server, { turns: () => [...turns] });
 }
 
 function describe(request: RecordedRequest): string {

@@ -19,20 +19,12 @@
  * cacheable length and no expiry. Requests on a message thread (`thread: { type: 'continue', previous_message_id }`)
  * are counted against the conversation the fake recorded for that reply id.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readBody, resolveStep, startLocalHttpServer } from './local-http-server.js';
+import type { ServerResponse } from 'node:http';
+import { startScriptedHttpServer, type RecordedRequest, type Scripted } from './local-http-server.js';
 import { createHash, randomBytes } from 'node:crypto';
 import type { StopReason, TextBlock, ToolUseBlock, Usage } from '@anthropic-ai/sdk/resources/messages';
 
-export interface RecordedRequest {
-  method: string;
-  /** The request path with its query string, e.g. `/v1/messages` */
-  path: string;
-  /** Lower-cased header names, as node:http gives them */
-  headers: Record<string, string | string[] | undefined>;
-  /** The parsed JSON body; the raw text if it isn't JSON; `undefined` if empty */
-  body: any;
-}
+export type { RecordedRequest } from './local-http-server.js';
 
 /** A text block as scripted: `citations` may be left out (it is sent as `null`). */
 export type ScriptTextBlock = Omit<TextBlock, 'citations'> & { citations?: TextBlock['citations'] };
@@ -67,7 +59,7 @@ export interface ErrorStep {
   details?: Record<string, unknown>;
 }
 
-export type ScriptStep = MessageStep | ErrorStep | ((request: RecordedRequest) => ScriptStep);
+export type ScriptStep = Scripted<MessageStep | ErrorStep>;
 
 export interface FakeMessagesApi {
   /** `http://127.0.0.1:<port>`: pass as the client's `baseURL` */
@@ -123,89 +115,48 @@ export function apiError(status: number, rest: Omit<ErrorStep, 'kind' | 'status'
 // Server
 
 export async function startFakeMessagesApi(options: FakeMessagesApiOptions = {}): Promise<FakeMessagesApi> {
-  const onExhausted = options.onExhausted ?? 'error';
   const caching = new PromptCache(options.promptCaching ?? true);
-  const requests: RecordedRequest[] = [];
-  let queue: ScriptStep[] = [...(options.steps ?? [])];
-  let taken = 0;
-  let lastStep: ScriptStep | undefined;
-
-  const nextStep = (request: RecordedRequest): ScriptStep => {
-    const step = queue.shift();
-    if (step !== undefined) {
-      taken += 1;
-      lastStep = step;
-      return step;
-    }
-    if (onExhausted === 'repeat-last' && lastStep !== undefined) return lastStep;
-    const count = requests.filter((r) => isMessagesPath(r.path)).length;
-    return {
+  return startScriptedHttpServer<MessageStep | ErrorStep>({
+    steps: options.steps,
+    onExhausted: options.onExhausted,
+    describe,
+    exhausted: (request, taken, requests) => ({
       kind: 'error',
       status: 500,
       type: 'api_error',
       message:
-        `fake-messages-api: script exhausted: ${count} message request(s) came but only ${taken} step(s) were ` +
-        `scripted (this is ${describe(request)})`,
+        `fake-messages-api: script exhausted: ${requests.filter((r) => isMessagesPath(r.path)).length} message request(s) `
+        + `came but only ${taken} step(s) were scripted (this is ${describe(request)})`,
       headers: { 'x-should-retry': 'false' },
-    };
-  };
-
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const request: RecordedRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers: { ...req.headers }, body: await readBody(req) };
-    requests.push(request);
-    const pathname = request.path.split('?')[0];
-
-    if (request.method === 'POST' && pathname === '/v1/messages/count_tokens') {
-      const invalid = invalidBody(request.body, { needsMaxTokens: false });
+    }),
+    handle(request, res, take) {
+      const pathname = request.path.split('?')[0];
+      if (request.method === 'POST' && pathname === '/v1/messages/count_tokens') {
+        const invalid = invalidBody(request.body, { needsMaxTokens: false });
+        if (invalid) return sendError(res, { kind: 'error', status: 400, message: invalid });
+        return sendJson(res, 200, { input_tokens: caching.measure(request.body).total });
+      }
+      if (request.method !== 'POST' || pathname !== '/v1/messages') {
+        return sendError(res, {
+          kind: 'error',
+          status: 404,
+          message: `fake-messages-api: no route for ${request.method} ${request.path}`,
+          headers: { 'x-should-retry': 'false' },
+        });
+      }
+      const invalid = invalidBody(request.body, { needsMaxTokens: true });
       if (invalid) return sendError(res, { kind: 'error', status: 400, message: invalid });
-      return sendJson(res, 200, { input_tokens: caching.measure(request.body).total });
-    }
-    if (request.method !== 'POST' || pathname !== '/v1/messages') {
-      return sendError(res, {
-        kind: 'error',
-        status: 404,
-        message: `fake-messages-api: no route for ${request.method} ${request.path}`,
-        headers: { 'x-should-retry': 'false' },
-      });
-    }
-    const invalid = invalidBody(request.body, { needsMaxTokens: true });
-    if (invalid) return sendError(res, { kind: 'error', status: 400, message: invalid });
 
-    let step: MessageStep | ErrorStep;
-    try {
-      step = resolveStep<MessageStep | ErrorStep, RecordedRequest>(nextStep(request), request);
-    } catch (error) {
-      return sendError(res, {
-        kind: 'error',
-        status: 500,
-        type: 'api_error',
-        message: `fake-messages-api: a script step function threw on ${describe(request)}: ${
-          error instanceof Error ? error.stack ?? error.message : String(error)
-        }`,
-        headers: { 'x-should-retry': 'false' },
-      });
-    }
-    if (step.kind === 'error') return sendError(res, step);
-
-    const message = buildMessage(step, request.body, caching);
-    if (request.body.stream === true) return sendStream(res, message);
-    return sendJson(res, 200, message);
-  };
-
-  const server = await startLocalHttpServer(handle, (res, message) => {
-    sendError(res, { kind: 'error', status: 500, message: `fake-messages-api: ${message}`, headers: { 'x-should-retry': 'false' } });
+      const step = take();
+      if (step.kind === 'error') return sendError(res, step);
+      const message = buildMessage(step, request.body, caching);
+      if (request.body.stream === true) return sendStream(res, message);
+      return sendJson(res, 200, message);
+    },
+    onError(res, message) {
+      sendError(res, { kind: 'error', status: 500, message: `fake-messages-api: ${message}`, headers: { 'x-should-retry': 'false' } });
+    },
   });
-  return {
-    url: server.url,
-    requests,
-    script(steps: ScriptStep[]) {
-      queue = [...steps];
-    },
-    get pending() {
-      return queue.length;
-    },
-    close: server.close,
-  };
 }
 
 function isMessagesPath(path: string): boolean {

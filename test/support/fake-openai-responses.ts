@@ -15,19 +15,11 @@
  * `426 Upgrade Required`, after which Codex falls back to HTTP at once; it takes no step. Anything else is a 404.
  * Usage is the scripted one, or estimated at ~4 characters per token of the request's input and of the output.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readBody, resolveStep, startLocalHttpServer } from './local-http-server.js';
+import type { ServerResponse } from 'node:http';
+import { startScriptedHttpServer, type RecordedRequest, type Scripted } from './local-http-server.js';
 import { randomBytes } from 'node:crypto';
 
-export interface RecordedRequest {
-  method: string;
-  /** The request path with its query string, e.g. `/v1/responses` */
-  path: string;
-  /** Lower-cased header names, as node:http gives them */
-  headers: Record<string, string | string[] | undefined>;
-  /** The parsed JSON body; the raw text if it isn't JSON; `undefined` if empty */
-  body: any;
-}
+export type { RecordedRequest } from './local-http-server.js';
 
 /** An assistant message; `phase` is Codex's channel (`commentary` for progress, `final_answer` for the end). */
 export interface MessageItem {
@@ -105,7 +97,7 @@ export interface FailedStep {
   message?: string;
 }
 
-export type ScriptStep = ResponseStep | ErrorStep | FailedStep | ((request: RecordedRequest) => ScriptStep);
+export type ScriptStep = Scripted<ResponseStep | ErrorStep | FailedStep>;
 
 export interface FakeOpenAiResponses {
   /** `http://127.0.0.1:<port>`; the API's base URL is this plus `/v1` */
@@ -206,74 +198,39 @@ export function toolOutputs(request: RecordedRequest): Array<{ type: string; cal
 // Server
 
 export async function startFakeOpenAiResponses(options: FakeOpenAiResponsesOptions = {}): Promise<FakeOpenAiResponses> {
-  const onExhausted = options.onExhausted ?? 'error';
-  const requests: RecordedRequest[] = [];
-  let queue: ScriptStep[] = [...(options.steps ?? [])];
-  let taken = 0;
-  let lastStep: ScriptStep | undefined;
-
-  const nextStep = (request: RecordedRequest): ScriptStep => {
-    const step = queue.shift();
-    if (step !== undefined) {
-      taken += 1;
-      lastStep = step;
-      return step;
-    }
-    if (onExhausted === 'repeat-last' && lastStep !== undefined) return lastStep;
-    const count = requests.filter(isResponsesCall).length;
-    return apiError(500, {
+  return startScriptedHttpServer<ResponseStep | ErrorStep | FailedStep>({
+    steps: options.steps,
+    onExhausted: options.onExhausted,
+    describe,
+    exhausted: (request, taken, requests) => apiError(500, {
       type: 'server_error',
-      message: `fake-openai-responses: script exhausted: ${count} response request(s) came but only ${taken} step(s) were scripted (this is ${describe(request)})`,
-    });
-  };
+      message: `fake-openai-responses: script exhausted: ${requests.filter(isResponsesCall).length} response request(s) came `
+        + `but only ${taken} step(s) were scripted (this is ${describe(request)})`,
+    }),
+    handle(request, res, take) {
+      const pathname = request.path.split('?')[0];
+      if (request.method === 'GET' && pathname === '/v1/responses' && String(request.headers.upgrade ?? '').toLowerCase() === 'websocket') {
+        res.writeHead(426, { 'content-type': 'text/plain', connection: 'close' });
+        res.end('fake-openai-responses: no WebSocket transport; use HTTP streaming\n');
+        return;
+      }
+      if (!isResponsesCall(request)) {
+        return sendError(res, apiError(404, { type: 'invalid_request_error', message: `fake-openai-responses: no route for ${request.method} ${request.path}` }));
+      }
+      const invalid = invalidBody(request.body);
+      if (invalid) return sendError(res, apiError(400, { type: 'invalid_request_error', message: invalid }));
 
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const request: RecordedRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers: { ...req.headers }, body: await readBody(req) };
-    requests.push(request);
-    const pathname = request.path.split('?')[0];
-
-    if (request.method === 'GET' && pathname === '/v1/responses' && String(req.headers.upgrade ?? '').toLowerCase() === 'websocket') {
-      res.writeHead(426, { 'content-type': 'text/plain', connection: 'close' });
-      res.end('fake-openai-responses: no WebSocket transport; use HTTP streaming\n');
-      return;
-    }
-    if (!isResponsesCall(request)) {
-      return sendError(res, apiError(404, { type: 'invalid_request_error', message: `fake-openai-responses: no route for ${request.method} ${request.path}` }));
-    }
-    const invalid = invalidBody(request.body);
-    if (invalid) return sendError(res, apiError(400, { type: 'invalid_request_error', message: invalid }));
-
-    let step: ResponseStep | ErrorStep | FailedStep;
-    try {
-      step = resolveStep<ResponseStep | ErrorStep | FailedStep, RecordedRequest>(nextStep(request), request);
-    } catch (error) {
-      return sendError(res, apiError(500, {
-        type: 'server_error',
-        message: `fake-openai-responses: a script step function threw on ${describe(request)}: ${error instanceof Error ? error.stack ?? error.message : String(error)}`,
-      }));
-    }
-    if (step.kind === 'error') return sendError(res, step);
-    if (step.kind === 'failed') return sendFailedStream(res, request.body, step);
-    const response = buildResponse(step, request.body);
-    if (request.body.stream === true) return sendStream(res, response);
-    return sendJson(res, 200, response);
-  };
-
-  const server = await startLocalHttpServer(handle, (res, message) => {
-    sendError(res, apiError(500, { type: 'server_error', message: `fake-openai-responses: ${message}` }));
+      const step = take();
+      if (step.kind === 'error') return sendError(res, step);
+      if (step.kind === 'failed') return sendFailedStream(res, request.body, step);
+      const response = buildResponse(step, request.body);
+      if (request.body.stream === true) return sendStream(res, response);
+      return sendJson(res, 200, response);
+    },
+    onError(res, message) {
+      sendError(res, apiError(500, { type: 'server_error', message: `fake-openai-responses: ${message}` }));
+    },
   });
-  return {
-    url: server.url,
-    port: server.port,
-    requests,
-    script(steps: ScriptStep[]) {
-      queue = [...steps];
-    },
-    get pending() {
-      return queue.length;
-    },
-    close: server.close,
-  };
 }
 
 function describe(request: RecordedRequest): string {
