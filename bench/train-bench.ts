@@ -130,7 +130,7 @@ function bisectAcrossPositions(): void {
     }
     outcomes.push({ runs, rounds });
   }
-  const context = { prs: PRS, broken: 1, positions: PRS, strategy: 'leave out a part of the suspects, two parts per round' };
+  const context = { prs: PRS, broken: 1, positions: PRS, strategy: 'the trains of a round spell the culprit in binary, at most two suspects left per answer' };
   const avg = (f: (o: { runs: number; rounds: number }) => number) => outcomes.reduce((sum, o) => sum + f(o), 0) / outcomes.length;
   print('train_bisect_ci_runs_avg', avg((o) => o.runs), context);
   print('train_bisect_ci_runs_worst', Math.max(...outcomes.map((o) => o.runs)), context);

@@ -18,13 +18,19 @@ export async function blameTrainFailure(
   await deps.comments.upsert(github, pull.number, TRAIN_FAILED_KIND, [
     `❌ **Fails ${named} on top of \`${baseRef}\`**, so it is left out of the merge order until its code changes.`,
     '',
-    train.members.length === 1
-      ? `It failed alone in merge train ${train.number} (\`${train.branch}\`, ${train.sha.slice(0, 12)}): its branch as it is, applied to \`${baseRef}\` at ${train.baseSha.slice(0, 12)}.`
-      : `Bisecting its batch found it: merge train ${train.number} (\`${train.branch}\`, ${train.sha.slice(0, 12)}) failed with it, and the others passed without it.`,
+    ...evidence(train, pull.number, baseRef),
     `The base itself does not fail ${checks.length > 1 ? 'these checks' : 'this check'}.`,
     '',
     'Push a fix (or comment `/agent revise`); the flag clears itself once the head changes.',
   ].join('\n'), { sha: pull.headSha });
+}
+
+function evidence(train: Train, number: number, baseRef: string): string[] {
+  const named = `merge train ${train.number} (\`${train.branch}\`, ${train.sha.slice(0, 12)})`;
+  if (!train.members.some((m) => m.number === number)) return [`Bisecting its batch found it: its batch failed, and ${named} passed without it.`];
+  return train.members.length === 1
+    ? [`It failed alone in ${named}: its branch as it is, applied to \`${baseRef}\` at ${train.baseSha.slice(0, 12)}.`]
+    : [`Bisecting its batch found it: ${named} failed with it, and the others passed without it.`];
 }
 
 /** Whether a PR's train failure still stands: it is flagged, and for the code now on its head. */

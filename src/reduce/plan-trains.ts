@@ -39,14 +39,13 @@ export interface TrainPlan {
  * them runs, the round waits; then the first green train lands.
  *
  * A red batch is bisected by exclusion, keeping what is left to land (`unlanded`) and which of those
- * may have broken it (`suspects`): a round tests the unlanded PRs without one part of the suspects,
- * for two parts (a third stays in), or without each suspect once there are three or fewer. A green
- * train means the culprit is among the PRs it left out, and lands everything else at once; a red one
- * clears the suspects it left out. The last suspect is blamed. With one PR that breaks a batch of
- * ten, that is 5 or 6 CI runs in 3 rounds for 8 of the 10 positions and 7 in 4 for the other two
- * (halving takes 7 to 9 runs in 4 or 5), and every PR that lands was tested with all that landed
- * with it. Should the suspects run out
- * (two culprits, or a flaky check), the bisection starts again over what is left.
+ * may have broken it (`suspects`): each train of a round is the unlanded PRs without some of the
+ * suspects (see `leaveOut`). A green train means the culprit is among the PRs it left out, and the
+ * largest green train lands at once; a red one clears the suspects it left out. The last suspect is
+ * blamed. With one PR that breaks a batch of ten, that is 5 CI runs in 3 rounds for 6 of the 10
+ * positions and 6 in 3 for the other four (halving takes 7 to 9 runs in 4 or 5 rounds), and every PR
+ * that lands was tested with all that landed with it. Should the suspects run out (two culprits, or a
+ * flaky check), the bisection starts again over what is left.
  *
  * A train is abandoned as soon as its base is not the tip (someone pushed to the base) or one of its
  * PRs is no longer eligible with the head it was built from: nothing lands that CI did not test.
@@ -67,9 +66,12 @@ export function planTrains(now: TrainsNow): TrainPlan {
   }
 
   const red: Array<{ train: Train; checks: string[] }> = [];
+  const green: Train[] = [];
   for (const { train, ci } of current) {
     if (ci.state === 'success') {
-      plan.land ??= train;
+      green.push(train);
+      // of the green trains, the one that lands the most
+      if (!plan.land || train.members.length > plan.land.members.length) plan.land = train;
       continue;
     }
     const own = ci.failed.length === 0 ? ['(unnamed)'] : ci.failed.filter((check) => !now.baseFailed.includes(check));
@@ -80,43 +82,58 @@ export function planTrains(now: TrainsNow): TrainPlan {
   plan.abandon.push(...current.filter(({ train }) => train !== plan.land).map(({ train }) => ({ train, reason: 'its round ended' })));
   plan.baseBroken = [];
   const eligible = (n: number) => now.eligible.has(n);
-  const next = nextRound(current.map(({ train }) => train), plan.land, red);
+  const next = nextRound(current.map(({ train }) => train), plan.land, green, red);
   plan.build = next.build.map((batch) => ({ ...batch, pulls: batch.pulls.filter(eligible) })).filter((batch) => batch.pulls.length > 0);
   plan.blame = next.blame.filter(({ pull }) => eligible(pull));
   return plan;
 }
 
-/** The next bisection round after this one, given what landed and which trains were red, and the PR found, if it was. */
+/**
+ * The next bisection round after this one, given what landed, which trains were green and which red,
+ * and the PR found, if it was. One PR is assumed to break the batch: a red train holds it, a green one
+ * does not.
+ */
 function nextRound(
-  round: Train[], landed: Train | null, red: Array<{ train: Train; checks: string[] }>,
+  round: Train[], landed: Train | null, green: Train[], red: Array<{ train: Train; checks: string[] }>,
 ): { build: Batch[]; blame: TrainPlan['blame'] } {
   const state = round.find((t) => t.bisect)?.bisect;
+  if (!state && red.length === 0) return { build: [], blame: [] };
   // a plain batch (one train, no bisection yet): all of it is unlanded, and all of it suspect
-  let unlanded = state?.unlanded ?? round.flatMap((t) => t.members.map((m) => m.number));
+  const members = (train: Train) => new Set(train.members.map((m) => m.number));
+  const merged = landed ? members(landed) : new Set<number>();
+  const unlanded = (state?.unlanded ?? round.flatMap((t) => t.members.map((m) => m.number))).filter((n) => !merged.has(n));
   let suspects = state?.suspects ?? unlanded;
-  if (landed) {
-    const merged = new Set(landed.members.map((m) => m.number));
-    unlanded = unlanded.filter((n) => !merged.has(n));
-    suspects = suspects.filter((n) => !merged.has(n));
-  } else if (state) {
-    // a red train still failed without the PRs it left out: the culprit is not among them
-    for (const { train } of red) suspects = suspects.filter((n) => train.members.some((m) => m.number === n));
+  for (const { train } of red) suspects = suspects.filter((n) => members(train).has(n));
+  for (const train of green) suspects = suspects.filter((n) => !members(train).has(n));
+  if (unlanded.length === 0) return { build: [], blame: [] };
+  if (suspects.length === 0) {
+    if (red.length === 0) return { build: [], blame: [] }; // a flaky red earlier: batch what is left afresh
+    suspects = unlanded; // more than one culprit, or a flaky check: start again
   }
-  if (red.length === 0 || unlanded.length === 0) return { build: [], blame: [] };
-  if (suspects.length === 0) suspects = unlanded; // more than one culprit, or a flaky check: start again
+  const failed = state?.failed ?? [...new Set(red.flatMap(({ checks }) => checks))];
   if (suspects.length === 1) {
     const [culprit] = suspects as [number];
-    const evidence = red.find(({ train }) => train.members.some((m) => m.number === culprit)) ?? red[0]!;
+    // the evidence: a red train that held it, or else the train that passed without it
+    const evidence = red.find(({ train }) => members(train).has(culprit)) ?? { train: landed ?? green[0] ?? round[0]!, checks: failed };
     const rest = unlanded.filter((n) => n !== culprit);
-    return { build: rest.length > 0 ? [{ pulls: rest }] : [], blame: [{ pull: culprit, train: evidence.train, checks: evidence.checks }] };
+    return { build: rest.length > 0 ? [{ pulls: rest }] : [], blame: [{ pull: culprit, ...evidence }] };
   }
-  const bisect = { unlanded, suspects };
-  const without = (part: number[]) => ({ pulls: unlanded.filter((n) => !part.includes(n)), bisect });
-  const third = Math.floor(suspects.length / 3);
-  const build = suspects.length <= 3
-    ? suspects.map((n) => without([n]))
-    : [without(suspects.slice(0, third)), without(suspects.slice(third, 2 * third))];
-  return { build, blame: [] };
+  const bisect = { unlanded, suspects, failed };
+  return { build: leaveOut(suspects).map((part) => ({ pulls: unlanded.filter((n) => !part.includes(n)), bisect })), blame: [] };
+}
+
+/**
+ * Which suspects each train of the next round leaves out. Up to four: each one alone, so that the
+ * green train is the one to land and its missing PR the culprit, in this round. More: suspect i
+ * gets the code i mod 2^k, and train j leaves out the suspects whose code has bit j, for the
+ * smallest k that leaves at most two suspects per code. The trains' colours spell the culprit's
+ * code, so the round after needs at most two trains, each without one of those two, and one of them
+ * lands. Ten suspects: 3 trains, then 1 or 2.
+ */
+function leaveOut(suspects: number[]): number[][] {
+  if (suspects.length <= 4) return suspects.map((n) => [n]);
+  const bits = Math.ceil(Math.log2(suspects.length / 2));
+  return Array.from({ length: bits }, (_, bit) => suspects.filter((_, i) => ((i % 2 ** bits) >> bit) & 1));
 }
 
 function staleness(train: Train, now: TrainsNow): string | null {

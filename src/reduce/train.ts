@@ -31,6 +31,8 @@ export interface Train {
 export interface Bisection {
   unlanded: number[];
   suspects: number[];
+  /** The checks the batch failed, to name when the culprit is found by trains that passed without it. */
+  failed: string[];
 }
 
 /** What CI says of a train's tip. */
@@ -53,6 +55,7 @@ const BASE = 'Agent-Mapreduce-Base';
 const PULL = 'Agent-Mapreduce-Pull';
 const UNLANDED = 'Agent-Mapreduce-Unlanded';
 const SUSPECTS = 'Agent-Mapreduce-Suspects';
+const FAILED = 'Agent-Mapreduce-Failed';
 
 /** The trailers that make a commit a train's tip. */
 export function trainTrailers(train: Omit<Train, 'branch' | 'sha'>): string {
@@ -60,7 +63,12 @@ export function trainTrailers(train: Omit<Train, 'branch' | 'sha'>): string {
     `${TRAIN}: ${train.number}`,
     `${BASE}: ${train.baseSha}`,
     ...train.members.map((m) => `${PULL}: ${m.number} ${m.headSha}`),
-    ...(train.bisect ? [`${UNLANDED}: ${train.bisect.unlanded.join(' ')}`, `${SUSPECTS}: ${train.bisect.suspects.join(' ')}`] : []),
+    ...(train.bisect ? [
+      `${UNLANDED}: ${train.bisect.unlanded.join(' ')}`,
+      `${SUSPECTS}: ${train.bisect.suspects.join(' ')}`,
+      // a check's name is one line; each gets its own trailer
+      ...train.bisect.failed.map((check) => `${FAILED}: ${check.replace(/\s+/g, ' ')}`),
+    ] : []),
   ].join('\n');
 }
 
@@ -82,7 +90,7 @@ export function parseTrain(branch: string, sha: string, message: string): Train 
     return line !== undefined && /^\d+( \d+)*$/.test(line) ? line.split(' ').map(Number) : null;
   };
   const [unlanded, suspects] = [numbers(UNLANDED), numbers(SUSPECTS)];
-  const bisect = unlanded && suspects ? { bisect: { unlanded, suspects } } : {};
+  const bisect = unlanded && suspects ? { bisect: { unlanded, suspects, failed: value(FAILED) } } : {};
   return { number: Number(number), branch, sha, baseSha, members, ...bisect };
 }
 

@@ -34,18 +34,25 @@ describe('planTrains', () => {
     expect(plan.land).toBeNull();
   });
 
-  it('bisects a red batch by leaving out one part of the suspects at a time, two parts per round', () => {
-    const plan = planTrains(now([{ train: train(1, [1, 2, 3, 4, 5, 6]), ci: ci('failure', ['test']) }], {
-      eligible: new Map([1, 2, 3, 4, 5, 6].map((n) => [n, sha('e')])),
-    }));
-    const bisect = { unlanded: [1, 2, 3, 4, 5, 6], suspects: [1, 2, 3, 4, 5, 6] };
-    expect(plan.build).toEqual([{ pulls: [3, 4, 5, 6], bisect }, { pulls: [1, 2, 5, 6], bisect }]);
+  it('bisects a red batch of more than four by trains whose colours spell the culprit in binary', () => {
+    const six = [1, 2, 3, 4, 5, 6];
+    const plan = planTrains(now([{ train: train(1, six), ci: ci('failure', ['test']) }], { eligible: new Map(six.map((n) => [n, sha('e')])) }));
+    const bisect = { unlanded: six, suspects: six, failed: ['test'] };
+    // codes 0 1 2 3 0 1: the first train leaves out those with bit 0 (2, 4, 6), the second bit 1 (3, 4)
+    expect(plan.build).toEqual([{ pulls: [1, 3, 5], bisect }, { pulls: [1, 2, 5, 6], bisect }]);
     expect(plan.abandon.map(({ train: t }) => t.number)).toEqual([1]);
     expect(plan.blame).toEqual([]);
   });
 
+  it('tests without each suspect once there are four or fewer', () => {
+    const four = [1, 2, 3, 4];
+    const plan = planTrains(now([{ train: train(1, four), ci: ci('failure', ['test']) }], { eligible: new Map(four.map((n) => [n, sha('e')])) }));
+    const bisect = { unlanded: four, suspects: four, failed: ['test'] };
+    expect(plan.build).toEqual([[2, 3, 4], [1, 3, 4], [1, 2, 4], [1, 2, 3]].map((pulls) => ({ pulls, bisect })));
+  });
+
   it('lands a green train of a bisection round, and blames the one PR it left out', () => {
-    const bisect = { unlanded: [1, 2, 3], suspects: [1, 2, 3] };
+    const bisect = { unlanded: [1, 2, 3], suspects: [1, 2, 3], failed: ['test'] };
     const without = (number: number, left: number) => ({ ...train(number, [1, 2, 3].filter((n) => n !== left)), bisect });
     const plan = planTrains(now([
       { train: without(2, 1), ci: ci('failure', ['test']) }, { train: without(3, 2), ci: ci('success') }, { train: without(4, 3), ci: ci('failure', ['test']) },
@@ -56,13 +63,22 @@ describe('planTrains', () => {
     expect(plan.abandon.map(({ train: t }) => t.number)).toEqual([2, 4]);
   });
 
-  it('clears the suspects a red train left out, and tests without each of the last three', () => {
-    const bisect = { unlanded: [1, 2, 3, 4, 5, 6], suspects: [1, 2, 3, 4, 5, 6] };
-    const plan = planTrains(now([
-      { train: { ...train(2, [3, 4, 5, 6]), bisect }, ci: ci('failure', ['test']) }, { train: { ...train(3, [1, 2, 5, 6]), bisect }, ci: ci('failure', ['test']) },
-    ], { eligible: new Map([1, 2, 3, 4, 5, 6].map((n) => [n, sha('e')])) }));
-    const next = { unlanded: [1, 2, 3, 4, 5, 6], suspects: [5, 6] };
-    expect(plan.build).toEqual([{ pulls: [1, 2, 3, 4, 6], bisect: next }, { pulls: [1, 2, 3, 4, 5], bisect: next }]);
+  it('clears the suspects a red train left out and those a green one held, and lands the largest green train', () => {
+    const six = [1, 2, 3, 4, 5, 6];
+    const bisect = { unlanded: six, suspects: six, failed: ['test'] };
+    const red = planTrains(now([
+      { train: { ...train(2, [1, 3, 5]), bisect }, ci: ci('failure', ['test']) }, { train: { ...train(3, [1, 2, 5, 6]), bisect }, ci: ci('failure', ['test']) },
+    ], { eligible: new Map(six.map((n) => [n, sha('e')])) }));
+    const next = { unlanded: six, suspects: [1, 5], failed: ['test'] };
+    expect(red.build).toEqual([{ pulls: [2, 3, 4, 5, 6], bisect: next }, { pulls: [1, 2, 3, 4, 6], bisect: next }]);
+
+    // #4 left out of both: both green; the larger lands (#1, #2, #5, #6), #4 is the one, #3 is left
+    const green = planTrains(now([
+      { train: { ...train(2, [1, 3, 5]), bisect }, ci: ci('success') }, { train: { ...train(3, [1, 2, 5, 6]), bisect }, ci: ci('success') },
+    ], { eligible: new Map(six.map((n) => [n, sha('e')])) }));
+    expect(green.land?.number).toBe(3);
+    expect(green.build).toEqual([{ pulls: [3] }]);
+    expect(green.blame).toEqual([{ pull: 4, train: expect.objectContaining({ number: 3 }), checks: ['test'] }]);
   });
 
   it('blames the PR of a red train of one, and builds nothing for PRs that are no longer eligible', () => {
@@ -96,7 +112,7 @@ describe('train trailers', () => {
     });
     expect(parseTrain('agent-mapreduce/train/main/3', sha('f'), 'Someone pushed here')).toBeNull();
     expect(parseTrain('x', sha('f'), `${message}Agent-Mapreduce-Pull: 16 not-a-sha\n`)).toBeNull();
-    const bisect = { unlanded: [12, 15, 16], suspects: [15, 16] };
+    const bisect = { unlanded: [12, 15, 16], suspects: [15, 16], failed: ['test (node 20)', 'lint'] };
     const bisecting = `Merge train 4 into main: #12, #15\n\n${trainTrailers({ number: 4, baseSha: sha('a'), members, bisect })}\n`;
     expect(parseTrain('b', sha('f'), bisecting)?.bisect).toEqual(bisect);
   });
