@@ -7,6 +7,10 @@
 export const DEFAULT_LABEL = 'agent';
 /** On an issue whose run failed; `/agent retry` or a new label runs it again. */
 export const FAILED_LABEL = 'agent:failed';
+/** On an issue while it is queued or its agent runs: it was taken, without a comment to say so. */
+export const WORKING_LABEL = 'agent:working';
+/** On an issue once its agent opened a PR (linked in the issue's timeline and sidebar): the agent's part is done. */
+export const PR_OPENED_LABEL = 'agent:pr-opened';
 /** On an agent PR that conflicts with its base or another PR. */
 export const CONFLICT_LABEL = 'agent:conflict';
 /** On an agent PR that a writer held back from merging (`/agent hold`). */

@@ -4,9 +4,9 @@ import type { GitHub, RepositoryInfo } from './github/port.js';
 import type { Logger } from './log.js';
 import type { ProfileRecorder } from './profile/profile-event.js';
 import type { ReduceService } from './reduce/reduce-service.js';
-import { FINAL_STATES, readIssueStatus } from './status/issue-status.js';
+import { FINAL_STATES } from './status/issue-status.js';
 import { requestIssueRun, type IssueRunDeps } from './map/request-issue-run.js';
-import { FAILED_LABEL, issueOfBranch } from './names.js';
+import { FAILED_LABEL, WORKING_LABEL, issueOfBranch } from './names.js';
 import { issueKey } from './jobs/job-key.js';
 
 /** What a reconcile pass reads and acts through. */
@@ -25,7 +25,9 @@ export interface ReconcileReport {
  * interval (DESIGN §1):
  * 1. jobs whose issue closed or lost the label are cancelled;
  * 2. labelled open issues with no job, no open agent PR, no `agent:failed` label and no final
- *    state in their status comment are queued, credited to whoever added the label.
+ *    state (in their status comment, or their `agent:pr-opened` label) are queued, credited to
+ *    whoever added the label; one whose agent PR is open but which still shows `agent:working` (a
+ *    process stopped before saying so) is shown as `agent:pr-opened`.
  */
 export async function reconcileRepository(
   services: ReconcileDeps,
@@ -64,11 +66,16 @@ export async function reconcileRepository(
     !active.has(issueKey(github.owner, github.repo, i.number)) && !i.labels.includes(FAILED_LABEL));
   if (candidates.length === 0) return report;
 
-  const withPull = new Set((await github.listOpenPulls()).map((p) => issueOfBranch(p.headRef)).filter((n) => n !== undefined));
+  const withPull = new Map((await github.listOpenPulls()).map((p) => [issueOfBranch(p.headRef), p.number] as const));
   for (const issue of candidates) {
-    if (withPull.has(issue.number)) continue;
-    const previous = issue.comments > 0 ? await readIssueStatus(github, services.comments, issue.number) : null;
-    if (previous && FINAL_STATES.has(previous.status.state)) continue;
+    const pull = withPull.get(issue.number);
+    if (pull !== undefined) {
+      // a process that stopped between opening the PR and saying so left the issue looking taken
+      if (issue.labels.includes(WORKING_LABEL)) await services.statuses.show(github, issue.number, { status: { state: 'pr-open', pr: pull } }, config.config.map.statusComment);
+      continue;
+    }
+    const previous = await services.statuses.read(github, issue);
+    if (previous && FINAL_STATES.has(previous.state)) continue;
     const labelEvent = await github.findLabelEvent(issue.number, label);
     // a label from someone without write access was answered when it came; say nothing again
     if (!labelEvent || !(await services.permissions.isWriter(github, labelEvent.actor.login))) continue;

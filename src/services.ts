@@ -1,6 +1,7 @@
 import type { Agent } from './agents/agent.js';
 import type { RepoConfig } from './config/schema.js';
 import { ConfigCache } from './config/config-cache.js';
+import { IssueStatuses } from './status/issue-statuses.js';
 import { MarkedComments } from './github/marked-comment.js';
 import { PermissionCache } from './github/permission-cache.js';
 import { WriteBudgets } from './github/write-budget.js';
@@ -24,6 +25,7 @@ import { startSandbox } from './sandbox/start-sandbox.js';
 export interface Services {
   settings: Settings;
   comments: MarkedComments;
+  statuses: IssueStatuses;
   configs: ConfigCache;
   permissions: PermissionCache;
   scheduler: Scheduler;
@@ -55,6 +57,7 @@ export interface ServiceParts {
 export function createServices(parts: ServiceParts): Services {
   const { settings } = parts;
   const comments = new MarkedComments(settings.appId);
+  const statuses = new IssueStatuses(comments);
   const scheduler = new Scheduler({ globalCap: settings.maxAgents });
   const writes = new WriteBudgets(settings.writeLimits);
   const profile = new Profile({ load: scheduler, webBase: settings.webBase, writesWaiting: () => writes.waiting });
@@ -78,6 +81,7 @@ export function createServices(parts: ServiceParts): Services {
     settings,
     workspace,
     comments,
+    statuses,
     permissions,
     profile,
     createAgent,
@@ -93,5 +97,5 @@ export function createServices(parts: ServiceParts): Services {
       github: pass.github, repository: pass.repository, pullNumber, issueNumber, config: pass.config, log: pass.log,
     }),
   });
-  return { settings, comments, configs: new ConfigCache(), permissions, scheduler, workspace, map, revisions, reduce, profile, writes, reads: new ReadCache() };
+  return { settings, comments, statuses, configs: new ConfigCache(), permissions, scheduler, workspace, map, revisions, reduce, profile, writes, reads: new ReadCache() };
 }

@@ -37,10 +37,17 @@ describe('reconcile', () => {
       // the process died mid-run: its status says running
       github.comment(FULL_NAME, 2, '<!-- agent-mapreduce:status {"state":"running","attempt":1} -->\n🏃 **Running**', github.bot.login);
       lostIssue(github, 3, 'Has its PR', ['agent'], 'maintainer');
+      // the process died after opening the PR, before the label said so
+      github.label(FULL_NAME, 3, 'agent:working', github.bot.login);
       lostIssue(github, 4, 'Failed before', ['agent', 'agent:failed'], 'maintainer');
       lostIssue(github, 5, 'Nothing to do', ['agent'], 'maintainer');
       github.comment(FULL_NAME, 5, '<!-- agent-mapreduce:status {"state":"no-change","attempt":1} -->\nℹ️', github.bot.login);
       lostIssue(github, 6, 'Labelled by a passer-by', ['agent'], 'drive-by');
+      // without status comments: taken and not finished (runs again), and PR opened (a person closed it: not again)
+      lostIssue(github, 7, 'Was working', ['agent'], 'maintainer');
+      github.label(FULL_NAME, 7, 'agent:working', github.bot.login);
+      lostIssue(github, 8, 'PR closed by a person', ['agent'], 'maintainer');
+      github.label(FULL_NAME, 8, 'agent:pr-opened', github.bot.login);
       await github.commit(FULL_NAME, 'agent/issue-3-has-its-pr', { 'changes/issue-3.txt': 'done\n' }, 'Has its PR (#3)', { by: github.bot.login });
       await github.openPull(FULL_NAME, { title: 'Has its PR', head: 'agent/issue-3-has-its-pr', by: github.bot.login });
     };
@@ -50,8 +57,13 @@ describe('reconcile', () => {
     await h.reconcile();
     await h.idle();
 
-    expect(agent.requests).toHaveLength(2);
-    expect(h.pulls().map((p) => p.head).sort()).toEqual(['agent/issue-1-lost-webhook-1', 'agent/issue-2-lost-webhook-2', 'agent/issue-3-has-its-pr']);
+    expect(agent.requests).toHaveLength(3);
+    expect(h.pulls().map((p) => p.head).sort()).toEqual([
+      'agent/issue-1-lost-webhook-1', 'agent/issue-2-lost-webhook-2', 'agent/issue-3-has-its-pr', 'agent/issue-7-was-working',
+    ]);
+    expect(h.issue(3).labels).toEqual(['agent', 'agent:pr-opened']);
+    expect(h.issue(7).labels).toEqual(['agent', 'agent:pr-opened']);
+    expect(h.issue(8).labels).toEqual(['agent', 'agent:pr-opened']);
     expect(h.comments(2).filter((c) => c.user.type === 'Bot')).toHaveLength(1);
     expect(h.comments(2)[0]!.body).toContain('✅ **PR opened:**');
     expect(h.comments(2)[0]!.body).toContain('(attempt 2)');

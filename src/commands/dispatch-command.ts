@@ -6,7 +6,7 @@ import { readMarker } from '../github/marked-comment.js';
 import { requestIssueRun, type IssueRunDeps } from '../map/request-issue-run.js';
 import type { ReduceService } from '../reduce/reduce-service.js';
 import type { RevisionService } from '../revise/revision-service.js';
-import { describeStatus, readIssueStatus } from '../status/issue-status.js';
+import { describeStatus } from '../status/issue-status.js';
 import type { Command } from './parse-command.js';
 import { renderHelp } from './render-help.js';
 import { VERB_INFO, type Verb } from './verbs.js';
@@ -92,12 +92,12 @@ async function status({ services, github, issue, config, reply }: Ready): Promis
     return;
   }
   if (live?.state === 'running') {
-    await reply(`${what} is **running** now; its status comment shows the progress.`);
+    await reply(`${what} is **running** now; the app's dashboard shows its progress.`);
     return;
   }
-  const found = await readIssueStatus(github, services.comments, issue.number);
+  const found = await services.statuses.read(github, issue);
   await reply(found
-    ? `status of ${what}: ${describeStatus(found.status)}`
+    ? `status of ${what}: ${describeStatus(found)}`
     : `there is no agent run for ${what} yet. Label an issue \`${config.label}\` to start one.`);
 }
 

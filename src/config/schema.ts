@@ -32,6 +32,8 @@ const mapSchema = z.strictObject({
     .describe('Glob patterns the agent may not change; a run that changes one is refused.'),
   priorityLabels: z.array(z.string().trim().min(1)).default(['agent:priority'])
     .describe('Issues with one of these labels are started before the others.'),
+  statusComment: z.enum(['when-needed', 'always']).default('when-needed')
+    .describe('when-needed: an issue shows progress with labels and its linked PR, and gets a comment only when a person must read or act; always: one status comment per issue, edited as the run goes.'),
 });
 
 const agentSchema = z.strictObject({

@@ -2,10 +2,8 @@ import type { RepoConfig } from '../config/schema.js';
 import type { Actor, GitHub, RepositoryInfo } from '../github/port.js';
 import type { Logger } from '../log.js';
 import { type IssueStatus } from '../status/issue-status.js';
-import { renderStatus } from '../status/render-status.js';
 import { runIssueJob } from './run-issue-job.js';
 import type { CancelResult, JobQueue } from '../jobs/job-queue.js';
-import { STATUS_KIND } from '../names.js';
 import { type IssueJobOutcome, type MapDeps } from './issue-job.js';
 import { issueKey } from '../jobs/job-key.js';
 import { recordEnded } from '../pipeline/record-ended.js';
@@ -34,7 +32,7 @@ export type MapRequestResult = 'queued' | 'started' | 'already-queued' | 'alread
 const POSITION_REFRESH_MS = 60_000;
 
 /**
- * The map half of the app: hands issues to the scheduler, keeps queued issues' status comments
+ * The map half of the app: hands issues to the scheduler, keeps queued issues' statuses
  * showing their place in line (refreshed at most once a minute, and only where the place
  * changed), and cancels jobs.
  */
@@ -56,7 +54,7 @@ export class MapService {
   async request(request: MapRequest): Promise<MapRequestResult> {
     const { github, issueNumber } = request;
     const key = issueKey(github.owner, github.repo, issueNumber);
-    if (request.freshIssue) this.#deps.comments.assumeNone(github, issueNumber, STATUS_KIND);
+    if (request.freshIssue) this.#deps.statuses.assumeNone(github, issueNumber);
     const result = this.#scheduler.enqueue({
       key,
       work: 'map',
@@ -73,7 +71,7 @@ export class MapService {
           request.log.error({ err }, 'issue run broke');
           const reason = `agent-mapreduce could not run this issue: ${err instanceof Error ? err.message : String(err)}`;
           const status: IssueStatus = { state: 'failed', attempt: request.attempt, reason };
-          await this.#deps.comments.upsert(github, issueNumber, STATUS_KIND, renderStatus({ status }), status)
+          await this.#deps.statuses.show(github, issueNumber, { status })
             .catch((e: unknown) => request.log.warn({ err: e }, 'status not written'));
           outcome = { kind: 'failed', reason };
         }
@@ -97,7 +95,7 @@ export class MapService {
     const result = this.#scheduler.cancel(key, reason);
     if (result === 'dequeued') {
       const status: IssueStatus = { state: 'cancelled', reason, ...(attempt ? { attempt } : {}) };
-      await this.#deps.comments.upsert(github, issueNumber, STATUS_KIND, renderStatus({ status }), status);
+      await this.#deps.statuses.show(github, issueNumber, { status });
     }
     return result;
   }
@@ -142,7 +140,6 @@ export class MapService {
 
   #writeQueued(request: MapRequest, place: number, of = this.#scheduler.queuedKeys().length): Promise<void> {
     const status: IssueStatus = { state: 'queued', attempt: request.attempt };
-    return this.#deps.comments.upsert(request.github, request.issueNumber, STATUS_KIND,
-      renderStatus({ status, position: { place, of } }), status);
+    return this.#deps.statuses.show(request.github, request.issueNumber, { status, position: { place, of } }, request.config.map.statusComment);
   }
 }

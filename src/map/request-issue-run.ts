@@ -5,7 +5,7 @@ import type { ConfigCache } from '../config/config-cache.js';
 import type { MarkedComments } from '../github/marked-comment.js';
 import type { PermissionCache } from '../github/permission-cache.js';
 import type { MapService } from './map-service.js';
-import { readIssueStatus } from '../status/issue-status.js';
+import type { IssueStatuses } from '../status/issue-statuses.js';
 import type { MapRequestResult } from './map-service.js';
 
 export interface IssueRunAsk {
@@ -37,6 +37,7 @@ export type IssueRunAnswer = MapRequestResult | 'not-writer' | 'config-invalid' 
 export interface IssueRunDeps {
   configs: ConfigCache;
   comments: MarkedComments;
+  statuses: IssueStatuses;
   permissions: PermissionCache;
   map: MapService;
 }
@@ -61,8 +62,8 @@ export async function requestIssueRun(services: IssueRunDeps, ask: IssueRunAsk):
   }
 
   const freshIssue = issue.comments === 0;
-  const previous = freshIssue ? null : await readIssueStatus(github, services.comments, issue.number);
-  const attempt = (previous?.status.attempt ?? 0) + 1;
+  const previous = freshIssue ? null : await services.statuses.read(github, issue);
+  const attempt = (previous?.attempt ?? 0) + 1;
   const result = await services.map.request({
     github,
     repository: ask.repository,

@@ -1,8 +1,8 @@
 import type { AgentProgress } from '../agents/agent.js';
-import { FAILED_LABEL, STATUS_KIND } from '../names.js';
+import { FAILED_LABEL } from '../names.js';
 import type { IssueStatus } from '../status/issue-status.js';
 import type { IssueJob, IssueJobOutcome, MapDeps } from './issue-job.js';
-import { renderStatus, type StatusView } from '../status/render-status.js';
+import type { StatusView } from '../status/render-status.js';
 import { clip } from '../text.js';
 
 const PROGRESS_EDIT_INTERVAL_MS = 60_000;
@@ -12,13 +12,13 @@ export interface StatusWriter {
   progress(progress: AgentProgress): void;
 }
 
-/** The issue's status comment; progress edits are spaced out, since every edit is a scarce write. */
+/** Where the issue stands (issue-statuses.ts); progress edits of a status comment are spaced out. */
 export function statusWriter(deps: MapDeps, job: IssueJob): StatusWriter {
   let current: IssueStatus | undefined;
   let lastProgressEdit = Date.now();
   const write = (view: StatusView) => {
     current = view.status;
-    return deps.comments.upsert(job.github, job.issueNumber, STATUS_KIND, renderStatus(view), view.status);
+    return deps.statuses.show(job.github, job.issueNumber, view, job.config.map.statusComment);
   };
   return {
     write,
@@ -30,7 +30,7 @@ export function statusWriter(deps: MapDeps, job: IssueJob): StatusWriter {
   };
 }
 
-/** Labels the issue failed and says why in its status comment. */
+/** Labels the issue failed and says why in its status comment (a person must act: there is always one). */
 export async function finishFailed(deps: MapDeps, job: IssueJob, status: StatusWriter, reason: string, branch?: string): Promise<IssueJobOutcome> {
   await job.github.addLabels(job.issueNumber, [FAILED_LABEL]);
   await status.write({ status: { state: 'failed', attempt: job.attempt, reason: clipReason(reason), ...(branch ? { branch } : {}) } });

@@ -8,12 +8,15 @@ import type { Workspace } from '../git/workspace.js';
 import type { ProfileRecorder } from '../profile/profile-event.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
 import type { Settings } from '../settings/load-settings.js';
+import type { IssueStatuses } from '../status/issue-statuses.js';
 
 /** What a job of any pipeline (map, revision, rebase) needs from the process. */
 export interface JobDeps {
   settings: Settings;
   workspace: Workspace;
   comments: MarkedComments;
+  /** Where each issue stands: its labels, and its status comment when one is called for. */
+  statuses: IssueStatuses;
   permissions: PermissionCache;
   createAgent(config: RepoConfig): Agent;
   profile: ProfileRecorder;

@@ -11,11 +11,10 @@ import { blockedPaths } from '../pipeline/blocked-paths.js';
 import { buildTask } from '../pipeline/build-task.js';
 import { renderUsage } from '../pipeline/render-usage.js';
 import { checkoutPullHead } from './checkout-pull-head.js';
-import { renderStatus } from '../status/render-status.js';
 import { runSetup } from '../pipeline/run-setup.js';
-import { readIssueStatus, type IssueStatus } from '../status/issue-status.js';
+import type { IssueStatus } from '../status/issue-status.js';
 import { renderFeedback, type Feedback } from './feedback.js';
-import { CHECK_NAME, STATUS_KIND } from '../names.js';
+import { CHECK_NAME } from '../names.js';
 import { runPageUrl } from '../pipeline/run-page-url.js';
 import type { JobDeps } from '../pipeline/job-deps.js';
 
@@ -54,7 +53,7 @@ export async function runRevisionJob(deps: RevisionDeps, job: RevisionJob, signa
   const pull = await github.getPull(pullNumber);
   if (!pull.open) return { kind: 'skipped', reason: 'the PR is closed' };
   const issue = await github.getIssue(job.issueNumber);
-  const setStatus = await revisionStatus(deps, job, pull);
+  const setStatus = revisionStatus(deps, job, pull);
   await setStatus('running');
   try {
     return await withWorktree(deps.workspace, () => checkoutPullHead(deps.workspace, github, job.repository, pull), async ({ worktree, startSha }) => {
@@ -95,16 +94,18 @@ function reviewersOf(job: RevisionJob): string {
   return [...new Set(job.feedback.map((f) => `@${f.author}`))].join(', ');
 }
 
-/** The issue's status comment follows the revision: revising, then back to the open PR, one round more. */
-async function revisionStatus(deps: RevisionDeps, job: RevisionJob, pull: PullInfo): Promise<(state: 'running' | 'pr-open') => Promise<void>> {
-  const previous = (await readIssueStatus(job.github, deps.comments, job.issueNumber))?.status;
-  const round = (previous?.revision ?? 0) + 1;
-  return (state) => {
+/**
+ * An issue's status comment, where it has one, follows the revision: revising, then back to the open
+ * PR, one round more. Without one the issue shows nothing new: the PR is where the revision happens.
+ */
+function revisionStatus(deps: RevisionDeps, job: RevisionJob, pull: PullInfo): (state: 'running' | 'pr-open') => Promise<void> {
+  let round: number | undefined;
+  return (state) => deps.statuses.update(job.github, job.issueNumber, (previous) => {
+    round ??= (previous.revision ?? 0) + 1;
     const status: IssueStatus = { ...previous, state, pr: job.pullNumber, revision: round, branch: pull.headRef };
     delete status.reason;
-    return deps.comments.upsert(job.github, job.issueNumber, STATUS_KIND, renderStatus({ status, prUrl: pull.url }), status)
-      .catch((err: unknown) => job.log.warn({ err }, 'status not written'));
-  };
+    return { status, prUrl: pull.url };
+  }).catch((err: unknown) => job.log.warn({ err }, 'status not written'));
 }
 
 /** The original task and the PR's diff so far. */

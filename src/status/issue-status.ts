@@ -1,10 +1,4 @@
-import type { GitHub } from '../github/port.js';
-import type { MarkedComments } from '../github/marked-comment.js';
-import { readMarker } from '../github/marked-comment.js';
-import { STATUS_KIND } from '../names.js';
-
-
-/** Where an issue or PR stands, as recorded in its status comment's marker. */
+/** Where an issue stands, as recorded in its status comment's marker or shown by its labels (issue-statuses.ts). */
 export type IssueState =
   | 'queued'
   | 'running'
@@ -29,19 +23,6 @@ export interface IssueStatus {
 
 /** States after which nothing more happens on the issue until someone asks again. */
 export const FINAL_STATES: ReadonlySet<IssueState> = new Set(['pr-open', 'no-change', 'not-actionable', 'failed', 'cancelled', 'planned']);
-
-/** Reads the issue's recorded status back from GitHub; null when the app never wrote one. */
-export async function readIssueStatus(
-  github: GitHub,
-  comments: MarkedComments,
-  issueNumber: number,
-): Promise<{ status: IssueStatus; commentId: number } | null> {
-  const comment = await comments.find(github, issueNumber, STATUS_KIND);
-  if (!comment) return null;
-  const data = readMarker(comment.body)?.data ?? {};
-  if (typeof data.state !== 'string') return null;
-  return { status: data as unknown as IssueStatus, commentId: comment.id };
-}
 
 const stateWords: Record<IssueState, string> = {
   queued: 'queued',

@@ -11,7 +11,7 @@ describe('parseConfig', () => {
         label: 'agent',
         map: {
           concurrency: 2, setup: [], allowedCommands: [], timeoutMinutes: 30, plan: false,
-          blockedPaths: ['.github/workflows/**'], priorityLabels: ['agent:priority'],
+          blockedPaths: ['.github/workflows/**'], priorityLabels: ['agent:priority'], statusComment: 'when-needed',
         },
         agent: { kind: 'anthropic', maxTurns: 60, maxCostUsd: 3, env: [], prices: {} },
         reduce: {

@@ -15,6 +15,13 @@ afterEach(async () => {
 const statusOf = (h: MapHarness, n: number) =>
   h.comments(n).find((c) => c.user.type === 'Bot' && c.body.includes('agent-mapreduce:status'))?.body ?? '';
 
+/** The state labels the app put on and took off an issue, in order: `+agent:working`, `-agent:working`. */
+const labelChanges = (h: MapHarness, n: number) => h.github.calls.flatMap((c) => {
+  if (c.operation === 'issues/add-labels' && c.path.endsWith(`/issues/${n}/labels`)) return (c.body.labels as string[]).map((l) => `+${l}`);
+  if (c.operation === 'issues/remove-label' && c.path.includes(`/issues/${n}/labels/`)) return [`-${decodeURIComponent(c.path.slice(c.path.lastIndexOf('/') + 1))}`];
+  return [];
+});
+
 /** The body the issue's status comment was created with. */
 const firstStatus = (h: MapHarness, n: number) =>
   String(h.github.callsOf('issues/create-comment').find((c) => c.path.endsWith(`/issues/${n}/comments`))?.body?.body ?? '');
@@ -47,22 +54,23 @@ describe('map: labelled issues become PRs', () => {
       expect(commit!.body).toContain(`Co-authored-by: maintainer <${h.github.state.user('maintainer').id}+maintainer@users.noreply.github.com>`);
       expect(parent!.subject).toBe((await h.sandbox.remoteLog('main'))[0]!.subject);
       expect(await h.sandbox.readRemoteFile(branch, `changes/issue-${n}.txt`)).toBe(`resolved issue ${n}\n`);
-      expect(statusOf(h, n)).toContain(`✅ **PR opened:** ${pull.html_url}`);
+      // taken, then done: labels say so, and GitHub links the PR from its "Closes"; no comment
+      expect(labelChanges(h, n)).toEqual(['+agent:working', '+agent:pr-opened', '-agent:working']);
+      expect(h.issue(n).labels).toEqual(['agent', 'agent:pr-opened']);
+      expect(h.comments(n)).toEqual([]);
       expect(h.github.repo(FULL_NAME).checkRuns.find((r) => r.headSha === pull.headSha)).toMatchObject({
         name: 'agent-mapreduce', status: 'completed', conclusion: 'success',
       });
     }
-    // the first three start at once; the others wait and say where they are in line
-    expect(firstStatus(h, 1)).toContain('🏃 **Running**');
-    expect(firstStatus(h, 4)).toContain('⏳ **Queued** — 1st of 1 in line.');
-    expect(firstStatus(h, 10)).toContain('⏳ **Queued** — 7th of 7 in line.');
+    // the only notifying writes are the PRs
+    expect(h.github.callsOf('issues/create-comment')).toEqual([]);
     // finished worktrees are wiped and kept for the next jobs, no more than ran at once
     const idle = await h.idleWorktrees();
     expect(idle).toHaveLength(3);
     for (const worktree of idle) expect(worktree).toMatchObject({ leftFiles: '', head: 'HEAD' });
   });
 
-  it('keeps queued issues’ place in line current, editing only the comments whose place changed', async () => {
+  it('with statusComment: always, keeps queued issues’ place in line current, editing only the comments whose place changed', async () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => {
       release = resolve;
@@ -71,9 +79,12 @@ describe('map: labelled issues become PRs', () => {
       await gate;
       return writeOneFile()(request, n);
     });
-    harness = await startMapHarness({ agent, maxAgents: 1 });
+    harness = await startMapHarness({ agent, maxAgents: 1, config: 'map:\n  statusComment: always\n' });
     const h = harness;
     for (const n of [1, 2, 3]) await h.labelIssue(n, `Queue ${n}`);
+    // the first starts at once; the others wait and say where they are in line
+    expect(firstStatus(h, 1)).toContain('🏃 **Running**');
+    expect(firstStatus(h, 2)).toContain('⏳ **Queued** — 1st of 1 in line.');
     expect(statusOf(h, 3)).toContain('2nd of 2 in line');
 
     const editsAtStart = h.github.callsOf('issues/update-comment').length;
@@ -108,6 +119,8 @@ describe('map: labelled issues become PRs', () => {
 
     expect(h.pulls()).toHaveLength(1);
     expect(h.github.callsOf('pulls/create')).toHaveLength(1);
+    expect(h.issue(1).labels).toEqual(['agent', 'agent:pr-opened']);
+    // the unlabel cancelled the run, which a person reads in a comment; that comment then follows the run
     expect(statusOf(h, 1)).toContain('✅ **PR opened:**');
     expect(h.comments(1).filter((c) => c.user.type === 'Bot')).toHaveLength(1);
   });
@@ -136,7 +149,8 @@ describe('map: labelled issues become PRs', () => {
     await h.idle();
 
     expect(h.pulls().map((p) => p.head)).toContain('agent/issue-2-task-2');
-    expect(h.issue(2).labels).toEqual(['agent']);
+    // the failure's comment stays the issue's status comment, and follows the retry (edits are free)
+    expect(h.issue(2).labels).toEqual(['agent', 'agent:pr-opened']);
     expect(statusOf(h, 2)).toContain('✅ **PR opened:**');
     expect(statusOf(h, 2)).toContain('(attempt 2)');
     expect(h.comments(2).filter((c) => c.user.type === 'Bot')).toHaveLength(1);

@@ -20,6 +20,10 @@ function planningAgent(): ScriptedAgent {
 }
 
 const botComments = (h: MapHarness, n: number) => h.comments(n).filter((c) => c.user.type === 'Bot').map((c) => c.body);
+/** The issue's status comment, and its plan. */
+const statusAndPlan = (h: MapHarness, n: number) => [
+  botComments(h, n).find((b) => b.includes('agent-mapreduce:status')) ?? '', botComments(h, n).find((b) => b.includes('agent-mapreduce:plan')) ?? '',
+];
 
 describe('plan-first mode', () => {
   it('with map.plan, labelling posts a plan and no PR, for many issues at once under the cap, without running setup', async () => {
@@ -35,7 +39,7 @@ describe('plan-first mode', () => {
     expect(h.pulls()).toHaveLength(0);
     expect(await h.sandbox.remoteBranches()).toEqual(['main']);
     for (const n of [1, 2, 3, 4]) {
-      const [status, plan] = botComments(h, n);
+      const [status, plan] = statusAndPlan(h, n);
       expect(status).toContain('📝 **Plan posted** below.');
       expect(plan).toContain(`📝 **Plan for #${n}**\n\n**Approach** touch changes/issue-${n}.txt`);
     }
@@ -60,7 +64,7 @@ describe('plan-first mode', () => {
     expect(implementation.task).not.toContain('to implement this plan');
     expect(implementation.task).toContain('Guidance from @maintainer with `/agent go`\n\nKeep the file short.');
     expect(h.pulls()).toHaveLength(1);
-    expect(botComments(h, 1)[0]).toContain('✅ **PR opened:**');
+    expect(statusAndPlan(h, 1)[0]).toContain('✅ **PR opened:**');
   });
 
   it('/agent plan plans an issue of a repository that does not plan by default; /agent go without a plan says so', async () => {

@@ -61,7 +61,11 @@ describe('a crash at any point of a run', () => {
       const failed = github.issue(repo, issue).labels.includes('agent:failed');
       expect({ issue, pulls: pulls.length, failed }).toEqual({ issue, pulls: failed ? 0 : 1, failed });
       const statusComments = github.comments(repo, issue).filter((c) => c.viaApp);
-      expect({ issue, statusComments: statusComments.length }).toEqual({ issue, statusComments: 1 });
+      // a comment only for a failure; the labels say the rest, and none says it is still working
+      expect({ issue, statusComments: statusComments.length }).toEqual({ issue, statusComments: failed ? 1 : 0 });
+      const labels = github.issue(repo, issue).labels;
+      expect({ issue, working: labels.includes('agent:working'), opened: labels.includes('agent:pr-opened') })
+        .toEqual({ issue, working: false, opened: !failed });
       if (!failed) {
         const file = issue === issues[0] ? 'a.txt' : 'b.txt';
         expect(await github.readFile(repo, pulls[0]!.pull!.head, file)).toBe(issue === issues[0] ? 'omega\n' : 'gamma\n');

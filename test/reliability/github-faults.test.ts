@@ -25,26 +25,26 @@ async function start(): Promise<System> {
 const callsOf = (current: System, operation: string) => current.github.calls.filter((c) => c.operation === operation);
 
 describe('GitHub faults', () => {
-  it('retries PR creation once after a secondary rate limit and comment updates through 500s, and opens one PR', async () => {
+  it('retries PR creation once after a secondary rate limit and label writes through 500s, and opens one PR', async () => {
     const current = await start();
     const { github } = current;
     github.faults.add({ operation: 'pulls/create', kind: 'secondary-limit', retryAfterSeconds: 1, times: 1 });
-    github.faults.add({ operation: 'issues/update-comment', kind: 'error', status: 500, times: 2 });
+    github.faults.add({ operation: 'issues/add-labels', kind: 'error', status: 500, times: 2 });
 
     const issue = github.openIssue(REPO, { title: 'Teal', body: editLine('colours.txt', 'green', 'teal') });
     github.label(REPO, issue, 'agent');
-    await waitUntil('the PR and its status', () => github.pullsFor(REPO, issue)[0] &&
-      github.comments(REPO, issue).some((c) => c.viaApp && c.body.includes('PR opened')));
+    await waitUntil('the PR and its label', () => github.pullsFor(REPO, issue)[0] && github.issue(REPO, issue).labels.includes('agent:pr-opened'));
 
     expect([...github.faults.fired].sort()).toEqual([
-      'issues/update-comment error', 'issues/update-comment error', 'pulls/create secondary-limit',
+      'issues/add-labels error', 'issues/add-labels error', 'pulls/create secondary-limit',
     ]);
     expect(callsOf(current, 'pulls/create').map((c) => c.status)).toEqual([403, 201]);
     // the retry came after the `retry-after` GitHub asked for
     const [limited, created] = callsOf(current, 'pulls/create');
     expect(created!.at - limited!.at).toBeGreaterThanOrEqual(1000);
     expect(github.pullsFor(REPO, issue)).toHaveLength(1);
-    expect(github.comments(REPO, issue).filter((c) => c.viaApp)).toHaveLength(1);
+    expect(github.issue(REPO, issue).labels).toEqual(['agent', 'agent:pr-opened']);
+    expect(github.comments(REPO, issue).filter((c) => c.viaApp)).toEqual([]);
     expect(github.problems).toEqual([]);
   });
 

@@ -36,8 +36,9 @@ describe('the app unchanged against the local GitHub', () => {
     await waitUntil('the issue to close', () => github.issue(REPO, issue).state === 'closed');
     await waitUntil('the branch to go', async () => !(await github.branches(REPO)).has(pull.pull!.head));
 
-    const status = github.comments(REPO, issue).filter((c) => c.viaApp);
-    expect(status).toHaveLength(1);
+    // the happy path says nothing in comments: a label, then the PR GitHub links from "Closes"
+    expect(github.comments(REPO, issue).filter((c) => c.viaApp)).toEqual([]);
+    expect(github.issue(REPO, issue).labels).toEqual(['agent', 'agent:pr-opened']);
     // git got a token per fetch and push, for this repository alone, read or write as the step needed, each revoked after use
     expect(github.tokensIssued).toContainEqual({ repositories: ['widgets'], contents: 'read' });
     expect(github.tokensIssued).toContainEqual({ repositories: ['widgets'], contents: 'write' });

@@ -24,10 +24,11 @@ describe('a webhook GitHub never delivers', () => {
     github.label(REPO, issue, 'agent');
     expect(github.webhooks.deliveries.filter((d) => d.outcome === 'dropped')).toHaveLength(1);
 
-    await waitUntil('the reconcile pass to take the issue', () => github.calls.some((c) => c.operation === 'issues/create-comment'), INTERVAL_MS + 5_000);
+    await waitUntil('the reconcile pass to take the issue', () => github.issue(REPO, issue).labels.includes('agent:working'), INTERVAL_MS + 5_000);
     const pull = await waitUntil('the PR', () => github.pullsFor(REPO, issue)[0]);
     expect(await github.readFile(REPO, pull.pull!.head, 'a.txt')).toBe('omega\n');
-    expect(github.comments(REPO, issue).filter((c) => c.viaApp)).toHaveLength(1);
+    await waitUntil('the issue to show its PR', () => github.issue(REPO, issue).labels.includes('agent:pr-opened'));
+    expect(github.comments(REPO, issue).filter((c) => c.viaApp)).toHaveLength(0);
     expect(github.problems).toEqual([]);
   });
 });

@@ -13,8 +13,8 @@ afterEach(async () => {
 });
 
 /** Opens an agent PR for issue 1 the normal way; then revision runs append the feedback to a notes file. */
-async function withAgentPull(agent: ScriptedAgent): Promise<{ h: MapHarness; pull: number; branch: string }> {
-  harness = await startMapHarness({ agent });
+async function withAgentPull(agent: ScriptedAgent, config?: string): Promise<{ h: MapHarness; pull: number; branch: string }> {
+  harness = await startMapHarness({ agent, ...(config ? { config } : {}) });
   const h = harness;
   await h.labelIssue(1, 'Add greeting');
   await h.idle();
@@ -36,7 +36,7 @@ const revisionRuns = (agent: ScriptedAgent) => agent.requests.filter((r) => r.fe
 describe('revise', () => {
   it('turns a changes-requested review with three inline comments into one run, one commit and one reply, even delivered twice', async () => {
     const agent = revisingAgent();
-    const { h, pull, branch } = await withAgentPull(agent);
+    const { h, pull, branch } = await withAgentPull(agent, 'map:\n  statusComment: always\n');
     const before = await h.sandbox.remoteLog(branch);
 
     const review = {
@@ -76,7 +76,7 @@ describe('revise', () => {
     expect(replies[0]!.body).toMatch(new RegExp(`^@maintainer revised in ${after[0]!.sha.slice(0, 7)}:\\n\\nAddressed every point\\.`));
     expect(replies[0]!.body).toContain('Run: 2 turns');
     expect(h.github.repo(FULL_NAME).checkRuns.at(-1)).toMatchObject({ headSha: after[0]!.sha, conclusion: 'success' });
-    // the issue's status comment followed along: revising, then the open PR, revised once
+    // with statusComment: always, the issue's status comment followed along: revising, then the open PR, revised once
     const edits = h.github.callsOf('issues/update-comment').map((c) => String(c.body.body));
     expect(edits.some((body) => body.includes(`🏃 **Revising PR #${pull} (round 1)**`))).toBe(true);
     const status = h.comments(1).find((c) => c.user.type === 'Bot')!.body;
@@ -104,6 +104,9 @@ describe('revise', () => {
     expect((await h.sandbox.remoteLog(branch)).slice(0, 2).map((c) => c.subject))
       .toEqual([`Address review feedback on #${pull}`, `Address review feedback on #${pull}`]);
     expect(h.pull(pull).comments.filter((c) => c.user.type === 'Bot')).toHaveLength(2);
+    // without a status comment the issue shows nothing new: the revision is on the PR
+    expect(h.comments(1)).toEqual([]);
+    expect(h.issue(1).labels).toEqual(['agent', 'agent:pr-opened']);
   });
 
   it('answers /agent revise from a non-writer with a polite refusal and runs nothing', async () => {

@@ -1,0 +1,110 @@
+import type { MarkedComments } from '../github/marked-comment.js';
+import { readMarker } from '../github/marked-comment.js';
+import type { GitHub, IssueInfo } from '../github/port.js';
+import { PR_OPENED_LABEL, STATUS_KIND, WORKING_LABEL } from '../names.js';
+import type { IssueState, IssueStatus } from './issue-status.js';
+import { renderStatus, type StatusView } from './render-status.js';
+
+/** `when-needed`: a status comment only when a person must read or act; `always`: one per issue. */
+export type StatusCommentMode = 'when-needed' | 'always';
+
+/** States a person must read or act on: they get the status comment in either mode. */
+const FOR_A_PERSON: ReadonlySet<IssueState> = new Set(['no-change', 'not-actionable', 'failed', 'cancelled', 'planned']);
+
+/** The label each state shows on the issue; the others show none (their comment says it). */
+const LABEL_OF: Partial<Record<IssueState, string>> = { queued: WORKING_LABEL, running: WORKING_LABEL, 'pr-open': PR_OPENED_LABEL };
+
+/** How many issues' last label this process remembers. */
+const REMEMBERED = 10_000;
+
+/**
+ * Where each issue stands, shown on GitHub without spending notifying writes on the happy path
+ * (GitHub's secondary limit counts comments, not labels or edits): a label while the issue is
+ * queued or running (`agent:working`), another once its PR is open (`agent:pr-opened`, with the PR
+ * linked by GitHub from its "Closes #n"), and the status comment only when a person must read or
+ * act, when the repository asks for it (`map.statusComment: always`), or when the issue already has
+ * one (it is then kept current, since edits are free). The state is read back from that comment
+ * when there is one, else from the labels, which every issue listing carries: no extra read.
+ */
+export class IssueStatuses {
+  readonly #comments: MarkedComments;
+  /**
+   * What this process last showed of each issue: its state label (null: none), to change labels only
+   * on a change, and the attempt, which labels cannot carry (after a restart it counts from 1 again).
+   */
+  readonly #shown = new Map<string, { label: string | null; attempt?: number }>();
+  /** One change at a time per issue, so that labels and comment end in the last state shown. */
+  readonly #chains = new Map<string, Promise<void>>();
+
+  constructor(comments: MarkedComments) {
+    this.#comments = comments;
+  }
+
+  show(github: GitHub, issueNumber: number, view: StatusView, mode: StatusCommentMode = 'when-needed'): Promise<void> {
+    return this.#chain(github, issueNumber, async () => {
+      await this.#label(github, issueNumber, LABEL_OF[view.status.state] ?? null, view.status.attempt);
+      const comment = mode === 'always' || FOR_A_PERSON.has(view.status.state) || await this.#comments.find(github, issueNumber, STATUS_KIND);
+      if (comment) await this.#comments.upsert(github, issueNumber, STATUS_KIND, renderStatus(view), view.status);
+    });
+  }
+
+  /** Keeps an existing status comment current, from the state it records (a PR's revision rounds); writes nothing else. */
+  update(github: GitHub, issueNumber: number, next: (previous: IssueStatus) => StatusView): Promise<void> {
+    return this.#chain(github, issueNumber, async () => {
+      const comment = await this.#comments.find(github, issueNumber, STATUS_KIND);
+      const previous = comment ? statusIn(comment.body) : null;
+      if (!previous) return;
+      const view = next(previous);
+      await this.#comments.upsert(github, issueNumber, STATUS_KIND, renderStatus(view), view.status);
+    });
+  }
+
+  /** The issue's recorded state: its status comment's, else its labels'; null when the app never took it. */
+  async read(github: GitHub, issue: Pick<IssueInfo, 'number' | 'labels' | 'comments'>): Promise<IssueStatus | null> {
+    const comment = issue.comments > 0 ? await this.#comments.find(github, issue.number, STATUS_KIND) : undefined;
+    const recorded = comment ? statusIn(comment.body) : null;
+    if (recorded) return recorded;
+    const attempt = this.#shown.get(keyOf(github, issue.number))?.attempt;
+    const state = issue.labels.includes(PR_OPENED_LABEL) ? 'pr-open' : issue.labels.includes(WORKING_LABEL) ? 'queued' : null;
+    return state ? { state, ...(attempt ? { attempt } : {}) } : null;
+  }
+
+  /** A new issue has no status comment: the first show need not list its comments. */
+  assumeNone(github: GitHub, issueNumber: number): void {
+    this.#comments.assumeNone(github, issueNumber, STATUS_KIND);
+  }
+
+  async #label(github: GitHub, issueNumber: number, label: string | null, attempt: number | undefined): Promise<void> {
+    const key = keyOf(github, issueNumber);
+    const before = this.#shown.get(key);
+    if (before?.label !== label) {
+      if (label) await github.addLabels(issueNumber, [label]);
+      // not known (a restart): the working label may be left from before it
+      const stale = before === undefined ? [WORKING_LABEL] : before.label ? [before.label] : [];
+      for (const old of stale) if (old !== label) await github.removeLabel(issueNumber, old);
+    }
+    this.#shown.delete(key);
+    this.#shown.set(key, { label, ...(attempt ? { attempt } : {}) });
+    if (this.#shown.size > REMEMBERED) this.#shown.delete(this.#shown.keys().next().value!);
+  }
+
+  #chain(github: GitHub, issueNumber: number, change: () => Promise<void>): Promise<void> {
+    const key = keyOf(github, issueNumber);
+    const next = (this.#chains.get(key) ?? Promise.resolve()).catch(() => {}).then(change);
+    this.#chains.set(key, next);
+    const forget = () => {
+      if (this.#chains.get(key) === next) this.#chains.delete(key);
+    };
+    next.then(forget, forget);
+    return next;
+  }
+}
+
+function statusIn(body: string): IssueStatus | null {
+  const data = readMarker(body)?.data;
+  return data && typeof data.state === 'string' ? data as unknown as IssueStatus : null;
+}
+
+function keyOf(github: GitHub, issueNumber: number): string {
+  return `${github.owner}/${github.repo}#${issueNumber}`;
+}
