@@ -122,8 +122,15 @@ async function readsPerMerge(): Promise<void> {
   const notifying = all.filter((c) => notifyingWrite(c.method, c.path) !== null).length / MERGES;
   const primaryCalls = all.filter((c) => c.status !== 304).length / MERGES;
   print('notifying_writes_per_issue', notifying, { issues: MERGES, kinds: countKinds(all) });
+  if (process.env.BENCH_TRACE) console.error(countOps(all.filter((c) => c.status !== 304)));
   print('issues_per_hour_at_limit', 500 / notifying, { secondary_limit_per_hour: 500, primary_bound: Math.floor(5000 / primaryCalls), primary_limit_per_hour: 5000 });
   await h.stop();
+}
+
+function countOps(calls: Array<{ operation: string }>): Record<string, number> {
+  const ops: Record<string, number> = {};
+  for (const c of calls) ops[c.operation] = (ops[c.operation] ?? 0) + 1;
+  return ops;
 }
 
 function countKinds(calls: Array<{ method: string; path: string }>): Record<string, number> {

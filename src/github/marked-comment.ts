@@ -50,10 +50,16 @@ export class MarkedComments {
   readonly #latest = new Map<string, string>();
   readonly #absent = new Set<string>();
 
+  /**
+   * The issue's comment of this kind. Only this app writes them, so once a listing found none (or
+   * `assumeNone` said so), there is none until this process writes one: no listing again.
+   */
   async find(github: GitHub, issueNumber: number, kind: string): Promise<IssueComment | undefined> {
-    if (this.#absent.delete(this.#key(github, issueNumber, kind))) return undefined;
+    const key = this.#key(github, issueNumber, kind);
+    if (this.#absent.has(key)) return undefined;
     const found = findMarkedComment(await github.listComments(issueNumber), kind, this.#appId);
     if (found) this.#remember(github, issueNumber, kind, found.id, found.body);
+    else this.#markAbsent(key);
     return found;
   }
 
@@ -100,7 +106,12 @@ export class MarkedComments {
 
   /** Tells the cache that the issue has no comment of this kind yet, so the first upsert need not list. */
   assumeNone(github: GitHub, issueNumber: number, kind: string): void {
-    this.#absent.add(this.#key(github, issueNumber, kind));
+    this.#markAbsent(this.#key(github, issueNumber, kind));
+  }
+
+  #markAbsent(key: string): void {
+    this.#absent.add(key);
+    if (this.#absent.size > MarkedComments.cacheSize) this.#absent.delete(this.#absent.values().next().value!);
   }
 
   #key(github: GitHub, issueNumber: number, kind: string): string {
@@ -109,6 +120,7 @@ export class MarkedComments {
 
   #remember(github: GitHub, issueNumber: number, kind: string, id: number, body: string): void {
     const key = this.#key(github, issueNumber, kind);
+    this.#absent.delete(key);
     this.#ids.delete(key);
     this.#ids.set(key, id);
     this.#bodies.set(id, body);

@@ -14,6 +14,9 @@
 export interface WriteLimits {
   perMinute: number;
   perHour: number;
+  /** The windows' lengths: a minute and an hour, shorter only where a simulation compresses time. */
+  minuteMs?: number;
+  hourMs?: number;
 }
 
 export const DEFAULT_WRITE_LIMITS: WriteLimits = { perMinute: 80, perHour: 450 };
@@ -99,15 +102,16 @@ export class WriteBudget {
   #wait(): number {
     this.#forget();
     const now = this.now();
-    const inLastMinute = this.#sent.filter((t) => t > now - MINUTE);
+    const [minute, hour] = [this.limits.minuteMs ?? MINUTE, this.limits.hourMs ?? HOUR];
+    const inLastMinute = this.#sent.filter((t) => t > now - minute);
     let until = now;
-    if (inLastMinute.length >= this.limits.perMinute) until = Math.max(until, inLastMinute[inLastMinute.length - this.limits.perMinute]! + MINUTE);
-    if (this.#sent.length >= this.limits.perHour) until = Math.max(until, this.#sent[this.#sent.length - this.limits.perHour]! + HOUR);
+    if (inLastMinute.length >= this.limits.perMinute) until = Math.max(until, inLastMinute[inLastMinute.length - this.limits.perMinute]! + minute);
+    if (this.#sent.length >= this.limits.perHour) until = Math.max(until, this.#sent[this.#sent.length - this.limits.perHour]! + hour);
     return until - now;
   }
 
   #forget(): void {
-    const cutoff = this.now() - HOUR;
+    const cutoff = this.now() - (this.limits.hourMs ?? HOUR);
     while (this.#sent.length > 0 && this.#sent[0]! <= cutoff) this.#sent.shift();
   }
 }

@@ -3,6 +3,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Probot } from 'probot';
 import type { Agent } from '../../src/agents/agent.js';
+import type { Settings } from '../../src/settings/load-settings.js';
 import type { Services } from '../../src/services.js';
 import { createGitSandbox, type GitSandbox } from './git-sandbox.js';
 import { LocalGitHub } from './local-github/local-github.js';
@@ -127,6 +128,8 @@ export interface HarnessOptions {
   workDir?: string;
   /** Start-up clean-up and reconcile, as in production (the first pass starts at once). */
   background?: boolean;
+  /** Settings of the app beyond the harness's own (work folder, agents). */
+  settings?: Partial<Settings>;
   /** What is on GitHub before the app starts (its webhooks never reach the app). */
   before?: (github: LocalGitHub) => Promise<void> | void;
 }
@@ -155,7 +158,7 @@ export async function startMapHarness(options: HarnessOptions): Promise<MapHarne
   const startApp = async (agent: Agent, background: boolean) => {
     let services!: Services;
     let passes: { pass(): Promise<void>; stop(): void } | undefined;
-    const probot = await createTestProbot(testSettings({ workDir, maxAgents: options.maxAgents ?? 4 }), {
+    const probot = await createTestProbot(testSettings({ workDir, maxAgents: options.maxAgents ?? 4, ...options.settings }), {
       createAgent: () => agent,
       gitEnv: sandbox.gitEnv,
       background,

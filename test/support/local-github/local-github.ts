@@ -23,6 +23,7 @@ import path from 'node:path';
 import { runGit } from '../../../src/git/run-git.js';
 import { BareRepo } from './bare-repo.js';
 import { faultReply, FaultSwitches } from './faults.js';
+import type { SecondaryLimit } from './secondary-limit.js';
 import { MergeQueues } from './merge-queue.js';
 import { serveGit } from './git-http.js';
 import { openApiValidator } from './openapi-validator.js';
@@ -81,6 +82,8 @@ function appKeyPair(): { privateKey: string; publicKey: string } {
 export class LocalGitHub {
   readonly state = new GitHubState();
   readonly faults = new FaultSwitches();
+  /** GitHub's secondary limit on content-creating requests; off unless a test switches it on. */
+  secondaryLimit: SecondaryLimit | undefined;
   /** Branches that take merges only through GitHub's merge queue, and what was queued. */
   readonly mergeQueues = new MergeQueues();
   readonly webhooks: WebhookSender;
@@ -574,6 +577,8 @@ export class LocalGitHub {
     if (!authorised) return this.reply(res, recorded, { status: 401, body: { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' } });
 
     await this.onCall?.(recorded, 'before');
+    const limited = isJwt ? undefined : this.secondaryLimit?.take(match.operationId);
+    if (limited) return this.reply(res, recorded, limited);
     const fault = this.faults.take(match.operationId);
     if (fault?.kind === 'delay') await new Promise((resolve) => setTimeout(resolve, fault.ms));
     const lost = fault ? faultReply(fault) : undefined;
