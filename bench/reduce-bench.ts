@@ -122,6 +122,7 @@ async function readsPerMerge(): Promise<void> {
   const notifying = all.filter((c) => notifyingWrite(c.method, c.path) !== null).length / MERGES;
   const primaryCalls = all.filter((c) => c.status !== 304).length / MERGES;
   print('notifying_writes_per_issue', notifying, { issues: MERGES, kinds: countKinds(all) });
+  // BENCH_TRACE=1: the calls by operation
   if (process.env.BENCH_TRACE) console.error(countOps(all.filter((c) => c.status !== 304)));
   print('issues_per_hour_at_limit', 500 / notifying, { secondary_limit_per_hour: 500, primary_bound: Math.floor(5000 / primaryCalls), primary_limit_per_hour: 5000 });
   await h.stop();
@@ -145,9 +146,11 @@ function countKinds(calls: Array<{ method: string; path: string }>): Record<stri
 async function main(): Promise<void> {
   nock.disableNetConnect();
   nock.enableNetConnect(/^(127\.0\.0\.1|localhost)/);
-  await conflictGraphMs();
-  await reduceCallsPerMerge();
-  await readsPerMerge();
+  // BENCH_ONLY=graph|calls|reads runs one of them
+  const only = process.env.BENCH_ONLY;
+  if (!only || only === 'graph') await conflictGraphMs();
+  if (!only || only === 'calls') await reduceCallsPerMerge();
+  if (!only || only === 'reads') await readsPerMerge();
 }
 
 main().catch((error: unknown) => {

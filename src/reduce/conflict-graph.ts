@@ -1,11 +1,12 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import pLimit from 'p-limit';
 import { runGit } from '../git/run-git.js';
 import { mergeTree, type MergeResult } from './merge-tree.js';
 
-const SYNTHETIC_IDENTITY = {
-  GIT_AUTHOR_NAME: 'agent-mapreduce', GIT_AUTHOR_EMAIL: 'agent-mapreduce@localhost',
-  GIT_COMMITTER_NAME: 'agent-mapreduce', GIT_COMMITTER_EMAIL: 'agent-mapreduce@localhost',
-};
+/** Who made a synthetic commit, and when: fixed, so the same tree on the same base is the same commit. */
+const SYNTHETIC_SIGNATURE = 'agent-mapreduce <agent-mapreduce@localhost> 0 +0000';
 
 export interface Candidate {
   number: number;
@@ -34,6 +35,11 @@ export type MergeCache = Map<string, MergeResult>;
  * and pairs of those are merged, so that their merge base is the base tip and only what X and Y
  * change against each other can conflict (a plain merge of two branches cut at different times
  * blames the fresh one for the stale one's age). Pairs that change no file in common are skipped.
+ *
+ * Each git process costs a few milliseconds however little it does, so the work is shaped to start
+ * few (git 2.39 has no `merge-tree --stdin`): one `for-each-ref` finds the candidates already on the
+ * base tip, which need no merge; one `diff-tree --stdin` lists the files of every clean result; and
+ * one `hash-object` writes the synthetic commits, only for candidates that share a file with another.
  */
 export async function buildConflictGraph(options: {
   cloneDir: string;
@@ -46,8 +52,7 @@ export async function buildConflictGraph(options: {
   const { cloneDir, baseSha, env = {} } = options;
   const cache = options.cache ?? new Map();
   const limit = pLimit(options.concurrency ?? 2);
-  // the synthetic commits need an identity; a cached clone has none configured
-  const git = (args: string[]) => runGit(args, { cwd: cloneDir, env: { ...env, ...SYNTHETIC_IDENTITY } });
+  const git = (args: string[], input?: string) => runGit(args, { cwd: cloneDir, env, ...(input ? { input } : {}) });
   const merge = async (key: string, ours: string, theirs: string): Promise<MergeResult> => {
     const cached = cache.get(key);
     if (cached) return cached;
@@ -56,34 +61,91 @@ export async function buildConflictGraph(options: {
     return result;
   };
 
+  // 1. each candidate into the base tip; one already on it (a fresh branch, or one the app rebased)
+  //    merges as its own tree, which one listing of the refs that contain the tip gives for all
+  const onTip = await treesContaining(git, baseSha);
   const withBase = new Map<number, Conflict>();
-  const clean: Array<{ number: number; synthetic: string; files: Set<string>; headSha: string }> = [];
+  const clean: Array<{ number: number; tree: string; headSha: string }> = [];
   await Promise.all(options.candidates.map((candidate) => limit(async () => {
-    const result = await merge(`${baseSha}:${candidate.headSha}`, baseSha, candidate.headSha);
-    if (!result.clean) {
-      withBase.set(candidate.number, { files: result.files, messages: result.messages });
-      return;
-    }
-    const synthetic = (await git(['commit-tree', result.tree, '-p', baseSha, '-m', `synthetic merge of #${candidate.number}`])).trim();
-    const files = (await git(['diff', '--name-only', '--no-renames', baseSha, synthetic])).split('\n').filter(Boolean);
-    clean.push({ number: candidate.number, synthetic, files: new Set(files), headSha: candidate.headSha });
+    const own = onTip.get(candidate.headSha);
+    const result = own ? { clean: true as const, tree: own } : await merge(`${baseSha}:${candidate.headSha}`, baseSha, candidate.headSha);
+    if (result.clean) clean.push({ number: candidate.number, tree: result.tree, headSha: candidate.headSha });
+    else withBase.set(candidate.number, { files: result.files, messages: result.messages });
   })));
-
   clean.sort((a, b) => a.number - b.number);
-  const pairs: ConflictGraph['pairs'] = [];
-  const jobs: Array<Promise<void>> = [];
+
+  // 2. the files each clean result changes against the base, all in one process
+  const files = await changedFiles(git, baseSha, clean.map((c) => c.tree));
+  const overlapping: Array<[number, number]> = [];
   for (let i = 0; i < clean.length; i++) {
+    const a = files.get(clean[i]!.tree)!;
     for (let j = i + 1; j < clean.length; j++) {
-      const a = clean[i]!;
-      const b = clean[j]!;
-      if (![...a.files].some((f) => b.files.has(f))) continue;
-      jobs.push(limit(async () => {
-        const result = await merge(`${baseSha}:${a.headSha}:${b.headSha}`, a.synthetic, b.synthetic);
-        if (!result.clean) pairs.push({ a: a.number, b: b.number, files: result.files, messages: result.messages });
-      }));
+      const b = files.get(clean[j]!.tree)!;
+      if ([...a].some((f) => b.has(f))) overlapping.push([i, j]);
     }
   }
-  await Promise.all(jobs);
+
+  // 3. synthetic commits for the candidates of pairs not merged before, all in one process, and those pairs merged
+  const keyOf = ([i, j]: [number, number]) => `${baseSha}:${clean[i]!.headSha}:${clean[j]!.headSha}`;
+  const needed = [...new Set(overlapping.filter((pair) => !cache.has(keyOf(pair))).flat())];
+  const commits = await syntheticCommits(git, baseSha, needed.map((i) => clean[i]!));
+  const synthetic = new Map(needed.map((i, k) => [i, commits[k]!]));
+  const pairs: ConflictGraph['pairs'] = [];
+  await Promise.all(overlapping.map((pair) => limit(async () => {
+    const [a, b] = [clean[pair[0]]!, clean[pair[1]]!];
+    const result = cache.get(keyOf(pair)) ?? await merge(keyOf(pair), synthetic.get(pair[0])!, synthetic.get(pair[1])!);
+    if (!result.clean) pairs.push({ a: a.number, b: b.number, files: result.files, messages: result.messages });
+  })));
   pairs.sort((x, y) => x.a - y.a || x.b - y.b);
   return { withBase, pairs };
+}
+
+/**
+ * For each merged tree, a commit of it whose parent is the base tip: `hash-object --stdin-paths`
+ * writes them all from files in one process (a `commit-tree` each would start one per candidate).
+ */
+async function syntheticCommits(
+  git: (args: string[], input?: string) => Promise<string>, baseSha: string, merged: Array<{ number: number; tree: string }>,
+): Promise<string[]> {
+  if (merged.length === 0) return [];
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'synthetic-'));
+  try {
+    const files = await Promise.all(merged.map(async ({ number, tree }, k) => {
+      const file = path.join(dir, String(k));
+      const body = `tree ${tree}\nparent ${baseSha}\nauthor ${SYNTHETIC_SIGNATURE}\ncommitter ${SYNTHETIC_SIGNATURE}\n\nsynthetic merge of #${number}\n`;
+      await writeFile(file, body);
+      return file;
+    }));
+    const shas = (await git(['hash-object', '-t', 'commit', '-w', '--stdin-paths'], `${files.join('\n')}\n`)).split('\n').filter(Boolean);
+    if (shas.length !== merged.length) throw new Error(`git hash-object wrote ${shas.length} synthetic commits of ${merged.length}`);
+    return shas;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The commit and tree of every ref whose commit contains `sha`. */
+async function treesContaining(git: (args: string[]) => Promise<string>, sha: string): Promise<Map<string, string>> {
+  const listed = await git(['for-each-ref', `--contains=${sha}`, '--format=%(objectname) %(tree)', 'refs/']);
+  return new Map(listed.split('\n').filter(Boolean).map((line) => line.split(' ') as [string, string]));
+}
+
+/** Per tree, the paths it changes against the base commit's tree: `diff-tree --stdin` over all of them. */
+async function changedFiles(git: (args: string[], input?: string) => Promise<string>, baseSha: string, trees: string[]): Promise<Map<string, Set<string>>> {
+  const files = new Map(trees.map((tree) => [tree, new Set<string>()]));
+  if (trees.length === 0) return files;
+  const baseTree = (await git(['rev-parse', `${baseSha}^{tree}`])).trim();
+  // with -z, each path ends in NUL, and each pair's first path follows its header line ("<tree> <tree>\n");
+  // a pair with no change prints nothing
+  const output = await git(['diff-tree', '-r', '-z', '--name-only', '--no-renames', '--stdin'], [...new Set(trees)].map((t) => `${baseTree} ${t}\n`).join(''));
+  let current: Set<string> | undefined;
+  for (let field of output.split('\0')) {
+    const header = /^([0-9a-f]{40,64}) ([0-9a-f]{40,64})\n/.exec(field);
+    if (header && header[1] === baseTree && files.has(header[2]!)) {
+      current = files.get(header[2]!);
+      field = field.slice(header[0].length);
+    }
+    if (field !== '' && current) current.add(field);
+  }
+  return files;
 }

@@ -40,7 +40,7 @@ export class SecondaryLimit {
     const inMinute = this.#sent.filter((t) => t > now - minute).length;
     if (inMinute >= this.limits.perMinute || this.#sent.length >= this.limits.perHour) {
       this.refused += 1;
-      return faultReply({ kind: 'secondary-limit', retryAfterSeconds: Math.max(1, Math.ceil(minute / 1000)) });
+      return faultReply({ kind: 'secondary-limit', retryAfterSeconds: Math.max(1, Math.ceil(minute / 1000)), operation: operationId, times: 1 });
     }
     this.#sent.push(now);
     this.peakMinute = Math.max(this.peakMinute, inMinute + 1);
