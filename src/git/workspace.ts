@@ -127,19 +127,14 @@ export class Workspace {
   async recycleWorktree(worktree: Worktree): Promise<void> {
     const clone = this.cloneDir(worktree);
     this.inUse.delete(worktree.dir);
+    // the wipe touches only this worktree's files, HEAD and index: other jobs need not wait for it
+    const wiped = await this.git(['checkout', '--quiet', '--force', '--detach'], worktree.dir)
+      .then(() => this.git(['clean', '--quiet', '-ffdx'], worktree.dir)).then(() => true, () => false);
     await cloneLocks.run(clone, async () => {
       const idle = this.idle.get(clone) ?? [];
-      try {
-        if (idle.length >= this.maxIdleWorktrees) throw new Error('enough idle worktrees');
-        await this.git(['checkout', '--quiet', '--force', '--detach'], worktree.dir);
-        await this.git(['clean', '--quiet', '-ffdx'], worktree.dir);
-        await this.git(['branch', '--quiet', '-D', worktree.branch], clone).catch(ignoreGitError);
-        idle.push(worktree.dir);
-        this.idle.set(clone, idle);
-      } catch {
-        await this.discardWorktree(clone, worktree.dir);
-        await this.git(['branch', '--quiet', '-D', worktree.branch], clone).catch(ignoreGitError);
-      }
+      await this.git(['branch', '--quiet', '-D', worktree.branch], clone).catch(ignoreGitError);
+      if (wiped && idle.length < this.maxIdleWorktrees) this.idle.set(clone, [...idle, worktree.dir]);
+      else await this.discardWorktree(clone, worktree.dir);
     });
   }
 
@@ -159,8 +154,8 @@ export class Workspace {
     const idle = this.idle.get(clone) ?? [];
     for (let dir = idle.pop(); dir !== undefined; dir = idle.pop()) {
       try {
+        // wiped when it was handed back, and untouched since: switching rewrites only what differs
         await this.git(['checkout', '--quiet', '--force', '--no-track', '-B', spec.branch, spec.startPoint], dir);
-        await this.git(['clean', '--quiet', '-ffdx'], dir);
         return dir;
       } catch {
         await this.discardWorktree(clone, dir);

@@ -15,6 +15,7 @@ import { type IssueJob, type IssueJobOutcome, type MapDeps, ShutdownError } from
 import { type StatusWriter, finishFailed, statusWriter } from './status-writer.js';
 import { clip } from '../text.js';
 import { publish } from './publish-run.js';
+import { syncClone } from '../pipeline/sync-clone.js';
 
 /** A plan is shown and kept in its comment's marker: twice this stays within GitHub's 65,536 characters. */
 const MAX_PLAN_CHARS = 25_000;
@@ -54,7 +55,7 @@ export async function runIssueJob(deps: MapDeps, job: IssueJob, signal: AbortSig
     const writerComments = issue.comments > 0 ? await writersOnly(deps.permissions, github, await github.listComments(issueNumber)) : [];
     const task = buildTask(`${github.owner}/${github.repo}`, issue, writerComments) + modeInstructions(job);
 
-    await github.withGitToken('read', (token) => deps.workspace.sync(repo, token));
+    await syncClone(github, deps.workspace, repo);
     throwIfAborted(signal);
     if (!existing) branch = await unclaimedBranch(deps, job, base, branch);
     const acquire = async () => ({

@@ -3,6 +3,7 @@ import { runGit } from '../git/run-git.js';
 import { mergeOne } from './merge-one.js';
 import type { PassPlace, ReduceDeps, ReducePass, ReduceReport } from './reduce-pass.js';
 import { listPulls, type Train } from './train.js';
+import { syncClone } from '../pipeline/sync-clone.js';
 
 export type Landed =
   | { kind: 'landed'; baseSha: string }
@@ -32,7 +33,7 @@ export async function landTrain(
     }
   }
   await github.deleteBranch(train.branch).catch((err: unknown) => log.warn({ err }, 'train branch not deleted'));
-  await github.withGitToken('read', (token) => deps.workspace.sync(place.repo, token));
+  await syncClone(github, deps.workspace, place.repo);
   const baseSha = (await deps.workspace.remoteBranchSha(place.repo, baseRef)) ?? train.baseSha;
   const tree = (ref: string) => runGit(['rev-parse', `${ref}^{tree}`], { cwd: place.clone, env: place.env }).then((t) => t.trim());
   const [landedTree, testedTree] = await Promise.all([tree(baseSha), tree(train.sha)]);

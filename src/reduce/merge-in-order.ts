@@ -7,6 +7,7 @@ import type { Placed } from './order-candidates.js';
 import { patchIdAgainstBase } from './patch-id.js';
 import { mergeOne } from './merge-one.js';
 import type { Flagged, PassPlace, ReduceDeps, ReducePass, ReduceReport } from './reduce-pass.js';
+import { syncClone } from '../pipeline/sync-clone.js';
 
 /**
  * Step 4 of a pass, down the order: a PR that conflicts with the base is flagged; one that waits
@@ -52,7 +53,7 @@ export async function mergeInOrder(
       report.waiting.push({ number: pull.number, reason: merged.message });
       break;
     }
-    await github.withGitToken('read', (token) => deps.workspace.sync(place.repo, token));
+    await syncClone(github, deps.workspace, place.repo);
     baseSha = (await deps.workspace.remoteBranchSha(place.repo, baseRef)) ?? baseSha;
   }
   return flagged;

@@ -8,6 +8,7 @@ import { readCandidates } from './read-candidates.js';
 import { runTrains } from './run-trains.js';
 import { baseKey, type Flagged, type PassPlace, type ReduceDeps, type ReducePass, type ReduceReport } from './reduce-pass.js';
 import { showOrder } from './show-order.js';
+import { syncClone } from '../pipeline/sync-clone.js';
 
 /**
  * One reduce pass over a base branch (DESIGN §5), level-triggered: it re-reads everything.
@@ -27,7 +28,7 @@ export async function runReducePass(deps: ReduceDeps, pass: ReducePass): Promise
   const repo = { owner: github.owner, repo: github.repo, cloneUrl: pass.repository.cloneUrl };
   const place: PassPlace = { repo, clone: deps.workspace.cloneDir(repo), env: deps.gitEnv ?? {} };
 
-  await github.withGitToken('read', (token) => deps.workspace.sync(repo, token));
+  await syncClone(github, deps.workspace, repo);
   const baseSha = await deps.workspace.remoteBranchSha(repo, baseRef);
   if (!baseSha) return report;
 

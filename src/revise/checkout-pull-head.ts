@@ -1,6 +1,7 @@
 import type { GitHub, PullInfo, RepositoryInfo } from '../github/port.js';
 import type { Workspace } from '../git/workspace.js';
 import type { Worktree } from '../git/worktree.js';
+import { syncClone } from '../pipeline/sync-clone.js';
 
 /**
  * A worktree on an agent PR's branch at the head the remote has now, and that head: a job that
@@ -13,7 +14,7 @@ export async function checkoutPullHead(
   pull: PullInfo,
 ): Promise<{ worktree: Worktree; startSha: string | null }> {
   const repo = { owner: github.owner, repo: github.repo, cloneUrl: repository.cloneUrl };
-  await github.withGitToken('read', (token) => workspace.sync(repo, token));
+  await syncClone(github, workspace, repo);
   const startSha = await workspace.remoteBranchSha(repo, pull.headRef);
   const worktree = await workspace.addWorktree(repo, { name: `pr-${pull.number}`, branch: pull.headRef, startPoint: `origin/${pull.headRef}` });
   return { worktree, startSha };

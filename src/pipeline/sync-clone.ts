@@ -1,0 +1,33 @@
+import type { GitHub } from '../github/port.js';
+import type { Workspace } from '../git/workspace.js';
+import type { RemoteRepo } from '../git/worktree.js';
+
+/** Per clone folder: the fetch under way, and the one queued to start after it, that callers share. */
+const flights = new Map<string, { running: Promise<void>; next?: Promise<void> }>();
+
+/**
+ * Brings the repository's cached clone up to date, with a read token of its own, and resolves once a
+ * fetch that started after this call has finished. Jobs that start together (a wave of labelled
+ * issues, a reduce pass) share that fetch instead of taking turns on the clone's lock with one
+ * fetch and one token each.
+ */
+export function syncClone(github: GitHub, workspace: Workspace, repo: RemoteRepo): Promise<void> {
+  const key = workspace.cloneDir(repo);
+  const fetch = () => github.withGitToken('read', (token) => workspace.sync(repo, token));
+  const flight = flights.get(key);
+  if (flight?.next) return flight.next;
+  const after = flight ? flight.running.catch(() => {}) : Promise.resolve();
+  const next = after.then(() => {
+    const current = flights.get(key);
+    if (current?.next === next) flights.set(key, { running: next });
+    return fetch();
+  });
+  if (flight) flight.next = next;
+  else flights.set(key, { running: next });
+  const land = () => {
+    const current = flights.get(key);
+    if (current?.running === next && !current.next) flights.delete(key);
+  };
+  next.then(land, land);
+  return next;
+}

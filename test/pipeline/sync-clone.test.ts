@@ -1,0 +1,73 @@
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { pino } from 'pino';
+import type { GitHub } from '../../src/github/port.js';
+import { Workspace } from '../../src/git/workspace.js';
+import { syncClone } from '../../src/pipeline/sync-clone.js';
+import { createGitSandbox, type GitSandbox } from '../support/git-sandbox.js';
+
+let sandbox: GitSandbox;
+let workspace: Workspace;
+let repo: { owner: string; repo: string; cloneUrl: string };
+
+beforeEach(async () => {
+  sandbox = await createGitSandbox();
+  workspace = new Workspace({ workDir: path.join(sandbox.root, 'work'), log: pino({ level: 'silent' }), env: sandbox.gitEnv });
+  repo = { owner: 'octo', repo: 'app', cloneUrl: sandbox.remoteUrl };
+});
+
+afterEach(async () => {
+  await sandbox.cleanup();
+});
+
+/**
+ * The GitHub port's token step alone: counts the fetches, and keeps the first under way after git
+ * fetched (`fetched`) until `release`, so that a push can land while it is still running.
+ */
+function tokens(): { github: GitHub; fetches: () => number; fetched: Promise<void>; release: () => void } {
+  let fetches = 0;
+  let release!: () => void;
+  let done!: () => void;
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const fetched = new Promise<void>((resolve) => {
+    done = resolve;
+  });
+  const github = {
+    owner: repo.owner,
+    repo: repo.repo,
+    async withGitToken<T>(_access: 'read' | 'write', use: (token: string) => Promise<T>): Promise<T> {
+      fetches += 1;
+      const result = await use('');
+      if (fetches === 1) {
+        done();
+        await held;
+      }
+      return result;
+    },
+  } as unknown as GitHub;
+  return { github, fetches: () => fetches, fetched, release };
+}
+
+const remoteMain = () => sandbox.git(workspace.cloneDir(repo), 'rev-parse', 'refs/remotes/origin/main');
+
+describe('syncClone', () => {
+  it('lets jobs that start during a fetch share the one after it, which sees what was pushed meanwhile', async () => {
+    const { github, fetches, fetched, release } = tokens();
+    const first = syncClone(github, workspace, repo);
+    await fetched;
+    // pushed after the first fetch read the remote, while it is still under way: the callers below must see it
+    const pushed = await sandbox.commitToRemote('main', { 'late.txt': 'late\n' }, 'Late');
+    const wave = Array.from({ length: 6 }, () => syncClone(github, workspace, repo));
+    release();
+    await Promise.all([first, ...wave]);
+
+    expect(fetches()).toBe(2);
+    expect(await remoteMain()).toBe(pushed);
+
+    // with nothing under way, the next call fetches again
+    await syncClone(github, workspace, repo);
+    expect(fetches()).toBe(3);
+  });
+});
