@@ -5,6 +5,7 @@ import { CHECK_NAME, FAILED_LABEL } from '../names.js';
 import { throwIfAborted } from '../throw-if-aborted.js';
 import { blockedPaths } from '../pipeline/blocked-paths.js';
 import type { IssueJob, IssueJobOutcome, MapDeps } from './issue-job.js';
+import { findSiblings } from './find-siblings.js';
 import { renderPrBody } from './render-pr-body.js';
 import { renderUsage } from '../pipeline/render-usage.js';
 import { runPageUrl } from '../pipeline/run-page-url.js';
@@ -63,8 +64,9 @@ export async function publish(
   const pushed = await commitAndPush(deps, job, worktree, target, target.title, signal);
   if (!pushed) return finishFailed(deps, job, status, `The push to \`${target.branch}\` was rejected: the branch moved while the agent worked.`);
 
+  const siblings = await findSiblings(deps, job, worktree, target.base);
   const { pull, kind } = await openOrUpdatePull(job, target, renderPrBody({
-    issueNumber, summary: result.summary, files, usage: result.usage, requester: job.requester.login, attempt: job.attempt,
+    issueNumber, summary: result.summary, files, usage: result.usage, requester: job.requester.login, attempt: job.attempt, siblings,
   }));
   // the PR is open: what follows is reporting, and its failure must not mark the run failed
   await reportPull(deps, job, status, target, { pull, opened: kind === 'pr-opened', sha: pushed, files, result });

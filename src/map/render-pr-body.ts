@@ -1,5 +1,6 @@
 import type { AgentUsage } from '../agents/agent.js';
 import { renderUsage } from '../pipeline/render-usage.js';
+import type { Sibling } from './find-siblings.js';
 
 export interface PrBodyInput {
   issueNumber: number;
@@ -8,6 +9,8 @@ export interface PrBodyInput {
   usage: AgentUsage;
   requester: string;
   attempt: number;
+  /** Other open agent PRs that touch the same files, most alike first. */
+  siblings?: Sibling[];
 }
 
 /**
@@ -20,6 +23,7 @@ export function renderPrBody(input: PrBodyInput): string {
   return [
     `Closes #${input.issueNumber}`,
     '',
+    ...renderSiblings(input.siblings ?? []),
     '## Summary',
     '',
     input.summary.trim() || '_The agent left no summary._',
@@ -35,4 +39,15 @@ export function renderPrBody(input: PrBodyInput): string {
     `<sub>Opened by agent-mapreduce for @${input.requester}. Review it like any other PR: request changes, or ` +
       'comment `/agent revise <what to change>`.</sub>',
   ].join('\n');
+}
+
+/** Before the summary, so that a reviewer sees an overlap before reading: "#41 touches the same 3 files (`a`, `b`, `c`); 85% alike". */
+function renderSiblings(siblings: Sibling[]): string[] {
+  if (siblings.length === 0) return [];
+  const shown = siblings.slice(0, 10).map(({ number, shared, similarity }) => {
+    const files = shared.slice(0, 5).map((f) => `\`${f}\``).join(', ') + (shared.length > 5 ? ', …' : '');
+    const same = shared.length === 1 ? 'the same file' : `the same ${shared.length} files`;
+    return `- #${number} touches ${same} (${files}); ${Math.round(similarity * 100)}% alike`;
+  });
+  return ['## Other open agent PRs touching the same files', '', ...shown, ''];
 }

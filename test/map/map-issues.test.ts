@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { runShell } from '../../src/sandbox/run-shell.js';
@@ -99,6 +100,33 @@ describe('map: labelled issues become PRs', () => {
     expect(edits.map((c) => c.body.body.match(/Queued|Cancelled/)?.[0])).toEqual(['Cancelled', 'Queued']);
     release();
     await h.idle();
+  });
+
+  it('names, in a new PR’s body, the open agent PRs that touch the same files, and how alike their changes are', async () => {
+    // issues 1 and 2 edit the same line of src/app.txt alike; issue 3 edits README.md. Issue 2 runs
+    // alongside 1 and finishes after it: the first PR's branch is pushed after issue 2's run fetched
+    const agent = new ScriptedAgent(async (request, n) => {
+      if (n === 2) await sleep(800, request.signal);
+      if (n === 3) await writeFile(path.join(request.worktree, 'README.md'), '# Sandbox, documented\n');
+      else await writeFile(path.join(request.worktree, 'src', 'app.txt'), n === 1 ? 'hello, world\n' : 'hello, world\nand more\n');
+      return { outcome: 'changed', summary: 'Edited.', usage: usage() };
+    });
+    harness = await startMapHarness({ agent });
+    const h = harness;
+    // the issues first: issues and PRs are numbered from one sequence
+    for (const n of [1, 2, 3]) h.github.openIssue(FULL_NAME, { number: n, title: `Task ${n}`, by: 'reporter' });
+    await Promise.all([h.labelIssue(1, 'Task 1'), h.labelIssue(2, 'Task 2')]);
+    await h.idle();
+    await h.labelIssue(3, 'Task 3');
+    await h.idle();
+
+    const pullOf = (n: number) => h.pulls().find((p) => p.head === `agent/issue-${n}-task-${n}`)!;
+    const [first, second, third] = [pullOf(1), pullOf(2), pullOf(3)];
+    expect(first.body).not.toContain('Other open agent PRs');
+    // the second's change: `-hello`, `+hello, world`, `+and more`; the first's: `-hello`, `+hello, world` — 2 of 3 lines shared
+    expect(second.body).toContain(`## Other open agent PRs touching the same files\n\n- #${first.number} touches the same file (\`src/app.txt\`); 67% alike\n`);
+    expect(second.body.indexOf('Other open agent PRs')).toBeLessThan(second.body.indexOf('## Summary'));
+    expect(third.body).not.toContain('Other open agent PRs');
   });
 
   it('opens exactly one PR however often the label webhook arrives, label/unlabel/label included', async () => {

@@ -1,0 +1,78 @@
+import { runGit } from '../git/run-git.js';
+import type { Worktree } from '../git/worktree.js';
+import { issueOfBranch } from '../names.js';
+import { syncClone } from '../pipeline/sync-clone.js';
+import type { IssueJob, MapDeps } from './issue-job.js';
+
+/** Another open agent PR whose change overlaps this one. */
+export interface Sibling {
+  number: number;
+  /** The files both change. */
+  shared: string[];
+  /** How alike the two changes are: shared changed lines over all changed lines of either, 0 to 1. */
+  similarity: number;
+}
+
+/** Open agent PRs compared at most, newest first: enough for a repository's wave of agents. */
+const MAX_COMPARED = 50;
+
+/**
+ * The other open agent PRs on the same base whose change touches a file this one touches, most
+ * alike first, so that the PR body can name them before a reviewer reads it ("duplicate" and
+ * "already done in another PR" are among the leading reasons agent PRs are closed). Each change is
+ * its diff from where it left the base (`base...head`), without context lines, so that a base edit
+ * next to it does not count; two changes are alike by the added and removed lines they share.
+ * The comparison is advice: when it fails, the PR opens without it (logged).
+ */
+export async function findSiblings(deps: MapDeps, job: IssueJob, worktree: Worktree, base: string): Promise<Sibling[]> {
+  const { github, issueNumber, log } = job;
+  try {
+    const others = (await github.listOpenPulls())
+      .filter((p) => p.baseRef === base && !p.fromFork && issueOfBranch(p.headRef) !== undefined && issueOfBranch(p.headRef) !== issueNumber)
+      .sort((a, b) => b.number - a.number)
+      .slice(0, MAX_COMPARED);
+    if (others.length === 0) return [];
+    const git = (args: string[], input?: string) => runGit(args, { cwd: worktree.cloneDir, env: deps.gitEnv ?? {}, ...(input ? { input } : {}) });
+    // a sibling pushed while this agent worked is not in the clone yet
+    const check = await git(['cat-file', '--batch-check'], `${others.map((p) => p.headSha).join('\n')}\n`);
+    if (check.includes(' missing')) await syncClone(github, deps.workspace, { owner: github.owner, repo: github.repo, cloneUrl: job.repository.cloneUrl });
+
+    const own = changeOf(await git(['diff', '-U0', '--no-color', '--no-ext-diff', `origin/${base}...${await headOf(git, worktree)}`]));
+    const siblings: Sibling[] = [];
+    for (const pull of others) {
+      const theirs = changeOf(await git(['diff', '-U0', '--no-color', '--no-ext-diff', `origin/${base}...${pull.headSha}`]));
+      const shared = [...own.files].filter((f) => theirs.files.has(f)).sort();
+      if (shared.length === 0) continue;
+      const common = [...own.lines].filter((l) => theirs.lines.has(l)).length;
+      const all = new Set([...own.lines, ...theirs.lines]).size;
+      siblings.push({ number: pull.number, shared, similarity: all === 0 ? 0 : common / all });
+    }
+    return siblings.sort((a, b) => b.similarity - a.similarity || a.number - b.number);
+  } catch (error) {
+    log.warn({ err: error }, 'open agent PRs not compared');
+    return [];
+  }
+}
+
+/** The worktree's commit: the change as pushed. */
+async function headOf(git: (args: string[]) => Promise<string>, worktree: Worktree): Promise<string> {
+  return (await git(['rev-parse', `refs/heads/${worktree.branch}`])).trim();
+}
+
+/** The files a zero-context diff changes, and its changed lines, each as `file:+line` or `file:-line`. */
+function changeOf(diff: string): { files: Set<string>; lines: Set<string> } {
+  const files = new Set<string>();
+  const lines = new Set<string>();
+  let file = '';
+  for (const line of diff.split('\n')) {
+    const header = /^diff --git a\/(.*) b\/(.*)$/.exec(line);
+    if (header) {
+      file = header[2]!;
+      files.add(file);
+      continue;
+    }
+    if (line.startsWith('+++') || line.startsWith('---')) continue;
+    if (line.startsWith('+') || line.startsWith('-')) lines.add(`${file}:${line}`);
+  }
+  return { files, lines };
+}
