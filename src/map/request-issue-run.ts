@@ -62,7 +62,8 @@ export async function requestIssueRun(services: IssueRunDeps, ask: IssueRunAsk):
   }
 
   const freshIssue = issue.comments === 0;
-  const previous = freshIssue ? null : await services.statuses.read(github, issue);
+  // without comments this reads nothing: the state is in the issue's labels
+  const previous = await services.statuses.read(github, issue);
   const attempt = (previous?.attempt ?? 0) + 1;
   const result = await services.map.request({
     github,

@@ -33,7 +33,9 @@ describe('GitHub faults', () => {
 
     const issue = github.openIssue(REPO, { title: 'Teal', body: editLine('colours.txt', 'green', 'teal') });
     github.label(REPO, issue, 'agent');
-    await waitUntil('the PR and its label', () => github.pullsFor(REPO, issue)[0] && github.issue(REPO, issue).labels.includes('agent:pr-opened'));
+    // the new label goes on before the old one comes off, so that the issue always shows one
+    await waitUntil('the PR and its label', () => github.pullsFor(REPO, issue)[0] &&
+      github.issue(REPO, issue).labels.includes('agent:pr-opened') && !github.issue(REPO, issue).labels.includes('agent:working'));
 
     expect([...github.faults.fired].sort()).toEqual([
       'issues/add-labels error', 'issues/add-labels error', 'pulls/create secondary-limit',
