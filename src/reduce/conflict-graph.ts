@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { runGit } from '../git/run-git.js';
+import { AGENT_BRANCH_PREFIX } from '../names.js';
 import { mergeTree, type MergeResult } from './merge-tree.js';
 
 /** Who made a synthetic commit, and when: fixed, so the same tree on the same base is the same commit. */
@@ -124,9 +125,12 @@ async function syntheticCommits(
   }
 }
 
-/** The commit and tree of every ref whose commit contains `sha`. */
+/**
+ * The commit and tree of every agent branch whose commit contains `sha` (only those: a repository's
+ * thousands of other branches would each cost a walk of history).
+ */
 async function treesContaining(git: (args: string[]) => Promise<string>, sha: string): Promise<Map<string, string>> {
-  const listed = await git(['for-each-ref', `--contains=${sha}`, '--format=%(objectname) %(tree)', 'refs/']);
+  const listed = await git(['for-each-ref', `--contains=${sha}`, '--format=%(objectname) %(tree)', `refs/remotes/origin/${AGENT_BRANCH_PREFIX}`]);
   return new Map(listed.split('\n').filter(Boolean).map((line) => line.split(' ') as [string, string]));
 }
 
