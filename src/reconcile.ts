@@ -66,7 +66,8 @@ export async function reconcileRepository(
     !active.has(issueKey(github.owner, github.repo, i.number)) && !i.labels.includes(FAILED_LABEL));
   if (candidates.length === 0) return report;
 
-  const withPull = new Map((await github.listOpenPulls()).map((p) => [issueOfBranch(p.headRef), p.number] as const));
+  // a fork's branch may carry an agent branch's name: it is never the agent's PR
+  const withPull = new Map((await github.listOpenPulls()).filter((p) => !p.fromFork).map((p) => [issueOfBranch(p.headRef), p.number] as const));
   for (const issue of candidates) {
     const pull = withPull.get(issue.number);
     if (pull !== undefined) {

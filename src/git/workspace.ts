@@ -126,15 +126,18 @@ export class Workspace {
    */
   async recycleWorktree(worktree: Worktree): Promise<void> {
     const clone = this.cloneDir(worktree);
-    this.inUse.delete(worktree.dir);
     // the wipe touches only this worktree's files, HEAD and index: other jobs need not wait for it
+    // (the folder stays in use until it is idle or gone, so that no new worktree takes its name)
     const wiped = await this.git(['checkout', '--quiet', '--force', '--detach'], worktree.dir)
       .then(() => this.git(['clean', '--quiet', '-ffdx'], worktree.dir)).then(() => true, () => false);
     await cloneLocks.run(clone, async () => {
       const idle = this.idle.get(clone) ?? [];
-      await this.git(['branch', '--quiet', '-D', worktree.branch], clone).catch(ignoreGitError);
-      if (wiped && idle.length < this.maxIdleWorktrees) this.idle.set(clone, [...idle, worktree.dir]);
+      const keep = wiped && idle.length < this.maxIdleWorktrees;
+      if (keep) this.idle.set(clone, [...idle, worktree.dir]);
       else await this.discardWorktree(clone, worktree.dir);
+      this.inUse.delete(worktree.dir);
+      // after the discard: a worktree that could not be wiped still has the branch checked out
+      await this.git(['branch', '--quiet', '-D', worktree.branch], clone).catch(ignoreGitError);
     });
   }
 

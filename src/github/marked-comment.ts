@@ -59,7 +59,8 @@ export class MarkedComments {
     if (this.#absent.has(key)) return undefined;
     const found = findMarkedComment(await github.listComments(issueNumber), kind, this.#appId);
     if (found) this.#remember(github, issueNumber, kind, found.id, found.body);
-    else this.#markAbsent(key);
+    // not if this process wrote one while the listing ran
+    else if (!this.#ids.has(key)) this.#markAbsent(key);
     return found;
   }
 
@@ -106,7 +107,8 @@ export class MarkedComments {
 
   /** Tells the cache that the issue has no comment of this kind yet, so the first upsert need not list. */
   assumeNone(github: GitHub, issueNumber: number, kind: string): void {
-    this.#markAbsent(this.#key(github, issueNumber, kind));
+    const key = this.#key(github, issueNumber, kind);
+    if (!this.#ids.has(key)) this.#markAbsent(key);
   }
 
   #markAbsent(key: string): void {

@@ -32,7 +32,9 @@ export async function findSiblings(deps: MapDeps, job: IssueJob, worktree: Workt
       .sort((a, b) => b.number - a.number)
       .slice(0, MAX_COMPARED);
     if (others.length === 0) return [];
-    const git = (args: string[], input?: string) => runGit(args, { cwd: worktree.cloneDir, env: deps.gitEnv ?? {}, ...(input ? { input } : {}) });
+    // paths as they are (not quoted), so that a file's name reads the same in both diffs
+    const git = (args: string[], input?: string) =>
+      runGit(['-c', 'core.quotePath=false', ...args], { cwd: worktree.cloneDir, env: deps.gitEnv ?? {}, ...(input ? { input } : {}) });
     // a sibling pushed while this agent worked is not in the clone yet
     const check = await git(['cat-file', '--batch-check'], `${others.map((p) => p.headSha).join('\n')}\n`);
     if (check.includes(' missing')) await syncClone(github, deps.workspace, { owner: github.owner, repo: github.repo, cloneUrl: job.repository.cloneUrl });
@@ -40,7 +42,8 @@ export async function findSiblings(deps: MapDeps, job: IssueJob, worktree: Workt
     const own = changeOf(await git(['diff', '-U0', '--no-color', '--no-ext-diff', `origin/${base}...${await headOf(git, worktree)}`]));
     const siblings: Sibling[] = [];
     for (const pull of others) {
-      const theirs = changeOf(await git(['diff', '-U0', '--no-color', '--no-ext-diff', `origin/${base}...${pull.headSha}`]));
+      // one sibling that cannot be read (its head gone since the listing) does not hide the others
+      const theirs = changeOf(await git(['diff', '-U0', '--no-color', '--no-ext-diff', `origin/${base}...${pull.headSha}`]).catch(() => ''));
       const shared = [...own.files].filter((f) => theirs.files.has(f)).sort();
       if (shared.length === 0) continue;
       const common = [...own.lines].filter((l) => theirs.lines.has(l)).length;
@@ -64,15 +67,18 @@ function changeOf(diff: string): { files: Set<string>; lines: Set<string> } {
   const files = new Set<string>();
   const lines = new Set<string>();
   let file = '';
+  let inHunks = false;
   for (const line of diff.split('\n')) {
     const header = /^diff --git a\/(.*) b\/(.*)$/.exec(line);
     if (header) {
       file = header[2]!;
       files.add(file);
+      inHunks = false;
       continue;
     }
-    if (line.startsWith('+++') || line.startsWith('---')) continue;
-    if (line.startsWith('+') || line.startsWith('-')) lines.add(`${file}:${line}`);
+    // before a file's first hunk, `---` and `+++` name it; after, they are removed and added lines
+    if (line.startsWith('@@')) inHunks = true;
+    else if (inHunks && (line.startsWith('+') || line.startsWith('-'))) lines.add(`${file}:${line}`);
   }
   return { files, lines };
 }

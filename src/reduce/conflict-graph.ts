@@ -134,18 +134,23 @@ async function treesContaining(git: (args: string[]) => Promise<string>, sha: st
   return new Map(listed.split('\n').filter(Boolean).map((line) => line.split(' ') as [string, string]));
 }
 
+const HEADER = /^([0-9a-f]{40,64}) ([0-9a-f]{40,64})\n/;
+
 /** Per tree, the paths it changes against the base commit's tree: `diff-tree --stdin` over all of them. */
 async function changedFiles(git: (args: string[], input?: string) => Promise<string>, baseSha: string, trees: string[]): Promise<Map<string, Set<string>>> {
   const files = new Map(trees.map((tree) => [tree, new Set<string>()]));
   if (trees.length === 0) return files;
   const baseTree = (await git(['rev-parse', `${baseSha}^{tree}`])).trim();
-  // with -z, each path ends in NUL, and each pair's first path follows its header line ("<tree> <tree>\n");
-  // a pair with no change prints nothing
-  const output = await git(['diff-tree', '-r', '-z', '--name-only', '--no-renames', '--stdin'], [...new Set(trees)].map((t) => `${baseTree} ${t}\n`).join(''));
+  // the base's own tree changes nothing; ask only for the others
+  const asked = [...new Set(trees)].filter((t) => t !== baseTree);
+  if (asked.length === 0) return files;
+  // with -z, each path ends in NUL, and each pair's header line ("<tree> <tree>\n") comes before its
+  // first path, in the same field; a pair with no change prints its header alone, so a field may
+  // start with several headers
+  const output = await git(['diff-tree', '-r', '-z', '--name-only', '--no-renames', '--stdin'], asked.map((t) => `${baseTree} ${t}\n`).join(''));
   let current: Set<string> | undefined;
   for (let field of output.split('\0')) {
-    const header = /^([0-9a-f]{40,64}) ([0-9a-f]{40,64})\n/.exec(field);
-    if (header && header[1] === baseTree && files.has(header[2]!)) {
+    for (let header = HEADER.exec(field); header && header[1] === baseTree && files.has(header[2]!); header = HEADER.exec(field)) {
       current = files.get(header[2]!);
       field = field.slice(header[0].length);
     }

@@ -110,11 +110,12 @@ function nextRound(
     if (red.length === 0) return { build: [], blame: [] }; // a flaky red earlier: batch what is left afresh
     suspects = unlanded; // more than one culprit, or a flaky check: start again
   }
-  const failed = state?.failed ?? [...new Set(red.flatMap(({ checks }) => checks))];
+  // (a train written before bisections kept their checks has none)
+  const failed = state?.failed.length ? state.failed : [...new Set(red.flatMap(({ checks }) => checks))];
   if (suspects.length === 1) {
     const [culprit] = suspects as [number];
     // the evidence: a red train that held it, or else the train that passed without it
-    const evidence = red.find(({ train }) => members(train).has(culprit)) ?? { train: landed ?? green[0] ?? round[0]!, checks: failed };
+    const evidence = red.find(({ train }) => members(train).has(culprit)) ?? { train: landed ?? green[0] ?? round[0]!, checks: failed.length > 0 ? failed : ['(unnamed)'] };
     const rest = unlanded.filter((n) => n !== culprit);
     return { build: rest.length > 0 ? [{ pulls: rest }] : [], blame: [{ pull: culprit, ...evidence }] };
   }

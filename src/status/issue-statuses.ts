@@ -13,6 +13,7 @@ const FOR_A_PERSON: ReadonlySet<IssueState> = new Set(['no-change', 'not-actiona
 
 /** The label each state shows on the issue; the others show none (their comment says it). */
 const LABEL_OF: Partial<Record<IssueState, string>> = { queued: WORKING_LABEL, running: WORKING_LABEL, 'pr-open': PR_OPENED_LABEL };
+const STATE_LABELS = [WORKING_LABEL, PR_OPENED_LABEL];
 
 /** How many issues' last label this process remembers. */
 const REMEMBERED = 10_000;
@@ -29,10 +30,11 @@ const REMEMBERED = 10_000;
 export class IssueStatuses {
   readonly #comments: MarkedComments;
   /**
-   * What this process last showed of each issue: its state label (null: none), to change labels only
-   * on a change, and the attempt, which labels cannot carry (after a restart it counts from 1 again).
+   * What this process knows each issue carries: its state labels (from the last `read` or `show`), to
+   * change labels only on a change, and the attempt, which labels cannot carry (after a restart it
+   * counts from 1 again).
    */
-  readonly #shown = new Map<string, { label: string | null; attempt?: number }>();
+  readonly #shown = new Map<string, { labels: string[]; attempt?: number }>();
   /** One change at a time per issue, so that labels and comment end in the last state shown. */
   readonly #chains = new Map<string, Promise<void>>();
 
@@ -64,7 +66,10 @@ export class IssueStatuses {
     const comment = issue.comments > 0 ? await this.#comments.find(github, issue.number, STATUS_KIND) : undefined;
     const recorded = comment ? statusIn(comment.body) : null;
     if (recorded) return recorded;
-    const attempt = this.#shown.get(keyOf(github, issue.number))?.attempt;
+    const key = keyOf(github, issue.number);
+    const attempt = this.#shown.get(key)?.attempt;
+    // what the issue carries, for the next show to change (what this process showed since is newer)
+    if (!this.#shown.has(key)) this.#remember(key, { labels: STATE_LABELS.filter((l) => issue.labels.includes(l)) });
     const state = issue.labels.includes(PR_OPENED_LABEL) ? 'pr-open' : issue.labels.includes(WORKING_LABEL) ? 'queued' : null;
     return state ? { state, ...(attempt ? { attempt } : {}) } : null;
   }
@@ -76,15 +81,17 @@ export class IssueStatuses {
 
   async #label(github: GitHub, issueNumber: number, label: string | null, attempt: number | undefined): Promise<void> {
     const key = keyOf(github, issueNumber);
-    const before = this.#shown.get(key);
-    if (before?.label !== label) {
-      if (label) await github.addLabels(issueNumber, [label]);
-      // not known (a restart): the working label may be left from before it
-      const stale = before === undefined ? [WORKING_LABEL] : before.label ? [before.label] : [];
-      for (const old of stale) if (old !== label) await github.removeLabel(issueNumber, old);
-    }
+    const known = this.#shown.get(key)?.labels;
+    // the new label first, so that the issue always shows one
+    if (label && !known?.includes(label)) await github.addLabels(issueNumber, [label]);
+    // not known (never read nor shown here): either state label may be on it
+    for (const old of known ?? STATE_LABELS) if (old !== label) await github.removeLabel(issueNumber, old);
+    this.#remember(key, { labels: label ? [label] : [], ...(attempt ? { attempt } : {}) });
+  }
+
+  #remember(key: string, shown: { labels: string[]; attempt?: number }): void {
     this.#shown.delete(key);
-    this.#shown.set(key, { label, ...(attempt ? { attempt } : {}) });
+    this.#shown.set(key, shown);
     if (this.#shown.size > REMEMBERED) this.#shown.delete(this.#shown.keys().next().value!);
   }
 
