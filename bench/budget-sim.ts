@@ -12,14 +12,12 @@ import { DEFAULT_WRITE_LIMITS } from '../src/github/write-budget.js';
 import { SecondaryLimit } from '../test/support/local-github/secondary-limit.js';
 import { startMapHarness } from '../test/support/map-harness.js';
 import { ScriptedAgent, writeOneFile } from '../test/support/scripted-agent.js';
+import { print } from './print-figure.js';
 
 const ISSUES = Number(process.env.BENCH_SIM_ISSUES ?? 600);
 const COMPRESSION = 15;
 const windows = { minuteMs: 60_000 / COMPRESSION, hourMs: 3_600_000 / COMPRESSION };
 
-function print(figure: string, value: number, context: Record<string, unknown>): void {
-  console.log(JSON.stringify({ figure, value: Number(value.toFixed(3)), ...context }));
-}
 
 async function main(): Promise<void> {
   const limit = new SecondaryLimit({ perMinute: 80, perHour: 500, ...windows });

@@ -12,6 +12,7 @@ import nock from 'nock';
 import { runGit } from '../src/git/run-git.js';
 import { FULL_NAME, startMapHarness, type MapHarness } from '../test/support/map-harness.js';
 import { ScriptedAgent, writeOneFile } from '../test/support/scripted-agent.js';
+import { print } from './print-figure.js';
 
 const FILES = Number(process.env.BENCH_FILES ?? 5000);
 const N = Number(process.env.BENCH_ISSUES ?? 40);
@@ -19,9 +20,6 @@ const K = Number(process.env.BENCH_CAP ?? 8);
 const T = Number(process.env.BENCH_AGENT_MS ?? 10_000);
 const SERIAL_ISSUES = Number(process.env.BENCH_SERIAL_ISSUES ?? 8);
 
-function print(figure: string, value: number, context: Record<string, unknown>): void {
-  console.log(JSON.stringify({ figure, value: Number(value.toFixed(3)), ...context }));
-}
 
 /** A repository of `FILES` files in nested folders, pushed to the harness's bare remote. */
 async function generateRepository(h: MapHarness): Promise<void> {

@@ -7,13 +7,11 @@ import { Scheduler } from '../src/jobs/scheduler.js';
 import { renderDashboard } from '../src/profile/dashboard/render-dashboard.js';
 import { renderRunPage } from '../src/profile/dashboard/render-run.js';
 import { Profile } from '../src/profile/profile.js';
+import { print } from './print-figure.js';
 
 const ISSUES = Number(process.env.BENCH_PROFILE_ISSUES ?? 2000);
 const STEPS = Number(process.env.BENCH_PROFILE_STEPS ?? 300);
 
-function print(figure: string, value: number, context: Record<string, unknown> = {}): void {
-  console.log(JSON.stringify({ figure, value: Number(value.toFixed(3)), ...context }));
-}
 
 function timed<T>(run: () => T, times = 20): { ms: number; result: T } {
   let result = run();

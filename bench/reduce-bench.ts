@@ -15,14 +15,12 @@ import { buildConflictGraph } from '../src/reduce/conflict-graph.js';
 import { createGitSandbox } from '../test/support/git-sandbox.js';
 import { FULL_NAME, startMapHarness } from '../test/support/map-harness.js';
 import { ScriptedAgent, usage } from '../test/support/scripted-agent.js';
+import { print } from './print-figure.js';
 
 const FILES = Number(process.env.BENCH_FILES ?? 5000);
 const BRANCHES = Number(process.env.BENCH_BRANCHES ?? 100);
 const MERGES = Number(process.env.BENCH_MERGES ?? 20);
 
-function print(figure: string, value: number, context: Record<string, unknown>): void {
-  console.log(JSON.stringify({ figure, value: Number(value.toFixed(3)), ...context }));
-}
 
 async function conflictGraphMs(): Promise<void> {
   const sandbox = await createGitSandbox();

@@ -21,14 +21,12 @@ import { LocalGitHub } from '../test/support/local-github/local-github.js';
 import { SimulatedCi } from '../test/support/local-github/simulated-ci.js';
 import { TestOctokit, testSettings } from '../test/support/test-probot.js';
 import { freePort } from '../test/support/free-port.js';
+import { print } from './print-figure.js';
 
 const T = Number(process.env.BENCH_CI_SECONDS ?? 8);
 const PRS = Number(process.env.BENCH_TRAIN_PRS ?? 10);
 const REPO = 'bench-org/trains';
 
-function print(figure: string, value: number, context: Record<string, unknown>): void {
-  console.log(JSON.stringify({ figure, value: Number(value.toFixed(3)), ...context }));
-}
 
 
 async function waitFor(what: string, check: () => boolean, ms: number): Promise<void> {

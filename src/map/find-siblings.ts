@@ -24,7 +24,7 @@ const MAX_COMPARED = 50;
  * next to it does not count; two changes are alike by the added and removed lines they share.
  * The comparison is advice: when it fails, the PR opens without it (logged).
  */
-export async function findSiblings(deps: MapDeps, job: IssueJob, worktree: Worktree, base: string): Promise<Sibling[]> {
+export async function findSiblings(deps: MapDeps, job: IssueJob, worktree: Worktree, base: string, headSha: string): Promise<Sibling[]> {
   const { github, issueNumber, log } = job;
   try {
     const others = (await github.listOpenPulls())
@@ -39,7 +39,7 @@ export async function findSiblings(deps: MapDeps, job: IssueJob, worktree: Workt
     const check = await git(['cat-file', '--batch-check'], `${others.map((p) => p.headSha).join('\n')}\n`);
     if (check.includes(' missing')) await syncClone(github, deps.workspace, { owner: github.owner, repo: github.repo, cloneUrl: job.repository.cloneUrl });
 
-    const own = changeOf(await git(['diff', '-U0', '--no-color', '--no-ext-diff', `origin/${base}...${await headOf(git, worktree)}`]));
+    const own = changeOf(await git(['diff', '-U0', '--no-color', '--no-ext-diff', `origin/${base}...${headSha}`]));
     const siblings: Sibling[] = [];
     for (const pull of others) {
       // one sibling that cannot be read (its head gone since the listing) does not hide the others
@@ -55,11 +55,6 @@ export async function findSiblings(deps: MapDeps, job: IssueJob, worktree: Workt
     log.warn({ err: error }, 'open agent PRs not compared');
     return [];
   }
-}
-
-/** The worktree's commit: the change as pushed. */
-async function headOf(git: (args: string[]) => Promise<string>, worktree: Worktree): Promise<string> {
-  return (await git(['rev-parse', `refs/heads/${worktree.branch}`])).trim();
 }
 
 /** The files a zero-context diff changes, and its changed lines, each as `file:+line` or `file:-line`. */

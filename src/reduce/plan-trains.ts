@@ -103,8 +103,14 @@ function nextRound(
   const merged = landed ? members(landed) : new Set<number>();
   const unlanded = (state?.unlanded ?? round.flatMap((t) => t.members.map((m) => m.number))).filter((n) => !merged.has(n));
   let suspects = state?.suspects ?? unlanded;
-  for (const { train } of red) suspects = suspects.filter((n) => members(train).has(n));
-  for (const train of green) suspects = suspects.filter((n) => !members(train).has(n));
+  for (const { train } of red) {
+    const held = members(train);
+    suspects = suspects.filter((n) => held.has(n));
+  }
+  for (const train of green) {
+    const held = members(train);
+    suspects = suspects.filter((n) => !held.has(n));
+  }
   if (unlanded.length === 0) return { build: [], blame: [] };
   if (suspects.length === 0) {
     if (red.length === 0) return { build: [], blame: [] }; // a flaky red earlier: batch what is left afresh

@@ -46,10 +46,11 @@ describe('the write budget under GitHub’s secondary limit', () => {
 
     expect(h.pulls()).toHaveLength(6);
     expect(h.github.secondaryLimit!.refused).toBe(0);
-    // the fourth PR waited for the first to leave the window
+    // the fourth PR waited for the first to leave the window (the app counts from when it sent each,
+    // the local GitHub records when each arrived: a few milliseconds apart)
     const created = h.github.callsOf('pulls/create').map((c) => c.at);
     expect(created).toHaveLength(6);
-    expect(created[3]! - created[0]!).toBeGreaterThanOrEqual(3_000);
+    expect(created[3]! - created[0]!).toBeGreaterThanOrEqual(3_000 - 50);
     expect(waitingSeen).toBeGreaterThan(0);
   });
 
