@@ -34,6 +34,8 @@ const mapSchema = z.strictObject({
     .describe('Issues with one of these labels are started before the others.'),
   statusComment: z.enum(['when-needed', 'always']).default('when-needed')
     .describe('when-needed: an issue shows progress with labels and its linked PR, and gets a comment only when a person must read or act; always: one status comment per issue, edited as the run goes.'),
+  maxAwaitingReview: z.number().int().min(1).max(1000).optional()
+    .describe('Pace the agents to the reviewers: no new agent run starts while this many agent PRs of its base branch (runs under way included) wait for their first review by a person; default: no limit.'),
 });
 
 const agentSchema = z.strictObject({
@@ -44,6 +46,8 @@ const agentSchema = z.strictObject({
   maxTurns: z.number().int().min(1).max(1000).default(60).describe('Most model turns in one run.'),
   maxCostUsd: z.number().positive().max(1000).default(3).describe('Most US dollars one run may spend.'),
   maxTokens: z.number().int().positive().optional().describe('Most input plus output tokens in one run.'),
+  maxIssueCostUsd: z.number().positive().max(100_000).optional()
+    .describe('Most US dollars one issue may spend over all its runs (first run, revisions, rebases, CI fixes): the run that reaches it stops, and no further run starts; default: no limit.'),
   preset: z.enum(['claude', 'codex', 'gemini', 'aider']).optional()
     .describe('A ready-made command line for a known agent CLI (kind: command).'),
   command: z.string().trim().min(1).optional()
@@ -76,11 +80,17 @@ const reduceSchema = z.strictObject({
   deleteBranch: z.boolean().default(true).describe('Delete the agent branch after the merge.'),
 });
 
+const reviseSchema = z.strictObject({
+  maxCiRounds: z.number().int().min(0).max(20).default(2)
+    .describe('How many times a red required check on an agent PR sends the agent back to fix it before it is left to people; 0: never.'),
+});
+
 export const configSchema = z.strictObject({
   label: z.string().trim().min(1).max(50).default(DEFAULT_LABEL).describe('The label that hands an issue to the agent.'),
   map: mapSchema.prefault({}),
   agent: agentSchema.prefault({}),
   reduce: reduceSchema.prefault({}),
+  revise: reviseSchema.prefault({}),
 });
 
 export type RepoConfig = z.infer<typeof configSchema>;

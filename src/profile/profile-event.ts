@@ -18,6 +18,8 @@ export type ProfileEvent = IssueRef & { at?: number } & (
   /** The issue as GitHub shows it; `failed` when it carries `agent:failed`. */
   | { type: 'seen'; title: string; failed?: boolean }
   | { type: 'queued' | 'dequeued' | 'started' | 'finished'; work: JobWork }
+  /** Held before the queue (pacing to reviewers, open blockers): why, in words; `reason` absent when released. */
+  | { type: 'waiting'; reason?: string }
   | { type: 'step'; tool: string }
   | { type: 'agent-used'; work: JobWork; usage: AgentUsage }
   /** How a run ended: an `IssueJobOutcome` or `RevisionOutcome` kind. */
@@ -26,6 +28,8 @@ export type ProfileEvent = IssueRef & { at?: number } & (
   | { type: 'pull'; pr: number; url: string; base: string; openedAt?: number; opened?: boolean }
   | { type: 'review'; pr: number; id: number; author: string; state: ReviewState }
   | { type: 'revised'; pr: number; sha: string }
+  /** The required checks of the PR's head: running, green or red (the names of the red ones). */
+  | { type: 'checks'; pr: number; sha: string; state: 'pending' | 'passed' | 'failed'; failed?: string[] }
   /** A reduce pass flagged the PR; `fresh` when it was not flagged before. */
   | { type: 'conflict'; pr: number; files: string[]; with: string; fresh: boolean }
   | { type: 'conflict-cleared'; pr: number }
