@@ -83,7 +83,7 @@ export function repositoryPart(ctx: AdapterContext): Pick<GitHub, 'readConfigLay
 }
 
 /** Issues: reading them, their labels and comments. */
-export function issuesPart(ctx: AdapterContext): Pick<GitHub, 'getIssue' | 'listOpenIssuesWithLabel' | 'findLabelEvent' | 'addLabels' | 'removeLabel' | 'listComments' | 'createComment' | 'updateComment'> {
+export function issuesPart(ctx: AdapterContext): Pick<GitHub, 'getIssue' | 'listOpenIssuesWithLabel' | 'findLabelEvent' | 'listBlockers' | 'addLabels' | 'removeLabel' | 'listComments' | 'createComment' | 'updateComment'> {
   const { octokit, where } = ctx;
   return {
     async getIssue(issueNumber) {
@@ -103,6 +103,11 @@ export function issuesPart(ctx: AdapterContext): Pick<GitHub, 'getIssue' | 'list
         e.actor && e.actor.type !== 'Bot');
       const last = labelled.at(-1);
       return last?.actor ? { actor: { login: last.actor.login, id: last.actor.id }, at: Date.parse(last.created_at) } : null;
+    },
+
+    async listBlockers(issueNumber) {
+      const blockers = await octokit.paginate(octokit.rest.issues.listDependenciesBlockedBy, { ...where, issue_number: issueNumber, per_page: 100 });
+      return blockers.map((b) => ({ number: b.number, open: b.state === 'open' }));
     },
 
     async addLabels(issueNumber, labels) {

@@ -21,6 +21,8 @@ export interface GitHub {
   listOpenIssuesWithLabel(label: string): Promise<IssueInfo[]>;
   /** Who last added the label to the issue, and when; null if the events do not say. */
   findLabelEvent(issueNumber: number, label: string): Promise<LabelEvent | null>;
+  /** The issues GitHub records as blocking this one ("blocked by"), open or closed. */
+  listBlockers(issueNumber: number): Promise<Array<{ number: number; open: boolean }>>;
   addLabels(issueNumber: number, labels: string[]): Promise<void>;
   /** Removing a label the issue does not have is not an error. */
   removeLabel(issueNumber: number, label: string): Promise<void>;
@@ -103,6 +105,8 @@ export interface IssueInfo {
   /** How many comments the issue has; lets a job skip listing them when there are none. */
   comments: number;
   isPullRequest: boolean;
+  /** How many open issues GitHub records as blocking this one; absent where GitHub does not say. */
+  openBlockers?: number;
 }
 
 export interface LabelEvent {

@@ -17,6 +17,7 @@ export interface RestIssue {
   labels: Array<string | { name?: string }>;
   comments: number;
   pull_request?: unknown;
+  issue_dependencies_summary?: { blocked_by: number } | null;
 }
 
 export interface RestPull {
@@ -44,6 +45,7 @@ export function toIssue(i: RestIssue): IssueInfo {
     labels: i.labels.map((l) => (typeof l === 'string' ? l : l.name ?? '')).filter(Boolean),
     comments: i.comments,
     isPullRequest: i.pull_request !== undefined && i.pull_request !== null,
+    ...(i.issue_dependencies_summary ? { openBlockers: i.issue_dependencies_summary.blocked_by } : {}),
   };
 }
 

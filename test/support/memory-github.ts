@@ -70,6 +70,10 @@ export class MemoryGitHub implements GitHub {
     return null;
   }
 
+  async listBlockers(): Promise<Array<{ number: number; open: boolean }>> {
+    return [];
+  }
+
   async addLabels(issueNumber: number, labels: string[]): Promise<void> {
     this.writes.push(`label #${issueNumber} ${labels.join(',')}`);
     const target = this.issues.get(issueNumber) ?? this.pulls.get(issueNumber);

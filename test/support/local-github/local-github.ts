@@ -294,6 +294,19 @@ export class LocalGitHub {
     this.emit('issues', repository, actor, { action: 'labeled', issue: this.#render.issue(repository, issue), label: this.#render.label(repository, label) });
   }
 
+  /** Records on GitHub that `blocker` blocks issue `number` (issue dependencies), as a person does in the sidebar. */
+  block(fullName: string, number: number, blocker: number, by = 'maintainer'): void {
+    const repository = this.repo(fullName);
+    const issue = this.issue(fullName, number);
+    const blocking = this.issue(fullName, blocker);
+    if (issue.blockedBy?.includes(blocker)) return;
+    issue.blockedBy = [...(issue.blockedBy ?? []), blocker];
+    this.emit('issue_dependencies', repository, this.state.user(by), {
+      action: 'blocked_by_added', blocked_issue_id: this.#render.issue(repository, issue).id, blocking_issue_id: this.#render.issue(repository, blocking).id,
+      blocked_issue: this.#render.issue(repository, issue), blocking_issue: this.#render.issue(repository, blocking),
+    });
+  }
+
   unlabel(fullName: string, number: number, label: string, by = 'maintainer'): void {
     const repository = this.repo(fullName);
     const issue = this.issue(fullName, number);

@@ -107,6 +107,16 @@ export class Renderer {
       closed_at: issue.closedAt, created_at: issue.createdAt, updated_at: issue.updatedAt, closed_by: null,
       author_association: 'MEMBER', draft: issue.pull?.draft ?? false, reactions: reactions(url), timeline_url: `${url}/timeline`,
       performed_via_github_app: null,
+      ...(issue.pull ? {} : { issue_dependencies_summary: this.dependencies(repository, issue) }),
+    };
+  }
+
+  dependencies(repository: Repository, issue: Issue) {
+    const blockers = (issue.blockedBy ?? []).map((n) => repository.issues.get(n)).filter((i) => i !== undefined);
+    const blocking = [...repository.issues.values()].filter((i) => i.blockedBy?.includes(issue.number));
+    return {
+      blocked_by: blockers.filter((i) => i.state === 'open').length, total_blocked_by: blockers.length,
+      blocking: blocking.filter((i) => i.state === 'open').length, total_blocking: blocking.length,
     };
   }
 

@@ -162,6 +162,10 @@ export function createRoutes(ctx: RouteContext): Record<string, Handler> {
       return page(issues, call);
     }),
 
+    'issues/list-dependencies-blocked-by': onIssue((repository, issue, call) =>
+      page((issue.blockedBy ?? []).map((n) => repository.issues.get(n)).filter((i) => i !== undefined)
+        .map((i) => render.issue(repository, i)), call)),
+
     'issues/list-events': onIssue((repository, issue, call) =>
       page(repository.events.filter((e) => e.issueNumber === issue.number).map((e) => render.event(repository, e)), call)),
 

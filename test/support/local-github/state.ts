@@ -23,6 +23,8 @@ export interface Issue {
   closedAt: string | null;
   /** Set when the number belongs to a PR (GitHub numbers issues and PRs from one sequence). */
   pull?: Pull;
+  /** The issues recorded as blocking this one (GitHub's issue dependencies). */
+  blockedBy?: number[];
 }
 
 export interface Pull {
