@@ -93,6 +93,7 @@ async function reportPull(
   const { pull, files, result } = run;
   deps.profile.record({
     repo: `${github.owner}/${github.repo}`, issue: issueNumber, type: 'pull', pr: pull.number, url: pull.url, base: target.base, opened: run.opened,
+    sha: run.sha, summary: result.summary, files,
   });
   await github.createCheckRun({
     name: CHECK_NAME,

@@ -1,3 +1,5 @@
+import type { JobWork } from '../jobs/job-queue.js';
+import { moveLife, type IssueLife, type Phase } from './issue-life.js';
 import type { IssueRef, ReviewState } from './profile-event.js';
 import type { IssueSummary, Stage, TimelineEntry } from './view.js';
 import { clip } from '../text.js';
@@ -18,11 +20,28 @@ export interface PullRecord {
   conflict?: { files: string[]; with: string };
   mergedAt?: number;
   closed: boolean;
+  /** The head as last heard of, and heads since replaced (whose late check results no longer count). */
+  head?: string;
+  replacedHeads: string[];
+  /** The required checks of `head`. */
+  checks?: { sha: string; state: 'pending' | 'passed' | 'failed'; failed?: string[] };
+  /** When the agent last pushed a revision: a re-review is waited for since then. */
+  revisedAt?: number;
+  /** The reviewer's breadcrumb, from the run that opened the PR. */
+  breadcrumb?: { summary: string; files: string[]; verified: string[] };
 }
 
 export interface IssueRecord extends IssueRef {
   title: string;
   live?: 'queued' | 'running';
+  /** The work of the job running and of the one queued: which phase the issue is in. */
+  runningWork?: JobWork;
+  queuedWork?: JobWork;
+  /** Why the issue is held before the queue (pacing, blockers), while it is. */
+  held?: string;
+  life?: IssueLife;
+  /** The agents' running time on this issue since a person last touched it: the autonomous stretch so far. */
+  stretchMs: number;
   queuedAt?: number;
   startedAt?: number;
   /** How the running job ended, known before the scheduler reports it finished. */
@@ -73,7 +92,7 @@ export class IssueRecords {
       this.#issues.delete(key); // re-inserted last: the map's order is least recently active first
     } else {
       record = {
-        repo: ref.repo, issue: ref.issue, title: '', failed: false, runs: 0, costUsd: 0, tokens: 0, stageSince: this.#now(), timeline: [], dropped: 0,
+        repo: ref.repo, issue: ref.issue, title: '', failed: false, runs: 0, costUsd: 0, tokens: 0, stageSince: this.#now(), timeline: [], dropped: 0, stretchMs: 0,
       };
     }
     this.#issues.set(key, record);
@@ -85,7 +104,7 @@ export class IssueRecords {
     if (r.pull?.number !== number) {
       r.pull = {
         number, url: url ?? `${this.#webBase}/${r.repo}/pull/${number}`, base: '', verdicts: new Map(), reviewIds: new Set(),
-        rounds: 0, changeRequests: 0, closed: false,
+        rounds: 0, changeRequests: 0, closed: false, replacedHeads: [],
       };
     } else if (url) {
       r.pull.url = url;
@@ -113,12 +132,26 @@ export class IssueRecords {
     else delete r.stage;
   }
 
+  /**
+   * Moves the issue's life to the phase its record is now in; the life, when this move ended it by
+   * a merge. A pause that begins with `pauseAs` counts as that phase if the life goes on.
+   */
+  advance(r: IssueRecord, at: number, pauseAs?: Phase): IssueLife | undefined {
+    const merged = r.pull?.mergedAt !== undefined;
+    const wasMerged = r.life?.mergedAt !== undefined;
+    const next = merged ? undefined : phaseOf(r);
+    const startAt = r.pull?.openedAt !== undefined && next === 'person' ? { startAt: r.pull.openedAt } : {};
+    r.life = moveLife(r.life, next, at, { merged, ...startAt, ...(pauseAs ? { pauseAs } : {}) });
+    return r.life && !wasMerged && r.life.mergedAt !== undefined ? r.life : undefined;
+  }
+
   /** What the board shows of a record. */
   summary(r: IssueRecord): IssueSummary {
     const pull = r.pull && (!r.pull.closed || r.pull.mergedAt !== undefined) ? r.pull : undefined;
     const reason = r.stage === 'flagged' && pull?.conflict
       ? `Conflicts with ${pull.conflict.with}: ${pull.conflict.files.join(', ')}`
-      : (r.stage === 'failed' || r.stage === 'ended') && r.ended ? `${r.ended.outcome}${r.ended.reason ? `: ${r.ended.reason}` : ''}` : undefined;
+      : (r.stage === 'failed' || r.stage === 'ended') && r.ended ? `${r.ended.outcome}${r.ended.reason ? `: ${r.ended.reason}` : ''}`
+        : r.stage === 'queued' ? r.held : undefined;
     return {
       repo: r.repo,
       issue: r.issue,
@@ -136,8 +169,23 @@ export class IssueRecords {
   }
 }
 
+/** The open PR of the issue: not merged, not closed. */
+export function openPull(r: IssueRecord): PullRecord | undefined {
+  return r.pull && !r.pull.closed && r.pull.mergedAt === undefined ? r.pull : undefined;
+}
+
+/** The phase the issue is in now (issue-life.ts); undefined while nothing is under way. */
+function phaseOf(r: IssueRecord): Phase | undefined {
+  if (r.runningWork) return r.runningWork === 'map' ? 'agent' : 'revising';
+  if (r.queuedWork) return r.queuedWork === 'map' ? 'queued' : 'revising';
+  const pull = openPull(r);
+  if (pull) return pull.checks?.state === 'pending' ? 'ci' : 'person';
+  return r.held !== undefined ? 'queued' : undefined;
+}
+
 function stageOf(r: IssueRecord): Stage | undefined {
   if (r.live) return r.live;
+  if (r.held !== undefined && !openPull(r)) return 'queued';
   const pull = r.pull;
   if (pull?.mergedAt !== undefined) return 'merged';
   if (pull && !pull.closed) {

@@ -85,6 +85,7 @@ export function createMetrics(load: StateReader) {
     mergeWait: new Histogram({
       name: name('merge_wait_seconds'), help: 'Time from an agent PR’s approval to its merge.', buckets: WAIT_BUCKETS, registers,
     }),
+    ...bandwidthMetrics(registers),
     merges: new Counter({ name: name('merges_total'), help: 'Agent PRs merged.', labelNames: ['repository'], registers }),
     conflicts: new Counter({
       name: name('conflicts_total'), help: 'Agent PRs newly flagged as conflicting by a reduce pass.', labelNames: ['repository'], registers,
@@ -121,6 +122,23 @@ export function createMetrics(load: StateReader) {
     modelErrors: new Counter({
       name: name('model_request_errors_total'), help: 'Model API requests that failed (status 400 or more, or no answer).',
       labelNames: ['status'], registers,
+    }),
+  };
+}
+
+/** Where the people's and the agents' time goes, issue by issue. */
+function bandwidthMetrics(registers: Registry[]) {
+  return {
+    // A histogram, observed for every phase (zeros included) once per issue when its PR merges: each
+    // phase's _count is the merges, the five _sum series add up to the merged issues' lead time (so
+    // rate(_sum{phase="person"}) over the sum of all five is the share spent waiting for people), the
+    // buckets give each phase's spread (how long the slowest first reviews take), and unlike a
+    // summary it adds up across restarts and replicas.
+    issuePhase: new Histogram({
+      name: `${METRIC_PREFIX}issue_phase_seconds`,
+      help: 'Time a merged issue spent in each phase from label to merge: queued, agent (map run), person (waiting for a review or approval), ' +
+        'revising (revision or rebase run), ci (required checks pending). Observed once per phase when the PR merges.',
+      labelNames: ['phase'], buckets: [0, ...WAIT_BUCKETS, 7 * 24 * HOUR], registers,
     }),
   };
 }

@@ -24,8 +24,12 @@ export type ProfileEvent = IssueRef & { at?: number } & (
   | { type: 'agent-used'; work: JobWork; usage: AgentUsage }
   /** How a run ended: an `IssueJobOutcome` or `RevisionOutcome` kind. */
   | { type: 'ended'; work: JobWork; outcome: string; reason?: string }
-  /** The app opened the PR (`opened`), or found it open. */
-  | { type: 'pull'; pr: number; url: string; base: string; openedAt?: number; opened?: boolean }
+  /**
+   * The app opened the PR (`opened`), or found it open. Where the app opens it, it also gives the
+   * pushed head (`sha`) and the reviewer's breadcrumb: the agent's summary (what changed, how it was
+   * verified) and the changed files, which the Ready for review page shows.
+   */
+  | { type: 'pull'; pr: number; url: string; base: string; openedAt?: number; opened?: boolean; sha?: string; summary?: string; files?: string[] }
   | { type: 'review'; pr: number; id: number; author: string; state: ReviewState }
   | { type: 'revised'; pr: number; sha: string }
   /** The required checks of the PR's head: running, green or red (the names of the red ones). */

@@ -4,7 +4,9 @@ import type { Settings } from '../settings/load-settings.js';
 import { TokenAccess } from './dashboard/access.js';
 import { renderDashboard } from './dashboard/render-dashboard.js';
 import { renderLogin } from './dashboard/render-login.js';
+import { renderReadyPage } from './dashboard/render-ready.js';
 import { renderRunPage } from './dashboard/render-run.js';
+import { renderTimelinePage } from './dashboard/render-timeline.js';
 import { html, renderPage } from './dashboard/html.js';
 import type { Profile } from './profile.js';
 
@@ -14,7 +16,7 @@ const MAX_FORM_BYTES = 4096;
 
 /**
  * The profile's HTTP routes, for Probot's server (`addHandler`): `/metrics` for Prometheus, and
- * the dashboard under its path when DASHBOARD_TOKEN is set. Anything else is left to Probot.
+ * the dashboard under its path when DASHBOARD_TOKEN is set (the board, `review`, `timeline` and the runs' records). Anything else is left to Probot.
  */
 export function profileRoutes(settings: Pick<Settings, 'dashboard' | 'metricsToken'>, profile: Profile): Handler {
   const metricsAccess = settings.metricsToken ? new TokenAccess(settings.metricsToken) : undefined;
@@ -74,6 +76,8 @@ function dashboardRoutes(settings: NonNullable<Settings['dashboard']>, profile: 
       return redirect(`${'../'.repeat(route.split('/').length - 2)}./`);
     }
     if (route === '/' || route === '/login') return route === '/' ? page(200, renderDashboard(profile.view(), { nonce })) : redirect('./');
+    if (route === '/review') return page(200, renderReadyPage(profile.ready(), { nonce, now: Date.now() }));
+    if (route === '/timeline') return page(200, renderTimelinePage(profile.lives(), { nonce }));
 
     const run = /^\/runs\/([^/]+)\/([^/]+)\/(\d+)$/.exec(route);
     const record = run ? profile.run(`${decodeURIComponent(run[1]!)}/${decodeURIComponent(run[2]!)}`, Number(run[3])) : undefined;

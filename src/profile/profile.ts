@@ -1,9 +1,13 @@
 import { issueOfKey } from '../jobs/job-key.js';
-import { applyEvent, seconds, type Observation } from './apply-event.js';
+import { applyEvent } from './apply-event.js';
+import { BUSY_WINDOW_MS, busyShare, personShare } from './headline.js';
+import { PHASES, spansUntil, type IssueLife } from './issue-life.js';
 import { IssueRecords } from './issue-records.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { seconds, type Observation } from './observation.js';
 import type { ProfileEvent, ProfileRecorder, ReducePassRecord } from './profile-event.js';
-import type { BusySample, DashboardView, MergeOrderView, ReviewWait, RunRecordView } from './view.js';
+import { groupForReview, readyPullOf } from './ready-for-review.js';
+import type { BusySample, DashboardView, IssueLifeView, IssueSummary, MergeOrderView, ReadyGroup, ReviewWait, RunRecordView } from './view.js';
 
 /** What the profile reads of the job queue; the scheduler is one. */
 export interface ProfileLoad {
@@ -51,6 +55,7 @@ export class Profile implements ProfileRecorder {
   readonly #reviewWaits: ReviewWait[] = [];
   readonly #costByDay = new Map<string, number>();
   readonly #orders = new Map<string, MergeOrderView>();
+  readonly #stretches = { ms: 0, count: 0 };
 
   constructor(options: ProfileOptions) {
     this.#load = options.load;
@@ -126,6 +131,7 @@ export class Profile implements ProfileRecorder {
       if (!pull || pull.closed || pull.mergedAt !== undefined || pull.firstReviewAt !== undefined || pull.openedAt === undefined) continue;
       waiting.push({ repo: r.repo, pr: pull.number, url: pull.url, waitMs: now - pull.openedAt, at: now, waiting: true });
     }
+    const busy = [...this.#busy];
     return {
       now,
       startedAt: this.startedAt,
@@ -135,10 +141,31 @@ export class Profile implements ProfileRecorder {
       writesWaiting: this.#writesWaiting(),
       issues,
       orders: [...this.#orders.values()],
-      busy: [...this.#busy],
+      busy,
       reviewWaits: [...this.#reviewWaits, ...waiting],
       costByDay: [...this.#costByDay].sort(([a], [b]) => a.localeCompare(b)).map(([day, usd]) => ({ day, usd })),
+      headline: {
+        ...optional('personShare', personShare([...this.#records.values()].flatMap((r) => r.life ?? []))),
+        ...optional('meanStretchMs', this.#stretches.count > 0 ? this.#stretches.ms / this.#stretches.count : undefined),
+        ...optional('busyShare', busyShare(busy, this.#load.globalCap, now, BUSY_WINDOW_MS)),
+        // the Ready for review page lists exactly the PRs of this stage (ready-for-review.ts)
+        ready: issues.filter((i) => i.stage === 'pr-open').length,
+      },
     };
+  }
+
+  /** Every remembered issue's life from label to merge (or to now, or to its pause), the latest started first. */
+  lives(now = this.#now()): IssueLifeView[] {
+    const lives: IssueLifeView[] = [];
+    for (const r of this.#records.values()) {
+      if (r.life) lives.push(lifeView(r.life, this.#records.summary(r), now));
+    }
+    return lives.sort((a, b) => b.start - a.start);
+  }
+
+  /** The PRs whose next step is a person's review, grouped by the area they touch. */
+  ready(): ReadyGroup[] {
+    return groupForReview([...this.#records.values()].flatMap((r) => readyPullOf(r, this.#records.summary(r)) ?? []));
   }
 
   /** One issue's record with its timeline; undefined when it is not (or no longer) remembered. */
@@ -150,6 +177,7 @@ export class Profile implements ProfileRecorder {
 
   /** The charts always take what an event adds; the metrics only what happened in this process's lifetime. */
   #observe(o: Observation, at: number, live: boolean): void {
+    if (o.kind === 'lead' || o.kind === 'stretch') return this.#observeBandwidth(o, live);
     const m = this.metrics;
     switch (o.kind) {
       case 'load':
@@ -189,6 +217,17 @@ export class Profile implements ProfileRecorder {
     }
   }
 
+  /** A life is counted only when this process saw all of it: one rebuilt after a restart lacks its start. */
+  #observeBandwidth(o: Extract<Observation, { kind: 'lead' | 'stretch' }>, live: boolean): void {
+    if (!live) return;
+    if (o.kind === 'stretch') {
+      this.#stretches.ms += o.ms;
+      this.#stretches.count++;
+    } else if (o.life.start >= this.startedAt) {
+      for (const phase of PHASES) this.metrics.issuePhase.observe({ phase }, seconds(o.life.totals[phase]));
+    }
+  }
+
   #sampleLoad(at: number): void {
     this.#busy.push({ at, running: this.#load.runningKeys().length, queued: this.#load.queuedKeys().length });
     if (this.#busy.length > MAX_BUSY_SAMPLES) this.#busy.shift();
@@ -202,4 +241,15 @@ export class Profile implements ProfileRecorder {
       this.#costByDay.delete(oldest);
     }
   }
+}
+
+function lifeView(life: IssueLife, issue: IssueSummary, now: number): IssueLifeView {
+  const { spans, end } = spansUntil(life, now);
+  const state = life.mergedAt !== undefined ? 'merged' : life.pausedAt !== undefined ? 'paused' : 'under-way';
+  return { repo: issue.repo, issue: issue.issue, title: issue.title, url: issue.url, start: life.start, end, state, spans, dropped: life.dropped };
+}
+
+/** `{ [key]: value }`, or nothing when the value is undefined (the view's optional fields stay absent under exactOptionalPropertyTypes). */
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return value === undefined ? {} : ({ [key]: value } as { [P in K]?: V });
 }

@@ -1,3 +1,5 @@
+import type { PhaseSpan } from './issue-life.js';
+
 /**
  * What the dashboard shows, as plain data: the profile builds it from its records, the renderers
  * turn it into HTML. Times are milliseconds since the epoch.
@@ -95,4 +97,62 @@ export interface DashboardView {
   reviewWaits: ReviewWait[];
   /** UTC days, oldest first. */
   costByDay: Array<{ day: string; usd: number }>;
+  headline: Headline;
+}
+
+/** The human-bandwidth figures of the header; each absent until there is something to measure. */
+export interface Headline {
+  /** Of the lead time (label → merge) of the merged issues remembered, the share spent waiting for a person. */
+  personShare?: number;
+  /**
+   * The mean autonomous stretch: the agents' running time on one issue (map, revision and rebase
+   * runs added up) between two touches by a person (the label, a review, the merge or close; a run
+   * ending without a PR hands the issue back too), over the stretches that ended in this process.
+   */
+  meanStretchMs?: number;
+  /** Agents running as a share of the slots, averaged over time in the busy chart's window. */
+  busyShare?: number;
+  /** PRs whose next step is a person's review (the Ready for review page). */
+  ready: number;
+}
+
+/** One issue's life from label to merge (or to now, or to where it paused), as phases in order. */
+export interface IssueLifeView {
+  repo: string;
+  issue: number;
+  title: string;
+  url: string;
+  start: number;
+  end: number;
+  state: 'merged' | 'under-way' | 'paused';
+  spans: PhaseSpan[];
+  /** Spans dropped from the front because a life keeps a bounded number. */
+  dropped: number;
+}
+
+/** A PR waiting for a person's review, with the breadcrumb to re-enter it from. */
+export interface ReadyPull {
+  repo: string;
+  issue: number;
+  title: string;
+  issueUrl: string;
+  pr: number;
+  url: string;
+  base: string;
+  review: 'first' | 're-review';
+  /** Since when it waits: the PR opened, or the agent pushed its latest revision. */
+  since: number;
+  summary?: string;
+  files?: string[];
+  verified?: string[];
+  checks?: 'pending' | 'passed' | 'failed';
+  costUsd: number;
+  revisionRounds: number;
+}
+
+/** The ready PRs of one area (top folders of their changed files) of one repository, oldest first. */
+export interface ReadyGroup {
+  repo: string;
+  area: string;
+  pulls: Array<ReadyPull & { alsoTouches: string[] }>;
 }

@@ -107,6 +107,18 @@ describe('the profile’s HTTP routes', () => {
     expect(deepLink.status).toBe(303);
     expect(new URL(deepLink.headers.get('location')!, `${url}/tools/agents/runs/octo/widgets/4`).pathname).toBe('/tools/agents/');
 
+    // the Ready for review and Where the time went pages keep the dashboard's access rules
+    for (const [route, heading] of [['review', '<h1>Ready for review'], ['timeline', '<h1>Where the time went</h1>']] as const) {
+      const address = `${url}/tools/agents/${route}`;
+      const refused = await fetch(address, { redirect: 'manual' });
+      expect([refused.status, new URL(refused.headers.get('location')!, address).pathname]).toEqual([303, '/tools/agents/']);
+      expect((await fetch(address, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+      const allowed = await fetch(address, { headers: { cookie: cookie.split(';')[0]! } });
+      expect(allowed.status).toBe(200);
+      expect(allowed.headers.get('content-security-policy')).toContain("default-src 'none'");
+      expect(await allowed.text()).toContain(heading);
+    }
+
     const logout = await fetch(`${url}/tools/agents/logout`, { method: 'POST', redirect: 'manual', headers: { cookie: cookie.split(';')[0]! } });
     expect(logout.headers.get('set-cookie')).toContain('Max-Age=0');
     expect((await fetch(`${url}/tools/agents/`, { method: 'DELETE', headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(405);

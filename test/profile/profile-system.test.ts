@@ -11,11 +11,13 @@ import { startSystem, waitUntil, type System } from '../support/app-on-local-git
 import { findProgram } from '../support/find-program.js';
 import { metricValue, parsePrometheusText, type Sample } from '../support/prometheus-text.js';
 import { editLine } from '../support/scripted-model.js';
+import { leadTime, phaseSecondsSum, phasesWithoutCi, readBars } from './phase-bars.js';
 
 const REPO = 'octo-org/widgets';
 const TOKEN = 'dashboard-token-for-the-tests-0001';
 const PUBLIC_URL = 'https://agents.example.com/tools/agent-mapreduce';
 const SCREENSHOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test-output/dashboard.png');
+const TIMELINE_SCREENSHOT = path.join(path.dirname(SCREENSHOT), 'timeline.png');
 const CHROMIUM_FLAGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync',
@@ -23,6 +25,8 @@ const CHROMIUM_FLAGS = [
 
 let system: System;
 let cycleIssue = 0;
+/** The label → merge time of each merged issue, as the test saw it, and the phase seconds /metrics gave for it. */
+const leads = new Map<number, { ms: number; metricSeconds: number }>();
 
 beforeAll(async () => {
   system = await startSystem({ env: { MAX_AGENTS: '2', DASHBOARD_TOKEN: TOKEN, DASHBOARD_URL: PUBLIC_URL } });
@@ -51,6 +55,7 @@ describe('the profile of a whole run', () => {
   it('/metrics counts a label → PR → changes requested → revision → approval → merge cycle', async () => {
     const { github, model } = system;
     cycleIssue = github.openIssue(REPO, { title: 'Green should be teal', body: editLine('src/colours.txt', 'green', 'teal') });
+    const labelledAt = Date.now();
     github.label(REPO, cycleIssue, 'agent');
 
     const pull = await waitUntil('the PR', () => github.pullsFor(REPO, cycleIssue)[0]);
@@ -89,6 +94,12 @@ describe('the profile of a whole run', () => {
     expect(value('agent_mapreduce_agents_running')).toBe(0);
     expect(value('agent_mapreduce_agents_queued')).toBe(0);
     expect(value('agent_mapreduce_agent_slots')).toBe(2);
+    // where the time went: every phase observed once, and together they are the label → merge time
+    for (const phase of ['queued', 'agent', 'person', 'revising', 'ci']) expect(value('agent_mapreduce_issue_phase_seconds_count', { phase })).toBe(1);
+    for (const phase of ['agent', 'person', 'revising']) expect(value('agent_mapreduce_issue_phase_seconds_sum', { phase })).toBeGreaterThan(0);
+    const lead = leadTime(github, REPO, pull.number, labelledAt);
+    expect(Math.abs(phaseSecondsSum(m) - lead / 1000)).toBeLessThan(1);
+    leads.set(cycleIssue, { ms: lead, metricSeconds: phaseSecondsSum(m) });
 
     // the model: every request the fake answered was counted, and its tokens and cost
     const modelCalls = model.requests.filter((r) => r.path.split('?')[0] === '/v1/messages').length;
@@ -113,18 +124,35 @@ describe('the profile of a whole run', () => {
     const second = github.openIssue(REPO, { title: 'Red should be scarlet', body: editLine('src/colours.txt', 'red', 'scarlet') });
     const vague = github.openIssue(REPO, { title: 'Make it nicer <script>alert(1)</script>', body: 'Somehow.' });
     const broken = github.openIssue(REPO, { title: 'Purple should be violet', body: editLine('src/colours.txt', 'purple', 'violet') });
+    const labelledAt = Date.now();
     for (const issue of [first, second, vague, broken]) github.label(REPO, issue, 'agent');
+    const before = phaseSecondsSum(await scrape());
 
     const pulls = await waitUntil('both PRs', () => {
       const found = [first, second].map((n) => github.pullsFor(REPO, n)[0]);
       return found.every((p) => p !== undefined) ? found.map((p) => p!) : undefined;
     }, 60_000);
     await waitUntil('the failed run', () => github.issue(REPO, broken).labels.includes('agent:failed'), 60_000);
+    const dashboard = `${system.app.url}/agent-mapreduce/`;
+    const authorized = { headers: { authorization: `Bearer ${TOKEN}` } };
+    // both PRs wait for a first review: the Ready for review page lists them in their area, oldest first, with their breadcrumb
+    const ready = await waitUntil('both PRs ready for review', async () => {
+      const text = await (await fetch(`${dashboard}review`, authorized)).text();
+      return pulls.every((p) => text.includes(`<li class="ready" data-pr="${p.number}"`)) && text;
+    });
+    const area = ready.slice(ready.indexOf('<section class="area" data-repo="octo-org/widgets" data-area="src">'));
+    expect([...area.matchAll(/<li class="ready" data-pr="(\d+)"/g)].map((m) => Number(m[1]))).toEqual(pulls.map((p) => p.number).sort((a, b) => a - b));
+    expect(area).toContain('Made 1 edit(s): src/colours.txt.');
+    expect(area).toContain('<li><code>src/colours.txt</code></li>');
+    expect(area).toMatch(/waiting [\d.]+ s for a first review/);
     for (const pull of pulls) github.review(REPO, pull.number, { state: 'APPROVED' });
     await waitUntil('one merged and one flagged', () =>
       pulls.some((p) => p.pull!.merged) && pulls.some((p) => p.labels.includes('agent:conflict')), 60_000);
     const flagged = pulls.find((p) => p.labels.includes('agent:conflict'))!;
-    const dashboard = `${system.app.url}/agent-mapreduce/`;
+    const merged = pulls.find((p) => p.pull!.merged)!;
+    await waitUntil('the merge to be split into phases', async () => phaseSecondsSum(await scrape()) > before);
+    const mergedIssue = merged === pulls[0] ? first : second;
+    leads.set(mergedIssue, { ms: leadTime(github, REPO, merged.number, labelledAt), metricSeconds: phaseSecondsSum(await scrape()) - before });
     // the pass that flagged it ends once it has shown every PR its place: then the merge order lists it as flagged
     await waitUntil('the flagging pass to end', async () =>
       (await (await fetch(dashboard, { headers: { authorization: `Bearer ${TOKEN}` } })).text()).includes(`<li data-pr="${flagged.number}">`), 60_000);
@@ -190,6 +218,37 @@ describe('the profile of a whole run', () => {
       expect(steps).toEqual(expect.arrayContaining(['queued', 'started', 'step', 'pr-opened', 'review', 'revised', 'merged']));
       expect(steps.indexOf('pr-opened')).toBeLessThan(steps.indexOf('revised'));
       expect(steps.indexOf('revised')).toBeLessThan(steps.indexOf('merged'));
+
+      await page.click('a[href="../../../"]');
+      expect(await page.textContent('#person-share')).toMatch(/^\d+% of lead time waiting for people$/);
+      expect(await page.textContent('#autonomous-stretch')).toMatch(/^mean autonomous stretch [\d.]+ (s|min)$/);
+      await page.click('header nav a[href="timeline"]');
+      await page.waitForSelector('#phase-chart');
+      expect(await page.locator('ul.legend li').allTextContents()).toEqual(['queued', 'agent working', 'waiting for a person', 'agent revising', 'waiting for CI']);
+      await page.screenshot({ path: TIMELINE_SCREENSHOT, fullPage: true });
+      const bars = await readBars(page);
+      const issues = [cycleIssue, first, second, vague, broken].map((n) => `${REPO}#${n}`);
+      expect(bars.map((b) => b.issue).sort()).toEqual([...issues].sort());
+      for (const bar of bars) {
+        // in order, end to end, each segment drawn, adding up to the bar's time
+        bar.segments.forEach((segment, i) => i > 0 && expect(segment.from).toBe(bar.segments[i - 1]!.from + bar.segments[i - 1]!.ms));
+        expect(bar.segments.every((segment) => segment.width > 0)).toBe(true);
+        expect(bar.segments.reduce((sum, segment) => sum + segment.ms, 0)).toBe(bar.leadMs);
+      }
+      const bar = (issue: number) => bars.find((b) => b.issue === `${REPO}#${issue}`)!;
+      expect(phasesWithoutCi(bar(cycleIssue)).filter((p) => p !== 'queued')).toEqual(['agent', 'person', 'revising', 'person']);
+      expect(['queued', 'agent']).toContain(bar(cycleIssue).segments[0]!.phase);
+      for (const issue of [vague, broken]) {
+        expect(bar(issue).state).toBe('paused');
+        expect(phasesWithoutCi(bar(issue))).toEqual(expect.arrayContaining(['agent']));
+        expect(phasesWithoutCi(bar(issue)).every((p) => p === 'queued' || p === 'agent')).toBe(true);
+      }
+      expect(leads.size).toBe(2);
+      for (const [issue, lead] of leads) {
+        expect(bar(issue).state).toBe('merged');
+        expect(Math.abs(bar(issue).leadMs - lead.ms)).toBeLessThan(1000);
+        expect(Math.abs(bar(issue).leadMs / 1000 - lead.metricSeconds)).toBeLessThan(1);
+      }
       expect(errors).toEqual([]);
     } finally {
       await browser.close();

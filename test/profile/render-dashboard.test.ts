@@ -69,6 +69,7 @@ function dashboardView(extra: Partial<DashboardView> = {}): DashboardView {
       { day: '2026-11-22', usd: 2.25 },
       { day: '2026-11-23', usd: 0.5 },
     ],
+    headline: { personShare: 0.62, meanStretchMs: minutes(4), busyShare: 0.41, ready: 2 },
     ...extra,
   };
 }

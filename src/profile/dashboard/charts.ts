@@ -1,3 +1,4 @@
+import { BUSY_WINDOW_MS } from '../headline.js';
 import type { BusySample, ReviewWait } from '../view.js';
 import { formatUtcTime, html, type Html } from './html.js';
 import { formatDuration } from '../../text.js';
@@ -12,7 +13,6 @@ const COLOURS = {
   waiting: '#d4a72c',
 };
 
-const SIX_HOURS = 6 * 60 * 60 * 1000;
 const MIN_SPAN = 60 * 1000;
 
 /** Rounded to a tenth: enough for a 600-unit viewBox, and keeps the markup short. */
@@ -40,7 +40,7 @@ export interface BusyChartOptions {
 
 /** A step chart of agents running (area) and runs queued (line) up to `now`, with the slot cap dashed. */
 export function busyChart(samples: BusySample[], slots: number, now: number, options: BusyChartOptions = {}): string {
-  const { windowMs = SIX_HOURS, width = 600, height = 180 } = options;
+  const { windowMs = BUSY_WINDOW_MS, width = 600, height = 180 } = options;
   const first = samples.filter((s) => s.at <= now).reduce((min, s) => Math.min(min, s.at), Infinity);
   if (first === Infinity) return emptyChart('busy-chart', 'Agents busy: no runs yet', 'No runs yet');
 

@@ -100,6 +100,15 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px}dt{color:var(
 .login{max-width:380px;margin:12vh auto;background:#fff;padding:20px;border:1px solid var(--line);border-radius:8px}
 .login label{display:grid;gap:4px;margin:12px 0}.login input{font:inherit;padding:6px 8px;border:1px solid var(--line);border-radius:6px}
 .error{color:var(--bad)}
+header nav{font-weight:600}#bandwidth{display:inline}
+.stage[data-stage=queued] .reason{color:var(--warn)}
+.legend{list-style:none;padding:0;margin:8px 0;display:flex;flex-wrap:wrap;gap:4px 16px}
+svg.swatch{display:inline-block;width:12px;height:12px;margin-right:6px;vertical-align:-1px}
+.area{margin:0 0 20px}.ready-pulls{list-style:none;padding:0;display:grid;gap:8px}
+.ready{background:#fff;border:1px solid var(--line);border-radius:6px;padding:8px 12px;overflow-wrap:anywhere}
+.ready p{margin:2px 0}.ready .meta{color:var(--muted);font-size:12px}.ready .summary{white-space:pre-line}
+.ready ul{margin:2px 0;padding-left:20px}.files-heading,.verified-heading{font-weight:600;font-size:12px}
+.checks.failed,.verified.none{color:var(--bad)}.checks.pending{color:var(--warn)}
 `;
 
 /** A complete page: the nonce lets the page's CSP allow this one stylesheet and script and nothing inline besides. */

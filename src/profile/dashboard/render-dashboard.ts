@@ -1,4 +1,4 @@
-import { STAGES, type DashboardView, type IssueSummary, type MergeOrderView, type Stage } from '../view.js';
+import { STAGES, type DashboardView, type Headline, type IssueSummary, type MergeOrderView } from '../view.js';
 import { busyChart, reviewWaitChart } from './charts.js';
 import { DASHBOARD_SCRIPT } from './dashboard-script.js';
 import { formatUsd, html, raw, renderPage, runPath, timeTag, type Html } from './html.js';
@@ -12,6 +12,7 @@ export function renderDashboard(view: DashboardView, options: { nonce: string; t
   const title = options.title ?? 'agent-mapreduce';
   const body = html`<header>
 <h1>${title}</h1>
+<nav><a href="review">Ready for review</a> · <a href="timeline">Where the time went</a></nav>
 ${totals(view)}
 <form method="post" action="logout"><button>Log out</button></form>
 </header>
@@ -25,11 +26,22 @@ ${costPerDay(view)}
 }
 
 function totals(view: DashboardView): Html {
-  const count = (stage: Stage) => view.issues.filter((i) => i.stage === stage).length;
   const today = new Date(view.now).toISOString().slice(0, 10);
   const costToday = view.costByDay.find((d) => d.day === today)?.usd ?? 0;
-  return html`<p id="totals"><span>${view.running} / ${view.slots} agents running</span> · <span>${view.queued} queued</span> · <span>${count('pr-open')} PRs waiting for review</span> · <span>${formatUsd(costToday)} today</span>${view.writesWaiting > 0 ? html` · <span class="waiting">${view.writesWaiting} GitHub writes waiting for the rate budget</span>` : ''}
+  return html`<p id="totals"><span>${view.running} / ${view.slots} agents running</span> · <span>${view.queued} queued</span> · <a href="review">${view.headline.ready} PRs waiting for review</a> · <span>${formatUsd(costToday)} today</span>${view.writesWaiting > 0 ? html` · <span class="waiting">${view.writesWaiting} GitHub writes waiting for the rate budget</span>` : ''} · ${bandwidth(view.headline)}
 <span class="note">Since ${timeTag(view.startedAt, 'date')}; what happened before was rebuilt from GitHub.</span></p>`;
+}
+
+/** The people's share of the lead time, how long agents go on their own, and how busy their slots are. */
+function bandwidth(headline: Headline): Html {
+  const percent = (share: number) => `${Math.round(share * 100)}%`;
+  return html`<span id="bandwidth"><span id="person-share" title="Of the merged issues’ time from label to merge, the share spent waiting for a person (first review, re-review, approval)">${
+    headline.personShare === undefined ? 'No merged issue yet to split' : html`${percent(headline.personShare)} of lead time waiting for people`
+  }</span> · <span id="autonomous-stretch" title="The agents’ running time on one issue between two touches by a person (map, revision and rebase runs added up)">${
+    headline.meanStretchMs === undefined ? 'no autonomous stretch ended yet' : html`mean autonomous stretch ${formatDuration(headline.meanStretchMs)}`
+  }</span> · <span id="busy-share" title="Agents running as a share of the slots over the last six hours">${
+    headline.busyShare === undefined ? 'no runs yet' : html`${percent(headline.busyShare)} of agent slots busy`
+  }</span></span>`;
 }
 
 function board(view: DashboardView): Html {
