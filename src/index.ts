@@ -7,6 +7,7 @@ import { onIssueUnlabeledOrClosed } from './handlers/on-issue-unlabeled-or-close
 import { onPullRequestActivity } from './handlers/on-pull-request-activity.js';
 import { onPullRequestReview } from './handlers/on-pull-request-review.js';
 import { onPush } from './handlers/on-push.js';
+import { onHoldReleased } from './handlers/on-hold-released.js';
 import { onReduceTrigger } from './handlers/on-reduce-trigger.js';
 import { startBackground } from './start-background.js';
 import { profileRoutes } from './profile/profile-routes.js';
@@ -44,6 +45,7 @@ export function createApp(settings: Settings, options: AppOptions = {}): Applica
     app.on('pull_request_review.submitted', onPullRequestReview(services));
     app.on(['pull_request_review.submitted', 'pull_request.closed'], onPullRequestActivity(services));
     app.on('push', onPush(services));
+    app.on(['pull_request_review.submitted', 'pull_request.closed', 'issues.closed', 'issue_dependencies'], onHoldReleased(services));
     app.on(['pull_request_review.submitted', 'pull_request.closed', 'push', 'check_suite.completed', 'check_run.completed', 'status'],
       onReduceTrigger(services));
     try {

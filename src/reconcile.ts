@@ -60,6 +60,8 @@ export async function reconcileRepository(
     await services.map.cancel(github, issueNumber, `The issue is closed or no longer labelled \`${label}\`.`);
     report.cancelled.push(issueNumber);
   }
+  // a held issue's reason may have gone with a webhook this process never got
+  await services.map.recheck(github);
   const active = new Set(services.map.keysOf(github.owner, github.repo));
 
   const candidates = labelled.filter((i) =>

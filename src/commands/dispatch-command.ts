@@ -87,6 +87,10 @@ type VerbHandler = (request: Ready) => Promise<void>;
 async function status({ services, github, issue, config, reply }: Ready): Promise<void> {
   const what = issue.isPullRequest ? 'this PR' : 'this issue';
   const live = services.map.state(github.owner, github.repo, issue.number);
+  if (live?.state === 'waiting') {
+    await reply(`${what} is **waiting** before the queue: ${live.reason}`);
+    return;
+  }
   if (live?.state === 'queued') {
     await reply(`${what} is **queued**: ${live.place} of ${live.of} in line.`);
     return;

@@ -69,6 +69,7 @@ export async function requestIssueRun(services: IssueRunDeps, ask: IssueRunAsk):
     github,
     repository: ask.repository,
     issueNumber: issue.number,
+    issue,
     requester,
     since: ask.since,
     config: config.config,

@@ -1,6 +1,8 @@
 /** Where an issue stands, as recorded in its status comment's marker or shown by its labels (issue-statuses.ts). */
 export type IssueState =
   | 'queued'
+  /** Held before the queue: an open blocker, or reviewers behind (`map.maxAwaitingReview`); `reason` says which. */
+  | 'waiting'
   | 'running'
   | 'pr-open'
   | 'no-change'
@@ -26,6 +28,7 @@ export const FINAL_STATES: ReadonlySet<IssueState> = new Set(['pr-open', 'no-cha
 
 const stateWords: Record<IssueState, string> = {
   queued: 'queued',
+  waiting: 'waiting',
   running: 'running',
   'pr-open': 'PR open',
   'no-change': 'finished without changes',

@@ -9,10 +9,10 @@ import { renderStatus, type StatusView } from './render-status.js';
 export type StatusCommentMode = 'when-needed' | 'always';
 
 /** States a person must read or act on: they get the status comment in either mode. */
-const FOR_A_PERSON: ReadonlySet<IssueState> = new Set(['no-change', 'not-actionable', 'failed', 'cancelled', 'planned']);
+const FOR_A_PERSON: ReadonlySet<IssueState> = new Set(['waiting', 'no-change', 'not-actionable', 'failed', 'cancelled', 'planned']);
 
 /** The label each state shows on the issue; the others show none (their comment says it). */
-const LABEL_OF: Partial<Record<IssueState, string>> = { queued: WORKING_LABEL, running: WORKING_LABEL, 'pr-open': PR_OPENED_LABEL };
+const LABEL_OF: Partial<Record<IssueState, string>> = { queued: WORKING_LABEL, waiting: WORKING_LABEL, running: WORKING_LABEL, 'pr-open': PR_OPENED_LABEL };
 const STATE_LABELS = [WORKING_LABEL, PR_OPENED_LABEL];
 
 /** How many issues' last label this process remembers. */

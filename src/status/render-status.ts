@@ -23,6 +23,8 @@ export function renderStatus(view: StatusView): string {
       return `⏳ **Queued${attempt}**` +
         (view.position ? ` — ${ordinal(view.position.place)} of ${view.position.of} in line.` : '.') +
         ' Comment `/agent stop` to take it out.';
+    case 'waiting':
+      return `⏸️ **Waiting${attempt}** — ${status.reason ?? 'it starts by itself once it may.'} Comment \`/agent stop\` to take it out.`;
     case 'running': {
       const p = view.progress;
       const progress = p

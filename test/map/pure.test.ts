@@ -4,6 +4,7 @@ import { buildTask } from '../../src/pipeline/build-task.js';
 import { renderStatus } from '../../src/status/render-status.js';
 import type { IssueInfo } from '../../src/github/port.js';
 import { branchName, issueOfBranch } from '../../src/names.js';
+import { blockersNamedIn } from '../../src/map/find-blockers.js';
 
 describe('branchName', () => {
   it.each([
@@ -64,5 +65,19 @@ describe('renderStatus', () => {
       .toBe('❌ **Failed (attempt 2).** \n\n> tests failed\n\nThe work so far is on the branch `agent/issue-1-x`.\n\nComment `/agent retry` to run it again.');
     expect(renderStatus({ status: { state: 'pr-open', pr: 4 }, prUrl: 'https://github.com/o/r/pull/4', usageLine: '3 turns' }))
       .toContain('✅ **PR opened:** https://github.com/o/r/pull/4\n\nRun: 3 turns');
+  });
+});
+
+describe('blockersNamedIn: "Blocked by" and "Depends on" lines of an issue body', () => {
+  it('reads every issue a line names, in any case, in lists and bold', () => {
+    expect(blockersNamedIn('Fix it.\n\nDepends on #3, #4\n- **Blocked by** #12\nblocked by: #5 (and #6)')).toEqual([3, 4, 12, 5, 6]);
+  });
+
+  it('ignores mentions elsewhere, other repositories\' issues and sentences that only contain the words', () => {
+    expect(blockersNamedIn('See #3.\nThis was blocked by nothing\nDepends on octo-org/other#4\nIt depends on #7 maybe')).toEqual([]);
+  });
+
+  it('reads at most twenty, however many a body names', () => {
+    expect(blockersNamedIn(`Depends on ${Array.from({ length: 500 }, (_, i) => `#${i + 1}`).join(', ')}`)).toHaveLength(20);
   });
 });

@@ -1,0 +1,90 @@
+/**
+ * Issues held before the queue, end to end: the app in its own process against the local GitHub
+ * (signed webhooks, OpenAPI-checked calls, git over HTTP), the built-in agent on the scripted model.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startSystem, waitUntil, type System } from '../support/app-on-local-github.js';
+import { editLine } from '../support/scripted-model.js';
+
+let system: System;
+
+beforeAll(async () => {
+  system = await startSystem({ env: { MAX_AGENTS: '4' } });
+});
+
+afterAll(async () => {
+  await system?.stop();
+});
+
+/** The app's status comment on an issue ('' while it has none). */
+const statusOf = (repo: string, issue: number) =>
+  system.github.comments(repo, issue).find((c) => c.viaApp && c.body.includes('agent-mapreduce:status'))?.body ?? '';
+
+async function repository(name: string, files: Record<string, string>): Promise<string> {
+  const repo = `octo-org/${name}`;
+  await system.github.createRepository(repo, files);
+  system.github.grant(repo, 'maintainer', 'write');
+  return repo;
+}
+
+describe('pacing the agents to the reviewers (map.maxAwaitingReview)', () => {
+  it('opens two PRs of six, holds the rest with the reason, and lets exactly one more start per review by a person', async () => {
+    const { github } = system;
+    const files = Object.fromEntries([1, 2, 3, 4, 5, 6].map((i) => [`f${i}.txt`, `line ${i}\n`]));
+    const repo = await repository('paced', { ...files, '.github/agent-mapreduce.yml': 'map:\n  concurrency: 4\n  maxAwaitingReview: 2\n' });
+    const issues = [1, 2, 3, 4, 5, 6].map((i) => github.openIssue(repo, { title: `Change f${i}`, body: editLine(`f${i}.txt`, `line ${i}`, `done ${i}`) }));
+    for (const issue of issues) github.label(repo, issue, 'agent');
+
+    const opened = () => issues.filter((i) => github.pullsFor(repo, i).length > 0);
+    const held = (count: number) => issues.filter((i) => statusOf(repo, i).includes(`**Waiting** — waiting: ${count} PRs await review`));
+    // the two first in line run; the others say why they wait, counting the two PRs once they are open
+    await waitUntil('two PRs and four issues waiting on them', () => opened().length === 2 && held(2).length === 4);
+    expect(opened()).toEqual(issues.slice(0, 2));
+    const [first, second] = opened().map((i) => github.pullsFor(repo, i)[0]!.number);
+    expect(statusOf(repo, issues[2]!)).toContain(`(#${first}, #${second}) on \`main\`; \`map.maxAwaitingReview\` is 2.`);
+    for (const issue of issues.slice(2)) expect(github.issue(repo, issue).labels).toContain('agent:working');
+
+    // a person reviews one PR: it leaves the count, and exactly one more issue starts
+    github.review(repo, first!, { state: 'COMMENTED', body: 'Looking at it.' });
+    await waitUntil('a third PR and three issues waiting on two PRs', () => opened().length === 3 && held(2).length === 3);
+    expect(opened()).toEqual(issues.slice(0, 3));
+    expect(statusOf(repo, issues[2]!)).toContain('✅ **PR opened:**');
+    // a bot's review is no person's: nothing more starts
+    github.review(repo, second!, { state: 'COMMENTED', body: 'Lint says ok.', by: 'lint-bot[bot]' });
+    const third = github.pullsFor(repo, issues[2]!)[0]!.number;
+    github.review(repo, third, { state: 'COMMENTED', body: 'Fine by me.' });
+    await waitUntil('a fourth PR', () => opened().length === 4 && held(2).length === 2);
+    expect(opened()).toEqual(issues.slice(0, 4));
+    expect(github.problems).toEqual([]);
+  });
+});
+
+describe('issue dependencies', () => {
+  it('holds issues blocked by an open issue (GitHub\'s "blocked by" or a line in the body) and starts them from the base with its fix', async () => {
+    const { github } = system;
+    const repo = await repository('blocked', { 'a.txt': 'alpha\n', 'b.txt': 'beta\n', 'c.txt': 'gamma\n' });
+    const blocker = github.openIssue(repo, { title: 'Alpha to omega', body: editLine('a.txt', 'alpha', 'omega') });
+    const viaApi = github.openIssue(repo, { title: 'Beta to delta', body: editLine('b.txt', 'beta', 'delta') });
+    const viaBody = github.openIssue(repo, { title: 'Gamma to epsilon', body: `${editLine('c.txt', 'gamma', 'epsilon')}\n\nDepends on #${blocker}` });
+    github.block(repo, viaApi, blocker);
+    github.label(repo, viaApi, 'agent');
+    github.label(repo, viaBody, 'agent');
+
+    const waitingFor = (issue: number) => statusOf(repo, issue).includes(`waiting for #${blocker} to close: this issue is blocked by it.`);
+    await waitUntil('both blocked issues to say what they wait for', () => waitingFor(viaApi) && waitingFor(viaBody));
+    expect(github.pullsFor(repo, viaApi)).toEqual([]);
+
+    // the blocker runs, its PR is approved and merged, which closes it: the blocked ones start from the new base
+    github.label(repo, blocker, 'agent');
+    const blockerPull = await waitUntil('the blocker\'s PR', () => github.pullsFor(repo, blocker)[0]);
+    expect(github.pullsFor(repo, viaApi)).toEqual([]);
+    github.review(repo, blockerPull.number, { state: 'APPROVED', body: 'Good.' });
+    await waitUntil('the blocker to close', () => github.issue(repo, blocker).state === 'closed');
+    for (const [issue, file, text] of [[viaApi, 'b.txt', 'delta\n'], [viaBody, 'c.txt', 'epsilon\n']] as const) {
+      const pull = await waitUntil(`#${issue}'s PR`, () => github.pullsFor(repo, issue)[0]);
+      expect(await github.readFile(repo, pull.pull!.head, file)).toBe(text);
+      expect(await github.readFile(repo, pull.pull!.head, 'a.txt')).toBe('omega\n');
+    }
+    expect(github.problems).toEqual([]);
+  });
+});
