@@ -20,6 +20,7 @@ import type { Settings } from './settings/load-settings.js';
 import { Profile } from './profile/profile.js';
 import type { Sandbox } from './sandbox/sandbox.js';
 import { startSandbox } from './sandbox/start-sandbox.js';
+import { IssueSpend } from './pipeline/issue-spend.js';
 
 /** What lives as long as the process and is shared by every handler. */
 export interface Services {
@@ -34,6 +35,7 @@ export interface Services {
   revisions: RevisionService;
   reduce: ReduceService;
   profile: Profile;
+  spend: IssueSpend;
   /** One budget of notifying writes per installation, shared by every pipeline. */
   writes: WriteBudgets;
   /** The last answers of GitHub reads, for conditional requests. */
@@ -84,6 +86,7 @@ export function createServices(parts: ServiceParts): Services {
     statuses,
     permissions,
     profile,
+    spend: new IssueSpend(),
     createAgent,
     sandbox,
     botIdentity: botIdentityResolver(parts.appSlug, settings.noreplyDomain),
@@ -97,5 +100,8 @@ export function createServices(parts: ServiceParts): Services {
       github: pass.github, repository: pass.repository, pullNumber, issueNumber, config: pass.config, log: pass.log,
     }),
   });
-  return { settings, comments, statuses, configs: new ConfigCache(), permissions, scheduler, workspace, map, revisions, reduce, profile, writes, reads: new ReadCache() };
+  return {
+    settings, comments, statuses, configs: new ConfigCache(), permissions, scheduler, workspace, map, revisions, reduce, profile, spend: pipelineDeps.spend, writes,
+    reads: new ReadCache(),
+  };
 }

@@ -64,11 +64,15 @@ export function emptyUsage(): AgentUsage {
   return { turns: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, costUsd: 0, durationMs: 0 };
 }
 
-/** The budget a repository's config gives one run, with the wall time it has left. */
-export function agentBudget(config: { agent: { maxTurns: number; maxCostUsd: number; maxTokens?: number | undefined } }, wallTimeMs: number): AgentBudget {
+/**
+ * The budget a repository's config gives one run, with the wall time it has left and, under
+ * `agent.maxIssueCostUsd`, what the issue has left (the run that reaches the issue's cap stops there).
+ */
+export function agentBudget(config: { agent: { maxTurns: number; maxCostUsd: number; maxTokens?: number | undefined } }, wallTimeMs: number,
+  issueLeftUsd?: number): AgentBudget {
   return {
     maxTurns: config.agent.maxTurns,
-    maxCostUsd: config.agent.maxCostUsd,
+    maxCostUsd: Math.min(config.agent.maxCostUsd, issueLeftUsd ?? Infinity),
     ...(config.agent.maxTokens ? { maxTokens: config.agent.maxTokens } : {}),
     wallTimeMs,
   };

@@ -7,6 +7,7 @@ import type { PermissionCache } from '../github/permission-cache.js';
 import type { MapService } from './map-service.js';
 import type { IssueStatuses } from '../status/issue-statuses.js';
 import type { MapRequestResult } from './map-service.js';
+import type { IssueSpend } from '../pipeline/issue-spend.js';
 
 export interface IssueRunAsk {
   github: GitHub;
@@ -24,14 +25,15 @@ export interface IssueRunAsk {
   log: Logger;
 }
 
-export type IssueRunAnswer = MapRequestResult | 'not-writer' | 'config-invalid' | 'not-labelled';
+export type IssueRunAnswer = MapRequestResult | 'not-writer' | 'config-invalid' | 'not-labelled' | 'over-budget';
 
 /**
  * Decides whether an issue may run and queues it:
  * 1. the repository's config must be valid (else its problems are quoted on the issue);
  * 2. the person asking must have write access (else a polite refusal);
- * 3. the attempt number continues from the issue's last recorded run;
- * 4. priority-labelled issues go first.
+ * 3. the issue must have budget left under `agent.maxIssueCostUsd` (else its total is shown);
+ * 4. the attempt number continues from the issue's last recorded run;
+ * 5. priority-labelled issues go first.
  */
 /** What asking for an issue's run reads and writes. */
 export interface IssueRunDeps {
@@ -40,6 +42,7 @@ export interface IssueRunDeps {
   statuses: IssueStatuses;
   permissions: PermissionCache;
   map: MapService;
+  spend: IssueSpend;
 }
 
 export async function requestIssueRun(services: IssueRunDeps, ask: IssueRunAsk): Promise<IssueRunAnswer> {
@@ -59,6 +62,13 @@ export async function requestIssueRun(services: IssueRunDeps, ask: IssueRunAsk):
       `@${requester.login} thanks — only people with write access to this repository can hand an issue to ` +
       `agent-mapreduce, so the \`${label}\` label does nothing here. A maintainer can add it instead.`);
     return 'not-writer';
+  }
+
+  const overBudget = services.spend.refusal(github, issue.number, config.config);
+  if (overBudget) {
+    log.info({ spent: services.spend.spent(github, issue.number) }, 'issue not run: its budget is spent');
+    await services.statuses.show(github, issue.number, { status: { state: 'cancelled', reason: overBudget } });
+    return 'over-budget';
   }
 
   const freshIssue = issue.comments === 0;

@@ -9,6 +9,7 @@ import type { ProfileRecorder } from '../profile/profile-event.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
 import type { Settings } from '../settings/load-settings.js';
 import type { IssueStatuses } from '../status/issue-statuses.js';
+import type { IssueSpend } from './issue-spend.js';
 
 /** What a job of any pipeline (map, revision, rebase) needs from the process. */
 export interface JobDeps {
@@ -20,6 +21,8 @@ export interface JobDeps {
   permissions: PermissionCache;
   createAgent(config: RepoConfig): Agent;
   profile: ProfileRecorder;
+  /** What each issue spent over all its runs, against `agent.maxIssueCostUsd`. */
+  spend: IssueSpend;
   botIdentity(github: GitHub): Promise<BotIdentity>;
   /** Where setup commands run. */
   sandbox: Sandbox;
