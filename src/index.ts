@@ -1,6 +1,7 @@
 import type { ApplicationFunction } from 'probot';
 import type { Agent } from './agents/agent.js';
 import type { RepoConfig } from './config/schema.js';
+import { onCiResult } from './handlers/on-ci-result.js';
 import { onIssueComment } from './handlers/on-issue-comment.js';
 import { onIssueLabeled } from './handlers/on-issue-labeled.js';
 import { onIssueUnlabeledOrClosed } from './handlers/on-issue-unlabeled-or-closed.js';
@@ -48,6 +49,7 @@ export function createApp(settings: Settings, options: AppOptions = {}): Applica
     app.on(['pull_request_review.submitted', 'pull_request.closed', 'issues.closed', 'issue_dependencies'], onHoldReleased(services));
     app.on(['pull_request_review.submitted', 'pull_request.closed', 'push', 'check_suite.completed', 'check_run.completed', 'status'],
       onReduceTrigger(services));
+    app.on(['check_run.completed', 'check_suite.completed', 'status', 'pull_request.opened', 'pull_request.reopened'], onCiResult(services));
     try {
       probotOptions?.addHandler(profileRoutes(settings, services.profile));
     } catch {

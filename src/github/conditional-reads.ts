@@ -38,6 +38,8 @@ export function conditionalReads(octokit: ProbotOctokit, cache: ReadCache, insta
   conditional.add(octokit);
   octokit.hook.wrap('request', async (request, options) => {
     if ((options.method ?? 'GET').toUpperCase() !== 'GET') return request(options);
+    // a streamed body (a job's log) is read once by its caller: there is no answer to keep
+    if ((options.request as { parseSuccessResponseBody?: boolean } | undefined)?.parseSuccessResponseBody === false) return request(options);
     const { url, headers } = octokit.request.endpoint.parse(options as Parameters<typeof octokit.request.endpoint.parse>[0]);
     const key = `${installationId} ${String((headers as Record<string, unknown>).accept ?? '')} ${url}`;
     const kept = cache.get(key);

@@ -65,6 +65,19 @@ export class MarkedComments {
   }
 
   /**
+   * The latest body of the issue's comment of this kind: the one being written, or the one this
+   * process last wrote or read (only this app writes them), or else the one a listing finds.
+   */
+  async read(github: GitHub, issueNumber: number, kind: string): Promise<string | undefined> {
+    const key = this.#key(github, issueNumber, kind);
+    const pending = this.#latest.get(key);
+    if (pending !== undefined) return pending;
+    const id = this.#ids.get(key);
+    const known = id === undefined ? undefined : this.#bodies.get(id);
+    return known ?? (await this.find(github, issueNumber, kind))?.body;
+  }
+
+  /**
    * Writes for one comment go out one at a time, in order; a write still waiting when a newer one
    * arrives is dropped, since only the latest text matters.
    */

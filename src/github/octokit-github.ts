@@ -1,5 +1,6 @@
 import type { ProbotOctokit } from 'probot';
 import { issuesPart, mergingPart, pullsPart, repositoryPart, reviewsPart, type AdapterContext, type GitHubTarget } from './octokit-parts.js';
+import { checksPart } from './checks-part.js';
 import type { GitHub, PullInfo } from './port.js';
 import { conditionalReads, type ReadCache } from './conditional-reads.js';
 import { observeRequests, type RequestObserver } from './observe-requests.js';
@@ -23,7 +24,7 @@ export function createOctokitGitHub(octokit: ProbotOctokit, target: GitHubTarget
     return pulls.map((p) => toPull(p as RestPull));
   };
   const ctx: AdapterContext = { octokit, where, repo, target, listOpenPulls };
-  return { owner, repo, ...repositoryPart(ctx), ...issuesPart(ctx), ...pullsPart(ctx), ...reviewsPart(ctx), ...mergingPart(ctx) };
+  return { owner, repo, ...repositoryPart(ctx), ...issuesPart(ctx), ...pullsPart(ctx), ...reviewsPart(ctx), ...checksPart(ctx), ...mergingPart(ctx) };
 }
 
 /** What every GitHub target of the app shares: the profile that counts its requests, the write budgets, the kept reads. */

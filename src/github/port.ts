@@ -47,6 +47,17 @@ export interface GitHub {
   listReviews(pullNumber: number): Promise<Review[]>;
   /** The combined state of a commit's check runs (other than this app's) and commit statuses, and which failed. */
   getChecks(sha: string): Promise<ChecksReport>;
+  /** Each check run (other than this app's) and commit status of a commit or a branch's tip: the latest of each name. */
+  listChecks(ref: string): Promise<CheckState[]>;
+  /** The checks a branch requires (its rulesets' and its protection's); empty where none are configured or GitHub does not say. */
+  listRequiredChecks(branch: string): Promise<string[]>;
+  /** A check run's first `max` annotations. */
+  listAnnotations(checkRunId: number, max: number): Promise<CheckAnnotation[]>;
+  /**
+   * The last `maxBytes` of a GitHub Actions job's log (a check run's id is its job's id); null where
+   * GitHub keeps none or the app may not read it (404, 403, 410). Never holds more than the tail in memory.
+   */
+  readJobLogTail(jobId: number, maxBytes: number): Promise<string | null>;
   /** Merges only if the head is still `sha`; `moved` when GitHub says it is not (405/409). */
   mergePull(pullNumber: number, options: { sha: string; method: 'merge' | 'squash' | 'rebase' }): Promise<MergeOutcome>;
   deleteBranch(branch: string): Promise<void>;
@@ -71,6 +82,29 @@ export interface ChecksReport {
   state: 'success' | 'pending' | 'failure' | 'none';
   /** The names of the check runs and status contexts that failed. */
   failed: string[];
+}
+
+/** One check of a commit, as the PR's checks box shows it. */
+export interface CheckState {
+  name: string;
+  /** A check run (with its id, and whether GitHub Actions ran it, so that its job has a log) or a commit status. */
+  source: { kind: 'check-run'; id: number; actions: boolean } | { kind: 'status' };
+  state: 'pending' | 'success' | 'failure';
+  /** The check run's output title and summary, or the status's description. */
+  title: string;
+  summary: string;
+  /** How many annotations the check run has. */
+  annotations: number;
+}
+
+export interface CheckAnnotation {
+  path: string;
+  line: number;
+  /** `failure`, `warning` or `notice` */
+  level: string;
+  title: string;
+  message: string;
+  details: string;
 }
 
 export type MergeOutcome = { kind: 'merged'; sha: string } | { kind: 'moved' | 'not-mergeable'; message: string };

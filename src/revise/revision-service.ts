@@ -40,10 +40,15 @@ export class RevisionService {
   }
 
 
-  request(ask: RevisionAsk): 'queued' | 'waiting' {
+  /**
+   * Feedback from CI takes the same way: while a person's revision is queued it folds into that run (one
+   * run, one push, one CI cycle for both); while one runs it waits, and is dropped at the next run's start
+   * if that revision moved the head, whose new CI then speaks for itself.
+   */
+  request(ask: RevisionAsk): 'queued' | 'waiting' | 'duplicate' {
     const key = issueKey(ask.github.owner, ask.github.repo, ask.issueNumber);
     const seen = `${key}:${ask.feedback.kind}:${ask.feedback.id}`;
-    if (this.#seen.has(seen)) return 'waiting';
+    if (this.#seen.has(seen)) return 'duplicate';
     this.#seen.add(seen);
     if (this.#seen.size > 10_000) this.#seen.delete(this.#seen.values().next().value!);
     const entry = this.#waiting.get(key);

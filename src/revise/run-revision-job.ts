@@ -13,7 +13,9 @@ import { renderUsage } from '../pipeline/render-usage.js';
 import { checkoutPullHead } from './checkout-pull-head.js';
 import { runSetup } from '../pipeline/run-setup.js';
 import type { IssueStatus } from '../status/issue-status.js';
-import { renderFeedback, type Feedback } from './feedback.js';
+import { ciOf, feedbackInstructions, peopleOf, renderFeedback, type Feedback } from './feedback.js';
+import { takeCiFeedback } from './take-ci-feedback.js';
+import { capitalise } from '../text.js';
 import { CHECK_NAME } from '../names.js';
 import { runPageUrl } from '../pipeline/run-page-url.js';
 import type { JobDeps } from '../pipeline/job-deps.js';
@@ -39,7 +41,8 @@ const MAX_DIFF = 60_000;
 
 /**
  * One revision of an agent PR (DESIGN §4):
- * 1. re-read the PR; stop if it is closed; say on the issue's status comment that it is revising;
+ * 1. re-read the PR; stop if it is closed; take the feedback that still holds (failing checks only for
+ *    this head, within the PR's CI rounds); say on the issue's status comment that it is revising;
  * 2. cut a worktree at the PR's head and run the repository's setup;
  * 3. run the agent with the original task, the PR's current diff and the feedback;
  * 4. judge: no change, or changes under blocked paths, are answered on the PR and end here;
@@ -47,11 +50,13 @@ const MAX_DIFF = 60_000;
  * 6. announce: a check run on the new head and one reply on the PR, what changed and at what cost;
  * 7. the status comment goes back to the open PR, whatever happened.
  */
-export async function runRevisionJob(deps: RevisionDeps, job: RevisionJob, signal: AbortSignal): Promise<RevisionOutcome> {
-  const { github, pullNumber, config, log } = job;
-  const reply = (text: string) => github.createComment(pullNumber, `${reviewersOf(job)} ${text}`);
+export async function runRevisionJob(deps: RevisionDeps, asked: RevisionJob, signal: AbortSignal): Promise<RevisionOutcome> {
+  const { github, pullNumber, config, log } = asked;
   const pull = await github.getPull(pullNumber);
   if (!pull.open) return { kind: 'skipped', reason: 'the PR is closed' };
+  const job = { ...asked, feedback: await takeCiFeedback(deps, asked, pull) };
+  if (job.feedback.length === 0) return { kind: 'skipped', reason: 'the failing checks were for an earlier head, or no CI round is left' };
+  const reply = (text: string) => github.createComment(pullNumber, addressed(job, text));
   const issue = await github.getIssue(job.issueNumber);
   const setStatus = revisionStatus(deps, job, pull);
   await setStatus('running');
@@ -89,9 +94,15 @@ export async function runRevisionJob(deps: RevisionDeps, job: RevisionJob, signa
   }
 }
 
-/** Who gave the feedback, as mentions: the replies are addressed to them. */
+/** Who gave the feedback, as mentions: the replies are addressed to them (none when only CI sent the agent back). */
 function reviewersOf(job: RevisionJob): string {
-  return [...new Set(job.feedback.map((f) => `@${f.author}`))].join(', ');
+  return [...new Set(peopleOf(job.feedback).map((f) => `@${f.author}`))].join(', ');
+}
+
+/** A reply to the people who gave the feedback, or to whoever reads the PR. */
+function addressed(job: RevisionJob, text: string): string {
+  const mentions = reviewersOf(job);
+  return mentions ? `${mentions} ${text}` : capitalise(text);
 }
 
 /**
@@ -128,7 +139,7 @@ async function runAgent(deps: RevisionDeps, job: RevisionJob, worktree: Worktree
     worktree: worktree.dir,
     cloneDir: worktree.cloneDir,
     task,
-    feedback: `Revise the PR to address this feedback from its reviewers, then finish with a summary of what you changed for each point.\n\n${renderFeedback(job.feedback)}`,
+    feedback: `${feedbackInstructions(job.feedback)}\n\n${renderFeedback(job.feedback)}`,
     budget: agentBudget(job.config, Math.max(0, deadline - Date.now())),
     signal,
     onStep: (tool) => deps.profile.record({ ...ref, type: 'step', tool }),
@@ -144,7 +155,7 @@ function judge(job: RevisionJob, result: AgentResult, files: string[]): { outcom
     const reason = result.summary.trim() || 'The agent made no change.';
     return {
       outcome: { kind: result.outcome === 'failed' ? 'failed' : 'no-change', reason },
-      text: `the agent looked at your feedback and pushed no change${result.outcome === 'failed' ? ' (the run failed)' : ''}:\n\n> ${reason.replaceAll('\n', '\n> ')}\n\nRun: ${renderUsage(result.usage)}`,
+      text: `the agent looked at ${peopleOf(job.feedback).length > 0 ? 'your feedback' : 'the failing checks'} and pushed no change${result.outcome === 'failed' ? ' (the run failed)' : ''}:\n\n> ${reason.replaceAll('\n', '\n> ')}\n\nRun: ${renderUsage(result.usage)}`,
     };
   }
   const blocked = blockedPaths(files, job.config.map.blockedPaths);
@@ -158,9 +169,11 @@ function judge(job: RevisionJob, result: AgentResult, files: string[]): { outcom
 /** Commits on top as the app's bot, crediting the reviewers, and pushes with a lease on the head the revision started from. */
 async function commitAndPush(deps: RevisionDeps, job: RevisionJob, worktree: Worktree, startSha: string | null): Promise<PushOutcome> {
   const identity = await deps.botIdentity(job.github);
-  const reviewers = new Map(job.feedback.map((f) => [f.author, { login: f.author, id: f.authorId }]));
+  const people = peopleOf(job.feedback);
+  const reviewers = new Map(people.map((f) => [f.author, { login: f.author, id: f.authorId }]));
   const trailers = [...reviewers.values()].map((actor) => coAuthoredBy(actor, deps.settings.noreplyDomain));
-  const message = `Address review feedback on #${job.pullNumber}\n\n${trailers.join('\n')}\n`;
+  const what = people.length === 0 ? 'Fix failing checks' : people.length < job.feedback.length ? 'Address review feedback and failing checks' : 'Address review feedback';
+  const message = `${what} on #${job.pullNumber}\n${trailers.length > 0 ? `\n${trailers.join('\n')}\n` : ''}`;
   const sha = await commitAll(worktree.dir, { message, author: identity }, { env: deps.gitEnv ?? {} });
   if (!sha) throw new Error('nothing to commit after the agent changed files');
   return job.github.withGitToken('write', (token) => deps.workspace.push(worktree, { token, lease: { expectedSha: startSha } }));
@@ -180,6 +193,12 @@ async function announce(deps: RevisionDeps, job: RevisionJob, sha: string, files
     ...runPageUrl(deps.settings, github, job.issueNumber),
   });
   deps.profile.record({ repo: `${github.owner}/${github.repo}`, issue: job.issueNumber, type: 'revised', pr: job.pullNumber, sha });
-  await github.createComment(job.pullNumber,
-    `${reviewersOf(job)} revised in ${sha.slice(0, 7)}:\n\n${result.summary.trim()}\n\nFiles: ${files.map((f) => `\`${f}\``).join(', ')}\n\nRun: ${usage}`);
+  await github.createComment(job.pullNumber, addressed(job,
+    `revised in ${sha.slice(0, 7)}${ciRoundOf(job)}:\n\n${result.summary.trim()}\n\nFiles: ${files.map((f) => `\`${f}\``).join(', ')}\n\nRun: ${usage}`));
+}
+
+/** Which CI round the revision was, for its reply: people count the rounds before the agent stops. */
+function ciRoundOf(job: RevisionJob): string {
+  const round = ciOf(job.feedback).at(-1)?.round;
+  return round ? ` to fix the failing checks (CI round ${round.n} of ${round.of})` : '';
 }

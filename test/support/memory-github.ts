@@ -1,5 +1,5 @@
 import type {
-  CheckRunReport, ChecksReport, EnqueueOutcome, GitHub, IssueComment, IssueInfo, LabelEvent, MergeOutcome, NewPull, Permission, PullInfo, Review, ReviewComment,
+  CheckAnnotation, CheckRunReport, CheckState, ChecksReport, EnqueueOutcome, GitHub, IssueComment, IssueInfo, LabelEvent, MergeOutcome, NewPull, Permission, PullInfo, Review, ReviewComment,
 } from '../../src/github/port.js';
 import { issueOfBranch } from '../../src/names.js';
 
@@ -30,6 +30,13 @@ export class MemoryGitHub implements GitHub {
   checks = new Map<string, 'success' | 'pending' | 'failure'>();
   /** The names of the failed checks of a commit whose `checks` say failure (default `ci`). */
   failedChecks = new Map<string, string[]>();
+  /** Each check of a commit or branch, in detail (`listChecks`). */
+  checkStates = new Map<string, CheckState[]>();
+  /** The checks each branch requires. */
+  requiredChecks = new Map<string, string[]>();
+  /** Annotations and job logs, by check run id. */
+  annotations = new Map<number, CheckAnnotation[]>();
+  jobLogs = new Map<number, string>();
   configLayers: Array<Record<string, unknown>> = [];
   onMerge: ((pull: MemoryPull) => Promise<string>) | undefined;
   /** Carries a branch deletion out on a real git remote. */
@@ -151,6 +158,22 @@ export class MemoryGitHub implements GitHub {
   async getChecks(sha: string): Promise<ChecksReport> {
     const state = this.checks.get(sha) ?? 'none';
     return { state, failed: state === 'failure' ? this.failedChecks.get(sha) ?? ['ci'] : [] };
+  }
+
+  async listChecks(ref: string): Promise<CheckState[]> {
+    return [...(this.checkStates.get(ref) ?? [])];
+  }
+
+  async listRequiredChecks(branch: string): Promise<string[]> {
+    return [...(this.requiredChecks.get(branch) ?? [])];
+  }
+
+  async listAnnotations(checkRunId: number, max: number): Promise<CheckAnnotation[]> {
+    return (this.annotations.get(checkRunId) ?? []).slice(0, max);
+  }
+
+  async readJobLogTail(jobId: number, maxBytes: number): Promise<string | null> {
+    return this.jobLogs.get(jobId)?.slice(-maxBytes) ?? null;
   }
 
   async mergePull(pullNumber: number, options: { sha: string }): Promise<MergeOutcome> {

@@ -29,6 +29,12 @@ export class BareRepo {
     return result.code === 0 ? result.stdout.trim() : undefined;
   }
 
+  /** A commit's tree, parents and message. */
+  async commit(sha: string): Promise<{ tree: string; parents: string[]; message: string }> {
+    const [tree = '', parents = '', message = ''] = (await this.git(['show', '-s', '--format=%T%x00%P%x00%B', sha])).split('\0');
+    return { tree, parents: parents.split(' ').filter(Boolean), message };
+  }
+
   async readFile(ref: string, file: string): Promise<Buffer | undefined> {
     const result = await runGit(['cat-file', '-e', `${ref}:${file}`], { cwd: this.gitDir, env: this.env, expectedExitCodes: [1, 128] });
     if (result.code !== 0) return undefined;

@@ -28,7 +28,8 @@ import { MergeQueues } from './merge-queue.js';
 import { serveGit } from './git-http.js';
 import { openApiValidator } from './openapi-validator.js';
 import { Renderer } from './render.js';
-import { createRoutes, type Call, type Handler, type Reply } from './routes.js';
+import { createRoutes, type Call, type Handler, type Reply, type RouteContext } from './routes.js';
+import { checkRoutes, jobLogAt, JOB_LOGS_PATH, requireChecks } from './check-routes.js';
 import { GitHubState, type CheckRun, type CommitStatus, type Permission, type Repository, type Review, type User } from './state.js';
 import { WebhookSender } from './webhooks.js';
 
@@ -151,7 +152,7 @@ export class LocalGitHub {
     github.#url = `http://127.0.0.1:${port}`;
     const owner = github.state.user('local-org');
     github.#render = new Renderer(github.state, github.#url, { id: github.appId, slug: github.#appSlug, name: 'agent-mapreduce', owner });
-    github.#routes = createRoutes({
+    const routes: RouteContext = {
       state: github.state,
       render: github.#render,
       repo: (o, r) => github.state.repository(`${o}/${r}`),
@@ -162,7 +163,8 @@ export class LocalGitHub {
       revokeToken: (token) => github.revokeToken(token),
       noteBranchMoves: (repository, moves, pusher) => github.noteBranchMoves(repository, moves, pusher),
       requiresMergeQueue: (repository, branch) => github.mergeQueues.requires(repository, branch),
-    });
+    };
+    github.#routes = { ...createRoutes(routes), ...checkRoutes(routes) };
     return github;
   }
 
@@ -264,8 +266,9 @@ export class LocalGitHub {
   }
 
   /** A PR someone opens from a branch of the repository (the branch must exist, as on GitHub). */
-  async openPull(fullName: string, { title, head, base, body = '', by = 'maintainer', number: wanted }: {
-    title: string; head: string; base?: string; body?: string; by?: string; number?: number;
+  /** `fork`: the head branch stands for a fork's, in that owner's account (its commits are in this repository, as GitHub keeps them). */
+  async openPull(fullName: string, { title, head, base, body = '', by = 'maintainer', number: wanted, fork }: {
+    title: string; head: string; base?: string; body?: string; by?: string; number?: number; fork?: string;
   }): Promise<number> {
     const repository = this.repo(fullName);
     const bare = new BareRepo(repository.gitDir, this.#gitEnv);
@@ -279,7 +282,7 @@ export class LocalGitHub {
     const number = wanted ?? this.state.nextNumber(repository);
     const issue = {
       number, title, body, state: 'open' as const, labels: [], user, createdAt: now, updatedAt: now, closedAt: null,
-      pull: { number, head, base: baseRef, headSha, baseSha, draft: false, merged: false, mergedAt: null, mergeCommitSha: null, mergedBy: null },
+      pull: { number, head, base: baseRef, headSha, baseSha, draft: false, merged: false, mergedAt: null, mergeCommitSha: null, mergedBy: null, ...(fork ? { fork } : {}) },
     };
     repository.issues.set(number, issue);
     this.emit('pull_request', repository, user, { action: 'opened', number, pull_request: this.#render.pull(repository, issue) });
@@ -351,9 +354,22 @@ export class LocalGitHub {
     return review.id;
   }
 
-  /** A commit status another service (CI) sets on a commit; the latest per context counts. */
+  /** A commit status another service (CI) sets on a commit; the latest per context counts. Sends the `status` webhook. */
   setStatus(fullName: string, sha: string, context: string, state: CommitStatus['state']): void {
-    this.repo(fullName).statuses.push({ id: this.state.nextId(), sha, context, state, createdAt: this.state.now() });
+    const repository = this.repo(fullName);
+    const status = { id: this.state.nextId(), sha, context, state, createdAt: this.state.now() };
+    repository.statuses.push(status);
+    // the branches whose tip it is, as far as the PRs' heads say
+    const branches = this.state.pulls(repository).filter((i) => i.pull!.headSha === sha).map((i) => ({ name: i.pull!.head, commit: { sha, url: '' } }));
+    this.emit('status', repository, this.state.user('ci-service[bot]', 'Bot'), {
+      id: status.id, sha, name: fullName, context, state, description: null, target_url: null, branches,
+      created_at: status.createdAt, updated_at: status.createdAt,
+    });
+  }
+
+  /** Makes `branch` require these checks, by a ruleset (`rules`) or by classic branch protection. */
+  requireChecks(fullName: string, branch: string, names: string[], via: 'rules' | 'protection' = 'rules'): void {
+    requireChecks(this.repo(fullName), branch, names, via);
   }
 
   closeIssue(fullName: string, number: number, by = 'maintainer'): void {
@@ -470,6 +486,11 @@ export class LocalGitHub {
     const url = new URL(req.url ?? '/', this.#url);
     if (url.pathname.startsWith('/api/v3/')) return this.handleApi(req, res, url);
     if (url.pathname === '/api/graphql' && req.method === 'POST') return this.handleGraphql(req, res);
+    if (url.pathname.startsWith(JOB_LOGS_PATH)) {
+      const log = jobLogAt({ repo: (o, r) => this.state.repository(`${o}/${r}`) }, url.pathname);
+      res.writeHead(log === undefined ? 404 : 200, { 'content-type': 'text/plain; charset=utf-8' }).end(log ?? '');
+      return;
+    }
     const git = /^\/([^/]+)\/([^/]+)\.git(\/.*)$/.exec(url.pathname);
     if (git) return this.handleGit(req, res, url, git[1]!, git[2]!);
     res.writeHead(404).end();

@@ -126,8 +126,10 @@ export class Renderer {
     const url = `${this.apiUrl}/repos/${fullName}/pulls/${issue.number}`;
     const html = `${this.webUrl}/${fullName}/pull/${issue.number}`;
     const issueUrl = `${this.apiUrl}/repos/${fullName}/issues/${issue.number}`;
-    const side = (ref: string, sha: string) => ({
-      label: `${repository.owner.login}:${ref}`, ref, sha, user: this.user(repository.owner), repo: this.repository(repository),
+    // a fork's head shows the fork: another repository, in its owner's account
+    const side = (ref: string, sha: string, fork?: User) => ({
+      label: `${(fork ?? repository.owner).login}:${ref}`, ref, sha, user: this.user(fork ?? repository.owner), repo: { ...this.repository(repository),
+        ...(fork ? { id: repository.id + 1, node_id: nodeId('R', repository.id + 1), fork: true, owner: this.user(fork), full_name: `${fork.login}/${repository.name}` } : {}) },
     });
     const link = (href: string) => ({ href });
     return {
@@ -139,7 +141,7 @@ export class Renderer {
       labels: issue.labels.map((l) => this.label(repository, l)), milestone: null, active_lock_reason: null,
       created_at: issue.createdAt, updated_at: issue.updatedAt, closed_at: issue.closedAt, merged_at: pull.mergedAt,
       merge_commit_sha: pull.mergeCommitSha, assignee: null, assignees: [], requested_reviewers: [], requested_teams: [],
-      head: side(pull.head, pull.headSha), base: side(pull.base, pull.baseSha),
+      head: side(pull.head, pull.headSha, pull.fork ? this.state.user(pull.fork) : undefined), base: side(pull.base, pull.baseSha),
       _links: {
         self: link(url), html: link(html), issue: link(issueUrl), comments: link(`${issueUrl}/comments`),
         review_comments: link(`${url}/comments`), review_comment: link(`${this.apiUrl}/repos/${fullName}/pulls/comments{/number}`),
@@ -250,8 +252,8 @@ export class Renderer {
       id: run.id, head_sha: run.headSha, node_id: nodeId('CR', run.id), external_id: '', url,
       html_url: `${this.webUrl}/${fullName}/runs/${run.id}`, details_url: run.detailsUrl, status: run.status, conclusion: run.conclusion,
       started_at: run.startedAt, completed_at: run.completedAt,
-      output: { title: run.title, summary: run.summary, text: null, annotations_count: 0, annotations_url: `${url}/annotations` },
-      name: run.name, check_suite: { id: run.id }, app: this.integration(), pull_requests: [],
+      output: { title: run.title, summary: run.summary, text: null, annotations_count: run.annotations?.length ?? 0, annotations_url: `${url}/annotations` },
+      name: run.name, check_suite: { id: run.id }, pull_requests: [], app: run.actions ? this.otherIntegration({ id: 15368, slug: 'github-actions' }) : this.integration(),
     };
   }
 

@@ -76,6 +76,8 @@ export function createRoutes(ctx: RouteContext): Record<string, Handler> {
     });
   const onPull = (handler: (repository: Repository, issue: Issue, call: Call) => Promise<Reply> | Reply): Handler =>
     onIssue((repository, issue, call) => (issue.pull ? handler(repository, issue, call) : notFound));
+  /** A ref as GitHub takes it: a commit's sha, or a branch whose tip it means. */
+  const shaOf = async (repository: Repository, ref: string) => (/^[0-9a-f]{40}$/.test(ref) ? ref : (await ctx.bare(repository).sha(ref)) ?? ref);
   /** GitHub says `pull_request.labeled` for a PR's labels, `issues.labeled` for an issue's. */
   const labelEvent = (repository: Repository, issue: Issue, action: string, label: string, actor: User) => {
     const payload = { action, label: render.label(repository, label) };
@@ -339,14 +341,15 @@ export function createRoutes(ctx: RouteContext): Record<string, Handler> {
       return { status: 201, body: render.checkRun(repository, run) };
     }),
 
-    'checks/list-for-ref': inRepo((repository, call) => {
-      const runs = repository.checkRuns.filter((r) => r.headSha === call.params.ref).reverse();
+    'checks/list-for-ref': inRepo(async (repository, call) => {
+      const sha = await shaOf(repository, call.params.ref!);
+      const runs = repository.checkRuns.filter((r) => r.headSha === sha).reverse();
       const latest = [...new Map(runs.map((r) => [r.name, r])).values()];
       return { status: 200, body: { total_count: latest.length, check_runs: latest.map((r) => render.checkRun(repository, r)) } };
     }),
 
-    'repos/get-combined-status-for-ref': inRepo((repository, call) => {
-      const sha = call.params.ref!;
+    'repos/get-combined-status-for-ref': inRepo(async (repository, call) => {
+      const sha = await shaOf(repository, call.params.ref!);
       return { status: 200, body: render.combinedStatus(repository, sha, repository.statuses.filter((s) => s.sha === sha)) };
     }),
   };

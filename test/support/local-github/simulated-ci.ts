@@ -1,7 +1,8 @@
 /**
  * CI for the local GitHub: every push to a branch (and every merge into one) starts a check run,
  * which completes after `seconds` and fails when the pushed tree holds every file of `failWhen`.
- * Completion sends `check_run` and `check_suite` webhooks, as GitHub Actions would.
+ * Completion sends `check_run` and `check_suite` webhooks, as GitHub Actions would. The runs are Actions
+ * jobs: a failed one has a summary, annotations and a log, as `failure` says.
  *
  *   const ci = new SimulatedCi(github, { seconds: 2, failWhen: ['broken.txt'] });
  *   ...
@@ -9,7 +10,7 @@
  *   ci.stop();
  */
 import type { LocalGitHub } from './local-github.js';
-import type { CheckRun, Repository } from './state.js';
+import type { Annotation, CheckRun, Repository } from './state.js';
 
 export interface CiOptions {
   /** How long each run takes. */
@@ -18,6 +19,16 @@ export interface CiOptions {
   failWhen?: string[];
   /** The check's name (default `ci/test`). */
   name?: string;
+  /** Decides instead of `failWhen`, reading the pushed tree's files. */
+  fails?: (run: CiRun, read: (file: string) => Promise<string | undefined>) => Promise<boolean>;
+  /** What a failed run reports: its summary, annotations and job log. */
+  failure?: (run: CiRun) => CiFailure;
+}
+
+export interface CiFailure {
+  summary?: string;
+  annotations?: Annotation[];
+  log?: string;
 }
 
 export interface CiRun {
@@ -61,7 +72,7 @@ export class SimulatedCi {
     const now = this.github.state.now();
     const check: CheckRun = {
       id: this.github.state.nextId(), headSha: sha, name: this.options.name ?? 'ci/test', status: 'in_progress', conclusion: null,
-      title: 'Running', summary: '', detailsUrl: null, startedAt: now, completedAt: null,
+      title: 'Running', summary: '', detailsUrl: null, startedAt: now, completedAt: null, actions: true,
     };
     repository.checkRuns.push(check);
     const run: CiRun = { repository: fullName, branch, sha, startedAt: Date.now() };
@@ -74,16 +85,20 @@ export class SimulatedCi {
   }
 
   async #finish(repository: Repository, check: CheckRun, run: CiRun): Promise<void> {
-    const markers = this.options.failWhen ?? [];
-    const present = await Promise.all(markers.map((file) => this.github.readFile(run.repository, run.sha, file)));
+    const failed = await this.#fails(run);
     if (this.#stopped) return;
-    const failed = markers.length > 0 && present.every((content) => content !== undefined);
     run.conclusion = failed ? 'failure' : 'success';
     run.finishedAt = Date.now();
-    Object.assign(check, { status: 'completed', conclusion: run.conclusion, title: failed ? 'Failed' : 'Passed', completedAt: this.github.state.now() });
+    const report = failed ? this.options.failure?.(run) ?? {} : {};
+    Object.assign(check, {
+      status: 'completed', conclusion: run.conclusion, title: failed ? 'Failed' : 'Passed', completedAt: this.github.state.now(),
+      summary: report.summary ?? '', annotations: report.annotations ?? [], log: report.log ?? `${failed ? 'Failed' : 'Passed'}\n`,
+    });
     const actions = this.github.state.user('github-actions[bot]', 'Bot');
     const rendered = this.github.renderCheckRun(repository, check);
-    this.github.sendEvent('check_run', repository, actions, { action: 'completed', check_run: rendered });
+    this.github.sendEvent('check_run', repository, actions, {
+      action: 'completed', check_run: { ...rendered, check_suite: { id: check.id, head_branch: run.branch, head_sha: run.sha } },
+    });
     this.github.sendEvent('check_suite', repository, actions, {
       action: 'completed',
       check_suite: {
@@ -91,5 +106,12 @@ export class SimulatedCi {
         pull_requests: [], app: rendered.app, created_at: check.startedAt, updated_at: check.completedAt,
       },
     });
+  }
+
+  #fails(run: CiRun): Promise<boolean> {
+    const read = (file: string) => this.github.readFile(run.repository, run.sha, file);
+    if (this.options.fails) return this.options.fails(run, read);
+    const markers = this.options.failWhen ?? [];
+    return Promise.all(markers.map(read)).then((present) => markers.length > 0 && present.every((content) => content !== undefined));
   }
 }

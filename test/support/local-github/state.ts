@@ -39,6 +39,8 @@ export interface Pull {
   mergedAt: string | null;
   mergeCommitSha: string | null;
   mergedBy: User | null;
+  /** The owner of the fork the head branch is in; unset: the head is in the repository itself. */
+  fork?: string;
 }
 
 export interface Comment {
@@ -85,6 +87,19 @@ export interface CheckRun {
   detailsUrl: string | null;
   startedAt: string;
   completedAt: string | null;
+  /** Run by GitHub Actions (a job, with a log) rather than by this app. */
+  actions?: boolean;
+  annotations?: Annotation[];
+  /** The Actions job's log. */
+  log?: string;
+}
+
+export interface Annotation {
+  path: string;
+  line: number;
+  level: 'notice' | 'warning' | 'failure';
+  message: string;
+  title?: string;
 }
 
 export interface CommitStatus {
@@ -109,6 +124,8 @@ export interface Repository {
   checkRuns: CheckRun[];
   statuses: CommitStatus[];
   permissions: Map<string, Permission>;
+  /** The checks each branch requires, by its rulesets and by its classic protection. */
+  requiredChecks?: { rules: Map<string, string[]>; protection: Map<string, string[]> };
 }
 
 export class GitHubState {
