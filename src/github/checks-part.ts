@@ -10,6 +10,25 @@ const ACTIONS_SLUG = 'github-actions';
 /** Answers that mean "GitHub will not tell this app": nothing to read, not an error. */
 const unreadable = (error: unknown) => [403, 404, 410].includes(status(error) ?? 0);
 
+/** Rulesets need only metadata permission; classic protection shows in the branch itself. */
+async function readRequiredChecks({ octokit, where }: AdapterContext, branch: string): Promise<string[]> {
+  const [rules, protection] = await Promise.all([
+    octokit.paginate(octokit.rest.repos.getBranchRules, { ...where, branch, per_page: 100 }).catch((error: unknown) => {
+      if (unreadable(error)) return [];
+      throw error;
+    }),
+    octokit.rest.repos.getBranch({ ...where, branch }).then(({ data }) => data.protection?.required_status_checks, (error: unknown) => {
+      if (unreadable(error)) return undefined;
+      throw error;
+    }),
+  ]);
+  const names = rules.flatMap((rule) => rule.type === 'required_status_checks'
+    ? (rule as { parameters?: { required_status_checks?: Array<{ context: string }> } }).parameters?.required_status_checks?.map((c) => c.context) ?? []
+    : []);
+  names.push(...(protection?.contexts ?? []), ...(protection?.checks ?? []).map((c) => c.context));
+  return [...new Set(names)];
+}
+
 /** What the CI of a commit says, in detail: each check, the branch's required ones, annotations and job logs. */
 export function checksPart(ctx: AdapterContext): Pick<GitHub, 'listChecks' | 'listRequiredChecks' | 'listAnnotations' | 'readJobLogTail'> {
   const { octokit, where } = ctx;
@@ -38,24 +57,7 @@ export function checksPart(ctx: AdapterContext): Pick<GitHub, 'listChecks' | 'li
       return checks;
     },
 
-    async listRequiredChecks(branch) {
-      // rulesets need only metadata permission; classic protection shows in the branch itself
-      const [rules, protection] = await Promise.all([
-        octokit.paginate(octokit.rest.repos.getBranchRules, { ...where, branch, per_page: 100 }).catch((error: unknown) => {
-          if (unreadable(error)) return [];
-          throw error;
-        }),
-        octokit.rest.repos.getBranch({ ...where, branch }).then(({ data }) => data.protection?.required_status_checks, (error: unknown) => {
-          if (unreadable(error)) return undefined;
-          throw error;
-        }),
-      ]);
-      const names = rules.flatMap((rule) => rule.type === 'required_status_checks'
-        ? (rule as { parameters?: { required_status_checks?: Array<{ context: string }> } }).parameters?.required_status_checks?.map((c) => c.context) ?? []
-        : []);
-      names.push(...(protection?.contexts ?? []), ...(protection?.checks ?? []).map((c) => c.context));
-      return [...new Set(names)];
-    },
+    listRequiredChecks: (branch) => readRequiredChecks(ctx, branch),
 
     async listAnnotations(checkRunId, max) {
       const { data } = await octokit.rest.checks.listAnnotations({ ...where, check_run_id: checkRunId, per_page: Math.min(Math.max(max, 1), 100) });

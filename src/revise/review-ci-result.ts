@@ -37,14 +37,14 @@ export interface CiResult {
  */
 export async function reviewCiResult(deps: CiResultDeps, result: CiResult): Promise<void> {
   const { github } = result;
-  for (const pull of await agentPullsAt(result)) {
+  for (const pull of await agentPullsAt(result)) { // 1.
     await deps.serial.run(`${github.owner}/${github.repo}#${pull.number}`, async () => {
-      const head = await readHeadChecks(github, pull);
+      const head = await readHeadChecks(github, pull); // 2.
       if (!pull.fromFork) recordChecks(deps.profile, result, pull, head);
-      const act = head.state === 'failed' && head.finished && !pull.fromFork;
-      const snapshot = act ? await readSnapshot(deps, github, pull) : { failingOnBase: [], ledger: { rounds: [] } };
-      const decision = decideCiRound({ sha: result.sha, fromFork: pull.fromFork, head, ...snapshot, maxRounds: result.config.revise.maxCiRounds });
-      await actOn(deps, result, pull, snapshot.ledger, decision);
+      const finishedRed = head.state === 'failed' && head.finished && !pull.fromFork;
+      const snapshot = finishedRed ? await readSnapshot(deps, github, pull) : { failingOnBase: [], ledger: { rounds: [] } }; // 3.
+      const decision = decideCiRound({ sha: result.sha, fromFork: pull.fromFork, head, ...snapshot, maxRounds: result.config.revise.maxCiRounds }); // 4.
+      await actOn(deps, result, pull, snapshot.ledger, decision); // 5.
     });
   }
 }

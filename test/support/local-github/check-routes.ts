@@ -63,35 +63,36 @@ export function checkRoutes(ctx: RouteContext): Record<string, Handler> {
       return { status: 200, body: rules };
     }),
 
-    'repos/get-branch': inRepo(async (repository, call) => {
-      const branch = call.params.branch!;
-      const bare = ctx.bare(repository);
-      const sha = await bare.sha(branch);
-      if (!sha) return { status: 404, body: { message: 'Branch not found', documentation_url: 'https://docs.github.com/rest' } };
-      const { web, api } = urls(repository, call);
-      const commit = await bare.commit(sha);
-      const names = repository.requiredChecks?.protection.get(branch);
-      const person = { name: 'Local Human', email: 'human@example.com', date: '2020-01-01T00:00:00Z' };
-      return {
-        status: 200,
-        body: {
-          name: branch, protected: names !== undefined, protection_url: `${api}/branches/${branch}/protection`,
-          _links: { html: `${web}/tree/${branch}`, self: `${api}/branches/${branch}` },
-          protection: {
-            enabled: names !== undefined,
-            required_status_checks: { enforcement_level: names ? 'non_admins' : 'off', contexts: names ?? [], checks: (names ?? []).map((context) => ({ context, app_id: null })) },
-          },
-          commit: {
-            sha, node_id: nodeId('C', parseInt(sha.slice(0, 8), 16)), url: `${api}/commits/${sha}`, html_url: `${web}/commit/${sha}`,
-            comments_url: `${api}/commits/${sha}/comments`, author: null, committer: null,
-            parents: commit.parents.map((p) => ({ sha: p, url: `${api}/commits/${p}`, html_url: `${web}/commit/${p}` })),
-            commit: {
-              url: `${api}/git/commits/${sha}`, author: person, committer: person, message: commit.message.trim(), comment_count: 0,
-              tree: { sha: commit.tree, url: `${api}/git/trees/${commit.tree}` },
-            },
-          },
+    'repos/get-branch': inRepo((repository, call) => branchWithProtection(ctx, repository, call.params.branch!, urls(repository, call))),
+  };
+}
+
+/** `GET /repos/{owner}/{repo}/branches/{branch}`: the branch's tip and its classic protection. */
+async function branchWithProtection(ctx: RouteContext, repository: Repository, branch: string, { web, api }: { web: string; api: string }): Promise<Reply> {
+  const bare = ctx.bare(repository);
+  const sha = await bare.sha(branch);
+  if (!sha) return { status: 404, body: { message: 'Branch not found', documentation_url: 'https://docs.github.com/rest' } };
+  const commit = await bare.commit(sha);
+  const names = repository.requiredChecks?.protection.get(branch);
+  const person = { name: 'Local Human', email: 'human@example.com', date: '2020-01-01T00:00:00Z' };
+  return {
+    status: 200,
+    body: {
+      name: branch, protected: names !== undefined, protection_url: `${api}/branches/${branch}/protection`,
+      _links: { html: `${web}/tree/${branch}`, self: `${api}/branches/${branch}` },
+      protection: {
+        enabled: names !== undefined,
+        required_status_checks: { enforcement_level: names ? 'non_admins' : 'off', contexts: names ?? [], checks: (names ?? []).map((context) => ({ context, app_id: null })) },
+      },
+      commit: {
+        sha, node_id: nodeId('C', parseInt(sha.slice(0, 8), 16)), url: `${api}/commits/${sha}`, html_url: `${web}/commit/${sha}`,
+        comments_url: `${api}/commits/${sha}/comments`, author: null, committer: null,
+        parents: commit.parents.map((p) => ({ sha: p, url: `${api}/commits/${p}`, html_url: `${web}/commit/${p}` })),
+        commit: {
+          url: `${api}/git/commits/${sha}`, author: person, committer: person, message: commit.message.trim(), comment_count: 0,
+          tree: { sha: commit.tree, url: `${api}/git/trees/${commit.tree}` },
         },
-      };
-    }),
+      },
+    },
   };
 }
