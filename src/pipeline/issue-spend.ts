@@ -27,14 +27,14 @@ export class IssueSpend {
   /** What the issue may still spend; undefined when its repository sets no cap. */
   left(github: GitHub, issueNumber: number, config: IssueCap): number | undefined {
     const cap = config.agent.maxIssueCostUsd;
-    return cap === undefined ? undefined : Math.max(0, cap - this.spent(github, issueNumber));
+    return cap === undefined ? undefined : Math.max(0, micro(cap) - micro(this.spent(github, issueNumber))) / 1e6;
   }
 
   /** Why no further run may start (the cap is reached), with the total; undefined while there is room. */
   refusal(github: GitHub, issueNumber: number, config: IssueCap): string | undefined {
     const cap = config.agent.maxIssueCostUsd;
     const spent = this.#spent.get(keyOf(github, issueNumber));
-    if (cap === undefined || !spent || spent.usd < cap) return undefined;
+    if (cap === undefined || !spent || micro(spent.usd) < micro(cap)) return undefined;
     return `This issue has spent $${spent.usd.toFixed(2)} on ${spent.runs} agent run${spent.runs === 1 ? '' : 's'}, ` +
       `which reaches its budget of $${cap.toFixed(2)} (\`agent.maxIssueCostUsd\`), so no further run starts. ` +
       'A maintainer can raise the budget in `.github/agent-mapreduce.yml`, or take it from here.';
@@ -43,6 +43,11 @@ export class IssueSpend {
 
 export interface IssueCap {
   agent: { maxIssueCostUsd?: number | undefined };
+}
+
+/** Dollars as whole micro-dollars: sums of run costs drift in floating point ($0.60 + $0.30 < $0.90). */
+function micro(usd: number): number {
+  return Math.round(usd * 1e6);
 }
 
 function keyOf(github: GitHub, issueNumber: number): string {

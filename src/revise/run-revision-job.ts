@@ -42,7 +42,8 @@ const MAX_DIFF = 60_000;
 /**
  * One revision of an agent PR (DESIGN §4):
  * 1. re-read the PR; stop if it is closed; take the feedback that still holds (failing checks only for
- *    this head, within the PR's CI rounds); say on the issue's status comment that it is revising;
+ *    this head, within the PR's CI rounds); refuse, with the total, once the issue's budget is spent;
+ *    say on the issue's status comment that it is revising;
  * 2. cut a worktree at the PR's head and run the repository's setup;
  * 3. run the agent with the original task, the PR's current diff and the feedback;
  * 4. judge: no change, or changes under blocked paths, are answered on the PR and end here;
@@ -57,6 +58,11 @@ export async function runRevisionJob(deps: RevisionDeps, asked: RevisionJob, sig
   const job = { ...asked, feedback: await takeCiFeedback(deps, asked, pull) };
   if (job.feedback.length === 0) return { kind: 'skipped', reason: 'the failing checks were for an earlier head, or no CI round is left' };
   const reply = (text: string) => github.createComment(pullNumber, addressed(job, text));
+  const overBudget = deps.spend.refusal(github, job.issueNumber, config);
+  if (overBudget) {
+    await reply(`the agent may not revise this PR: ${overBudget}`);
+    return { kind: 'skipped', reason: overBudget };
+  }
   const issue = await github.getIssue(job.issueNumber);
   const setStatus = revisionStatus(deps, job, pull);
   await setStatus('running');
@@ -140,11 +146,12 @@ async function runAgent(deps: RevisionDeps, job: RevisionJob, worktree: Worktree
     cloneDir: worktree.cloneDir,
     task,
     feedback: `${feedbackInstructions(job.feedback)}\n\n${renderFeedback(job.feedback)}`,
-    budget: agentBudget(job.config, Math.max(0, deadline - Date.now())),
+    budget: agentBudget(job.config, Math.max(0, deadline - Date.now()), deps.spend.left(job.github, job.issueNumber, job.config)),
     signal,
     onStep: (tool) => deps.profile.record({ ...ref, type: 'step', tool }),
   });
   deps.profile.record({ ...ref, type: 'agent-used', work: 'revision', usage: result.usage });
+  deps.spend.add(job.github, job.issueNumber, result.usage.costUsd);
   if (signal.aborted) throw signal.reason;
   return result;
 }

@@ -8,6 +8,7 @@
  * review's feedback instead. An issue with no such line is finished as `not-actionable`; a tool
  * error ends the run `failed`.
  */
+import type { Usage } from '@anthropic-ai/sdk/resources/messages';
 import { reply, startFakeMessagesApi, toolUse, type FakeMessagesApi, type RecordedRequest, type ScriptStep } from './fake-messages-api.js';
 
 const FEEDBACK_HEADING = '# Feedback from the review';
@@ -17,8 +18,10 @@ export function editLine(file: string, from: string, to: string): string {
   return `EDIT ${file}: "${from}" -> "${to}"`;
 }
 
-export function startScriptedModel(): Promise<FakeMessagesApi> {
-  return startFakeMessagesApi({ steps: [worker], onExhausted: 'repeat-last' });
+/** `usage`: every reply's usage, instead of the one estimated from the request (a test that counts dollars). */
+export function startScriptedModel(options: { usage?: Partial<Usage> } = {}): Promise<FakeMessagesApi> {
+  const step = options.usage ? (request: RecordedRequest): ScriptStep => ({ ...worker(request), usage: options.usage }) as ScriptStep : worker;
+  return startFakeMessagesApi({ steps: [step], onExhausted: 'repeat-last' });
 }
 
 function worker(request: RecordedRequest): ScriptStep {

@@ -1,15 +1,18 @@
 /**
- * Issues held before the queue, end to end: the app in its own process against the local GitHub
- * (signed webhooks, OpenAPI-checked calls, git over HTTP), the built-in agent on the scripted model.
+ * Human bandwidth, end to end: issues held before the queue (pacing, blockers) and the budget per
+ * issue. The app runs in its own process against the local GitHub (signed webhooks, OpenAPI-checked
+ * calls, git over HTTP), the built-in agent on the scripted model, whose every turn costs $0.30
+ * (100k input tokens at the default price of $3 per million).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startSystem, waitUntil, type System } from '../support/app-on-local-github.js';
-import { editLine } from '../support/scripted-model.js';
+import { editLine, startScriptedModel } from '../support/scripted-model.js';
 
 let system: System;
 
 beforeAll(async () => {
-  system = await startSystem({ env: { MAX_AGENTS: '4' } });
+  const model = await startScriptedModel({ usage: { input_tokens: 100_000, output_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 } });
+  system = await startSystem({ env: { MAX_AGENTS: '4' }, model });
 });
 
 afterAll(async () => {
@@ -85,6 +88,36 @@ describe('issue dependencies', () => {
       expect(await github.readFile(repo, pull.pull!.head, file)).toBe(text);
       expect(await github.readFile(repo, pull.pull!.head, 'a.txt')).toBe('omega\n');
     }
+    expect(github.problems).toEqual([]);
+  });
+});
+
+describe('a budget per issue (agent.maxIssueCostUsd)', () => {
+  it('stops the run that reaches it, and refuses /agent revise and /agent retry afterwards with the total', async () => {
+    const { github } = system;
+    const repo = await repository('budget', { 'a.txt': 'alpha\n', 'b.txt': 'beta\n', '.github/agent-mapreduce.yml': 'agent:\n  maxIssueCostUsd: 0.9\n' });
+    const issue = github.openIssue(repo, { title: 'Alpha to omega', body: editLine('a.txt', 'alpha', 'omega') });
+    github.label(repo, issue, 'agent');
+    // two turns: the edit, then finish — $0.60 of $0.90
+    const pull = await waitUntil('the PR', () => github.pullsFor(repo, issue)[0]);
+    expect(pull.body).toContain('$0.60');
+
+    // the revision may spend the $0.30 left: its first turn does, and it stops there
+    github.comment(repo, pull.number, `/agent revise ${editLine('b.txt', 'beta', 'delta')}`);
+    const stopped = await waitUntil('the revision to stop', () =>
+      github.comments(repo, pull.number).find((c) => c.viaApp && c.body.includes('the cost budget of $0.30 ran out')));
+    expect(stopped.body).toContain('$0.30 spent');
+
+    github.comment(repo, pull.number, `/agent revise ${editLine('b.txt', 'beta', 'gamma')}`);
+    const refused = await waitUntil('the refusal', () =>
+      github.comments(repo, pull.number).find((c) => c.viaApp && c.body.includes('reaches its budget')));
+    expect(refused.body).toContain('This issue has spent $0.90 on 2 agent runs, which reaches its budget of $0.90 (`agent.maxIssueCostUsd`)');
+    expect(await github.readFile(repo, github.issue(repo, pull.number).pull!.head, 'b.txt')).toBe('beta\n');
+    // nor may the issue start again from scratch
+    github.comment(repo, issue, '/agent retry');
+    await waitUntil('the issue to say its budget is spent', () => statusOf(repo, issue).includes('This issue has spent $0.90 on 2 agent runs'));
+    expect(statusOf(repo, issue)).toContain('⏹️ **Cancelled.**');
+    expect(github.pullsFor(repo, issue)).toHaveLength(1);
     expect(github.problems).toEqual([]);
   });
 });
