@@ -18,6 +18,7 @@ describe('parseConfig', () => {
           enabled: true, approvals: 1, requireChecks: true, mergeMethod: 'squash', batchSize: 8, autoResolve: false,
           priorityLabels: ['agent:priority'], deleteBranch: true,
         },
+        revise: { maxCiRounds: 2 },
       },
     });
   });

@@ -9,10 +9,11 @@ import { startSystem, waitUntil, type System } from '../support/app-on-local-git
 import { editLine, startScriptedModel } from '../support/scripted-model.js';
 
 let system: System;
+const TOKEN = 'dashboard-token-for-the-bandwidth-tests';
 
 beforeAll(async () => {
   const model = await startScriptedModel({ usage: { input_tokens: 100_000, output_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 } });
-  system = await startSystem({ env: { MAX_AGENTS: '4' }, model });
+  system = await startSystem({ env: { MAX_AGENTS: '4', DASHBOARD_TOKEN: TOKEN }, model });
 });
 
 afterAll(async () => {
@@ -46,6 +47,12 @@ describe('pacing the agents to the reviewers (map.maxAwaitingReview)', () => {
     const [first, second] = opened().map((i) => github.pullsFor(repo, i)[0]!.number);
     expect(statusOf(repo, issues[2]!)).toContain(`(#${first}, #${second}) on \`main\`; \`map.maxAwaitingReview\` is 2.`);
     for (const issue of issues.slice(2)) expect(github.issue(repo, issue).labels).toContain('agent:working');
+    // the dashboard's board says the same of each held issue
+    const board = await (await fetch(`${system.app.url}/agent-mapreduce/`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+    for (const issue of issues.slice(2)) {
+      const card = board.slice(board.indexOf(`/${repo}/issues/${issue}"`));
+      expect(card.slice(0, card.indexOf('</li>'))).toContain(`waiting: 2 PRs await review (#${first}, #${second}) on \`main\``);
+    }
 
     // a person reviews one PR: it leaves the count, and exactly one more issue starts
     github.review(repo, first!, { state: 'COMMENTED', body: 'Looking at it.' });
