@@ -1,6 +1,6 @@
 import type { Probot } from 'probot';
 import { countedAndPaced, createOctokitGitHub, type RequestCounting } from './github/octokit-github.js';
-import type { GitHub, RepositoryInfo } from './github/port.js';
+import type { GitHub, IssueInfo, RepositoryInfo } from './github/port.js';
 import type { Logger } from './log.js';
 import type { ProfileRecorder } from './profile/profile-event.js';
 import type { ReduceService } from './reduce/reduce-service.js';
@@ -61,7 +61,7 @@ export async function reconcileRepository(
     report.cancelled.push(issueNumber);
   }
   // a held issue's reason may have gone with a webhook this process never got
-  await services.map.recheck(github);
+  await services.map.recheck(github, { config: config.config });
   const active = new Set(services.map.keysOf(github.owner, github.repo));
 
   const candidates = labelled.filter((i) =>
@@ -79,21 +79,18 @@ export async function reconcileRepository(
     }
     const previous = await services.statuses.read(github, issue);
     if (previous && FINAL_STATES.has(previous.state)) continue;
-    const labelEvent = await github.findLabelEvent(issue.number, label);
-    // a label from someone without write access was answered when it came; say nothing again
-    if (!labelEvent || !(await services.permissions.isWriter(github, labelEvent.actor.login))) continue;
-    const answer = await requestIssueRun(services, {
-      github,
-      repository,
-      issue,
-      requester: labelEvent.actor,
-      since: labelEvent.at,
-      retry: false,
-      log: log.child({ issue: issue.number }),
-    });
+    const answer = await requeue(services, github, repository, issue, label, log.child({ issue: issue.number }))
+      .catch((err: unknown) => log.warn({ err, issue: issue.number }, 'issue not requeued; the next pass tries again'));
     if (answer === 'queued' || answer === 'started') report.queued.push(issue.number);
   }
   return report;
+}
+
+/** Queues the issue again, credited to whoever added the label; a label from someone without write access was answered when it came. */
+async function requeue(services: ReconcileDeps, github: GitHub, repository: RepositoryInfo, issue: IssueInfo, label: string, log: Logger) {
+  const labelEvent = await github.findLabelEvent(issue.number, label);
+  if (!labelEvent || !(await services.permissions.isWriter(github, labelEvent.actor.login))) return undefined;
+  return requestIssueRun(services, { github, repository, issue, requester: labelEvent.actor, since: labelEvent.at, retry: false, log });
 }
 
 /** Reconciles every repository of every installation; one repository's failure does not stop the rest. */

@@ -6,7 +6,7 @@ import type { RequestCounting } from '../github/octokit-github.js';
 type ReleaseEvent = 'pull_request_review.submitted' | 'pull_request.closed' | 'issues.closed' | 'issue_dependencies';
 
 /**
- * What may let a held issue start: a person's review (the PR no longer awaits a first review), a
+ * What may let a held issue start: a writer's review (the PR no longer awaits a first review), a
  * closed PR (it no longer awaits any), a closed issue or a changed "blocked by" (a blocker gone).
  * The map service looks again at the repository's held issues; with none held this costs nothing.
  */
@@ -15,8 +15,9 @@ export function onHoldReleased(services: RequestCounting & { map: MapService }) 
     const github = gitHubOf(services, context);
     if (context.name === 'pull_request_review') {
       const { review, pull_request: pull } = context.payload as Context<'pull_request_review.submitted'>['payload'];
-      services.map.noteReview(github, pull.number, review.user?.login ?? '');
+      await services.map.noteReview(github, pull.number, review.user?.login ?? '');
     }
-    await services.map.recheck(github);
+    const closed = context.name === 'issues' ? (context.payload as Context<'issues.closed'>['payload']).issue.number : undefined;
+    await services.map.recheck(github, closed === undefined ? {} : { closed });
   };
 }

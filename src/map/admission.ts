@@ -16,8 +16,9 @@ export type AwaitingMemo = Map<string, Promise<number[]>>;
  * 1. an issue waits while an issue that blocks it is open (GitHub's issue dependencies, or a
  *    `Blocked by #n` line), so that it starts from a base that has the blocker's fix;
  * 2. an implementing run waits while `map.maxAwaitingReview` agent PRs of its base, counting the
- *    runs already admitted (each will open one), wait for their first review by a person: agents
- *    go no faster than the people who review them.
+ *    runs already admitted (each will open one), wait for their first review by a writer: agents
+ *    go no faster than the people who review them. The reason names the cap, not the live count,
+ *    so that held issues' statuses are not rewritten at every run's start and end.
  */
 export class Admission {
   readonly #backlog: ReviewBacklog;
@@ -37,23 +38,18 @@ export class Admission {
     if (cap === undefined || request.mode !== 'implement') return undefined;
     const base = baseOf(request);
     let awaiting = memo.get(base);
-    if (!awaiting) memo.set(base, awaiting = this.#backlog.awaiting(request.github, base));
+    // enough to decide at the cap: PRs past it are not asked about
+    if (!awaiting) memo.set(base, awaiting = this.#backlog.awaiting(request.github, base, cap));
     const pulls = await awaiting;
-    const underWay = admittedOnBase(base);
-    if (pulls.length + underWay < cap) return undefined;
-    return { kind: 'reviews', base, reason: reviewsReason(pulls, underWay, cap, base) };
+    if (pulls.length + admittedOnBase(base) < cap) return undefined;
+    return {
+      kind: 'reviews', base,
+      reason: `waiting: ${cap} agent PR${cap === 1 ? '' : 's'} on \`${base}\` await${cap === 1 ? 's' : ''} review or ${cap === 1 ? 'is' : 'are'} being written ` +
+        `(\`map.maxAwaitingReview\` is ${cap}); it starts by itself once a person with write access reviews one.`,
+    };
   }
 }
 
 export function baseOf(request: Pick<MapRequest, 'config' | 'repository'>): string {
   return request.config.map.baseBranch ?? request.repository.defaultBranch;
 }
-
-function reviewsReason(pulls: number[], underWay: number, cap: number, base: string): string {
-  const named = pulls.slice(0, 10).map((n) => `#${n}`).join(', ') + (pulls.length > 10 ? ', …' : '');
-  const prs = `${pulls.length} PR${pulls.length === 1 ? '' : 's'} await${pulls.length === 1 ? 's' : ''} review`;
-  return `waiting: ${prs}${pulls.length > 0 ? ` (${named})` : ''}` +
-    (underWay > 0 ? ` and ${underWay} run${underWay === 1 ? ' is' : 's are'} under way` : '') +
-    ` on \`${base}\`; \`map.maxAwaitingReview\` is ${cap}. It starts by itself once a person reviews one.`;
-}
-

@@ -14,8 +14,9 @@ export async function findOpenBlockers(github: GitHub, issue: Pick<IssueInfo, 'n
     try {
       for (const blocker of await github.listBlockers(issue.number)) if (blocker.open) open.add(blocker.number);
     } catch (err) {
-      // a GitHub without issue dependencies (older Enterprise Server): the body's lines still count
-      if (!isMissing(err)) throw err;
+      // a GitHub without issue dependencies (older Enterprise Server), or an installation that has not
+      // accepted the permission for them yet: the body's lines still count
+      if (!isMissing(err) && status(err) !== 403) throw err;
     }
   }
   for (const number of blockersNamedIn(issue.body)) {
@@ -44,6 +45,9 @@ export function blockersNamedIn(body: string): number[] {
 }
 
 function isMissing(err: unknown): boolean {
-  const status = (err as { status?: number } | null)?.status;
-  return status === 404 || status === 410;
+  return status(err) === 404 || status(err) === 410;
+}
+
+function status(err: unknown): number | undefined {
+  return (err as { status?: number } | null)?.status;
 }

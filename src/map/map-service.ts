@@ -9,6 +9,8 @@ import { issueKey } from '../jobs/job-key.js';
 import { recordEnded } from '../pipeline/record-ended.js';
 import { Admission, baseOf, type AwaitingMemo, type Hold } from './admission.js';
 import { ReviewBacklog } from './review-backlog.js';
+import { KeyedMutex } from '../git/keyed-mutex.js';
+import { QueuePositions } from './queue-positions.js';
 
 export interface MapRequest {
   github: GitHub;
@@ -31,37 +33,45 @@ export interface MapRequest {
   log: Logger;
 }
 
-export type MapRequestResult = 'queued' | 'started' | 'waiting' | 'already-queued' | 'already-running' | 'stopped';
+export type MapRequestResult = 'queued' | 'started' | 'waiting' | 'already-queued' | 'already-running' | 'stopped' | 'cancelled';
+
+/** What a recheck knows: the repository's config as just read (reconcile), or the issue that just closed. */
+export interface RecheckHint {
+  config?: RepoConfig;
+  closed?: number;
+}
 
 export type MapState = { state: 'queued' | 'running'; place?: number; of?: number } | { state: 'waiting'; reason: string };
 
-const POSITION_REFRESH_MS = 60_000;
-
 /**
  * The map half of the app: admits issues to the scheduler or holds them while they must wait
- * (open blockers, reviewers behind: admission.ts), lets them in when that changes, keeps queued
- * issues' statuses showing their place in line (refreshed at most once a minute, and only where the
- * place changed), and cancels jobs.
+ * (open blockers, reviewers behind: admission.ts), lets them in when that changes, has queued
+ * issues show their place in line (queue-positions.ts), and cancels jobs.
  */
 export class MapService {
   readonly #deps: MapDeps;
   readonly #scheduler: JobQueue;
-  readonly #backlog = new ReviewBacklog();
-  readonly #admission = new Admission(this.#backlog);
-  readonly #queued = new Map<string, { request: MapRequest; shownPlace?: number }>();
+  readonly #backlog: ReviewBacklog;
+  readonly #admission: Admission;
+  readonly #positions: QueuePositions;
   /** Issues held before the queue, and why. */
   readonly #held = new Map<string, { request: MapRequest; hold: Hold }>();
   /** Map jobs in the scheduler (queued or running) that will open a PR on their base: pacing counts them. */
   readonly #admitted = new Map<string, { request: MapRequest }>();
+  /** Issues whose admission is being decided, and the reason if they were cancelled meanwhile. */
+  readonly #deciding = new Map<string, { cancelled?: string }>();
+  /** Per repository, the recheck pass queued and not yet started. */
+  readonly #pendingRechecks = new Map<string, Promise<void>>();
   /** Admission is one decision at a time per repository, so that two never take the same last place. */
-  readonly #admitting = new Map<string, Promise<unknown>>();
-  #refreshTimer: NodeJS.Timeout | undefined;
+  readonly #admitting = new KeyedMutex();
 
   constructor(deps: MapDeps, scheduler: JobQueue) {
     this.#deps = deps;
     this.#scheduler = scheduler;
+    this.#backlog = new ReviewBacklog((github, login) => deps.permissions.isWriter(github, login));
+    this.#admission = new Admission(this.#backlog);
+    this.#positions = new QueuePositions(deps.statuses, scheduler);
     scheduler.onEvent((event) => {
-      if (event.kind === 'started' || event.kind === 'dequeued') this.#queued.delete(event.key);
       if (event.work !== 'map' || (event.kind !== 'finished' && event.kind !== 'dequeued')) return;
       const admitted = this.#admitted.get(event.key);
       this.#admitted.delete(event.key);
@@ -80,21 +90,26 @@ export class MapService {
     const key = issueKey(github.owner, github.repo, issueNumber);
     if (request.freshIssue) this.#deps.statuses.assumeNone(github, issueNumber);
     const decided = await this.#serial(github, async (): Promise<MapRequestResult | Hold> => {
-      if (this.#held.has(key)) return 'already-queued';
+      if (this.#held.has(key) || this.#deciding.has(key)) return 'already-queued';
       const live = this.#scheduler.state(key);
       if (live) return live === 'running' ? 'already-running' : 'already-queued';
-      const hold = await this.#admission.holdOf(request, request.issue, (base) => this.#admittedOn(github, base));
-      if (hold) {
+      // while GitHub is read, the issue is taken: a cancel meanwhile is remembered, not lost
+      this.#deciding.set(key, {});
+      try {
+        const hold = await this.#admission.holdOf(request, request.issue, (base) => this.#admittedOn(github, base));
+        if (this.#deciding.get(key)?.cancelled) return 'cancelled';
+        if (!hold) return this.#enqueue(key, request);
         this.#held.set(key, { request, hold });
         return hold;
+      } finally {
+        this.#deciding.delete(key);
       }
-      return this.#enqueue(key, request);
     });
     if (typeof decided !== 'string') {
       await this.#showHeld(request, decided);
       return 'waiting';
     }
-    if (decided === 'queued') await this.#showQueued(key, request);
+    if (decided === 'queued') await this.#positions.show(key, request);
     return decided === 'queued' && this.#scheduler.state(key) === 'running' ? 'started' : decided;
   }
 
@@ -103,47 +118,36 @@ export class MapService {
    * the queue, and the others' statuses follow their reason (a new count, another blocker). Called on
    * whatever may release one (a person's review, a closed PR or issue, a run's end) and by reconcile.
    */
-  recheck(github: GitHub): Promise<void> {
-    const prefix = `${github.owner}/${github.repo}#`;
-    const any = [...this.#held.entries()].find(([k]) => k.startsWith(prefix))?.[1];
+  recheck(github: GitHub, hint: RecheckHint = {}): Promise<void> {
+    const repo = `${github.owner}/${github.repo}`;
+    const any = [...this.#held.entries()].find(([k]) => k.startsWith(`${repo}#`))?.[1];
     if (!any) return Promise.resolve();
-    return this.#serial(github, async () => {
-      const memo: AwaitingMemo = new Map();
-      const held = [...this.#held.entries()].filter(([k]) => k.startsWith(prefix)).sort(([, a], [, b]) => inLine(a.request, b.request));
-      for (const [key, entry] of held) {
-        const { request } = entry;
-        try {
-          // blockers change on GitHub without the issue's own events: read it again
-          const issue = entry.hold.kind === 'blockers' ? await request.github.getIssue(request.issueNumber) : request.issue;
-          if ('open' in issue && !issue.open) continue; // closed: its own webhook cancels it
-          const hold = await this.#admission.holdOf(request, issue, (base) => this.#admittedOn(github, base), memo);
-          if (!this.#held.has(key)) continue; // cancelled meanwhile
-          if (hold) {
-            if (hold.reason !== entry.hold.reason) void this.#showHeld(request, entry.hold = hold);
-            continue;
-          }
-          this.#held.delete(key);
-          this.#deps.profile.record({ repo: `${github.owner}/${github.repo}`, issue: request.issueNumber, type: 'waiting' });
-          if (this.#enqueue(key, request) === 'queued') void this.#showQueued(key, request);
-        } catch (err) {
-          request.log.warn({ err }, 'held issue not looked at again; the next event or reconcile will');
-        }
-      }
+    // a burst of webhooks costs one more pass, not one each: a pass not yet started takes them all
+    const pending = this.#pendingRechecks.get(repo);
+    if (pending && !hint.config) return pending;
+    const pass = this.#serial(github, () => {
+      if (this.#pendingRechecks.get(repo) === pass) this.#pendingRechecks.delete(repo);
+      return this.#recheckNow(github, hint);
     }).catch((err: unknown) => any.request.log.warn({ err }, 'held issues not looked at again'));
+    this.#pendingRechecks.set(repo, pass);
+    return pass;
   }
 
-  /** A review webhook: a person's review takes the PR out of the count of PRs awaiting review. */
-  noteReview(github: GitHub, pullNumber: number, author: string): void {
-    this.#backlog.noteReview(github.owner, github.repo, pullNumber, author);
+  /** A review webhook: a writer's review takes the PR out of the count of PRs awaiting review. */
+  async noteReview(github: GitHub, pullNumber: number, author: string): Promise<void> {
+    if (author !== '' && !author.endsWith('[bot]') && await this.#deps.permissions.isWriter(github, author)) {
+      this.#backlog.noteReviewed(github.owner, github.repo, pullNumber);
+    }
   }
 
   /** Stops the issue's job: a held or queued one is taken out (and says so), a running one is aborted. */
   async cancel(github: GitHub, issueNumber: number, reason: string, attempt?: number): Promise<CancelResult> {
     const key = issueKey(github.owner, github.repo, issueNumber);
-    const held = this.#held.get(key);
-    this.#held.delete(key);
+    const deciding = this.#deciding.get(key);
+    if (deciding) deciding.cancelled = reason; // its admission drops it once GitHub has answered
+    const held = this.#held.delete(key);
     if (held) this.#deps.profile.record({ repo: `${github.owner}/${github.repo}`, issue: issueNumber, type: 'waiting' });
-    const result = held ? 'dequeued' : this.#scheduler.cancel(key, reason);
+    const result = held || deciding ? 'dequeued' : this.#scheduler.cancel(key, reason);
     if (result === 'dequeued') {
       const status: IssueStatus = { state: 'cancelled', reason, ...(attempt ? { attempt } : {}) };
       await this.#deps.statuses.show(github, issueNumber, { status });
@@ -155,6 +159,7 @@ export class MapService {
     const key = issueKey(owner, repo, issueNumber);
     const held = this.#held.get(key);
     if (held) return { state: 'waiting', reason: held.hold.reason };
+    if (this.#deciding.has(key)) return { state: 'queued' };
     const state = this.#scheduler.state(key);
     if (!state) return undefined;
     return state === 'queued'
@@ -165,24 +170,48 @@ export class MapService {
   /** Keys of this repository's held, queued and running jobs. */
   keysOf(owner: string, repo: string): string[] {
     const prefix = `${owner}/${repo}#`;
-    return [...this.#held.keys(), ...this.#scheduler.queuedKeys(), ...this.#scheduler.runningKeys()].filter((k) => k.startsWith(prefix));
+    return [...this.#held.keys(), ...this.#deciding.keys(), ...this.#scheduler.queuedKeys(), ...this.#scheduler.runningKeys()].filter((k) => k.startsWith(prefix));
   }
 
   /** Rewrites the place in line of queued issues whose place changed since it was last shown. */
-  async refreshQueuePositions(): Promise<void> {
-    const of = this.#scheduler.queuedKeys().length;
-    for (const [key, entry] of this.#queued) {
-      const place = this.#scheduler.position(key);
-      if (place === undefined || place === entry.shownPlace) continue;
-      entry.shownPlace = place;
-      await this.#writeQueued(entry.request, place, of).catch((err: unknown) => entry.request.log.warn({ err }, 'queue position edit failed'));
-    }
-    if (this.#queued.size === 0) this.stop();
+  refreshQueuePositions(): Promise<void> {
+    return this.#positions.refresh();
   }
 
   stop(): void {
-    if (this.#refreshTimer) clearInterval(this.#refreshTimer);
-    this.#refreshTimer = undefined;
+    this.#positions.stop();
+  }
+
+  async #recheckNow(github: GitHub, hint: RecheckHint): Promise<void> {
+    const prefix = `${github.owner}/${github.repo}#`;
+    const memo: AwaitingMemo = new Map();
+    const held = [...this.#held.entries()].filter(([k]) => k.startsWith(prefix)).sort(([, a], [, b]) => inLine(a.request, b.request));
+    for (const [key, entry] of held) {
+      // the repository's config as reconcile read it: a raised cap or a new base counts at once
+      if (hint.config) entry.request = { ...entry.request, config: hint.config };
+      const { request } = entry;
+      try {
+        const blockers = entry.hold.kind === 'blockers' ? entry.hold.blockers : [];
+        // an issue closing releases only those it blocked
+        if (hint.closed !== undefined && blockers.length > 0 && !blockers.includes(hint.closed)) continue;
+        // blockers change on GitHub without the issue's own events: read it again
+        const issue = blockers.length > 0 ? await request.github.getIssue(request.issueNumber) : request.issue;
+        if ('open' in issue && !issue.open) continue; // closed: its own webhook cancels it
+        const hold = await this.#admission.holdOf(request, issue, (base) => this.#admittedOn(github, base), memo);
+        if (!this.#held.has(key)) continue; // cancelled meanwhile
+        if (hold) {
+          if (hold.reason !== entry.hold.reason) void this.#showHeld(request, hold);
+          entry.hold = hold;
+          continue;
+        }
+        if (this.#enqueue(key, request) !== 'queued') continue; // its key is busy (a revision): the next pass
+        this.#held.delete(key);
+        this.#deps.profile.record({ repo: `${github.owner}/${github.repo}`, issue: request.issueNumber, type: 'waiting' });
+        void this.#positions.show(key, request);
+      } catch (err) {
+        request.log.warn({ err }, 'held issue not looked at again; the next event or reconcile will');
+      }
+    }
   }
 
   #enqueue(key: string, request: MapRequest): MapRequestResult {
@@ -222,14 +251,6 @@ export class MapService {
     return count;
   }
 
-  async #showQueued(key: string, request: MapRequest): Promise<void> {
-    const place = this.#scheduler.position(key);
-    if (place === undefined) return; // already started: the run shows itself
-    this.#queued.set(key, { request, shownPlace: place });
-    await this.#writeQueued(request, place);
-    this.#ensureRefreshTimer();
-  }
-
   async #showHeld(request: MapRequest, hold: Hold): Promise<void> {
     const { github, issueNumber } = request;
     request.log.info({ hold: hold.kind, reason: hold.reason }, 'issue held');
@@ -240,25 +261,7 @@ export class MapService {
   }
 
   #serial<T>(github: GitHub, decide: () => Promise<T>): Promise<T> {
-    const repo = `${github.owner}/${github.repo}`;
-    const next = (this.#admitting.get(repo) ?? Promise.resolve()).catch(() => undefined).then(decide);
-    this.#admitting.set(repo, next);
-    const forget = () => {
-      if (this.#admitting.get(repo) === next) this.#admitting.delete(repo);
-    };
-    next.then(forget, forget);
-    return next;
-  }
-
-  #ensureRefreshTimer(): void {
-    if (this.#refreshTimer) return;
-    this.#refreshTimer = setInterval(() => void this.refreshQueuePositions(), POSITION_REFRESH_MS);
-    this.#refreshTimer.unref();
-  }
-
-  #writeQueued(request: MapRequest, place: number, of = this.#scheduler.queuedKeys().length): Promise<void> {
-    const status: IssueStatus = { state: 'queued', attempt: request.attempt };
-    return this.#deps.statuses.show(request.github, request.issueNumber, { status, position: { place, of } }, request.config.map.statusComment);
+    return this.#admitting.run(`${github.owner}/${github.repo}`, decide);
   }
 }
 

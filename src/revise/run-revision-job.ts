@@ -41,9 +41,9 @@ const MAX_DIFF = 60_000;
 
 /**
  * One revision of an agent PR (DESIGN §4):
- * 1. re-read the PR; stop if it is closed; take the feedback that still holds (failing checks only for
- *    this head, within the PR's CI rounds); refuse, with the total, once the issue's budget is spent;
- *    say on the issue's status comment that it is revising;
+ * 1. re-read the PR; stop if it is closed; refuse, with the total, once the issue's budget is spent;
+ *    take the feedback that still holds (failing checks only for this head, within the PR's CI
+ *    rounds); say on the issue's status comment that it is revising;
  * 2. cut a worktree at the PR's head and run the repository's setup;
  * 3. run the agent with the original task, the PR's current diff and the feedback;
  * 4. judge: no change, or changes under blocked paths, are answered on the PR and end here;
@@ -55,14 +55,15 @@ export async function runRevisionJob(deps: RevisionDeps, asked: RevisionJob, sig
   const { github, pullNumber, config, log } = asked;
   const pull = await github.getPull(pullNumber);
   if (!pull.open) return { kind: 'skipped', reason: 'the PR is closed' };
+  // before a CI round is taken: a refused run must not count as one
+  const overBudget = deps.spend.refusal(github, asked.issueNumber, config);
+  if (overBudget) {
+    await github.createComment(pullNumber, addressed(asked, `the agent may not revise this PR: ${overBudget}`));
+    return { kind: 'skipped', reason: overBudget };
+  }
   const job = { ...asked, feedback: await takeCiFeedback(deps, asked, pull) };
   if (job.feedback.length === 0) return { kind: 'skipped', reason: 'the failing checks were for an earlier head, or no CI round is left' };
   const reply = (text: string) => github.createComment(pullNumber, addressed(job, text));
-  const overBudget = deps.spend.refusal(github, job.issueNumber, config);
-  if (overBudget) {
-    await reply(`the agent may not revise this PR: ${overBudget}`);
-    return { kind: 'skipped', reason: overBudget };
-  }
   const issue = await github.getIssue(job.issueNumber);
   const setStatus = revisionStatus(deps, job, pull);
   await setStatus('running');

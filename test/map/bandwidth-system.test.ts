@@ -40,30 +40,32 @@ describe('pacing the agents to the reviewers (map.maxAwaitingReview)', () => {
     for (const issue of issues) github.label(repo, issue, 'agent');
 
     const opened = () => issues.filter((i) => github.pullsFor(repo, i).length > 0);
-    const held = (count: number) => issues.filter((i) => statusOf(repo, i).includes(`**Waiting** — waiting: ${count} PRs await review`));
-    // the two first in line run; the others say why they wait, counting the two PRs once they are open
-    await waitUntil('two PRs and four issues waiting on them', () => opened().length === 2 && held(2).length === 4);
+    const reason = 'waiting: 2 agent PRs on `main` await review or are being written (`map.maxAwaitingReview` is 2); ' +
+      'it starts by itself once a person with write access reviews one.';
+    const held = () => issues.filter((i) => statusOf(repo, i).includes(`**Waiting** — ${reason}`));
+    // the two first in line run; the others say why they wait
+    await waitUntil('two PRs and four issues waiting on them', () => opened().length === 2 && held().length === 4);
     expect(opened()).toEqual(issues.slice(0, 2));
     const [first, second] = opened().map((i) => github.pullsFor(repo, i)[0]!.number);
-    expect(statusOf(repo, issues[2]!)).toContain(`(#${first}, #${second}) on \`main\`; \`map.maxAwaitingReview\` is 2.`);
     for (const issue of issues.slice(2)) expect(github.issue(repo, issue).labels).toContain('agent:working');
     // the dashboard's board says the same of each held issue
     const board = await (await fetch(`${system.app.url}/agent-mapreduce/`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
     for (const issue of issues.slice(2)) {
       const card = board.slice(board.indexOf(`/${repo}/issues/${issue}"`));
-      expect(card.slice(0, card.indexOf('</li>'))).toContain(`waiting: 2 PRs await review (#${first}, #${second}) on \`main\``);
+      expect(card.slice(0, card.indexOf('</li>'))).toContain(reason);
     }
 
     // a person reviews one PR: it leaves the count, and exactly one more issue starts
     github.review(repo, first!, { state: 'COMMENTED', body: 'Looking at it.' });
-    await waitUntil('a third PR and three issues waiting on two PRs', () => opened().length === 3 && held(2).length === 3);
+    await waitUntil('a third PR and three issues waiting on two PRs', () => opened().length === 3 && held().length === 3);
     expect(opened()).toEqual(issues.slice(0, 3));
-    expect(statusOf(repo, issues[2]!)).toContain('✅ **PR opened:**');
-    // a bot's review is no person's: nothing more starts
+    await waitUntil('the third issue to show its PR', () => statusOf(repo, issues[2]!).includes('✅ **PR opened:**'));
+    // a bot's review is no person's, and a passer-by's on a public repository sets no pace: nothing more starts
     github.review(repo, second!, { state: 'COMMENTED', body: 'Lint says ok.', by: 'lint-bot[bot]' });
+    github.review(repo, second!, { state: 'COMMENTED', body: 'Ship it!', by: 'passer-by' });
     const third = github.pullsFor(repo, issues[2]!)[0]!.number;
     github.review(repo, third, { state: 'COMMENTED', body: 'Fine by me.' });
-    await waitUntil('a fourth PR', () => opened().length === 4 && held(2).length === 2);
+    await waitUntil('a fourth PR', () => opened().length === 4 && held().length === 2);
     expect(opened()).toEqual(issues.slice(0, 4));
     expect(github.problems).toEqual([]);
   });
@@ -96,6 +98,21 @@ describe('issue dependencies', () => {
       expect(await github.readFile(repo, pull.pull!.head, 'a.txt')).toBe('omega\n');
     }
     expect(github.problems).toEqual([]);
+  });
+
+  it('falls back to the body\'s lines where GitHub refuses the dependencies (a permission not yet accepted)', async () => {
+    const { github } = system;
+    const repo = await repository('blocked-forbidden', { 'a.txt': 'alpha\n' });
+    const blocker = github.openIssue(repo, { title: 'First', body: 'Not for the agent.' });
+    const blocked = github.openIssue(repo, { title: 'Alpha to omega', body: `${editLine('a.txt', 'alpha', 'omega')}\nBlocked by #${blocker}` });
+    github.block(repo, blocked, blocker);
+    github.faults.add({ operation: 'issues/list-dependencies-blocked-by', kind: 'forbidden', times: 10 });
+    github.label(repo, blocked, 'agent');
+    await waitUntil('the issue to wait for its blocker', () => statusOf(repo, blocked).includes(`waiting for #${blocker} to close`));
+    expect(github.faults.fired).toContain('issues/list-dependencies-blocked-by forbidden');
+    github.closeIssue(repo, blocker);
+    await waitUntil('its PR once the blocker is closed', () => github.pullsFor(repo, blocked)[0]);
+    github.faults.clear();
   });
 });
 

@@ -10,7 +10,9 @@ export type FaultKind =
   | { kind: 'too-many-requests'; retryAfterSeconds: number }
   | { kind: 'delay'; ms: number }
   /** 409 as `pulls/merge` answers when the head moved after the caller read it */
-  | { kind: 'head-moved' };
+  | { kind: 'head-moved' }
+  /** 403 as GitHub answers an installation that lacks the permission (one not yet accepted, say) */
+  | { kind: 'forbidden' };
 
 export type Fault = FaultKind & {
   /** An operation id of GitHub's OpenAPI description, e.g. `pulls/create` */
@@ -67,6 +69,8 @@ export function faultReply(fault: Fault): FaultReply | undefined {
       return { status: 429, headers: { 'retry-after': String(fault.retryAfterSeconds) }, body: { message: 'Too Many Requests' } };
     case 'head-moved':
       return { status: 409, headers: {}, body: { message: 'Head branch was modified. Review and try the merge again.', documentation_url: 'https://docs.github.com/rest' } };
+    case 'forbidden':
+      return { status: 403, headers: {}, body: { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest' } };
     case 'delay':
       return undefined;
   }
