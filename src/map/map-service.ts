@@ -185,6 +185,10 @@ export class MapService {
   async #recheckNow(github: GitHub, hint: RecheckHint): Promise<void> {
     const prefix = `${github.owner}/${github.repo}#`;
     const memo: AwaitingMemo = new Map();
+    // a base found full stays full for the rest of the pass, so that a run ending mid-pass never lets
+    // one further back in line overtake those already passed over
+    const full = new Set<string>();
+    const admitted = (base: string) => (full.has(base) ? Infinity : this.#admittedOn(github, base));
     const held = [...this.#held.entries()].filter(([k]) => k.startsWith(prefix)).sort(([, a], [, b]) => inLine(a.request, b.request));
     for (const [key, entry] of held) {
       // the repository's config as reconcile read it: a raised cap or a new base counts at once
@@ -197,7 +201,8 @@ export class MapService {
         // blockers change on GitHub without the issue's own events: read it again
         const issue = blockers.length > 0 ? await request.github.getIssue(request.issueNumber) : request.issue;
         if ('open' in issue && !issue.open) continue; // closed: its own webhook cancels it
-        const hold = await this.#admission.holdOf(request, issue, (base) => this.#admittedOn(github, base), memo);
+        const hold = await this.#admission.holdOf(request, issue, admitted, memo);
+        if (hold?.kind === 'reviews') full.add(hold.base);
         if (!this.#held.has(key)) continue; // cancelled meanwhile
         if (hold) {
           if (hold.reason !== entry.hold.reason) void this.#showHeld(request, hold);
@@ -265,7 +270,7 @@ export class MapService {
   }
 }
 
-/** The scheduler's order: priority first, then who asked first. */
+/** The scheduler's order: priority first, then who asked first; labels of the same moment by issue number. */
 function inLine(a: MapRequest, b: MapRequest): number {
-  return a.priority !== b.priority ? (a.priority ? -1 : 1) : a.since - b.since;
+  return a.priority !== b.priority ? (a.priority ? -1 : 1) : a.since - b.since || a.issueNumber - b.issueNumber;
 }
