@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Provides the real programs the tests drive (a browser, the sandbox), from Debian's packages, when they
+# Provides the real programs the tests drive (a browser, the sandbox, Redis), from Debian's packages, when they
 # are missing. `npm test` runs it first (`pretest`), so a new machine needs only the README's commands.
 # Nothing is downloaded from outside the package registries. Where it cannot install, it stops with one
 # sentence naming what to install: the tests that need a missing program fail, they never skip.
@@ -9,6 +9,7 @@ set -euo pipefail
 declare -A package_of=(
   [chromium]=chromium
   [bwrap]=bubblewrap
+  [redis-server]=redis-server
 )
 
 missing=()

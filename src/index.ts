@@ -11,6 +11,7 @@ import { onPush } from './handlers/on-push.js';
 import { onHoldReleased } from './handlers/on-hold-released.js';
 import { onReduceTrigger } from './handlers/on-reduce-trigger.js';
 import { startBackground } from './start-background.js';
+import { startFleet } from './start-fleet.js';
 import { profileRoutes } from './profile/profile-routes.js';
 import { createServices, type Services } from './services.js';
 import { loadSettings, type Settings } from './settings/load-settings.js';
@@ -40,6 +41,8 @@ export function createApp(settings: Settings, options: AppOptions = {}): Applica
         return (await octokit.rest.apps.getAuthenticated()).data?.slug ?? 'agent-mapreduce';
       },
     });
+    // a fleet shares its reduce passes through Redis; without REDIS_URL nothing of it is loaded
+    if (settings.redisUrl) services.reduce.useFleet(startFleet(app, services, settings.redisUrl));
     app.on('issue_comment.created', onIssueComment(services));
     app.on('issues.labeled', onIssueLabeled(services));
     app.on(['issues.unlabeled', 'issues.closed'], onIssueUnlabeledOrClosed(services));

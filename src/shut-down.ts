@@ -29,6 +29,7 @@ export async function shutDown(services: ShutDownDeps, options: { graceMs: numbe
     await scheduler.idle();
   }
   services.map.stop();
+  await services.reduce.closeFleet();
   await services.reduce.idle();
   options.log.info('shut down');
 }

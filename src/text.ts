@@ -29,3 +29,8 @@ export function formatDuration(ms: number): string {
   if (Math.round((t / HOUR) * 10) < 240) return `${oneDecimal(t / HOUR)} h`;
   return `${oneDecimal(t / DAY)} d`;
 }
+
+/** A token count at a glance: 950, 1.5k, 2.3M. */
+export function formatTokens(n: number): string {
+  return n >= 1_000_000 ? `${(n / 1_000_000).toFixed(1)}M` : n >= 1000 ? `${(n / 1000).toFixed(1)}k` : String(n);
+}

@@ -24,7 +24,7 @@ export function createOctokitGitHub(octokit: ProbotOctokit, target: GitHubTarget
     return pulls.map((p) => toPull(p as RestPull));
   };
   const ctx: AdapterContext = { octokit, where, repo, target, listOpenPulls };
-  return { owner, repo, ...repositoryPart(ctx), ...issuesPart(ctx), ...pullsPart(ctx), ...reviewsPart(ctx), ...checksPart(ctx), ...mergingPart(ctx) };
+  return { owner, repo, installationId: target.installationId, ...repositoryPart(ctx), ...issuesPart(ctx), ...pullsPart(ctx), ...reviewsPart(ctx), ...checksPart(ctx), ...mergingPart(ctx) };
 }
 
 /** What every GitHub target of the app shares: the profile that counts its requests, the write budgets, the kept reads. */

@@ -5,6 +5,8 @@
 export interface GitHub {
   readonly owner: string;
   readonly repo: string;
+  /** The installation the calls are made as: another process can reach the repository again with it. */
+  readonly installationId: number;
   /** The repository's config file and what it `_extends`, as layers: the farthest first, the repository's own last; none when there is no file. */
   readConfigLayers(path: string): Promise<Array<Record<string, unknown>>>;
   /** The user's base permission on this repository. */

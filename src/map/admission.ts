@@ -1,5 +1,5 @@
 import type { IssueInfo } from '../github/port.js';
-import type { MapRequest } from './map-service.js';
+import type { MapRequest } from './map-request.js';
 import { findOpenBlockers } from './find-blockers.js';
 import type { ReviewBacklog } from './review-backlog.js';
 

@@ -1,6 +1,5 @@
 import type { RepoConfig } from '../config/schema.js';
-import type { Actor, GitHub, IssueInfo, RepositoryInfo } from '../github/port.js';
-import type { Logger } from '../log.js';
+import type { GitHub } from '../github/port.js';
 import { type IssueStatus } from '../status/issue-status.js';
 import { runIssueJob } from './run-issue-job.js';
 import type { CancelResult, JobQueue } from '../jobs/job-queue.js';
@@ -11,27 +10,9 @@ import { Admission, baseOf, type AwaitingMemo, type Hold } from './admission.js'
 import { ReviewBacklog } from './review-backlog.js';
 import { KeyedMutex } from '../git/keyed-mutex.js';
 import { QueuePositions } from './queue-positions.js';
+import type { MapRequest } from './map-request.js';
 
-export interface MapRequest {
-  github: GitHub;
-  repository: RepositoryInfo;
-  issueNumber: number;
-  /** The issue as read when it was asked for: its body and blockers decide whether it waits. */
-  issue: Pick<IssueInfo, 'number' | 'body' | 'openBlockers'>;
-  requester: Actor;
-  /** When the issue was handed over (label time): earlier starts first. */
-  since: number;
-  config: RepoConfig;
-  /** The attempt this run will be: one more than the issue's last recorded run. */
-  attempt: number;
-  replaceOpenPull: boolean;
-  mode: 'plan' | 'implement';
-  plan?: string;
-  /** The issue has no comment of the app's yet, so its first status need not look for one. */
-  freshIssue: boolean;
-  priority: boolean;
-  log: Logger;
-}
+export type { MapRequest };
 
 export type MapRequestResult = 'queued' | 'started' | 'waiting' | 'already-queued' | 'already-running' | 'stopped' | 'cancelled';
 

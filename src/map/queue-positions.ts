@@ -1,7 +1,7 @@
 import type { JobQueue } from '../jobs/job-queue.js';
 import type { IssueStatuses } from '../status/issue-statuses.js';
 import type { IssueStatus } from '../status/issue-status.js';
-import type { MapRequest } from './map-service.js';
+import type { MapRequest } from './map-request.js';
 
 const POSITION_REFRESH_MS = 60_000;
 

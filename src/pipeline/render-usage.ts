@@ -1,9 +1,5 @@
 import type { AgentUsage } from '../agents/agent.js';
-import { formatDuration } from '../text.js';
-
-export function formatTokens(n: number): string {
-  return n >= 1_000_000 ? `${(n / 1_000_000).toFixed(1)}M` : n >= 1000 ? `${(n / 1000).toFixed(1)}k` : String(n);
-}
+import { formatDuration, formatTokens } from '../text.js';
 
 /** One line a person reads at a glance: turns, tokens, cost and time of a run. */
 export function renderUsage(usage: AgentUsage): string {

@@ -39,6 +39,11 @@ export interface Settings {
   agentEnvAllow: AgentVariable[];
   /** Notifying GitHub writes per installation (GITHUB_WRITES_PER_MINUTE, GITHUB_WRITES_PER_HOUR): under GitHub's 80 and 500. */
   writeLimits: WriteLimits;
+  /**
+   * A Redis server shared by the processes of a fleet (REDIS_URL): reduce passes then run one at a
+   * time per repository and base across all of them. Unset: one process, no server (the default).
+   */
+  redisUrl: string | undefined;
 }
 
 export interface AgentVariable {
@@ -104,6 +109,7 @@ const envSchema = z.object({
   SANDBOX_AGENT_HOSTS: z.string().transform(list(',')).refine((hosts) => hosts.every(isHostEntry), 'must be host names (host, host:port or *.domain) separated by commas').optional(),
   GITHUB_WRITES_PER_MINUTE: wholeNumber(1, 100_000).optional(),
   GITHUB_WRITES_PER_HOUR: wholeNumber(1, 1_000_000).optional(),
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
   AGENT_ENV_ALLOW: z.string().transform(list(','))
     .refine((entries) => entries.every((e) => /^[A-Za-z_][A-Za-z0-9_]*(=[A-Za-z_][A-Za-z0-9_]*)?$/.test(e)), 'must be NAME or NAME=SOURCE entries separated by commas')
     .transform((entries) => entries.map(agentVariable))
@@ -160,5 +166,6 @@ export function loadSettings(env: NodeJS.ProcessEnv): Settings {
     writeLimits: {
       perMinute: e.GITHUB_WRITES_PER_MINUTE ?? DEFAULT_WRITE_LIMITS.perMinute, perHour: e.GITHUB_WRITES_PER_HOUR ?? DEFAULT_WRITE_LIMITS.perHour,
     },
+    redisUrl: e.REDIS_URL,
   };
 }

@@ -1,7 +1,6 @@
 import type { AgentProgress } from '../agents/agent.js';
 import type { IssueStatus } from './issue-status.js';
-import { formatTokens } from '../pipeline/render-usage.js';
-import { formatDuration } from '../text.js';
+import { formatDuration, formatTokens } from '../text.js';
 
 export interface StatusView {
   status: IssueStatus;

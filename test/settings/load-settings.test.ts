@@ -33,7 +33,7 @@ describe('loadSettings', () => {
       METRICS_TOKEN: 'a-metrics-token-of-length',
       SANDBOX: 'off', SANDBOX_READ_ONLY: '/opt/tools:/srv/bin', SANDBOX_SETUP_HOSTS: 'registry.example.com, *.pkg.example.com:8443',
       SANDBOX_AGENT_HOSTS: 'llm.example.com', AGENT_ENV_ALLOW: 'CODEX_API_KEY, ANTHROPIC_API_KEY=CLAUDE_CODE_KEY',
-      GITHUB_WRITES_PER_MINUTE: '30', GITHUB_WRITES_PER_HOUR: '2000',
+      GITHUB_WRITES_PER_MINUTE: '30', GITHUB_WRITES_PER_HOUR: '2000', REDIS_URL: 'redis://redis.internal:6379/2',
     })).toEqual({
       workDir: '/srv/agents', maxAgents: 12, defaultModel: 'claude-opus-4-5',
       reconcileIntervalMs: 120_000, appId: 123, noreplyDomain: 'users.noreply.github.example.com', shutdownGraceMs: 120_000,
@@ -45,6 +45,7 @@ describe('loadSettings', () => {
       agentHosts: ['llm.example.com'],
       agentEnvAllow: [{ name: 'CODEX_API_KEY', from: 'CODEX_API_KEY' }, { name: 'ANTHROPIC_API_KEY', from: 'CLAUDE_CODE_KEY' }],
       writeLimits: { perMinute: 30, perHour: 2000 },
+      redisUrl: 'redis://redis.internal:6379/2',
     });
   });
 
@@ -59,6 +60,7 @@ describe('loadSettings', () => {
     expect(() => loadSettings({ SANDBOX: 'none' })).toThrow('SANDBOX');
     expect(() => loadSettings({ SANDBOX_READ_ONLY: 'relative/bin' })).toThrow('SANDBOX_READ_ONLY must be absolute folders');
     expect(() => loadSettings({ SANDBOX_SETUP_HOSTS: 'http://registry.example.com/' })).toThrow('SANDBOX_SETUP_HOSTS must be host names');
+    expect(() => loadSettings({ REDIS_URL: 'http://redis.internal:6379' })).toThrow('REDIS_URL must be a redis:// or rediss:// URL');
   });
 
   it.each([

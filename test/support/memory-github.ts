@@ -45,6 +45,8 @@ export class MemoryGitHub implements GitHub {
   headOf: ((pull: MemoryPull) => Promise<string>) | undefined;
   #nextId = 1;
 
+  readonly installationId = 1;
+
   constructor(readonly owner: string, readonly repo: string, private readonly appId = 42) {}
 
   async readConfigLayers(): Promise<Array<Record<string, unknown>>> {
