@@ -21,6 +21,8 @@ import { Profile } from './profile/profile.js';
 import type { Sandbox } from './sandbox/sandbox.js';
 import { startSandbox } from './sandbox/start-sandbox.js';
 import { IssueSpend } from './pipeline/issue-spend.js';
+import { FleetLocks } from './jobs/fleet-locks.js';
+import type { Exclusive } from './jobs/scheduler.js';
 
 /** What lives as long as the process and is shared by every handler. */
 export interface Services {
@@ -36,6 +38,8 @@ export interface Services {
   reduce: ReduceService;
   profile: Profile;
   spend: IssueSpend;
+  /** A fleet's per-issue locks (REDIS_URL), closed at shutdown. */
+  fleetLocks: Promise<FleetLocks> | undefined;
   /** One budget of notifying writes per installation, shared by every pipeline. */
   writes: WriteBudgets;
   /** The last answers of GitHub reads, for conditional requests. */
@@ -60,7 +64,9 @@ export function createServices(parts: ServiceParts): Services {
   const { settings } = parts;
   const comments = new MarkedComments(settings.appId);
   const statuses = new IssueStatuses(comments);
-  const scheduler = new Scheduler({ globalCap: settings.maxAgents });
+  // a fleet's processes (REDIS_URL) run each issue's job in one of them only
+  const locks = settings.redisUrl ? FleetLocks.start(settings.redisUrl) : undefined;
+  const scheduler = new Scheduler({ globalCap: settings.maxAgents, ...(locks ? { exclusive: exclusiveIn(locks, parts.log) } : {}) });
   const writes = new WriteBudgets(settings.writeLimits);
   const profile = new Profile({ load: scheduler, webBase: settings.webBase, writesWaiting: () => writes.waiting });
   profile.follow(scheduler);
@@ -102,6 +108,15 @@ export function createServices(parts: ServiceParts): Services {
   });
   return {
     settings, comments, statuses, configs: new ConfigCache(), permissions, scheduler, workspace, map, revisions, reduce, profile, spend: pipelineDeps.spend, writes,
+    fleetLocks: locks,
     reads: new ReadCache(),
+  };
+}
+
+/** A job runs here only while this process holds its issue's lock; where another process holds it, it ends at once. */
+function exclusiveIn(locks: Promise<FleetLocks>, log: Logger): Exclusive {
+  return async (key, run, abort) => {
+    const ran = await (await locks).runExclusive(key, run, () => abort(new Error('the fleet lock of this issue was lost')));
+    if (!ran) log.info({ key }, 'job not run here: another process of the fleet runs it');
   };
 }

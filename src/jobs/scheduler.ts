@@ -20,8 +20,12 @@ export class Scheduler implements JobQueue {
   readonly #listeners: Array<(event: SchedulerEvent) => void> = [];
   #accepting = true;
 
-  constructor(options: { globalCap: number }) {
+  readonly #exclusive: Exclusive | undefined;
+
+  /** `exclusive`: how a job's run is kept the only one of its key beyond this process (a fleet's lock). */
+  constructor(options: { globalCap: number; exclusive?: Exclusive }) {
     this.#globalCap = options.globalCap;
+    this.#exclusive = options.exclusive;
   }
 
   onEvent(listener: (event: SchedulerEvent) => void): void {
@@ -125,7 +129,8 @@ export class Scheduler implements JobQueue {
     running.done = (async () => {
       let error: unknown;
       try {
-        await job.run(controller.signal);
+        const run = () => job.run(controller.signal);
+        await (this.#exclusive ? this.#exclusive(job.key, run, (reason) => controller.abort(reason)) : run());
       } catch (e) {
         error = e;
       }
@@ -154,6 +159,9 @@ export class Scheduler implements JobQueue {
     }
   }
 }
+
+/** Runs `run` only where no other process runs the same key; `abort` stops it if that can no longer be kept. */
+export type Exclusive = (key: string, run: () => Promise<void>, abort: (reason: Error) => void) => Promise<void>;
 
 function comesBefore(a: Job, b: Job): boolean {
   return a.priority !== b.priority ? a.priority > b.priority : a.since < b.since;

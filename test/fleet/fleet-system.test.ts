@@ -1,6 +1,7 @@
 /**
  * A fleet of two app processes sharing one Redis (REDIS_URL), against the local GitHub: reduce passes
- * of one base never run at once across the fleet. The processes, Redis and BullMQ are the real ones.
+ * of one base never run at once across the fleet, and an issue runs in one process only. The
+ * processes, Redis and BullMQ are the real ones; the agent is the built-in one on the scripted model.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -9,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startSystem, waitUntil, type System } from '../support/app-on-local-github.js';
 import { startAppProcess, type AppProcess } from '../support/app-process.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
+import { editLine } from '../support/scripted-model.js';
 
 const REPO = 'octo-org/fleet';
 let redis: RedisServer;
@@ -21,7 +23,10 @@ beforeAll(async () => {
   system = await startSystem({ env: { REDIS_URL: redis.url } });
   secondDir = await mkdtemp(path.join(os.tmpdir(), 'fleet-second-'));
   second = await startAppProcess({
-    cwd: secondDir, env: { ...system.github.appEnv(), WORK_DIR: path.join(secondDir, 'work'), ANTHROPIC_API_KEY: 'sk-ant-local', REDIS_URL: redis.url },
+    cwd: secondDir,
+    env: {
+      ...system.github.appEnv(), WORK_DIR: path.join(secondDir, 'work'), ANTHROPIC_API_KEY: 'sk-ant-local', ANTHROPIC_BASE_URL: system.model.url, REDIS_URL: redis.url,
+    },
   });
 });
 
@@ -66,6 +71,32 @@ describe('a fleet of two processes on one Redis', () => {
     // the passes came from the shared queue (whichever process took them)
     expect(system.app.output() + second.output()).toContain('"fleet":true');
     github.onCall = undefined;
+    github.faults.clear();
+    expect(github.problems).toEqual([]);
+  });
+
+  it('runs an issue in one process only, when both are asked for it', async () => {
+    const { github, model } = system;
+    const repo = 'octo-org/fleet-issue';
+    await github.createRepository(repo, { 'a.txt': 'alpha\n' });
+    github.grant(repo, 'maintainer', 'write');
+    const issue = github.openIssue(repo, { title: 'Alpha to omega', body: editLine('a.txt', 'alpha', 'omega') });
+    // the run that goes first stays in GitHub a while at its PR, so that the other process is asked meanwhile
+    github.faults.add({ operation: 'pulls/create', kind: 'delay', ms: 1500, times: 1 });
+    github.webhooks.url = system.app.webhookUrl;
+    github.label(repo, issue, 'agent');
+    const labelled = github.webhooks.deliveries.at(-1)!;
+    github.webhooks.url = second.webhookUrl;
+    await github.webhooks.redeliver(labelled);
+
+    await waitUntil('the other process to stand back', () =>
+      (system.app.output() + second.output()).includes('another process of the fleet runs it'));
+    const pull = await waitUntil('the PR', () => github.pullsFor(repo, issue)[0]);
+    expect(await github.readFile(repo, pull.pull!.head, 'a.txt')).toBe('omega\n');
+    // one agent run: one conversation opened with the issue's task
+    const opened = model.requests.filter((r) => r.path.endsWith('/messages') && JSON.stringify(r.body).includes('"alpha\\" -> \\"omega') &&
+      (r.body as { messages: unknown[] }).messages.length === 1);
+    expect(opened).toHaveLength(1);
     github.faults.clear();
     expect(github.problems).toEqual([]);
   });

@@ -1,0 +1,63 @@
+/** How long a process holds an issue's lock without renewing it: a killed process frees its issues after this. */
+const TTL_MS = 30_000;
+const RENEW_MS = 10_000;
+
+/** Deletes or extends the lock only while it is still this holder's (its token), in one step on the server. */
+const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+const RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
+
+interface RedisLike {
+  set(key: string, value: string, px: 'PX', ms: number, nx: 'NX'): Promise<string | null>;
+  eval(script: string, keys: number, ...args: Array<string | number>): Promise<unknown>;
+  quit(): Promise<unknown>;
+}
+
+/**
+ * One job per issue across a fleet's processes: a process runs an issue's job only while it holds the
+ * issue's lock in the shared Redis, so two processes that were both asked (a webhook to one, a
+ * reconcile in the other) never run two agents on one issue. The single-instance Redis lock pattern
+ * (SET NX PX with a random token; compare-and-delete), renewed while the job runs: a few lines, so
+ * written here rather than taken from a lock library (the Node ones are unmaintained or built for
+ * several independent Redis servers, which a fleet on one Redis does not have).
+ */
+export class FleetLocks {
+  readonly #redis: RedisLike;
+  readonly #prefix: string;
+
+  private constructor(redis: RedisLike, prefix: string) {
+    this.#redis = redis;
+    this.#prefix = prefix;
+  }
+
+  static async start(redisUrl: string, prefix = 'agent-mapreduce:job:'): Promise<FleetLocks> {
+    const { Redis } = await import('ioredis');
+    const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    return new FleetLocks(redis as unknown as RedisLike, prefix);
+  }
+
+  /**
+   * Runs `work` while holding `key`'s lock; `false` (and nothing runs) when another process holds it.
+   * `onLost` is called if the lock could not be kept (this process stalled past its lifetime).
+   */
+  async runExclusive(key: string, work: () => Promise<void>, onLost: () => void): Promise<boolean> {
+    const lockKey = this.#prefix + key;
+    const token = `${process.pid}-${Math.random().toString(36).slice(2)}-${Date.now()}`;
+    if ((await this.#redis.set(lockKey, token, 'PX', TTL_MS, 'NX')) !== 'OK') return false;
+    const renewal = setInterval(() => {
+      this.#redis.eval(RENEW, 1, lockKey, token, TTL_MS)
+        .then((kept) => { if (kept !== 1) onLost(); }, () => undefined); // Redis away for a moment: the next renewal tries again
+    }, RENEW_MS);
+    renewal.unref();
+    try {
+      await work();
+    } finally {
+      clearInterval(renewal);
+      await this.#redis.eval(RELEASE, 1, lockKey, token).catch(() => undefined); // not released: it expires by itself
+    }
+    return true;
+  }
+
+  async close(): Promise<void> {
+    await this.#redis.quit().catch(() => undefined);
+  }
+}
