@@ -9,6 +9,10 @@ export const DEFAULT_LABEL = 'agent';
 export const FAILED_LABEL = 'agent:failed';
 /** On an issue while it is queued or its agent runs: it was taken, without a comment to say so. */
 export const WORKING_LABEL = 'agent:working';
+/** On an issue held before the queue while the agent PRs of its base wait for review (`map.maxAwaitingReview`). */
+export const AWAITING_REVIEWS_LABEL = 'agent:awaiting-reviews';
+/** On an issue held before the queue while an issue that blocks it is open (GitHub shows which, beside it). */
+export const BLOCKED_LABEL = 'agent:blocked';
 /** On an issue once its agent opened a PR (linked in the issue's timeline and sidebar): the agent's part is done. */
 export const PR_OPENED_LABEL = 'agent:pr-opened';
 /** On an agent PR that conflicts with its base or another PR. */

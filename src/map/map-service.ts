@@ -241,7 +241,7 @@ export class MapService {
     const { github, issueNumber } = request;
     request.log.info({ hold: hold.kind, reason: hold.reason }, 'issue held');
     this.#deps.profile.record({ repo: `${github.owner}/${github.repo}`, issue: issueNumber, type: 'waiting', reason: hold.reason });
-    const status: IssueStatus = { state: 'waiting', attempt: request.attempt, reason: hold.reason };
+    const status: IssueStatus = { state: 'waiting', attempt: request.attempt, reason: hold.reason, hold: hold.kind };
     await this.#deps.statuses.show(github, issueNumber, { status }, request.config.map.statusComment)
       .catch((err: unknown) => request.log.warn({ err }, 'waiting status not written'));
   }

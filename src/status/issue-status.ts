@@ -21,6 +21,8 @@ export interface IssueStatus {
   branch?: string;
   /** How many revision runs the issue's PR has had. */
   revision?: number;
+  /** What a `waiting` issue waits for: reviews of its base's agent PRs, or its blockers. */
+  hold?: 'reviews' | 'blockers';
 }
 
 /** States after which nothing more happens on the issue until someone asks again. */

@@ -1,7 +1,7 @@
 import type { MarkedComments } from '../github/marked-comment.js';
 import { readMarker } from '../github/marked-comment.js';
 import type { GitHub, IssueInfo } from '../github/port.js';
-import { PR_OPENED_LABEL, STATUS_KIND, WORKING_LABEL } from '../names.js';
+import { AWAITING_REVIEWS_LABEL, BLOCKED_LABEL, PR_OPENED_LABEL, STATUS_KIND, WORKING_LABEL } from '../names.js';
 import type { IssueState, IssueStatus } from './issue-status.js';
 import { renderStatus, type StatusView } from './render-status.js';
 
@@ -9,11 +9,13 @@ import { renderStatus, type StatusView } from './render-status.js';
 export type StatusCommentMode = 'when-needed' | 'always';
 
 /** States a person must read or act on: they get the status comment in either mode. */
-const FOR_A_PERSON: ReadonlySet<IssueState> = new Set(['waiting', 'no-change', 'not-actionable', 'failed', 'cancelled', 'planned']);
+const FOR_A_PERSON: ReadonlySet<IssueState> = new Set(['no-change', 'not-actionable', 'failed', 'cancelled', 'planned']);
 
 /** The label each state shows on the issue; the others show none (their comment says it). */
-const LABEL_OF: Partial<Record<IssueState, string>> = { queued: WORKING_LABEL, waiting: WORKING_LABEL, running: WORKING_LABEL, 'pr-open': PR_OPENED_LABEL };
-const STATE_LABELS = [WORKING_LABEL, PR_OPENED_LABEL];
+const LABEL_OF: Partial<Record<IssueState, string>> = { queued: WORKING_LABEL, running: WORKING_LABEL, 'pr-open': PR_OPENED_LABEL };
+/** A held issue's label says what it waits for; the full reason is on the dashboard and in `/agent status`. */
+const HOLD_LABELS = { reviews: AWAITING_REVIEWS_LABEL, blockers: BLOCKED_LABEL } as const;
+const STATE_LABELS = [WORKING_LABEL, PR_OPENED_LABEL, AWAITING_REVIEWS_LABEL, BLOCKED_LABEL];
 
 /** How many issues' last label this process remembers. */
 const REMEMBERED = 10_000;
@@ -44,7 +46,9 @@ export class IssueStatuses {
 
   show(github: GitHub, issueNumber: number, view: StatusView, mode: StatusCommentMode = 'when-needed'): Promise<void> {
     return this.#chain(github, issueNumber, async () => {
-      await this.#label(github, issueNumber, LABEL_OF[view.status.state] ?? null, view.status.attempt);
+      const { state, hold } = view.status;
+      const label = state === 'waiting' ? HOLD_LABELS[hold ?? 'reviews'] : LABEL_OF[state];
+      await this.#label(github, issueNumber, label ?? null, view.status.attempt);
       const comment = mode === 'always' || FOR_A_PERSON.has(view.status.state) || await this.#comments.find(github, issueNumber, STATUS_KIND);
       if (comment) await this.#comments.upsert(github, issueNumber, STATUS_KIND, renderStatus(view), view.status);
     });
@@ -70,7 +74,8 @@ export class IssueStatuses {
     const attempt = this.#shown.get(key)?.attempt;
     // what the issue carries, for the next show to change (what this process showed since is newer)
     if (!this.#shown.has(key)) this.#remember(key, { labels: STATE_LABELS.filter((l) => issue.labels.includes(l)) });
-    const state = issue.labels.includes(PR_OPENED_LABEL) ? 'pr-open' : issue.labels.includes(WORKING_LABEL) ? 'queued' : null;
+    const taken = [WORKING_LABEL, AWAITING_REVIEWS_LABEL, BLOCKED_LABEL].some((l) => issue.labels.includes(l));
+    const state = issue.labels.includes(PR_OPENED_LABEL) ? 'pr-open' : taken ? 'queued' : null;
     return state ? { state, ...(attempt ? { attempt } : {}) } : null;
   }
 

@@ -21,6 +21,13 @@ afterAll(async () => {
 });
 
 /** The app's status comment on an issue ('' while it has none). */
+/** What `/agent status` answers on the issue, asked as a writer. */
+async function askStatus(repo: string, issue: number): Promise<string> {
+  const before = system.github.comments(repo, issue).length;
+  system.github.comment(repo, issue, '/agent status');
+  return (await waitUntil('the answer to /agent status', () => system.github.comments(repo, issue).slice(before).find((c) => c.viaApp))).body;
+}
+
 const statusOf = (repo: string, issue: number) =>
   system.github.comments(repo, issue).find((c) => c.viaApp && c.body.includes('agent-mapreduce:status'))?.body ?? '';
 
@@ -42,13 +49,18 @@ describe('pacing the agents to the reviewers (map.maxAwaitingReview)', () => {
     const opened = () => issues.filter((i) => github.pullsFor(repo, i).length > 0);
     const reason = 'waiting: 2 agent PRs on `main` await review or are being written (`map.maxAwaitingReview` is 2); ' +
       'it starts by itself once a person with write access reviews one.';
-    const held = () => issues.filter((i) => statusOf(repo, i).includes(`**Waiting** — ${reason}`));
+    // held: a label says so (no comment: a notifying write per held issue would outrun GitHub's limit)
+    const held = () => issues.filter((i) => github.issue(repo, i).labels.includes('agent:awaiting-reviews'));
     // two run (which two depends on which label webhook is handled first); the others say why they wait
     await waitUntil('two PRs and four issues waiting on them', () => opened().length === 2 && held().length === 4);
     const [first, second] = opened().map((i) => github.pullsFor(repo, i)[0]!.number);
     const waiting = issues.filter((i) => !opened().includes(i));
     expect(held()).toEqual(waiting);
-    for (const issue of waiting) expect(github.issue(repo, issue).labels).toContain('agent:working');
+    for (const issue of waiting) {
+      expect(github.issue(repo, issue).labels).not.toContain('agent:working');
+      expect(statusOf(repo, issue)).toBe('');
+    }
+    expect(await askStatus(repo, waiting[0]!)).toContain(`this issue is **waiting** before the queue: ${reason}`);
     // the dashboard's board says the same of each held issue
     const board = await (await fetch(`${system.app.url}/agent-mapreduce/`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
     for (const issue of waiting) {
@@ -60,7 +72,8 @@ describe('pacing the agents to the reviewers (map.maxAwaitingReview)', () => {
     github.review(repo, first!, { state: 'COMMENTED', body: 'Looking at it.' });
     await waitUntil('a third PR and three issues waiting on two PRs', () => opened().length === 3 && held().length === 3);
     expect(held()).toEqual(waiting.slice(1));
-    await waitUntil('the third issue to show its PR', () => statusOf(repo, waiting[0]!).includes('✅ **PR opened:**'));
+    await waitUntil('the third issue to show its PR', () => github.issue(repo, waiting[0]!).labels.includes('agent:pr-opened'));
+    expect(github.issue(repo, waiting[0]!).labels).not.toContain('agent:awaiting-reviews');
     // a bot's review is no person's, and a passer-by's on a public repository sets no pace: nothing more starts
     github.review(repo, second!, { state: 'COMMENTED', body: 'Lint says ok.', by: 'lint-bot[bot]' });
     github.review(repo, second!, { state: 'COMMENTED', body: 'Ship it!', by: 'passer-by' });
@@ -83,8 +96,11 @@ describe('issue dependencies', () => {
     github.label(repo, viaApi, 'agent');
     github.label(repo, viaBody, 'agent');
 
-    const waitingFor = (issue: number) => statusOf(repo, issue).includes(`waiting for #${blocker} to close: this issue is blocked by it.`);
-    await waitUntil('both blocked issues to say what they wait for', () => waitingFor(viaApi) && waitingFor(viaBody));
+    const blocked = (issue: number) => github.issue(repo, issue).labels.includes('agent:blocked');
+    await waitUntil('both blocked issues to say so', () => blocked(viaApi) && blocked(viaBody));
+    for (const issue of [viaApi, viaBody]) {
+      expect(await askStatus(repo, issue)).toContain(`this issue is **waiting** before the queue: waiting for #${blocker} to close: this issue is blocked by it.`);
+    }
     expect(github.pullsFor(repo, viaApi)).toEqual([]);
 
     // the blocker runs, its PR is approved and merged, which closes it: the blocked ones start from the new base
@@ -109,7 +125,8 @@ describe('issue dependencies', () => {
     github.block(repo, blocked, blocker);
     github.faults.add({ operation: 'issues/list-dependencies-blocked-by', kind: 'forbidden', times: 10 });
     github.label(repo, blocked, 'agent');
-    await waitUntil('the issue to wait for its blocker', () => statusOf(repo, blocked).includes(`waiting for #${blocker} to close`));
+    await waitUntil('the issue to wait for its blocker', () => github.issue(repo, blocked).labels.includes('agent:blocked'));
+    expect(await askStatus(repo, blocked)).toContain(`waiting for #${blocker} to close`);
     expect(github.faults.fired).toContain('issues/list-dependencies-blocked-by forbidden');
     github.closeIssue(repo, blocker);
     await waitUntil('its PR once the blocker is closed', () => github.pullsFor(repo, blocked)[0]);
