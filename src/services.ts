@@ -22,6 +22,8 @@ import type { Sandbox } from './sandbox/sandbox.js';
 import { startSandbox } from './sandbox/start-sandbox.js';
 import { IssueSpend } from './pipeline/issue-spend.js';
 import { FleetLocks } from './jobs/fleet-locks.js';
+import { connectRedis, type RedisClient } from './jobs/connect-redis.js';
+import { SharedWriteBudget } from './github/shared-write-budget.js';
 import type { Exclusive } from './jobs/scheduler.js';
 
 /** What lives as long as the process and is shared by every handler. */
@@ -38,8 +40,8 @@ export interface Services {
   reduce: ReduceService;
   profile: Profile;
   spend: IssueSpend;
-  /** A fleet's per-issue locks (REDIS_URL), closed at shutdown. */
-  fleetLocks: Promise<FleetLocks> | undefined;
+  /** A fleet's Redis connection (REDIS_URL) for locks and the shared write budget, closed at shutdown. */
+  redis: Promise<RedisClient> | undefined;
   /** One budget of notifying writes per installation, shared by every pipeline. */
   writes: WriteBudgets;
   /** The last answers of GitHub reads, for conditional requests. */
@@ -64,10 +66,11 @@ export function createServices(parts: ServiceParts): Services {
   const { settings } = parts;
   const comments = new MarkedComments(settings.appId);
   const statuses = new IssueStatuses(comments);
-  // a fleet's processes (REDIS_URL) run each issue's job in one of them only
-  const locks = settings.redisUrl ? FleetLocks.start(settings.redisUrl) : undefined;
-  const scheduler = new Scheduler({ globalCap: settings.maxAgents, ...(locks ? { exclusive: exclusiveIn(locks, parts.log) } : {}) });
-  const writes = new WriteBudgets(settings.writeLimits);
+  // a fleet's processes (REDIS_URL) run each issue's job in one of them only, and share each installation's write budget
+  const redis = settings.redisUrl ? connectRedis(settings.redisUrl) : undefined;
+  const scheduler = new Scheduler({ globalCap: settings.maxAgents, ...(redis ? { exclusive: exclusiveIn(redis, parts.log) } : {}) });
+  const writes = new WriteBudgets(settings.writeLimits,
+    redis ? (installationId, limits) => new SharedWriteBudget(redis, `agent-mapreduce:writes:${installationId}`, limits) : undefined);
   const profile = new Profile({ load: scheduler, webBase: settings.webBase, writesWaiting: () => writes.waiting });
   profile.follow(scheduler);
   const rateLimits = new RateLimitGate(scheduler);
@@ -108,13 +111,14 @@ export function createServices(parts: ServiceParts): Services {
   });
   return {
     settings, comments, statuses, configs: new ConfigCache(), permissions, scheduler, workspace, map, revisions, reduce, profile, spend: pipelineDeps.spend, writes,
-    fleetLocks: locks,
+    redis,
     reads: new ReadCache(),
   };
 }
 
 /** A job runs here only while this process holds its issue's lock; where another process holds it, it ends at once. */
-function exclusiveIn(locks: Promise<FleetLocks>, log: Logger): Exclusive {
+function exclusiveIn(redis: Promise<RedisClient>, log: Logger): Exclusive {
+  const locks = redis.then((client) => new FleetLocks(client));
   return async (key, run, abort) => {
     const ran = await (await locks).runExclusive(key, run, () => abort(new Error('the fleet lock of this issue was lost')));
     if (!ran) log.info({ key }, 'job not run here: another process of the fleet runs it');

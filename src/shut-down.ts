@@ -3,7 +3,7 @@ import type { JobQueue } from './jobs/job-queue.js';
 import type { MapService } from './map/map-service.js';
 import type { ReduceService } from './reduce/reduce-service.js';
 import { ShutdownError } from './map/issue-job.js';
-import type { FleetLocks } from './jobs/fleet-locks.js';
+import type { RedisClient } from './jobs/connect-redis.js';
 
 /**
  * A graceful stop (SIGTERM): take no new work, let running agents finish within the grace period,
@@ -15,7 +15,7 @@ export interface ShutDownDeps {
   scheduler: JobQueue;
   map: MapService;
   reduce: ReduceService;
-  fleetLocks?: Promise<FleetLocks> | undefined;
+  redis?: Promise<RedisClient> | undefined;
 }
 
 export async function shutDown(services: ShutDownDeps, options: { graceMs: number; log: Logger }): Promise<void> {
@@ -32,7 +32,7 @@ export async function shutDown(services: ShutDownDeps, options: { graceMs: numbe
   }
   services.map.stop();
   await services.reduce.closeFleet();
-  await (await services.fleetLocks)?.close();
+  await (await services.redis)?.quit().catch(() => undefined);
   await services.reduce.idle();
   options.log.info('shut down');
 }

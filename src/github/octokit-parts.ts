@@ -3,7 +3,7 @@ import type { ProbotOctokit } from 'probot';
 import { issueOfBranch } from '../names.js';
 import type { RequestObserver } from './observe-requests.js';
 import type { WriteObserver } from './pace-writes.js';
-import type { WriteBudget } from './write-budget.js';
+import type { WriteAllowance } from './write-budget.js';
 import type { ReadCache } from './conditional-reads.js';
 import type { GitHub, Permission, PullInfo, Review } from './port.js';
 import { UnreadableConfigError } from './port.js';
@@ -17,7 +17,7 @@ export interface GitHubTarget {
   /** Told of every API request and its answer (the profile counts them). */
   onRequest?: RequestObserver;
   /** The installation's write budget, which every notifying write waits in; and who hears of them. */
-  writes?: { budget: WriteBudget; observer?: WriteObserver };
+  writes?: { budget: WriteAllowance; observer?: WriteObserver };
   /** The answers kept for conditional reads (ETags). */
   reads?: ReadCache;
 }

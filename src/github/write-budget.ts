@@ -45,13 +45,21 @@ export function notifyingWrite(method: string, url: string): WriteKind | null {
   return null;
 }
 
+/** What paces a process's notifying writes: this one process's budget, or a fleet's shared one. */
+export interface WriteAllowance {
+  /** Resolves when the write may go out. */
+  take(kind: WriteKind): Promise<void>;
+  /** Writes waiting for room. */
+  readonly waiting: number;
+}
+
 interface Waiter {
   rank: number;
   seq: number;
   go: () => void;
 }
 
-export class WriteBudget {
+export class WriteBudget implements WriteAllowance {
   /** When each write of the last hour went out, oldest first. */
   readonly #sent: number[] = [];
   readonly #waiting: Waiter[] = [];
@@ -116,16 +124,19 @@ export class WriteBudget {
   }
 }
 
-/** One budget per installation, made on first use. */
+/** One budget per installation, made on first use: this process's own, or (`shared`) the fleet's. */
 export class WriteBudgets {
-  readonly #budgets = new Map<number, WriteBudget>();
+  readonly #budgets = new Map<number, WriteAllowance>();
 
-  constructor(private readonly limits: WriteLimits = DEFAULT_WRITE_LIMITS) {}
+  constructor(
+    private readonly limits: WriteLimits = DEFAULT_WRITE_LIMITS,
+    private readonly shared?: (installationId: number, limits: WriteLimits) => WriteAllowance,
+  ) {}
 
-  of(installationId: number): WriteBudget {
+  of(installationId: number): WriteAllowance {
     let budget = this.#budgets.get(installationId);
     if (!budget) {
-      budget = new WriteBudget(this.limits);
+      budget = this.shared?.(installationId, this.limits) ?? new WriteBudget(this.limits);
       this.#budgets.set(installationId, budget);
     }
     return budget;

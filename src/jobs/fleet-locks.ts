@@ -6,11 +6,7 @@ const RENEW_MS = 10_000;
 const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 const RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
 
-interface RedisLike {
-  set(key: string, value: string, px: 'PX', ms: number, nx: 'NX'): Promise<string | null>;
-  eval(script: string, keys: number, ...args: Array<string | number>): Promise<unknown>;
-  quit(): Promise<unknown>;
-}
+import type { RedisClient } from './connect-redis.js';
 
 /**
  * One job per issue across a fleet's processes: a process runs an issue's job only while it holds the
@@ -21,18 +17,12 @@ interface RedisLike {
  * several independent Redis servers, which a fleet on one Redis does not have).
  */
 export class FleetLocks {
-  readonly #redis: RedisLike;
+  readonly #redis: RedisClient;
   readonly #prefix: string;
 
-  private constructor(redis: RedisLike, prefix: string) {
+  constructor(redis: RedisClient, prefix = 'agent-mapreduce:job:') {
     this.#redis = redis;
     this.#prefix = prefix;
-  }
-
-  static async start(redisUrl: string, prefix = 'agent-mapreduce:job:'): Promise<FleetLocks> {
-    const { Redis } = await import('ioredis');
-    const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
-    return new FleetLocks(redis as unknown as RedisLike, prefix);
   }
 
   /**
@@ -57,7 +47,4 @@ export class FleetLocks {
     return true;
   }
 
-  async close(): Promise<void> {
-    await this.#redis.quit().catch(() => undefined);
-  }
 }
