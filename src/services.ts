@@ -23,6 +23,7 @@ import { startSandbox } from './sandbox/start-sandbox.js';
 import { IssueSpend } from './pipeline/issue-spend.js';
 import { FleetLocks } from './jobs/fleet-locks.js';
 import { connectRedis, type RedisClient } from './jobs/connect-redis.js';
+import { FleetCancel } from './jobs/fleet-cancel.js';
 import { SharedWriteBudget } from './github/shared-write-budget.js';
 import type { Exclusive } from './jobs/scheduler.js';
 
@@ -42,6 +43,8 @@ export interface Services {
   spend: IssueSpend;
   /** A fleet's Redis connection (REDIS_URL) for locks and the shared write budget, closed at shutdown. */
   redis: Promise<RedisClient> | undefined;
+  /** A fleet's cancels across processes (REDIS_URL), closed at shutdown. */
+  cancels: Promise<FleetCancel> | undefined;
   /** One budget of notifying writes per installation, shared by every pipeline. */
   writes: WriteBudgets;
   /** The last answers of GitHub reads, for conditional requests. */
@@ -102,6 +105,8 @@ export function createServices(parts: ServiceParts): Services {
     ...(parts.gitEnv ? { gitEnv: parts.gitEnv } : {}),
   };
   const map = new MapService(pipelineDeps, scheduler);
+  const cancels = redis && settings.redisUrl ? fleetCancels(settings.redisUrl, redis, map) : undefined;
+  if (cancels) map.useFleet(cancels);
   const revisions = new RevisionService(pipelineDeps, scheduler);
   const reduce = new ReduceService({
     ...pipelineDeps, mergeCache: new Map(), shownOrder: new Map(), trainNumbers: new Map(), mergeQueue: { bases: new Set(), queued: new Map() },
@@ -112,6 +117,7 @@ export function createServices(parts: ServiceParts): Services {
   return {
     settings, comments, statuses, configs: new ConfigCache(), permissions, scheduler, workspace, map, revisions, reduce, profile, spend: pipelineDeps.spend, writes,
     redis,
+    cancels,
     reads: new ReadCache(),
   };
 }
@@ -123,4 +129,9 @@ function exclusiveIn(redis: Promise<RedisClient>, log: Logger): Exclusive {
     const ran = await (await locks).runExclusive(key, run, () => abort(new Error('the fleet lock of this issue was lost')));
     if (!ran) log.info({ key }, 'job not run here: another process of the fleet runs it');
   };
+}
+
+/** Listens for the fleet's cancels; one this process cannot start listening for is logged, and cancels stay local. */
+function fleetCancels(redisUrl: string, redis: Promise<RedisClient>, map: MapService): Promise<FleetCancel> {
+  return redis.then((client) => FleetCancel.start(redisUrl, client, (key, reason) => void map.cancelHere(key, reason)));
 }

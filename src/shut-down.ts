@@ -4,6 +4,7 @@ import type { MapService } from './map/map-service.js';
 import type { ReduceService } from './reduce/reduce-service.js';
 import { ShutdownError } from './map/issue-job.js';
 import type { RedisClient } from './jobs/connect-redis.js';
+import type { FleetCancel } from './jobs/fleet-cancel.js';
 
 /**
  * A graceful stop (SIGTERM): take no new work, let running agents finish within the grace period,
@@ -16,6 +17,7 @@ export interface ShutDownDeps {
   map: MapService;
   reduce: ReduceService;
   redis?: Promise<RedisClient> | undefined;
+  cancels?: Promise<FleetCancel> | undefined;
 }
 
 export async function shutDown(services: ShutDownDeps, options: { graceMs: number; log: Logger }): Promise<void> {
@@ -32,6 +34,7 @@ export async function shutDown(services: ShutDownDeps, options: { graceMs: numbe
   }
   services.map.stop();
   await services.reduce.closeFleet();
+  await (await services.cancels)?.close();
   await (await services.redis)?.quit().catch(() => undefined);
   await services.reduce.idle();
   options.log.info('shut down');

@@ -9,7 +9,8 @@ export function onIssueUnlabeledOrClosed(services: RequestCounting & { configs: 
   return async (context: Context<'issues.unlabeled' | 'issues.closed'>): Promise<void> => {
     const { issue } = context.payload;
     const { owner, repo } = context.repo();
-    if (!services.map.state(owner, repo, issue.number)) return;
+    // in a fleet the job may run in another process: the cancel is sent there
+    if (!services.map.state(owner, repo, issue.number) && !services.map.inFleet) return;
     const github = gitHubOf(services, context);
     let reason = 'The issue was closed.';
     if (context.payload.action === 'unlabeled') {

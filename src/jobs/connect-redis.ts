@@ -2,6 +2,8 @@
 export interface RedisClient {
   set(key: string, value: string, px: 'PX', ms: number, nx: 'NX'): Promise<string | null>;
   eval(script: string, keys: number, ...args: Array<string | number>): Promise<unknown>;
+  exists(key: string): Promise<number>;
+  publish(channel: string, message: string): Promise<number>;
   quit(): Promise<unknown>;
 }
 

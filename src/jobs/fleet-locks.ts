@@ -1,5 +1,7 @@
 /** How long a process holds an issue's lock without renewing it: a killed process frees its issues after this. */
 const TTL_MS = 30_000;
+/** Where a job's lock lives: `agent-mapreduce:job:<owner>/<repo>#<n>`. */
+export const JOB_LOCK_PREFIX = 'agent-mapreduce:job:';
 const RENEW_MS = 10_000;
 
 /** Deletes or extends the lock only while it is still this holder's (its token), in one step on the server. */
@@ -20,7 +22,7 @@ export class FleetLocks {
   readonly #redis: RedisClient;
   readonly #prefix: string;
 
-  constructor(redis: RedisClient, prefix = 'agent-mapreduce:job:') {
+  constructor(redis: RedisClient, prefix = JOB_LOCK_PREFIX) {
     this.#redis = redis;
     this.#prefix = prefix;
   }

@@ -43,6 +43,8 @@ export class MapService {
   readonly #deciding = new Map<string, { cancelled?: string }>();
   /** Per repository, the recheck pass queued and not yet started. */
   readonly #pendingRechecks = new Map<string, Promise<void>>();
+  /** The fleet's cancels (REDIS_URL), when processes share jobs. */
+  #elsewhere: Promise<{ cancel(key: string, reason: string): Promise<boolean> }> | undefined;
   /** Admission is one decision at a time per repository, so that two never take the same last place. */
   readonly #admitting = new KeyedMutex();
 
@@ -121,14 +123,38 @@ export class MapService {
     }
   }
 
-  /** Stops the issue's job: a held or queued one is taken out (and says so), a running one is aborted. */
+  /** In a fleet: cancels reach the process that runs the job (jobs/fleet-cancel.ts). */
+  useFleet(elsewhere: Promise<{ cancel(key: string, reason: string): Promise<boolean> }>): void {
+    this.#elsewhere = elsewhere;
+  }
+
+  /** Whether a job of this process's may run in another process of a fleet, so that a cancel must ask the fleet. */
+  get inFleet(): boolean {
+    return this.#elsewhere !== undefined;
+  }
+
+  /** A cancel from another process of the fleet: the job stops if it is here (a run says so itself). */
+  async cancelHere(key: string, reason: string): Promise<void> {
+    const held = this.#held.get(key);
+    if (!held) {
+      this.#scheduler.cancel(key, reason);
+      return;
+    }
+    await this.cancel(held.request.github, held.request.issueNumber, reason).catch((err: unknown) => held.request.log.warn({ err }, 'held issue not cancelled'));
+  }
+
+  /**
+   * Stops the issue's job: a held or queued one is taken out (and says so), a running one is aborted;
+   * in a fleet, one that is not here is stopped where it runs.
+   */
   async cancel(github: GitHub, issueNumber: number, reason: string, attempt?: number): Promise<CancelResult> {
     const key = issueKey(github.owner, github.repo, issueNumber);
     const deciding = this.#deciding.get(key);
     if (deciding) deciding.cancelled = reason; // its admission drops it once GitHub has answered
     const held = this.#held.delete(key);
     if (held) this.#deps.profile.record({ repo: `${github.owner}/${github.repo}`, issue: issueNumber, type: 'waiting' });
-    const result = held || deciding ? 'dequeued' : this.#scheduler.cancel(key, reason);
+    let result = held || deciding ? 'dequeued' : this.#scheduler.cancel(key, reason);
+    if (result === 'not-found' && this.#elsewhere) result = await (await this.#elsewhere).cancel(key, reason) ? 'aborted' : 'not-found';
     if (result === 'dequeued') {
       const status: IssueStatus = { state: 'cancelled', reason, ...(attempt ? { attempt } : {}) };
       await this.#deps.statuses.show(github, issueNumber, { status });

@@ -100,4 +100,29 @@ describe('a fleet of two processes on one Redis', () => {
     github.faults.clear();
     expect(github.problems).toEqual([]);
   });
+
+  it('stops a run from the process that was asked, when the run is in the other one', async () => {
+    const { github } = system;
+    const repo = 'octo-org/fleet-stop';
+    await github.createRepository(repo, { 'a.txt': 'alpha\n' });
+    github.grant(repo, 'maintainer', 'write');
+    const issue = github.openIssue(repo, { title: 'Alpha to omega', body: editLine('a.txt', 'alpha', 'omega') });
+    // the run holds at its first look at the issue in GitHub, long enough to be stopped from elsewhere
+    github.faults.add({ operation: 'issues/get', kind: 'delay', ms: 2_000, times: 1 });
+    github.webhooks.url = system.app.webhookUrl;
+    github.label(repo, issue, 'agent');
+    await waitUntil('the run to start in the first process', () => github.faults.fired.includes('issues/get delay'));
+
+    github.webhooks.url = second.webhookUrl;
+    github.comment(repo, issue, '/agent stop');
+    const status = await waitUntil('the run to say it was stopped', () =>
+      github.comments(repo, issue).find((c) => c.viaApp && c.body.includes('Cancelled')));
+    expect(status.body).toContain('Stopped by @maintainer.');
+    // the process that was asked said nothing of its own: the run answered for itself
+    expect(github.comments(repo, issue).filter((c) => c.viaApp && c.body.includes('nothing queued or running'))).toEqual([]);
+    expect(github.pullsFor(repo, issue)).toEqual([]);
+    expect(github.issue(repo, issue).labels).not.toContain('agent:working');
+    github.faults.clear();
+    expect(github.problems).toEqual([]);
+  });
 });
