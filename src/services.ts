@@ -22,6 +22,7 @@ import type { Sandbox } from './sandbox/sandbox.js';
 import { startSandbox } from './sandbox/start-sandbox.js';
 import { IssueSpend } from './pipeline/issue-spend.js';
 import { FleetLocks } from './jobs/fleet-locks.js';
+import { FleetSlots } from './jobs/fleet-slots.js';
 import { connectRedis, type RedisClient } from './jobs/connect-redis.js';
 import { FleetCancel } from './jobs/fleet-cancel.js';
 import { SharedWriteBudget } from './github/shared-write-budget.js';
@@ -71,7 +72,7 @@ export function createServices(parts: ServiceParts): Services {
   const statuses = new IssueStatuses(comments);
   // a fleet's processes (REDIS_URL) run each issue's job in one of them only, and share each installation's write budget
   const redis = settings.redisUrl ? connectRedis(settings.redisUrl) : undefined;
-  const scheduler = new Scheduler({ globalCap: settings.maxAgents, ...(redis ? { exclusive: exclusiveIn(redis, parts.log) } : {}) });
+  const scheduler = new Scheduler({ globalCap: settings.maxAgents, ...(redis ? { exclusive: exclusiveIn(redis, settings.maxAgents, parts.log) } : {}) });
   const writes = new WriteBudgets(settings.writeLimits,
     redis ? (installationId, limits) => new SharedWriteBudget(redis, `agent-mapreduce:writes:${installationId}`, limits) : undefined);
   const profile = new Profile({ load: scheduler, webBase: settings.webBase, writesWaiting: () => writes.waiting });
@@ -123,11 +124,13 @@ export function createServices(parts: ServiceParts): Services {
 }
 
 /** A job runs here only while this process holds its issue's lock; where another process holds it, it ends at once. */
-function exclusiveIn(redis: Promise<RedisClient>, log: Logger): Exclusive {
-  const locks = redis.then((client) => new FleetLocks(client));
-  return async (key, run, abort) => {
-    const ran = await (await locks).runExclusive(key, run, () => abort(new Error('the fleet lock of this issue was lost')));
-    if (!ran) log.info({ key }, 'job not run here: another process of the fleet runs it');
+function exclusiveIn(redis: Promise<RedisClient>, globalCap: number, log: Logger): Exclusive {
+  const fleet = redis.then((client) => ({ locks: new FleetLocks(client), slots: new FleetSlots(client, globalCap) }));
+  return async (job, run, controller) => {
+    const { locks, slots } = await fleet;
+    const lost = () => controller.abort(new Error('the fleet lock of this issue was lost'));
+    const ran = await locks.runExclusive(job.key, () => slots.run(job.group, job.groupCap, run, controller.signal), lost);
+    if (!ran) log.info({ key: job.key }, 'job not run here: another process of the fleet runs it');
   };
 }
 

@@ -130,7 +130,7 @@ export class Scheduler implements JobQueue {
       let error: unknown;
       try {
         const run = () => job.run(controller.signal);
-        await (this.#exclusive ? this.#exclusive(job.key, run, (reason) => controller.abort(reason)) : run());
+        await (this.#exclusive ? this.#exclusive(job, run, controller) : run());
       } catch (e) {
         error = e;
       }
@@ -160,8 +160,11 @@ export class Scheduler implements JobQueue {
   }
 }
 
-/** Runs `run` only where no other process runs the same key; `abort` stops it if that can no longer be kept. */
-export type Exclusive = (key: string, run: () => Promise<void>, abort: (reason: Error) => void) => Promise<void>;
+/**
+ * Runs `run` only where no other process runs the same key, and within caps beyond this process;
+ * `controller` aborts it if that can no longer be kept, and says when it was cancelled meanwhile.
+ */
+export type Exclusive = (job: Job, run: () => Promise<void>, controller: AbortController) => Promise<void>;
 
 function comesBefore(a: Job, b: Job): boolean {
   return a.priority !== b.priority ? a.priority > b.priority : a.since < b.since;

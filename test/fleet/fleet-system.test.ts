@@ -125,4 +125,34 @@ describe('a fleet of two processes on one Redis', () => {
     github.faults.clear();
     expect(github.problems).toEqual([]);
   });
+
+  it('holds a repository\'s map.concurrency across the fleet: two issues asked of two processes run one after the other', async () => {
+    const { github } = system;
+    const repo = 'octo-org/fleet-cap';
+    await github.createRepository(repo, { 'a.txt': 'alpha\n', 'b.txt': 'beta\n', '.github/agent-mapreduce.yml': 'map:\n  concurrency: 1\n' });
+    github.grant(repo, 'maintainer', 'write');
+    const issues = [
+      github.openIssue(repo, { title: 'Alpha to omega', body: editLine('a.txt', 'alpha', 'omega') }),
+      github.openIssue(repo, { title: 'Beta to gamma', body: editLine('b.txt', 'beta', 'gamma') }),
+    ];
+    // each run holds a second at its first look at its issue, so that two runs at once would overlap
+    github.faults.add({ operation: 'issues/get', kind: 'delay', ms: 1_000, times: 2 });
+    for (const [i, issue] of issues.entries()) {
+      github.webhooks.url = i === 0 ? system.app.webhookUrl : second.webhookUrl;
+      github.label(repo, issue, 'agent');
+    }
+    await waitUntil('both PRs', () => issues.every((n) => github.pullsFor(repo, n).length === 1), 60_000);
+
+    // from GitHub's own record: a run starts with its look at the issue and ends with its PR
+    const span = (issue: number) => {
+      const start = github.calls.find((c) => c.operation === 'issues/get' && c.path.endsWith(`/${repo}/issues/${issue}`))!.at;
+      const end = github.calls.find((c) => c.operation === 'pulls/create' && c.path.includes(`/${repo}/`) &&
+        String(c.body?.head).startsWith(`agent/issue-${issue}-`))!.at;
+      return { start, end };
+    };
+    const [first, next] = issues.map(span).sort((a, b) => a.start - b.start) as [{ start: number; end: number }, { start: number; end: number }];
+    expect(next.start).toBeGreaterThanOrEqual(first.end);
+    github.faults.clear();
+    expect(github.problems).toEqual([]);
+  });
 });

@@ -1,0 +1,65 @@
+import type { RedisClient } from './connect-redis.js';
+
+/** A slot not renewed for this long is free again: its process died. */
+const TTL_MS = 30_000;
+const RENEW_MS = 10_000;
+/** How often a job that waits for a slot asks again. */
+const POLL_MS = 250;
+
+/**
+ * Takes a slot only when the fleet runs fewer than `globalCap` jobs in all and fewer than `groupCap`
+ * in the job's repository, on Redis's clock, in one step. Slots are members of sorted sets scored by
+ * when they lapse, so a dead process's slots lapse by themselves.
+ */
+const TAKE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) or redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[4])
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[4])
+return 1
+`;
+const RENEW = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[1]), ARGV[2])
+redis.call('ZADD', KEYS[2], 'XX', now + tonumber(ARGV[1]), ARGV[2])
+return 1
+`;
+const GIVE_BACK = "redis.call('ZREM', KEYS[1], ARGV[1]); redis.call('ZREM', KEYS[2], ARGV[1]); return 1";
+
+/**
+ * The fleet's caps on running jobs: `MAX_AGENTS` across all processes, and each repository's
+ * `map.concurrency` across all processes. A job takes a slot before it runs and gives it back after;
+ * a job that finds the fleet full waits, polling, in its own process (whose own cap still applies).
+ */
+export class FleetSlots {
+  readonly #redis: RedisClient;
+  readonly #globalCap: number;
+
+  constructor(redis: RedisClient, globalCap: number) {
+    this.#redis = redis;
+    this.#globalCap = globalCap;
+  }
+
+  /** Runs `work` holding a slot of the fleet and of `group` (waiting until there is one, or until `signal` aborts). */
+  async run(group: string, groupCap: number, work: () => Promise<void>, signal: AbortSignal): Promise<void> {
+    const keys = ['agent-mapreduce:slots', `agent-mapreduce:slots:${group}`];
+    const token = `${process.pid}-${Math.random().toString(36).slice(2)}`;
+    while (Number(await this.#redis.eval(TAKE, 2, ...keys, this.#globalCap, groupCap, TTL_MS, token)) !== 1) {
+      // cancelled while it waited: the run starts only to see that and say so, with no slot
+      if (signal.aborted) return work();
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+    const renewal = setInterval(() => void this.#redis.eval(RENEW, 2, ...keys, TTL_MS, token).catch(() => undefined), RENEW_MS);
+    renewal.unref();
+    try {
+      await work();
+    } finally {
+      clearInterval(renewal);
+      await this.#redis.eval(GIVE_BACK, 2, ...keys, token).catch(() => undefined); // not given back: it lapses
+    }
+  }
+}
