@@ -42,7 +42,11 @@ export function createApp(settings: Settings, options: AppOptions = {}): Applica
       },
     });
     // a fleet shares its reduce passes through Redis; without REDIS_URL nothing of it is loaded
-    if (settings.redisUrl) services.reduce.useFleet(startFleet(app, services, settings.redisUrl));
+    if (settings.redisUrl) {
+      const fleet = startFleet(app, services, settings.redisUrl);
+      fleet.catch((err: unknown) => app.log.error({ err }, 'the fleet\'s reduce queue did not start: reduce passes wait for it'));
+      services.reduce.useFleet(fleet);
+    }
     app.on('issue_comment.created', onIssueComment(services));
     app.on('issues.labeled', onIssueLabeled(services));
     app.on(['issues.unlabeled', 'issues.closed'], onIssueUnlabeledOrClosed(services));

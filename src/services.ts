@@ -71,7 +71,8 @@ export function createServices(parts: ServiceParts): Services {
   const comments = new MarkedComments(settings.appId);
   const statuses = new IssueStatuses(comments);
   // a fleet's processes (REDIS_URL) run each issue's job in one of them only, and share each installation's write budget
-  const redis = settings.redisUrl ? connectRedis(settings.redisUrl) : undefined;
+  const redis = settings.redisUrl ? connectRedis(settings.redisUrl, parts.log) : undefined;
+  redis?.catch((err: unknown) => parts.log.error({ err }, 'no Redis client: the fleet features cannot start'));
   const scheduler = new Scheduler({ globalCap: settings.maxAgents, ...(redis ? { exclusive: exclusiveIn(redis, settings.maxAgents, parts.log) } : {}) });
   const writes = new WriteBudgets(settings.writeLimits,
     redis ? (installationId, limits) => new SharedWriteBudget(redis, `agent-mapreduce:writes:${installationId}`, limits) : undefined);
@@ -128,13 +129,17 @@ function exclusiveIn(redis: Promise<RedisClient>, globalCap: number, log: Logger
   const fleet = redis.then((client) => ({ locks: new FleetLocks(client), slots: new FleetSlots(client, globalCap) }));
   return async (job, run, controller) => {
     const { locks, slots } = await fleet;
-    const lost = () => controller.abort(new Error('the fleet lock of this issue was lost'));
-    const ran = await locks.runExclusive(job.key, () => slots.run(job.group, job.groupCap, run, controller.signal), lost);
-    if (!ran) log.info({ key: job.key }, 'job not run here: another process of the fleet runs it');
+    await locks.runExclusive(job.key, () => slots.run(job.group, job.groupCap, run, controller.signal), {
+      signal: controller.signal,
+      onWait: () => log.info({ key: job.key }, 'job waits: another process of the fleet runs this issue'),
+      onLost: () => controller.abort(new Error('the fleet lock of this issue was lost')),
+    });
   };
 }
 
 /** Listens for the fleet's cancels; one this process cannot start listening for is logged, and cancels stay local. */
 function fleetCancels(redisUrl: string, redis: Promise<RedisClient>, map: MapService): Promise<FleetCancel> {
-  return redis.then((client) => FleetCancel.start(redisUrl, client, (key, reason) => void map.cancelHere(key, reason)));
+  const cancels = redis.then((client) => FleetCancel.start(redisUrl, client, (key, reason) => void map.cancelHere(key, reason)));
+  cancels.catch(() => undefined); // reported where it is awaited: a cancel then stays in its process
+  return cancels;
 }

@@ -179,8 +179,11 @@ const onPullRequest: Partial<Record<Verb, VerbHandler>> = {
     const target = await agentPullIssue(ready);
     if (!target) return;
     const { services, github, reply } = ready;
-    const result = services.revisions.stop(github, target.issueNumber, `Stopped by @${ready.author.login}.`);
-    await reply(result === 'not-found' ? 'there is nothing queued or running for this PR.' : 'stopped.');
+    const reason = `Stopped by @${ready.author.login}.`;
+    let stopped = services.revisions.stop(github, target.issueNumber, reason) === 'stopped';
+    // in a fleet the revision may run in another process: the cancel goes there (its key is the issue's)
+    if (!stopped && services.map.inFleet) stopped = (await services.map.cancel(github, target.issueNumber, reason)) !== 'not-found';
+    await reply(stopped ? 'stopped.' : 'there is nothing queued or running for this PR.');
   },
 
   async retry(ready) {

@@ -25,6 +25,7 @@ export class FleetCancel {
     const { Redis } = await import('ioredis');
     // a subscribed connection can do nothing else: one of its own
     const subscriber = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    subscriber.on('error', () => undefined); // the publishing connection reports outages; this one reconnects and resubscribes by itself
     const self = `${process.pid}-${Math.random().toString(36).slice(2)}`;
     subscriber.on('message', (_channel: string, text: string) => {
       try {

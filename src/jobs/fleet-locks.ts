@@ -6,14 +6,21 @@ const RENEW_MS = 10_000;
 
 /** Deletes or extends the lock only while it is still this holder's (its token), in one step on the server. */
 const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
-const RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
+/** Extends the lock while it is this holder's; takes it again if it is gone (Redis restarted without its data). */
+const RENEW = `
+local holder = redis.call('get', KEYS[1])
+if holder == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
+if holder == false then redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
+return 0`;
+/** How often a job asks again for a lock another process holds. */
+const WAIT_MS = 500;
 
 import type { RedisClient } from './connect-redis.js';
 
 /**
  * One job per issue across a fleet's processes: a process runs an issue's job only while it holds the
  * issue's lock in the shared Redis, so two processes that were both asked (a webhook to one, a
- * reconcile in the other) never run two agents on one issue. The single-instance Redis lock pattern
+ * reconcile in the other) never run two agents on one issue at once. The single-instance Redis lock pattern
  * (SET NX PX with a random token; compare-and-delete), renewed while the job runs: a few lines, so
  * written here rather than taken from a lock library (the Node ones are unmaintained or built for
  * several independent Redis servers, which a fleet on one Redis does not have).
@@ -28,13 +35,23 @@ export class FleetLocks {
   }
 
   /**
-   * Runs `work` while holding `key`'s lock; `false` (and nothing runs) when another process holds it.
-   * `onLost` is called if the lock could not be kept (this process stalled past its lifetime).
+   * Runs `work` while holding `key`'s lock, waiting while another process holds it (its job on the
+   * issue finishes first; then this one runs and finds what that one did, as one process's next job
+   * would). `onWait` is called once if it has to wait; `onLost` if the lock could not be kept (another
+   * process took it: this one stalled past the lock's lifetime). Aborting `signal` while it waits
+   * runs `work` at once without the lock: it only sees that it was cancelled and says so.
    */
-  async runExclusive(key: string, work: () => Promise<void>, onLost: () => void): Promise<boolean> {
+  async runExclusive(key: string, work: () => Promise<void>, options: { signal: AbortSignal; onWait: () => void; onLost: () => void }): Promise<void> {
+    const { signal, onWait, onLost } = options;
     const lockKey = this.#prefix + key;
     const token = `${process.pid}-${Math.random().toString(36).slice(2)}-${Date.now()}`;
-    if ((await this.#redis.set(lockKey, token, 'PX', TTL_MS, 'NX')) !== 'OK') return false;
+    for (let waited = false; ; waited = true) {
+      // Redis away for a moment counts as taken: ask again
+      if ((await this.#redis.set(lockKey, token, 'PX', TTL_MS, 'NX').catch(() => null)) === 'OK') break;
+      if (signal.aborted) return work();
+      if (!waited) onWait();
+      await new Promise((resolve) => setTimeout(resolve, WAIT_MS));
+    }
     const renewal = setInterval(() => {
       this.#redis.eval(RENEW, 1, lockKey, token, TTL_MS)
         .then((kept) => { if (kept !== 1) onLost(); }, () => undefined); // Redis away for a moment: the next renewal tries again
@@ -46,7 +63,6 @@ export class FleetLocks {
       clearInterval(renewal);
       await this.#redis.eval(RELEASE, 1, lockKey, token).catch(() => undefined); // not released: it expires by itself
     }
-    return true;
   }
 
 }

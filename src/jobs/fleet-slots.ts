@@ -24,8 +24,8 @@ return 1
 const RENEW = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[1]), ARGV[2])
-redis.call('ZADD', KEYS[2], 'XX', now + tonumber(ARGV[1]), ARGV[2])
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[2])
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[1]), ARGV[2])
 return 1
 `;
 const GIVE_BACK = "redis.call('ZREM', KEYS[1], ARGV[1]); redis.call('ZREM', KEYS[2], ARGV[1]); return 1";
@@ -48,7 +48,8 @@ export class FleetSlots {
   async run(group: string, groupCap: number, work: () => Promise<void>, signal: AbortSignal): Promise<void> {
     const keys = ['agent-mapreduce:slots', `agent-mapreduce:slots:${group}`];
     const token = `${process.pid}-${Math.random().toString(36).slice(2)}`;
-    while (Number(await this.#redis.eval(TAKE, 2, ...keys, this.#globalCap, groupCap, TTL_MS, token)) !== 1) {
+    // Redis away for a moment counts as full: ask again
+    while (Number(await this.#redis.eval(TAKE, 2, ...keys, this.#globalCap, groupCap, TTL_MS, token).catch(() => 0)) !== 1) {
       // cancelled while it waited: the run starts only to see that and say so, with no slot
       if (signal.aborted) return work();
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));

@@ -133,14 +133,20 @@ export class MapService {
     return this.#elsewhere !== undefined;
   }
 
-  /** A cancel from another process of the fleet: the job stops if it is here (a run says so itself). */
+  /**
+   * A cancel from another process of the fleet: the job stops if it is here, as a local cancel would
+   * stop it (a held, deciding or queued issue says so; a run says so itself). A revision or rebase of
+   * the issue's PR shares the key, and stops too.
+   */
   async cancelHere(key: string, reason: string): Promise<void> {
-    const held = this.#held.get(key);
-    if (!held) {
+    const deciding = this.#deciding.get(key);
+    if (deciding) deciding.cancelled = reason;
+    const request = this.#held.get(key)?.request ?? this.#admitted.get(key)?.request;
+    if (!request) {
       this.#scheduler.cancel(key, reason);
       return;
     }
-    await this.cancel(held.request.github, held.request.issueNumber, reason).catch((err: unknown) => held.request.log.warn({ err }, 'held issue not cancelled'));
+    await this.cancel(request.github, request.issueNumber, reason).catch((err: unknown) => request.log.warn({ err }, 'issue not cancelled'));
   }
 
   /**

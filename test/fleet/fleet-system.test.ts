@@ -89,10 +89,16 @@ describe('a fleet of two processes on one Redis', () => {
     github.webhooks.url = second.webhookUrl;
     await github.webhooks.redeliver(labelled);
 
-    await waitUntil('the other process to stand back', () =>
-      (system.app.output() + second.output()).includes('another process of the fleet runs it'));
+    await waitUntil('the other process to wait for the lock', () =>
+      (system.app.output() + second.output()).includes('another process of the fleet runs this issue'));
     const pull = await waitUntil('the PR', () => github.pullsFor(repo, issue)[0]);
     expect(await github.readFile(repo, pull.pull!.head, 'a.txt')).toBe('omega\n');
+    // the waiting job runs after the first and finds the PR open: nothing more to do
+    const ended = () => (system.app.output() + second.output()).split('\n')
+      .filter((l) => l.includes('"msg":"issue run ended"') && l.includes('"repo":"octo-org/fleet-issue"'));
+    await waitUntil('both jobs to end', () => ended().length === 2);
+    expect(ended().filter((l) => l.includes('"kind":"skipped"'))).toHaveLength(1);
+    expect(github.pullsFor(repo, issue)).toHaveLength(1);
     // one agent run: one conversation opened with the issue's task
     const opened = model.requests.filter((r) => r.path.endsWith('/messages') && JSON.stringify(r.body).includes('"alpha\\" -> \\"omega') &&
       (r.body as { messages: unknown[] }).messages.length === 1);
