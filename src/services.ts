@@ -21,6 +21,7 @@ import { Profile } from './profile/profile.js';
 import type { Sandbox } from './sandbox/sandbox.js';
 import { startSandbox } from './sandbox/start-sandbox.js';
 import { IssueSpend } from './pipeline/issue-spend.js';
+import { RedisSpendStore } from './pipeline/redis-spend-store.js';
 import { FleetLocks } from './jobs/fleet-locks.js';
 import { FleetSlots } from './jobs/fleet-slots.js';
 import { connectRedis, type RedisClient } from './jobs/connect-redis.js';
@@ -100,7 +101,7 @@ export function createServices(parts: ServiceParts): Services {
     statuses,
     permissions,
     profile,
-    spend: new IssueSpend(),
+    spend: new IssueSpend(redis ? new RedisSpendStore(redis) : undefined),
     createAgent,
     sandbox,
     botIdentity: botIdentityResolver(parts.appSlug, settings.noreplyDomain),

@@ -64,9 +64,9 @@ export async function requestIssueRun(services: IssueRunDeps, ask: IssueRunAsk):
     return 'not-writer';
   }
 
-  const overBudget = services.spend.refusal(github, issue.number, config.config);
+  const overBudget = await services.spend.refusal(github, issue.number, config.config);
   if (overBudget) {
-    log.info({ spent: services.spend.spent(github, issue.number) }, 'issue not run: its budget is spent');
+    log.info({ spent: await services.spend.spent(github, issue.number) }, 'issue not run: its budget is spent');
     await services.statuses.show(github, issue.number, { status: { state: 'cancelled', reason: overBudget } });
     return 'over-budget';
   }

@@ -143,14 +143,14 @@ async function runAgent(
     worktree: run.worktree.dir,
     cloneDir: run.worktree.cloneDir,
     task: run.task,
-    budget: agentBudget(job.config, Math.max(0, run.deadline - Date.now()), deps.spend.left(job.github, job.issueNumber, job.config)),
+    budget: agentBudget(job.config, Math.max(0, run.deadline - Date.now()), await deps.spend.left(job.github, job.issueNumber, job.config)),
     signal: run.signal,
     onProgress: (progress) => run.status.progress(progress),
     onStep: (tool) => deps.profile.record({ ...ref, type: 'step', tool }),
     ...(job.mode === 'plan' ? { readOnly: true } : {}),
   });
   deps.profile.record({ ...ref, type: 'agent-used', work: 'map', usage: result.usage });
-  deps.spend.add(job.github, job.issueNumber, result.usage.costUsd);
+  await deps.spend.add(job.github, job.issueNumber, result.usage.costUsd);
   throwIfAborted(run.signal);
   job.log.info({ outcome: result.outcome, usage: result.usage }, 'agent finished');
   return result;

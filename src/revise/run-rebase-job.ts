@@ -112,7 +112,7 @@ async function rebaseResolving(deps: JobDeps, job: RebaseJob, pull: PullInfo, wo
       return giveUp(why, `the rebase onto \`${pull.baseRef}\` stopped and the agent could not finish it: ${why}`);
     }
     const conflicted = rebase.files;
-    const overBudget = deps.spend.refusal(job.github, job.issueNumber, config);
+    const overBudget = await deps.spend.refusal(job.github, job.issueNumber, config);
     if (overBudget) return giveUp('the issue’s budget is spent', `the rebase onto \`${pull.baseRef}\` stopped on conflicts, and the agent may not resolve them: ${overBudget}`);
     if (usages.length === 0) {
       const setupFailure = await runSetup({
@@ -142,12 +142,12 @@ async function resolveConflict(deps: JobDeps, job: RebaseJob, pull: PullInfo, wo
     worktree: worktree.dir,
     cloneDir: worktree.cloneDir,
     task: conflictTask(github, await github.getIssue(job.issueNumber), pull.baseRef, files, at.baseIntent),
-    budget: agentBudget(config, config.map.timeoutMinutes * 60_000, deps.spend.left(github, job.issueNumber, config)),
+    budget: agentBudget(config, config.map.timeoutMinutes * 60_000, await deps.spend.left(github, job.issueNumber, config)),
     signal: at.signal,
     onStep: (tool) => deps.profile.record({ ...ref, type: 'step', tool }),
   });
   deps.profile.record({ ...ref, type: 'agent-used', work: 'rebase', usage: result.usage });
-  deps.spend.add(github, job.issueNumber, result.usage.costUsd);
+  await deps.spend.add(github, job.issueNumber, result.usage.costUsd);
   return result;
 }
 

@@ -56,7 +56,7 @@ export async function runRevisionJob(deps: RevisionDeps, asked: RevisionJob, sig
   const pull = await github.getPull(pullNumber);
   if (!pull.open) return { kind: 'skipped', reason: 'the PR is closed' };
   // before a CI round is taken: a refused run must not count as one
-  const overBudget = deps.spend.refusal(github, asked.issueNumber, config);
+  const overBudget = await deps.spend.refusal(github, asked.issueNumber, config);
   if (overBudget) {
     await github.createComment(pullNumber, addressed(asked, `the agent may not revise this PR: ${overBudget}`));
     return { kind: 'skipped', reason: overBudget };
@@ -147,12 +147,12 @@ async function runAgent(deps: RevisionDeps, job: RevisionJob, worktree: Worktree
     cloneDir: worktree.cloneDir,
     task,
     feedback: `${feedbackInstructions(job.feedback)}\n\n${renderFeedback(job.feedback)}`,
-    budget: agentBudget(job.config, Math.max(0, deadline - Date.now()), deps.spend.left(job.github, job.issueNumber, job.config)),
+    budget: agentBudget(job.config, Math.max(0, deadline - Date.now()), await deps.spend.left(job.github, job.issueNumber, job.config)),
     signal,
     onStep: (tool) => deps.profile.record({ ...ref, type: 'step', tool }),
   });
   deps.profile.record({ ...ref, type: 'agent-used', work: 'revision', usage: result.usage });
-  deps.spend.add(job.github, job.issueNumber, result.usage.costUsd);
+  await deps.spend.add(job.github, job.issueNumber, result.usage.costUsd);
   if (signal.aborted) throw signal.reason;
   return result;
 }
