@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { Agent } from './agents/agent.js';
 import type { RepoConfig } from './config/schema.js';
 import { ConfigCache } from './config/config-cache.js';
@@ -77,7 +78,11 @@ export function createServices(parts: ServiceParts): Services {
   const scheduler = new Scheduler({ globalCap: settings.maxAgents, ...(redis ? { exclusive: exclusiveIn(redis, settings.maxAgents, parts.log) } : {}) });
   const writes = new WriteBudgets(settings.writeLimits,
     redis ? (installationId, limits) => new SharedWriteBudget(redis, `agent-mapreduce:writes:${installationId}`, limits) : undefined);
-  const profile = new Profile({ load: scheduler, webBase: settings.webBase, writesWaiting: () => writes.waiting });
+  const profile = new Profile({
+    load: scheduler, webBase: settings.webBase, writesWaiting: () => writes.waiting,
+    // a fleet's processes are told apart in a scrape of them all
+    ...(settings.redisUrl ? { labels: { worker: `${os.hostname()}-${process.pid}` } } : {}),
+  });
   profile.follow(scheduler);
   const rateLimits = new RateLimitGate(scheduler);
   const sandbox = parts.sandbox ?? startSandbox(settings.sandbox, parts.log);

@@ -23,8 +23,9 @@ export interface StateReader {
  * Every series the app exposes at /metrics, in one registry of its own (never the global one, so
  * that two apps in one process, as in tests, do not collide).
  */
-export function createMetrics(load: StateReader) {
+export function createMetrics(load: StateReader, labels: Record<string, string> = {}) {
   const registry = new Registry();
+  registry.setDefaultLabels(labels);
   const name = (n: string) => `${METRIC_PREFIX}${n}`;
   const registers = [registry];
   collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });

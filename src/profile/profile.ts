@@ -32,6 +32,8 @@ export interface ProfileOptions {
   maxIssues?: number;
   /** How many timeline entries one issue keeps; the oldest are dropped first. */
   maxTimeline?: number;
+  /** Labels on every series: in a fleet, which process (`worker`) the scrape came from. */
+  labels?: Record<string, string>;
 }
 
 const MAX_BUSY_SAMPLES = 5000;
@@ -76,7 +78,7 @@ export class Profile implements ProfileRecorder {
         return counts;
       },
       writesWaiting: () => this.#writesWaiting(),
-    });
+    }, options.labels);
   }
 
   /** Records every job's queueing, start and end. */

@@ -161,4 +161,14 @@ describe('a fleet of two processes on one Redis', () => {
     github.faults.clear();
     expect(github.problems).toEqual([]);
   });
+
+  it('tells its processes apart in /metrics with a worker label', async () => {
+    const workers = await Promise.all([system.app, second].map(async (app) => {
+      const text = await (await fetch(`${app.url}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith('agent_mapreduce_agent_slots'));
+      return /worker="([^"]+)"/.exec(line ?? '')?.[1];
+    }));
+    expect(workers.every((w) => w !== undefined && /-\d+$/.test(w))).toBe(true);
+    expect(new Set(workers).size).toBe(2);
+  });
 });
