@@ -75,7 +75,7 @@ export function createServices(parts: ServiceParts): Services {
   // a fleet's processes (REDIS_URL) run each issue's job in one of them only, and share each installation's write budget
   const redis = settings.redisUrl ? connectRedis(settings.redisUrl, parts.log) : undefined;
   redis?.catch((err: unknown) => parts.log.error({ err }, 'no Redis client: the fleet features cannot start'));
-  const scheduler = new Scheduler({ globalCap: settings.maxAgents, ...(redis ? { exclusive: exclusiveIn(redis, settings.maxAgents, parts.log) } : {}) });
+  const scheduler = new Scheduler({ globalCap: settings.maxAgents, ...(redis ? { exclusive: exclusiveIn(redis, settings, parts.log) } : {}) });
   const writes = new WriteBudgets(settings.writeLimits,
     redis ? (installationId, limits) => new SharedWriteBudget(redis, `agent-mapreduce:writes:${installationId}`, limits) : undefined);
   const profile = new Profile({
@@ -131,8 +131,10 @@ export function createServices(parts: ServiceParts): Services {
 }
 
 /** A job runs here only while this process holds its issue's lock; where another process holds it, it ends at once. */
-function exclusiveIn(redis: Promise<RedisClient>, globalCap: number, log: Logger): Exclusive {
-  const fleet = redis.then((client) => ({ locks: new FleetLocks(client), slots: new FleetSlots(client, globalCap) }));
+function exclusiveIn(redis: Promise<RedisClient>, settings: Settings, log: Logger): Exclusive {
+  const fleet = redis.then((client) => ({
+    locks: new FleetLocks(client, settings.fleetLockMs), slots: new FleetSlots(client, settings.maxAgents, settings.fleetLockMs),
+  }));
   return async (job, run, controller) => {
     const { locks, slots } = await fleet;
     await locks.runExclusive(job.key, () => slots.run(job.group, job.groupCap, run, controller.signal), {

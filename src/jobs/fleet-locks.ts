@@ -1,8 +1,5 @@
-/** How long a process holds an issue's lock without renewing it: a killed process frees its issues after this. */
-const TTL_MS = 30_000;
 /** Where a job's lock lives: `agent-mapreduce:job:<owner>/<repo>#<n>`. */
 export const JOB_LOCK_PREFIX = 'agent-mapreduce:job:';
-const RENEW_MS = 10_000;
 
 /** Deletes or extends the lock only while it is still this holder's (its token), in one step on the server. */
 const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
@@ -27,10 +24,13 @@ import type { RedisClient } from './connect-redis.js';
  */
 export class FleetLocks {
   readonly #redis: RedisClient;
+  readonly #ttlMs: number;
   readonly #prefix: string;
 
-  constructor(redis: RedisClient, prefix = JOB_LOCK_PREFIX) {
+  /** `ttlMs`: how long a lock outlives its process (renewed every third of it while the job runs). */
+  constructor(redis: RedisClient, ttlMs: number, prefix = JOB_LOCK_PREFIX) {
     this.#redis = redis;
+    this.#ttlMs = ttlMs;
     this.#prefix = prefix;
   }
 
@@ -47,15 +47,15 @@ export class FleetLocks {
     const token = `${process.pid}-${Math.random().toString(36).slice(2)}-${Date.now()}`;
     for (let waited = false; ; waited = true) {
       // Redis away for a moment counts as taken: ask again
-      if ((await this.#redis.set(lockKey, token, 'PX', TTL_MS, 'NX').catch(() => null)) === 'OK') break;
+      if ((await this.#redis.set(lockKey, token, 'PX', this.#ttlMs, 'NX').catch(() => null)) === 'OK') break;
       if (signal.aborted) return work();
       if (!waited) onWait();
       await new Promise((resolve) => setTimeout(resolve, WAIT_MS));
     }
     const renewal = setInterval(() => {
-      this.#redis.eval(RENEW, 1, lockKey, token, TTL_MS)
+      this.#redis.eval(RENEW, 1, lockKey, token, this.#ttlMs)
         .then((kept) => { if (kept !== 1) onLost(); }, () => undefined); // Redis away for a moment: the next renewal tries again
-    }, RENEW_MS);
+    }, this.#ttlMs / 3);
     renewal.unref();
     try {
       await work();

@@ -1,8 +1,5 @@
 import type { RedisClient } from './connect-redis.js';
 
-/** A slot not renewed for this long is free again: its process died. */
-const TTL_MS = 30_000;
-const RENEW_MS = 10_000;
 /** How often a job that waits for a slot asks again. */
 const POLL_MS = 250;
 
@@ -38,10 +35,13 @@ const GIVE_BACK = "redis.call('ZREM', KEYS[1], ARGV[1]); redis.call('ZREM', KEYS
 export class FleetSlots {
   readonly #redis: RedisClient;
   readonly #globalCap: number;
+  readonly #ttlMs: number;
 
-  constructor(redis: RedisClient, globalCap: number) {
+  /** `ttlMs`: a slot not renewed for this long is free again (its process died); renewed every third of it. */
+  constructor(redis: RedisClient, globalCap: number, ttlMs: number) {
     this.#redis = redis;
     this.#globalCap = globalCap;
+    this.#ttlMs = ttlMs;
   }
 
   /** Runs `work` holding a slot of the fleet and of `group` (waiting until there is one, or until `signal` aborts). */
@@ -49,12 +49,12 @@ export class FleetSlots {
     const keys = ['agent-mapreduce:slots', `agent-mapreduce:slots:${group}`];
     const token = `${process.pid}-${Math.random().toString(36).slice(2)}`;
     // Redis away for a moment counts as full: ask again
-    while (Number(await this.#redis.eval(TAKE, 2, ...keys, this.#globalCap, groupCap, TTL_MS, token).catch(() => 0)) !== 1) {
+    while (Number(await this.#redis.eval(TAKE, 2, ...keys, this.#globalCap, groupCap, this.#ttlMs, token).catch(() => 0)) !== 1) {
       // cancelled while it waited: the run starts only to see that and say so, with no slot
       if (signal.aborted) return work();
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
-    const renewal = setInterval(() => void this.#redis.eval(RENEW, 2, ...keys, TTL_MS, token).catch(() => undefined), RENEW_MS);
+    const renewal = setInterval(() => void this.#redis.eval(RENEW, 2, ...keys, this.#ttlMs, token).catch(() => undefined), this.#ttlMs / 3);
     renewal.unref();
     try {
       await work();

@@ -44,6 +44,8 @@ export interface Settings {
    * time per repository and base across all of them. Unset: one process, no server (the default).
    */
   redisUrl: string | undefined;
+  /** In a fleet, how long a dead process's issue locks and run slots keep others waiting (REDIS_LOCK_TTL). */
+  fleetLockMs: number;
 }
 
 export interface AgentVariable {
@@ -79,12 +81,12 @@ export const DEFAULT_MODEL = 'claude-sonnet-5-5';
 const durationPattern = /^(\d+)\s*(ms|s|m|h)?$/i;
 const unitMs: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-const duration = z.string().trim().regex(durationPattern, 'must be a duration such as 300, 300s, 5m or 1h (a bare number is seconds)')
+const anyDuration = z.string().trim().regex(durationPattern, 'must be a duration such as 300, 300s, 5m or 1h (a bare number is seconds)')
   .transform((text) => {
     const [, amount, unit] = durationPattern.exec(text)!;
     return Number(amount) * unitMs[(unit ?? 's').toLowerCase()]!;
-  })
-  .refine((ms) => ms >= 10_000, 'must be at least 10 seconds');
+  });
+const duration = anyDuration.refine((ms) => ms >= 10_000, 'must be at least 10 seconds');
 
 const wholeNumber = (min: number, max: number) =>
   z.string().trim().regex(/^\d+$/, `must be a whole number from ${min} to ${max}`).transform(Number)
@@ -109,6 +111,8 @@ const envSchema = z.object({
   SANDBOX_AGENT_HOSTS: z.string().transform(list(',')).refine((hosts) => hosts.every(isHostEntry), 'must be host names (host, host:port or *.domain) separated by commas').optional(),
   GITHUB_WRITES_PER_MINUTE: wholeNumber(1, 100_000).optional(),
   GITHUB_WRITES_PER_HOUR: wholeNumber(1, 1_000_000).optional(),
+  // short in tests: a dead process's issues wait this long; renewals every third of it must keep up
+  REDIS_LOCK_TTL: anyDuration.refine((ms) => ms >= 1_000 && ms <= 600_000, 'must be from 1 second to 10 minutes').optional(),
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
   AGENT_ENV_ALLOW: z.string().transform(list(','))
     .refine((entries) => entries.every((e) => /^[A-Za-z_][A-Za-z0-9_]*(=[A-Za-z_][A-Za-z0-9_]*)?$/.test(e)), 'must be NAME or NAME=SOURCE entries separated by commas')
@@ -167,5 +171,6 @@ export function loadSettings(env: NodeJS.ProcessEnv): Settings {
       perMinute: e.GITHUB_WRITES_PER_MINUTE ?? DEFAULT_WRITE_LIMITS.perMinute, perHour: e.GITHUB_WRITES_PER_HOUR ?? DEFAULT_WRITE_LIMITS.perHour,
     },
     redisUrl: e.REDIS_URL,
+    fleetLockMs: e.REDIS_LOCK_TTL ?? 30_000,
   };
 }

@@ -21,6 +21,8 @@ describe('loadSettings', () => {
       agentHosts: [],
       agentEnvAllow: [],
       writeLimits: { perMinute: 80, perHour: 450 },
+      redisUrl: undefined,
+      fleetLockMs: 30_000,
     });
     expect(DEFAULT_SETUP_HOSTS).toContain('registry.npmjs.org');
   });
@@ -33,7 +35,7 @@ describe('loadSettings', () => {
       METRICS_TOKEN: 'a-metrics-token-of-length',
       SANDBOX: 'off', SANDBOX_READ_ONLY: '/opt/tools:/srv/bin', SANDBOX_SETUP_HOSTS: 'registry.example.com, *.pkg.example.com:8443',
       SANDBOX_AGENT_HOSTS: 'llm.example.com', AGENT_ENV_ALLOW: 'CODEX_API_KEY, ANTHROPIC_API_KEY=CLAUDE_CODE_KEY',
-      GITHUB_WRITES_PER_MINUTE: '30', GITHUB_WRITES_PER_HOUR: '2000', REDIS_URL: 'redis://redis.internal:6379/2',
+      GITHUB_WRITES_PER_MINUTE: '30', GITHUB_WRITES_PER_HOUR: '2000', REDIS_URL: 'redis://redis.internal:6379/2', REDIS_LOCK_TTL: '10s',
     })).toEqual({
       workDir: '/srv/agents', maxAgents: 12, defaultModel: 'claude-opus-4-5',
       reconcileIntervalMs: 120_000, appId: 123, noreplyDomain: 'users.noreply.github.example.com', shutdownGraceMs: 120_000,
@@ -46,6 +48,7 @@ describe('loadSettings', () => {
       agentEnvAllow: [{ name: 'CODEX_API_KEY', from: 'CODEX_API_KEY' }, { name: 'ANTHROPIC_API_KEY', from: 'CLAUDE_CODE_KEY' }],
       writeLimits: { perMinute: 30, perHour: 2000 },
       redisUrl: 'redis://redis.internal:6379/2',
+      fleetLockMs: 10_000,
     });
   });
 
