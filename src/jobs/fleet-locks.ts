@@ -1,3 +1,5 @@
+import type { RedisClient } from './connect-redis.js';
+
 /** Where a job's lock lives: `agent-mapreduce:job:<owner>/<repo>#<n>`. */
 export const JOB_LOCK_PREFIX = 'agent-mapreduce:job:';
 
@@ -11,8 +13,6 @@ if holder == false then redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) retur
 return 0`;
 /** How often a job asks again for a lock another process holds. */
 const WAIT_MS = 500;
-
-import type { RedisClient } from './connect-redis.js';
 
 /**
  * One job per issue across a fleet's processes: a process runs an issue's job only while it holds the
@@ -64,5 +64,4 @@ export class FleetLocks {
       await this.#redis.eval(RELEASE, 1, lockKey, token).catch(() => undefined); // not released: it expires by itself
     }
   }
-
 }
