@@ -2,13 +2,10 @@ import { CHECK_NAME } from '../names.js';
 import type { AdapterContext } from './octokit-parts.js';
 import type { CheckState, GitHub } from './port.js';
 import { readLogTail } from './read-log-tail.js';
-import { status } from './rest-shapes.js';
+import { unreadable } from './rest-shapes.js';
 
 /** GitHub Actions' app: its check runs are jobs, whose logs the API serves. */
 const ACTIONS_SLUG = 'github-actions';
-
-/** Answers that mean "GitHub will not tell this app": nothing to read, not an error. */
-const unreadable = (error: unknown) => [403, 404, 410].includes(status(error) ?? 0);
 
 /** Rulesets need only metadata permission; classic protection shows in the branch itself. */
 async function readRequiredChecks({ octokit, where }: AdapterContext, branch: string): Promise<string[]> {

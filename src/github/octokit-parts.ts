@@ -7,7 +7,7 @@ import type { WriteAllowance } from './write-budget.js';
 import type { ReadCache } from './conditional-reads.js';
 import type { GitHub, Permission, PullInfo, Review } from './port.js';
 import { UnreadableConfigError } from './port.js';
-import { configPluginPrefix, silent, status, toComment, toIssue, toPull, type RestIssue, type RestPull } from './rest-shapes.js';
+import { configPluginPrefix, silent, status, toComment, toIssue, toPull, unreadable, type RestIssue, type RestPull } from './rest-shapes.js';
 
 export interface GitHubTarget {
   owner: string;
@@ -106,8 +106,15 @@ export function issuesPart(ctx: AdapterContext): Pick<GitHub, 'getIssue' | 'list
     },
 
     async listBlockers(issueNumber) {
-      const blockers = await octokit.paginate(octokit.rest.issues.listDependenciesBlockedBy, { ...where, issue_number: issueNumber, per_page: 100 });
-      return blockers.map((b) => ({ number: b.number, open: b.state === 'open' }));
+      try {
+        const blockers = await octokit.paginate(octokit.rest.issues.listDependenciesBlockedBy, { ...where, issue_number: issueNumber, per_page: 100 });
+        return blockers.map((b) => ({ number: b.number, open: b.state === 'open' }));
+      } catch (error) {
+        // a GitHub without issue dependencies (older Enterprise Server), or an installation that has not
+        // accepted the permission for them yet: no relationships to read
+        if (unreadable(error)) return [];
+        throw error;
+      }
     },
 
     async addLabels(issueNumber, labels) {

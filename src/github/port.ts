@@ -23,7 +23,7 @@ export interface GitHub {
   listOpenIssuesWithLabel(label: string): Promise<IssueInfo[]>;
   /** Who last added the label to the issue, and when; null if the events do not say. */
   findLabelEvent(issueNumber: number, label: string): Promise<LabelEvent | null>;
-  /** The issues GitHub records as blocking this one ("blocked by"), open or closed. */
+  /** The issues GitHub records as blocking this one ("blocked by"), open or closed; none where GitHub will not say. */
   listBlockers(issueNumber: number): Promise<Array<{ number: number; open: boolean }>>;
   addLabels(issueNumber: number, labels: string[]): Promise<void>;
   /** Removing a label the issue does not have is not an error. */

@@ -64,5 +64,8 @@ export function toPull(p: RestPull): PullInfo {
 }
 
 export const status = (error: unknown) => (error as { status?: number }).status;
+
+/** Answers that mean "GitHub will not tell this app" (no permission, no such API or thing): nothing to read, not an error. */
+export const unreadable = (error: unknown) => [403, 404, 410].includes(status(error) ?? 0);
 export const silent = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 export const configPluginPrefix = '[@probot/octokit-plugin-config]';

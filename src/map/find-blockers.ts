@@ -10,19 +10,14 @@ const MAX_NAMED = 20;
  */
 export async function findOpenBlockers(github: GitHub, issue: Pick<IssueInfo, 'number' | 'body' | 'openBlockers'>): Promise<number[]> {
   const open = new Set<number>();
+  // a GitHub without issue dependencies answers none: the body's lines still count
   if (issue.openBlockers === undefined || issue.openBlockers > 0) {
-    try {
-      for (const blocker of await github.listBlockers(issue.number)) if (blocker.open) open.add(blocker.number);
-    } catch (err) {
-      // a GitHub without issue dependencies (older Enterprise Server), or an installation that has not
-      // accepted the permission for them yet: the body's lines still count
-      if (!isMissing(err) && status(err) !== 403) throw err;
-    }
+    for (const blocker of await github.listBlockers(issue.number)) if (blocker.open) open.add(blocker.number);
   }
   for (const number of blockersNamedIn(issue.body)) {
     if (open.has(number) || number === issue.number) continue;
     const named = await github.getIssue(number).catch((err: unknown) => {
-      if (isMissing(err)) return undefined; // no such issue: nothing to wait for
+      if ([404, 410].includes((err as { status?: number } | null)?.status ?? 0)) return undefined; // no such issue: nothing to wait for
       throw err;
     });
     if (named?.open && !named.isPullRequest) open.add(number);
@@ -42,12 +37,4 @@ export function blockersNamedIn(body: string): number[] {
     }
   }
   return [...found];
-}
-
-function isMissing(err: unknown): boolean {
-  return status(err) === 404 || status(err) === 410;
-}
-
-function status(err: unknown): number | undefined {
-  return (err as { status?: number } | null)?.status;
 }
