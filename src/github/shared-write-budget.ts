@@ -1,4 +1,4 @@
-import { DEFAULT_WRITE_LIMITS, WRITE_KINDS, type WriteAllowance, type WriteKind, type WriteLimits } from './write-budget.js';
+import { DEFAULT_WRITE_LIMITS, WaitingWrites, type WriteAllowance, type WriteKind, type WriteLimits } from './write-budget.js';
 
 /**
  * Takes one write from an installation's sliding windows kept in Redis, on Redis's own clock (so the
@@ -42,8 +42,7 @@ export class SharedWriteBudget implements WriteAllowance {
   readonly #redis: Promise<RedisScripts>;
   readonly #key: string;
   readonly #limits: WriteLimits;
-  readonly #waiting: Array<{ rank: number; seq: number; go: () => void; fail: (err: unknown) => void }> = [];
-  #seq = 0;
+  readonly #waiting = new WaitingWrites();
   #pumping = false;
 
   constructor(redis: Promise<RedisScripts>, key: string, limits: WriteLimits = DEFAULT_WRITE_LIMITS) {
@@ -53,25 +52,23 @@ export class SharedWriteBudget implements WriteAllowance {
   }
 
   get waiting(): number {
-    return this.#waiting.length;
+    return this.#waiting.size;
   }
 
   take(kind: WriteKind): Promise<void> {
-    return new Promise((go, fail) => {
-      this.#waiting.push({ rank: WRITE_KINDS.indexOf(kind), seq: this.#seq++, go, fail });
-      this.#waiting.sort((a, b) => a.rank - b.rank || a.seq - b.seq);
-      void this.#pump();
-    });
+    const taken = this.#waiting.add(kind);
+    void this.#pump();
+    return taken;
   }
 
   async #pump(): Promise<void> {
     if (this.#pumping) return;
     this.#pumping = true;
     try {
-      while (this.#waiting.length > 0) {
+      while (this.#waiting.size > 0) {
         const wait = await this.#tryTake().catch(() => 1_000); // Redis away: ask again in a second, never fail the write
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait).unref?.());
-        else this.#waiting.shift()!.go();
+        else this.#waiting.release();
       }
     } finally {
       this.#pumping = false;
@@ -80,7 +77,7 @@ export class SharedWriteBudget implements WriteAllowance {
 
   async #tryTake(): Promise<number> {
     const { minuteMs = 60_000, hourMs = 3_600_000, perMinute, perHour } = this.#limits;
-    const token = `${process.pid}-${this.#seq}-${Math.random().toString(36).slice(2)}`;
+    const token = `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`;
     return Number(await (await this.#redis).eval(TAKE, 1, this.#key, minuteMs, hourMs, perMinute, perHour, token));
   }
 }

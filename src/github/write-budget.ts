@@ -53,24 +53,40 @@ export interface WriteAllowance {
   readonly waiting: number;
 }
 
-interface Waiter {
-  rank: number;
-  seq: number;
-  go: () => void;
+/** Writes waiting for room, in the order they go out: by kind (merges first), then first come. */
+export class WaitingWrites {
+  readonly #waiting: Array<{ rank: number; seq: number; go: () => void }> = [];
+  #seq = 0;
+
+  get size(): number {
+    return this.#waiting.length;
+  }
+
+  /** Resolves once `release` lets this write go. */
+  add(kind: WriteKind): Promise<void> {
+    return new Promise((go) => {
+      this.#waiting.push({ rank: WRITE_KINDS.indexOf(kind), seq: this.#seq++, go });
+      this.#waiting.sort((a, b) => a.rank - b.rank || a.seq - b.seq);
+    });
+  }
+
+  /** Lets the first in line go. */
+  release(): void {
+    this.#waiting.shift()?.go();
+  }
 }
 
 export class WriteBudget implements WriteAllowance {
   /** When each write of the last hour went out, oldest first. */
   readonly #sent: number[] = [];
-  readonly #waiting: Waiter[] = [];
-  #seq = 0;
+  readonly #waiting = new WaitingWrites();
   #timer: NodeJS.Timeout | undefined;
 
   constructor(readonly limits: WriteLimits = DEFAULT_WRITE_LIMITS, private readonly now: () => number = Date.now) {}
 
   /** Writes waiting for room. */
   get waiting(): number {
-    return this.#waiting.length;
+    return this.#waiting.size;
   }
 
   /** Writes left in the current hour's window. */
@@ -81,17 +97,15 @@ export class WriteBudget implements WriteAllowance {
 
   /** Resolves when the write may go out (at once when there is room and nobody waits before it). */
   take(kind: WriteKind): Promise<void> {
-    return new Promise((resolve) => {
-      this.#waiting.push({ rank: WRITE_KINDS.indexOf(kind), seq: this.#seq++, go: resolve });
-      this.#waiting.sort((a, b) => a.rank - b.rank || a.seq - b.seq);
-      this.#pump();
-    });
+    const taken = this.#waiting.add(kind);
+    this.#pump();
+    return taken;
   }
 
   #pump(): void {
     if (this.#timer) return;
     for (;;) {
-      if (this.#waiting.length === 0) return;
+      if (this.#waiting.size === 0) return;
       const wait = this.#wait();
       if (wait > 0) {
         this.#timer = setTimeout(() => {
@@ -102,7 +116,7 @@ export class WriteBudget implements WriteAllowance {
         return;
       }
       this.#sent.push(this.now());
-      this.#waiting.shift()!.go();
+      this.#waiting.release();
     }
   }
 
