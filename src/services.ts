@@ -113,7 +113,7 @@ export function createServices(parts: ServiceParts): Services {
     ...(parts.gitEnv ? { gitEnv: parts.gitEnv } : {}),
   };
   const map = new MapService(pipelineDeps, scheduler);
-  const cancels = redis && settings.redisUrl ? fleetCancels(settings.redisUrl, redis, map) : undefined;
+  const cancels = redis && settings.redisUrl ? fleetCancels(settings.redisUrl, redis, map, parts.log) : undefined;
   if (cancels) map.useFleet(cancels);
   const revisions = new RevisionService(pipelineDeps, scheduler);
   const reduce = new ReduceService({
@@ -130,7 +130,10 @@ export function createServices(parts: ServiceParts): Services {
   };
 }
 
-/** A job runs here only while this process holds its issue's lock; where another process holds it, it ends at once. */
+/**
+ * A job runs here only while this process holds its issue's lock (waiting while another process holds
+ * it) and a slot of the fleet's caps.
+ */
 function exclusiveIn(redis: Promise<RedisClient>, settings: Settings, log: Logger): Exclusive {
   const fleet = redis.then((client) => ({
     locks: new FleetLocks(client, settings.fleetLockMs), slots: new FleetSlots(client, settings.maxAgents, settings.fleetLockMs),
@@ -145,9 +148,9 @@ function exclusiveIn(redis: Promise<RedisClient>, settings: Settings, log: Logge
   };
 }
 
-/** Listens for the fleet's cancels; one this process cannot start listening for is logged, and cancels stay local. */
-function fleetCancels(redisUrl: string, redis: Promise<RedisClient>, map: MapService): Promise<FleetCancel> {
+/** Listens for the fleet's cancels; if it cannot, that is logged and each cancel stays in its process. */
+function fleetCancels(redisUrl: string, redis: Promise<RedisClient>, map: MapService, log: Logger): Promise<FleetCancel> {
   const cancels = redis.then((client) => FleetCancel.start(redisUrl, client, (key, reason) => void map.cancelHere(key, reason)));
-  cancels.catch(() => undefined); // reported where it is awaited: a cancel then stays in its process
+  cancels.catch((err: unknown) => log.error({ err }, 'fleet cancels not started: a cancel reaches only its own process'));
   return cancels;
 }

@@ -160,7 +160,11 @@ export class MapService {
     const held = this.#held.delete(key);
     if (held) this.#deps.profile.record({ repo: `${github.owner}/${github.repo}`, issue: issueNumber, type: 'waiting' });
     let result = held || deciding ? 'dequeued' : this.#scheduler.cancel(key, reason);
-    if (result === 'not-found' && this.#elsewhere) result = await (await this.#elsewhere).cancel(key, reason) ? 'aborted' : 'not-found';
+    if (result === 'not-found' && this.#elsewhere) {
+      // the fleet's cancels not reachable (logged where they started): the cancel stays here
+      const elsewhere = await this.#elsewhere.then((fleet) => fleet.cancel(key, reason), () => false);
+      if (elsewhere) result = 'aborted';
+    }
     if (result === 'dequeued') {
       const status: IssueStatus = { state: 'cancelled', reason, ...(attempt ? { attempt } : {}) };
       await this.#deps.statuses.show(github, issueNumber, { status });
