@@ -3,12 +3,9 @@
  * of one base never run at once across the fleet, and an issue runs in one process only. The
  * processes, Redis and BullMQ are the real ones; the agent is the built-in one on the scripted model.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startSystem, waitUntil, type System } from '../support/app-on-local-github.js';
-import { startAppProcess, type AppProcess } from '../support/app-process.js';
+import type { AppProcess } from '../support/app-process.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { editLine } from '../support/scripted-model.js';
 
@@ -16,32 +13,30 @@ const REPO = 'octo-org/fleet';
 let redis: RedisServer;
 let system: System;
 let second: AppProcess;
-let secondDir: string;
 
 beforeAll(async () => {
   redis = await startRedis();
   system = await startSystem({ env: { REDIS_URL: redis.url } });
-  secondDir = await mkdtemp(path.join(os.tmpdir(), 'fleet-second-'));
-  second = await startAppProcess({
-    cwd: secondDir,
-    env: {
-      ...system.github.appEnv(), WORK_DIR: path.join(secondDir, 'work'), ANTHROPIC_API_KEY: 'sk-ant-local', ANTHROPIC_BASE_URL: system.model.url, REDIS_URL: redis.url,
-    },
-  });
+  second = await system.startAnother();
 });
 
 afterAll(async () => {
-  await second?.kill('SIGKILL');
   await system?.stop();
   await redis?.stop();
-  await rm(secondDir, { recursive: true, force: true });
 });
+
+/** A repository of the local GitHub with these files, where `maintainer` may write. */
+async function repository(name: string, files: Record<string, string>): Promise<string> {
+  const repo = `octo-org/${name}`;
+  await system.github.createRepository(repo, files);
+  system.github.grant(repo, 'maintainer', 'write');
+  return repo;
+}
 
 describe('a fleet of two processes on one Redis', () => {
   it('never merges on one base from two processes at once, even when each gets an approval', async () => {
     const { github } = system;
-    await github.createRepository(REPO, { 'README.md': '# Fleet\n', '.github/agent-mapreduce.yml': 'reduce:\n  requireChecks: false\n' });
-    github.grant(REPO, 'maintainer', 'write');
+    await repository('fleet', { 'README.md': '# Fleet\n', '.github/agent-mapreduce.yml': 'reduce:\n  requireChecks: false\n' });
     const pulls: number[] = [];
     for (const name of ['a', 'b', 'c']) {
       const branch = `agent/issue-${pulls.length + 100}-add-${name}`;
@@ -77,9 +72,7 @@ describe('a fleet of two processes on one Redis', () => {
 
   it('runs an issue in one process only, when both are asked for it', async () => {
     const { github, model } = system;
-    const repo = 'octo-org/fleet-issue';
-    await github.createRepository(repo, { 'a.txt': 'alpha\n' });
-    github.grant(repo, 'maintainer', 'write');
+    const repo = await repository('fleet-issue', { 'a.txt': 'alpha\n' });
     const issue = github.openIssue(repo, { title: 'Alpha to omega', body: editLine('a.txt', 'alpha', 'omega') });
     // the run that goes first stays in GitHub a while at its PR, so that the other process is asked meanwhile
     github.faults.add({ operation: 'pulls/create', kind: 'delay', ms: 1500, times: 1 });
@@ -109,9 +102,7 @@ describe('a fleet of two processes on one Redis', () => {
 
   it('stops a run from the process that was asked, when the run is in the other one', async () => {
     const { github } = system;
-    const repo = 'octo-org/fleet-stop';
-    await github.createRepository(repo, { 'a.txt': 'alpha\n' });
-    github.grant(repo, 'maintainer', 'write');
+    const repo = await repository('fleet-stop', { 'a.txt': 'alpha\n' });
     const issue = github.openIssue(repo, { title: 'Alpha to omega', body: editLine('a.txt', 'alpha', 'omega') });
     // the run holds at its first look at the issue in GitHub, long enough to be stopped from elsewhere
     github.faults.add({ operation: 'issues/get', kind: 'delay', ms: 2_000, times: 1 });
@@ -134,9 +125,7 @@ describe('a fleet of two processes on one Redis', () => {
 
   it('holds a repository\'s map.concurrency across the fleet: two issues asked of two processes run one after the other', async () => {
     const { github } = system;
-    const repo = 'octo-org/fleet-cap';
-    await github.createRepository(repo, { 'a.txt': 'alpha\n', 'b.txt': 'beta\n', '.github/agent-mapreduce.yml': 'map:\n  concurrency: 1\n' });
-    github.grant(repo, 'maintainer', 'write');
+    const repo = await repository('fleet-cap', { 'a.txt': 'alpha\n', 'b.txt': 'beta\n', '.github/agent-mapreduce.yml': 'map:\n  concurrency: 1\n' });
     const issues = [
       github.openIssue(repo, { title: 'Alpha to omega', body: editLine('a.txt', 'alpha', 'omega') }),
       github.openIssue(repo, { title: 'Beta to gamma', body: editLine('b.txt', 'beta', 'gamma') }),

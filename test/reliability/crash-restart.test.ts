@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { runGit } from '../../src/git/run-git.js';
-import { startSystem, waitUntil, type System } from '../support/app-on-local-github.js';
+import { issueSettled, startSystem, waitUntil, type System } from '../support/app-on-local-github.js';
 import { editLine } from '../support/scripted-model.js';
 import { seededRandom } from '../support/seeded-random.js';
 
@@ -46,11 +45,7 @@ describe('a crash at any point of a run', () => {
     for (const issue of issues) github.label(repo, issue, 'agent');
 
     // done: failed, or its PR open and the issue saying so (a restart's reconcile may have to fix the label)
-    const settled = (issue: number) => {
-      const labels = github.issue(repo, issue).labels;
-      return labels.includes('agent:failed') ||
-        (github.pullsFor(repo, issue).length > 0 && labels.includes('agent:pr-opened') && !labels.includes('agent:working'));
-    };
+    const settled = (issue: number) => issueSettled(github, repo, issue);
     await waitUntil('the app to be killed or both issues to settle', () => killed || issues.every(settled));
     if (!killed) await current.app.kill('SIGKILL');
     github.onCall = undefined;
@@ -58,8 +53,8 @@ describe('a crash at any point of a run', () => {
 
     await waitUntil('both issues to settle after the restart', () => issues.every(settled));
     // a run whose PR is open may still be writing its status and releasing its worktree
-    await waitUntil('no worktree in use', async () => (await worktreesInUse(current)).length === 0, 15_000)
-      .catch(async () => expect(await worktreesInUse(current)).toEqual([]));
+    await waitUntil('no worktree in use', async () => (await current.worktreesInUse()).length === 0, 15_000)
+      .catch(async () => expect(await current.worktreesInUse()).toEqual([]));
 
     for (const issue of issues) {
       const pulls = github.pullsFor(repo, issue);
@@ -79,14 +74,3 @@ describe('a crash at any point of a run', () => {
     expect(github.problems).toEqual([]);
   });
 });
-
-/** Worktrees still on a branch or with changes in them: the idle ones kept for reuse are detached and clean. */
-async function worktreesInUse(system: System): Promise<string[]> {
-  const inUse: string[] = [];
-  for (const dir of await system.worktrees()) {
-    const branch = await runGit(['symbolic-ref', '--quiet', 'HEAD'], { cwd: dir, expectedExitCodes: [1] });
-    const dirty = await runGit(['status', '--porcelain'], { cwd: dir });
-    if (branch.code === 0 || dirty.trim() !== '') inUse.push(`${dir}: ${branch.stdout.trim() || 'detached'} ${dirty.trim()}`);
-  }
-  return inUse;
-}

@@ -10,6 +10,7 @@ import type { FakeMessagesApi } from './fake-messages-api.js';
 import { LocalGitHub } from './local-github/local-github.js';
 import { startAppProcess, type AppProcess } from './app-process.js';
 import { startScriptedModel } from './scripted-model.js';
+import { runGit } from '../../src/git/run-git.js';
 
 export interface System {
   github: LocalGitHub;
@@ -21,6 +22,10 @@ export interface System {
   restart(): Promise<AppProcess>;
   /** Worktree folders left under WORK_DIR/worktrees */
   worktrees(): Promise<string[]>;
+  /** Worktrees still on a branch or with changes in them: the idle ones kept for reuse are detached and clean. */
+  worktreesInUse(): Promise<string[]>;
+  /** One more app process on the same GitHub and model, with its own work directory (a fleet's second process); stopped with the system. */
+  startAnother(env?: Record<string, string>): Promise<AppProcess>;
   stop(): Promise<void>;
 }
 
@@ -40,18 +45,18 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
   const workDir = path.join(root, 'work');
   const cwd = path.join(root, 'cwd');
   await mkdir(cwd, { recursive: true });
+  const launch = (dir: string, work: string, env: Record<string, string> = {}) => startAppProcess({
+    cwd: dir,
+    ...(options.entry ? { entry: options.entry } : {}),
+    env: { ...github.appEnv(), WORK_DIR: work, ANTHROPIC_API_KEY: 'sk-ant-local', ANTHROPIC_BASE_URL: model.url, ...options.env, ...env },
+  });
   const start = async () => {
-    const app = await startAppProcess({
-      cwd,
-      ...(options.entry ? { entry: options.entry } : {}),
-      env: {
-        ...github.appEnv(), WORK_DIR: workDir, ANTHROPIC_API_KEY: 'sk-ant-local', ANTHROPIC_BASE_URL: model.url, ...options.env,
-      },
-    });
+    const app = await launch(cwd, workDir);
     github.webhooks.url = app.webhookUrl;
     github.webhooks.hold = false;
     return app;
   };
+  const others: AppProcess[] = [];
   const system: System = {
     github,
     model,
@@ -69,7 +74,24 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
       }
       return found;
     },
+    async worktreesInUse() {
+      const inUse: string[] = [];
+      for (const dir of await system.worktrees()) {
+        const branch = await runGit(['symbolic-ref', '--quiet', 'HEAD'], { cwd: dir, expectedExitCodes: [1] });
+        const dirty = await runGit(['status', '--porcelain'], { cwd: dir });
+        if (branch.code === 0 || dirty.trim() !== '') inUse.push(`${dir}: ${branch.stdout.trim() || 'detached'} ${dirty.trim()}`);
+      }
+      return inUse;
+    },
+    async startAnother(env) {
+      const dir = path.join(root, `other-${others.length + 1}`);
+      await mkdir(dir, { recursive: true });
+      const other = await launch(dir, path.join(dir, 'work'), env);
+      others.push(other);
+      return other;
+    },
     async stop() {
+      for (const other of others) await other.kill('SIGKILL');
       await system.app.kill('SIGKILL');
       await model.close();
       await github.close();
@@ -77,6 +99,13 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     },
   };
   return system;
+}
+
+/** An issue's run is over: it failed, or its PR is open and its labels say so (none still says it is working). */
+export function issueSettled(github: LocalGitHub, repo: string, issue: number): boolean {
+  const labels = github.issue(repo, issue).labels;
+  return labels.includes('agent:failed') ||
+    (github.pullsFor(repo, issue).length > 0 && labels.includes('agent:pr-opened') && !labels.includes('agent:working'));
 }
 
 /** Polls until `check` returns a value other than undefined/false; throws with `what` after `ms`. */
