@@ -1,4 +1,6 @@
-import type { ApplicationFunction } from 'probot';
+import type { ApplicationFunction, Probot } from 'probot';
+import { FleetEvents } from './jobs/fleet-events.js';
+import { refused } from './sandbox/sandbox.js';
 import type { Agent } from './agents/agent.js';
 import type { RepoConfig } from './config/schema.js';
 import { onCiResult } from './handlers/on-ci-result.js';
@@ -30,10 +32,13 @@ export interface AppOptions {
 /** Wires the webhook handlers to the pipelines; nothing else happens here. */
 export function createApp(settings: Settings, options: AppOptions = {}): ApplicationFunction {
   return (app, probotOptions) => {
+    const web = settings.role === 'web';
     const services = createServices({
       settings,
       log: app.log,
       env: process.env,
+      // a web process of a fleet runs no command, so it needs no sandbox (nor bubblewrap installed)
+      ...(web ? { sandbox: { run: async () => refused('This process (ROLE=web) runs no commands: the fleet\'s workers do.') } } : {}),
       ...(options.createAgent ? { createAgent: options.createAgent } : {}),
       ...(options.gitEnv ? { gitEnv: options.gitEnv } : {}),
       appSlug: async () => {
@@ -41,12 +46,24 @@ export function createApp(settings: Settings, options: AppOptions = {}): Applica
         return (await octokit.rest.apps.getAuthenticated()).data?.slug ?? 'agent-mapreduce';
       },
     });
+    try {
+      probotOptions?.addHandler(profileRoutes(settings, services.profile));
+    } catch {
+      app.log.debug('no HTTP server: /metrics and the dashboard are not served'); // a Probot without a server, as in unit tests
+    }
+    // a fleet's web process passes every delivery to the workers, and does nothing else
+    if (web) {
+      forwardEvents(app, settings.redisUrl!);
+      options.onServices?.(services);
+      return;
+    }
     // a fleet shares its reduce passes through Redis; without REDIS_URL nothing of it is loaded
     if (settings.redisUrl) {
       const fleet = startFleet(app, services, settings.redisUrl);
       fleet.catch((err: unknown) => app.log.error({ err }, 'the fleet\'s reduce queue did not start: reduce passes wait for it'));
       services.reduce.useFleet(fleet);
     }
+    if (settings.role === 'worker') receiveEvents(app, settings.redisUrl!);
     app.on('issue_comment.created', onIssueComment(services));
     app.on('issues.labeled', onIssueLabeled(services));
     app.on(['issues.unlabeled', 'issues.closed'], onIssueUnlabeledOrClosed(services));
@@ -57,14 +74,25 @@ export function createApp(settings: Settings, options: AppOptions = {}): Applica
     app.on(['pull_request_review.submitted', 'pull_request.closed', 'push', 'check_suite.completed', 'check_run.completed', 'status'],
       onReduceTrigger(services));
     app.on(['check_run.completed', 'check_suite.completed', 'status', 'pull_request.opened', 'pull_request.reopened'], onCiResult(services));
-    try {
-      probotOptions?.addHandler(profileRoutes(settings, services.profile));
-    } catch {
-      app.log.debug('no HTTP server: /metrics and the dashboard are not served'); // a Probot without a server, as in unit tests
-    }
     const background = options.background === false ? undefined : startBackground(app, services, app.log);
     options.onServices?.(services, background);
   };
+}
+
+/** ROLE=web: each verified delivery goes to the fleet's queue; GitHub is answered once Redis has it (else 500, and GitHub may redeliver). */
+function forwardEvents(app: Probot, redisUrl: string): void {
+  const events = FleetEvents.sender(redisUrl, app.log);
+  events.catch((err: unknown) => app.log.error({ err }, 'the fleet\'s event queue did not start: deliveries are refused until it does'));
+  app.onAny(async (context) => {
+    await (await events).send({ id: context.id, name: context.name, payload: context.payload });
+    app.log.debug({ delivery: context.id, event: context.name }, 'delivery passed to the fleet');
+  });
+}
+
+/** ROLE=worker: deliveries the web processes queued reach the same handlers as those GitHub sends here. */
+function receiveEvents(app: Probot, redisUrl: string): void {
+  const events = FleetEvents.receiver(redisUrl, (event) => app.receive(event as Parameters<Probot['receive']>[0]), app.log);
+  events.catch((err: unknown) => app.log.error({ err }, 'the fleet\'s event queue did not start: this worker takes no deliveries'));
 }
 
 const app: ApplicationFunction = (probot, options) => createApp(loadSettings(process.env))(probot, options);

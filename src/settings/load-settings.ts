@@ -46,6 +46,12 @@ export interface Settings {
   redisUrl: string | undefined;
   /** In a fleet, how long a dead process's issue locks and run slots keep others waiting (REDIS_LOCK_TTL). */
   fleetLockMs: number;
+  /**
+   * What this process of a fleet does (ROLE): `web` receives webhooks and passes them to the fleet's
+   * workers, runs no job and no reconcile; `worker` runs jobs, reduce passes and reconciles; `all`
+   * (the default, and the only choice without REDIS_URL) does everything.
+   */
+  role: 'web' | 'worker' | 'all';
 }
 
 export interface AgentVariable {
@@ -114,6 +120,7 @@ const envSchema = z.object({
   // short in tests: a dead process's issues wait this long; renewals every third of it must keep up
   REDIS_LOCK_TTL: anyDuration.refine((ms) => ms >= 1_000 && ms <= 600_000, 'must be from 1 second to 10 minutes').optional(),
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
+  ROLE: z.enum(['web', 'worker', 'all'], { error: 'must be web, worker or all' }).optional(),
   AGENT_ENV_ALLOW: z.string().transform(list(','))
     .refine((entries) => entries.every((e) => /^[A-Za-z_][A-Za-z0-9_]*(=[A-Za-z_][A-Za-z0-9_]*)?$/.test(e)), 'must be NAME or NAME=SOURCE entries separated by commas')
     .transform((entries) => entries.map(agentVariable))
@@ -150,6 +157,9 @@ export function loadSettings(env: NodeJS.ProcessEnv): Settings {
     throw new Error(`agent-mapreduce: invalid environment settings:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  if (e.ROLE && e.ROLE !== 'all' && !e.REDIS_URL) {
+    throw new Error(`agent-mapreduce: invalid environment settings:\n- ROLE=${e.ROLE} needs REDIS_URL: a fleet's web and worker processes meet in Redis (leave ROLE unset for one process)`);
+  }
   return {
     workDir: path.resolve(e.WORK_DIR ?? path.join(os.tmpdir(), 'agent-mapreduce')),
     maxAgents: e.MAX_AGENTS ?? 4,
@@ -172,5 +182,6 @@ export function loadSettings(env: NodeJS.ProcessEnv): Settings {
     },
     redisUrl: e.REDIS_URL,
     fleetLockMs: e.REDIS_LOCK_TTL ?? 30_000,
+    role: e.ROLE ?? 'all',
   };
 }

@@ -23,6 +23,7 @@ describe('loadSettings', () => {
       writeLimits: { perMinute: 80, perHour: 450 },
       redisUrl: undefined,
       fleetLockMs: 30_000,
+      role: 'all',
     });
     expect(DEFAULT_SETUP_HOSTS).toContain('registry.npmjs.org');
   });
@@ -36,6 +37,7 @@ describe('loadSettings', () => {
       SANDBOX: 'off', SANDBOX_READ_ONLY: '/opt/tools:/srv/bin', SANDBOX_SETUP_HOSTS: 'registry.example.com, *.pkg.example.com:8443',
       SANDBOX_AGENT_HOSTS: 'llm.example.com', AGENT_ENV_ALLOW: 'CODEX_API_KEY, ANTHROPIC_API_KEY=CLAUDE_CODE_KEY',
       GITHUB_WRITES_PER_MINUTE: '30', GITHUB_WRITES_PER_HOUR: '2000', REDIS_URL: 'redis://redis.internal:6379/2', REDIS_LOCK_TTL: '10s',
+      ROLE: 'worker',
     })).toEqual({
       workDir: '/srv/agents', maxAgents: 12, defaultModel: 'claude-opus-4-5',
       reconcileIntervalMs: 120_000, appId: 123, noreplyDomain: 'users.noreply.github.example.com', shutdownGraceMs: 120_000,
@@ -49,6 +51,7 @@ describe('loadSettings', () => {
       writeLimits: { perMinute: 30, perHour: 2000 },
       redisUrl: 'redis://redis.internal:6379/2',
       fleetLockMs: 10_000,
+      role: 'worker',
     });
   });
 
@@ -64,6 +67,9 @@ describe('loadSettings', () => {
     expect(() => loadSettings({ SANDBOX_READ_ONLY: 'relative/bin' })).toThrow('SANDBOX_READ_ONLY must be absolute folders');
     expect(() => loadSettings({ SANDBOX_SETUP_HOSTS: 'http://registry.example.com/' })).toThrow('SANDBOX_SETUP_HOSTS must be host names');
     expect(() => loadSettings({ REDIS_URL: 'http://redis.internal:6379' })).toThrow('REDIS_URL must be a redis:// or rediss:// URL');
+    expect(() => loadSettings({ ROLE: 'api' })).toThrow('ROLE must be web, worker or all');
+    expect(() => loadSettings({ ROLE: 'web' })).toThrow('ROLE=web needs REDIS_URL');
+    expect(loadSettings({ ROLE: 'all' }).role).toBe('all');
   });
 
   it.each([
