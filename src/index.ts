@@ -15,6 +15,7 @@ import { onReduceTrigger } from './handlers/on-reduce-trigger.js';
 import { startBackground } from './start-background.js';
 import { startFleet } from './start-fleet.js';
 import { profileRoutes } from './profile/profile-routes.js';
+import { shareProfile } from './profile/share-profile.js';
 import { createServices, type Services } from './services.js';
 import { loadSettings, type Settings } from './settings/load-settings.js';
 
@@ -50,6 +51,11 @@ export function createApp(settings: Settings, options: AppOptions = {}): Applica
       probotOptions?.addHandler(profileRoutes(settings, services.profile));
     } catch {
       app.log.debug('no HTTP server: /metrics and the dashboard are not served'); // a Probot without a server, as in unit tests
+    }
+    // in a fleet, every process's dashboard shows what all of them record
+    if (settings.redisUrl) {
+      shareProfile(settings.redisUrl, services.profile, app.log)
+        .catch((err: unknown) => app.log.error({ err }, 'the fleet\'s profile is not shared: this dashboard shows this process only'));
     }
     // a fleet's web process passes every delivery to the workers, and does nothing else
     if (web) {

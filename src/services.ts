@@ -81,7 +81,7 @@ export function createServices(parts: ServiceParts): Services {
   const profile = new Profile({
     load: scheduler, webBase: settings.webBase, writesWaiting: () => writes.waiting,
     // a fleet's processes are told apart in a scrape of them all
-    ...(settings.redisUrl ? { labels: { worker: `${os.hostname()}-${process.pid}` } } : {}),
+    ...(settings.redisUrl ? { labels: { worker: `${os.hostname()}-${process.pid}`, role: settings.role } } : {}),
   });
   profile.follow(scheduler);
   const rateLimits = new RateLimitGate(scheduler);
@@ -97,7 +97,12 @@ export function createServices(parts: ServiceParts): Services {
       rateLimits.limit(ms);
     },
   });
-  const workspace = new Workspace({ workDir: settings.workDir, log: parts.log, env: parts.gitEnv ?? {}, secrets: appSecrets(parts.env) });
+  // a job gives its slot back when its agent is done and keeps its worktree while it publishes, so
+  // up to twice the cap of worktrees are in use; keeping that many wiped spares spares the next
+  // wave a full checkout each
+  const workspace = new Workspace({
+    workDir: settings.workDir, log: parts.log, env: parts.gitEnv ?? {}, secrets: appSecrets(parts.env), maxIdleWorktrees: 2 * settings.maxAgents,
+  });
   const permissions = new PermissionCache();
   const pipelineDeps = {
     settings,
@@ -135,12 +140,13 @@ export function createServices(parts: ServiceParts): Services {
  * it) and a slot of the fleet's caps.
  */
 function exclusiveIn(redis: Promise<RedisClient>, settings: Settings, log: Logger): Exclusive {
-  const fleet = redis.then((client) => ({
-    locks: new FleetLocks(client, settings.fleetLockMs), slots: new FleetSlots(client, settings.maxAgents, settings.fleetLockMs),
+  const fleet = redis.then(async (client) => ({
+    locks: new FleetLocks(client, settings.fleetLockMs),
+    slots: await FleetSlots.start(settings.redisUrl!, client, settings.maxAgents, settings.fleetLockMs),
   }));
-  return async (job, run, controller) => {
+  return async (job, run, { controller, slotReleased }) => {
     const { locks, slots } = await fleet;
-    await locks.runExclusive(job.key, () => slots.run(job.group, job.groupCap, run, controller.signal), {
+    await locks.runExclusive(job.key, () => slots.run(job.group, job.groupCap, run, { signal: controller.signal, released: slotReleased }), {
       signal: controller.signal,
       onWait: () => log.info({ key: job.key }, 'job waits: another process of the fleet runs this issue'),
       onLost: () => controller.abort(new Error('the fleet lock of this issue was lost')),

@@ -99,24 +99,39 @@ export class Workspace {
   async addWorktree(repo: RepoRef, spec: WorktreeSpec): Promise<Worktree> {
     await this.startupCleaning;
     const clone = this.cloneDir(repo);
-    let needsCheckout = false;
+    const worktree = (dir: string) => ({ dir, branch: spec.branch, owner: repo.owner, repo: repo.repo, cloneDir: clone });
+    // Switching touches only that worktree's files, index and HEAD and its own branch, so jobs
+    // starting together switch side by side instead of one after another under the clone's lock.
+    for (let dir = this.takeIdle(clone); dir !== undefined; dir = this.takeIdle(clone)) {
+      try {
+        // wiped when it was handed back, and untouched since: switching rewrites only what differs
+        await this.git(['checkout', '--quiet', '--force', '--no-track', '-B', spec.branch, spec.startPoint], dir);
+        this.log.debug({ owner: repo.owner, repo: repo.repo, dir, branch: spec.branch }, 'git: idle worktree reused');
+        return worktree(dir);
+      } catch {
+        await cloneLocks.run(clone, () => this.discardWorktree(clone, dir)).catch(ignoreGitError);
+        this.inUse.delete(dir);
+      }
+    }
     const dir = await cloneLocks.run(clone, async () => {
-      const reused = await this.reuseIdle(clone, spec);
-      if (reused) return reused;
       const fresh = this.freeWorktreeDir(repo, spec.name);
       if (await exists(fresh)) await this.discardWorktree(clone, fresh); // left over from a crashed run
       await this.git(['worktree', 'add', '--quiet', '--no-checkout', '--no-track', '-B', spec.branch, fresh, spec.startPoint], clone);
       // read once, now, before any command ran in the worktree; never again
       recordWorktree(fresh, { gitDir: await gitDirOf(fresh), cloneDir: clone });
-      needsCheckout = true;
+      this.inUse.add(fresh);
       return fresh;
     });
     // A full checkout writes only this worktree's files and index, so it need not hold the clone's
     // lock, which would serialise every job's start behind it.
-    if (needsCheckout) await checkouts(() => this.git(['reset', '--quiet', '--hard'], dir));
-    this.inUse.add(dir);
+    try {
+      await checkouts(() => this.git(['reset', '--quiet', '--hard'], dir));
+    } catch (error) {
+      await this.removeWorktree(worktree(dir)).catch(ignoreGitError);
+      throw error;
+    }
     this.log.debug({ owner: repo.owner, repo: repo.repo, dir, branch: spec.branch }, 'git: worktree added');
-    return { dir, branch: spec.branch, owner: repo.owner, repo: repo.repo, cloneDir: clone };
+    return worktree(dir);
   }
 
   /**
@@ -152,19 +167,11 @@ export class Workspace {
     return dir;
   }
 
-  /** Call under the clone's lock: an idle worktree switched to the spec, or null if none could be. */
-  private async reuseIdle(clone: string, spec: WorktreeSpec): Promise<string | null> {
-    const idle = this.idle.get(clone) ?? [];
-    for (let dir = idle.pop(); dir !== undefined; dir = idle.pop()) {
-      try {
-        // wiped when it was handed back, and untouched since: switching rewrites only what differs
-        await this.git(['checkout', '--quiet', '--force', '--no-track', '-B', spec.branch, spec.startPoint], dir);
-        return dir;
-      } catch {
-        await this.discardWorktree(clone, dir);
-      }
-    }
-    return null;
+  /** An idle worktree of the clone, now counted as in use (so no new worktree takes its name); undefined if none. */
+  private takeIdle(clone: string): string | undefined {
+    const dir = this.idle.get(clone)?.pop();
+    if (dir !== undefined) this.inUse.add(dir);
+    return dir;
   }
 
   /** Removes the worktree, its folder and its local branch in the cached clone. Idempotent. */

@@ -12,7 +12,18 @@ export interface Job {
   priority: number;
   /** When the work was asked for (label time), in ms since the epoch. */
   since: number;
-  run(signal: AbortSignal): Promise<void>;
+  /** `slot.release()` frees the job's place under the caps while it finishes (see JobSlot). */
+  run(signal: AbortSignal, slot: JobSlot): Promise<void>;
+}
+
+/**
+ * A running job's place under the caps. The caps bound agents at work, so a job whose agent is done
+ * releases it, and the next job's agent starts while this one commits, pushes and opens its PR; the
+ * job still holds its key (nothing else runs on its issue) until it returns, and no more jobs may be
+ * finishing so than there are slots (in all, and per group). Releasing twice is a no-op.
+ */
+export interface JobSlot {
+  release(): void;
 }
 
 export type EnqueueResult = 'queued' | 'already-queued' | 'already-running' | 'stopped';
@@ -34,6 +45,8 @@ export interface JobQueue {
   position(key: string): number | undefined;
   queuedKeys(): string[];
   runningKeys(): string[];
+  /** The running jobs that still hold their slot: their agents are at work. */
+  slotKeys(): string[];
   readonly globalCap: number;
   setGlobalCap(cap: number): void;
   onEvent(listener: (event: SchedulerEvent) => void): void;

@@ -4,6 +4,8 @@ interface Running {
   job: Job;
   controller: AbortController;
   done: Promise<void>;
+  /** Counts against the caps until the job releases its slot. */
+  holdsSlot: boolean;
 }
 
 /**
@@ -83,6 +85,10 @@ export class Scheduler implements JobQueue {
     return [...this.#running.keys()];
   }
 
+  slotKeys(): string[] {
+    return [...this.#running.values()].filter((r) => r.holdsSlot).map((r) => r.job.key);
+  }
+
   get globalCap(): number {
     return this.#globalCap;
   }
@@ -110,9 +116,12 @@ export class Scheduler implements JobQueue {
   }
 
   #pump(): void {
-    for (let i = 0; i < this.#queue.length && this.#running.size < this.#globalCap;) {
+    // a job that gave its slot back still holds a worktree while it publishes: at most as many
+    // of those as slots, so that agents never outrun a slow publish (GitHub's write budget waiting)
+    for (let i = 0; i < this.#queue.length && this.#slotsHeld() < this.#globalCap && this.#running.size < 2 * this.#globalCap;) {
       const job = this.#queue[i]!;
-      if (this.#runningInGroup(job.group) >= job.groupCap) {
+      const inGroup = this.#runningInGroup(job.group);
+      if (inGroup.holding >= job.groupCap || inGroup.all >= 2 * job.groupCap) {
         i++;
         continue;
       }
@@ -123,14 +132,24 @@ export class Scheduler implements JobQueue {
 
   #start(job: Job): void {
     const controller = new AbortController();
-    const running: Running = { job, controller, done: Promise.resolve() };
+    const running: Running = { job, controller, done: Promise.resolve(), holdsSlot: true };
+    let released!: () => void;
+    const slotReleased = new Promise<void>((resolve) => { released = resolve; });
+    const slot = {
+      release: () => {
+        if (!running.holdsSlot) return;
+        running.holdsSlot = false;
+        released();
+        this.#pump();
+      },
+    };
     this.#running.set(job.key, running);
     this.#emit({ kind: 'started', key: job.key, work: job.work });
     running.done = (async () => {
       let error: unknown;
       try {
-        const run = () => job.run(controller.signal);
-        await (this.#exclusive ? this.#exclusive(job, run, controller) : run());
+        const run = () => job.run(controller.signal, slot);
+        await (this.#exclusive ? this.#exclusive(job, run, { controller, slotReleased }) : run());
       } catch (e) {
         error = e;
       }
@@ -143,9 +162,19 @@ export class Scheduler implements JobQueue {
     })();
   }
 
-  #runningInGroup(group: string): number {
+  #runningInGroup(group: string): { holding: number; all: number } {
+    const count = { holding: 0, all: 0 };
+    for (const r of this.#running.values()) {
+      if (r.job.group !== group) continue;
+      count.all++;
+      if (r.holdsSlot) count.holding++;
+    }
+    return count;
+  }
+
+  #slotsHeld(): number {
     let count = 0;
-    for (const r of this.#running.values()) if (r.job.group === group) count++;
+    for (const r of this.#running.values()) if (r.holdsSlot) count++;
     return count;
   }
 
@@ -162,9 +191,10 @@ export class Scheduler implements JobQueue {
 
 /**
  * Runs `run` only where no other process runs the same key, and within caps beyond this process;
- * `controller` aborts it if that can no longer be kept, and says when it was cancelled meanwhile.
+ * `controller` aborts it if that can no longer be kept, and says when it was cancelled meanwhile;
+ * `slotReleased` resolves when the job gives its place under the caps back early.
  */
-export type Exclusive = (job: Job, run: () => Promise<void>, controller: AbortController) => Promise<void>;
+export type Exclusive = (job: Job, run: () => Promise<void>, context: { controller: AbortController; slotReleased: Promise<void> }) => Promise<void>;
 
 function comesBefore(a: Job, b: Job): boolean {
   return a.priority !== b.priority ? a.priority > b.priority : a.since < b.since;

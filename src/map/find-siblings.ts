@@ -1,3 +1,4 @@
+import { changedPaths } from '../git/changed-paths.js';
 import { runGit } from '../git/run-git.js';
 import type { Worktree } from '../git/worktree.js';
 import { issueOfBranch } from '../names.js';
@@ -40,8 +41,12 @@ export async function findSiblings(deps: MapDeps, job: IssueJob, worktree: Workt
     if (check.includes(' missing')) await syncClone(github, deps.workspace, { owner: github.owner, repo: github.repo, cloneUrl: job.repository.cloneUrl });
 
     const own = changeOf(await git(['diff', '-U0', '--no-color', '--no-ext-diff', `origin/${base}...${headSha}`]));
+    // first, in one process, the files each sibling's head differs in from the base's tip: only those
+    // that share one of this change's files are diffed line by line (a sibling's own files are among
+    // them, unless the base made the very same change since)
+    const candidates = await sharingAFile(git, `origin/${base}`, others, own.files).catch(() => others);
     const siblings: Sibling[] = [];
-    for (const pull of others) {
+    for (const pull of candidates) {
       // one sibling that cannot be read (its head gone since the listing) does not hide the others
       const theirs = changeOf(await git(['diff', '-U0', '--no-color', '--no-ext-diff', `origin/${base}...${pull.headSha}`]).catch(() => ''));
       const shared = [...own.files].filter((f) => theirs.files.has(f)).sort();
@@ -55,6 +60,15 @@ export async function findSiblings(deps: MapDeps, job: IssueJob, worktree: Workt
     log.warn({ err: error }, 'open agent PRs not compared');
     return [];
   }
+}
+
+/** The PRs whose head differs from the base's tip in one of `files`: one process for their trees, one for their paths. */
+async function sharingAFile<P extends { headSha: string }>(
+  git: (args: string[], input?: string) => Promise<string>, base: string, pulls: P[], files: Set<string>,
+): Promise<P[]> {
+  const trees = (await git(['rev-parse', ...pulls.map((p) => `${p.headSha}^{tree}`)])).trim().split('\n');
+  const differing = await changedPaths(git, base, trees);
+  return pulls.filter((_, i) => [...(differing.get(trees[i]!) ?? [])].some((f) => files.has(f)));
 }
 
 /** The files a zero-context diff changes, and its changed lines, each as `file:+line` or `file:-line`. */

@@ -8,6 +8,8 @@ export type MapDeps = JobDeps;
 
 export interface IssueJob {
   github: GitHub;
+  /** When the run was queued (Date.now()): it starts from the base branch as fetched then or later. */
+  queuedAt: number;
   repository: RepositoryInfo;
   issueNumber: number;
   /** Who handed the issue to the agent: credited as co-author. */

@@ -238,6 +238,7 @@ export class MapService {
 
   #enqueue(key: string, request: MapRequest): MapRequestResult {
     const { github, issueNumber } = request;
+    const queuedAt = Date.now();
     const result = this.#scheduler.enqueue({
       key,
       work: 'map',
@@ -245,10 +246,10 @@ export class MapService {
       groupCap: request.config.map.concurrency,
       priority: request.priority ? 1 : 0,
       since: request.since,
-      run: async (signal) => {
+      run: async (signal, slot) => {
         let outcome: IssueJobOutcome;
         try {
-          outcome = await runIssueJob(this.#deps, { ...request, log: request.log.child({ attempt: request.attempt }) }, signal);
+          outcome = await runIssueJob(this.#deps, { ...request, queuedAt, log: request.log.child({ attempt: request.attempt }) }, signal, slot);
         } catch (err) {
           // the job reports its own failures; this is one it could not (GitHub down before it started)
           request.log.error({ err }, 'issue run broke');

@@ -2,6 +2,7 @@ import { agentBudget, type AgentResult } from '../agents/agent.js';
 import type { PermissionCache } from '../github/permission-cache.js';
 import type { GitHub } from '../github/port.js';
 import { SecretInPushError } from '../git/push-to-remote.js';
+import type { JobSlot } from '../jobs/job-queue.js';
 import { withWorktree } from '../jobs/with-worktree.js';
 import type { Worktree } from '../git/worktree.js';
 import { committersSince } from '../git/worktree-git.js';
@@ -17,6 +18,9 @@ import { clip } from '../text.js';
 import { publish } from './publish-run.js';
 import { syncClone } from '../pipeline/sync-clone.js';
 
+/** A fetch of the base that started this recently serves a run that starts now. */
+const SHARED_FETCH_MS = 15_000;
+
 /** A plan is shown and kept in its comment's marker: twice this stays within GitHub's 65,536 characters. */
 const MAX_PLAN_CHARS = 25_000;
 
@@ -26,11 +30,11 @@ const MAX_PLAN_CHARS = 25_000;
  * 2. say it is running;
  * 3. cut a worktree for the issue's branch from the base branch;
  * 4. run the repository's setup commands;
- * 5. run the agent on the task;
+ * 5. run the agent on the task, then give its slot to the next job (publishing needs no agent);
  * 6. publish by outcome: commit, push and open (or update) the PR, or report why not;
  * 7. give the worktree back, whatever happened (withWorktree: kept for reuse, or removed).
  */
-export async function runIssueJob(deps: MapDeps, job: IssueJob, signal: AbortSignal): Promise<IssueJobOutcome> {
+export async function runIssueJob(deps: MapDeps, job: IssueJob, signal: AbortSignal, slot?: JobSlot): Promise<IssueJobOutcome> {
   const { github, issueNumber, config, log } = job;
   const base = config.map.baseBranch ?? job.repository.defaultBranch;
   const status = statusWriter(deps, job);
@@ -54,8 +58,8 @@ export async function runIssueJob(deps: MapDeps, job: IssueJob, signal: AbortSig
   try {
     const writerComments = issue.comments > 0 ? await writersOnly(deps.permissions, github, await github.listComments(issueNumber)) : [];
     const task = buildTask(`${github.owner}/${github.repo}`, issue, writerComments) + modeInstructions(job);
-
-    await syncClone(github, deps.workspace, repo);
+    // runs that start together, or soon after one another, share a fetch; none starts from a base older than its request
+    await syncClone(github, deps.workspace, repo, { startedSince: Math.max(job.queuedAt, Date.now() - SHARED_FETCH_MS) });
     throwIfAborted(signal);
     if (!existing) branch = await unclaimedBranch(deps, job, base, branch);
     const acquire = async () => ({
@@ -70,6 +74,7 @@ export async function runIssueJob(deps: MapDeps, job: IssueJob, signal: AbortSig
       if (setupFailure) return await finishFailed(deps, job, status, setupFailure);
 
       const result = await runAgent(deps, job, { worktree, task, deadline, status, signal });
+      slot?.release();
       if (job.mode === 'plan') return await postPlan(deps, job, status, result);
       const target = { branch, base, title: pullTitle(issueNumber, issue.title), wasFailed: issue.labels.includes(FAILED_LABEL), hasOpenPull: existing !== null };
       return publish(deps, job, status, worktree, target, result, signal);

@@ -4,6 +4,8 @@ import type { RemoteRepo } from '../git/worktree.js';
 
 /** Per clone folder: the fetch under way, and the one queued to start after it, that callers share. */
 const flights = new Map<string, { running: Promise<void>; next?: Promise<void> }>();
+/** Per clone folder: when the latest fetch that succeeded started (Date.now()). */
+const lastFetched = new Map<string, number>();
 
 /**
  * Brings the repository's cached clone up to date, with a read token of its own, and resolves once a
@@ -11,9 +13,15 @@ const flights = new Map<string, { running: Promise<void>; next?: Promise<void> }
  * issues, a reduce pass) share that fetch instead of taking turns on the clone's lock with one
  * fetch and one token each.
  */
-export function syncClone(github: GitHub, workspace: Workspace, repo: RemoteRepo): Promise<void> {
+export function syncClone(github: GitHub, workspace: Workspace, repo: RemoteRepo, options: { startedSince?: number } = {}): Promise<void> {
   const key = workspace.cloneDir(repo);
-  const fetch = () => github.withGitToken('read', (token) => workspace.sync(repo, token));
+  // `startedSince`: a fetch that started at or after then, and succeeded, is fresh enough
+  if (options.startedSince !== undefined && (lastFetched.get(key) ?? -Infinity) >= options.startedSince) return Promise.resolve();
+  const fetch = async () => {
+    const started = Date.now();
+    await github.withGitToken('read', (token) => workspace.sync(repo, token));
+    lastFetched.set(key, Math.max(started, lastFetched.get(key) ?? -Infinity));
+  };
   const flight = flights.get(key);
   if (flight?.next) return flight.next;
   const after = flight ? flight.running.catch(() => {}) : Promise.resolve();

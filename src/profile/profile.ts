@@ -9,9 +9,13 @@ import type { ProfileEvent, ProfileRecorder, ReducePassRecord } from './profile-
 import { groupForReview, readyPullOf } from './ready-for-review.js';
 import type { BusySample, DashboardView, IssueLifeView, IssueSummary, MergeOrderView, ReadyGroup, ReviewWait, RunRecordView } from './view.js';
 
+/** One thing a process of a fleet recorded, as its other processes take it (plain data). */
+export type SharedRecord = { event: ProfileEvent & { at: number } } | { pass: ReducePassRecord & { at: number } };
+
 /** What the profile reads of the job queue; the scheduler is one. */
 export interface ProfileLoad {
-  runningKeys(): string[];
+  /** Jobs holding a slot: their agents are at work (a job that only publishes has given its slot back). */
+  slotKeys(): string[];
   queuedKeys(): string[];
   readonly globalCap: number;
 }
@@ -58,6 +62,7 @@ export class Profile implements ProfileRecorder {
   readonly #costByDay = new Map<string, number>();
   readonly #orders = new Map<string, MergeOrderView>();
   readonly #stretches = { ms: 0, count: 0 };
+  #share: ((item: SharedRecord) => void) | undefined;
 
   constructor(options: ProfileOptions) {
     this.#load = options.load;
@@ -69,7 +74,7 @@ export class Profile implements ProfileRecorder {
     this.startedAt = this.#now();
     const repoOf = (key: string) => issueOfKey(key).repo;
     this.metrics = createMetrics({
-      running: () => this.#load.runningKeys().map(repoOf),
+      running: () => this.#load.slotKeys().map(repoOf),
       queued: () => this.#load.queuedKeys().map(repoOf),
       slots: () => this.#load.globalCap,
       stages: () => {
@@ -89,19 +94,40 @@ export class Profile implements ProfileRecorder {
   record(event: ProfileEvent): void {
     const at = event.at ?? this.#now();
     const live = at >= this.startedAt;
-    for (const observation of applyEvent(this.#records, event, at)) this.#observe(observation, at, live);
+    for (const observation of applyEvent(this.#records, event, at)) this.#observe(observation, at, live, true);
+    this.#share?.({ event: { ...event, at } });
+  }
+
+  /**
+   * What another process of the fleet recorded: the dashboard shows it, and only that process's
+   * `/metrics` counts it (a scrape of the whole fleet would count it twice).
+   */
+  recordFromFleet(item: SharedRecord): void {
+    if ('pass' in item) return this.#showOrder(item.pass, item.pass.at);
+    const { event } = item;
+    for (const observation of applyEvent(this.#records, event, event.at)) this.#observe(observation, event.at, event.at >= this.startedAt, false);
+  }
+
+  /** From now on everything recorded here is also handed to `share`, for the fleet's other processes. */
+  shareWith(share: (item: SharedRecord) => void): void {
+    this.#share = share;
   }
 
   reducePass(pass: ReducePassRecord): void {
     const repository = pass.repo;
     this.metrics.reducePasses.inc({ repository, result: pass.failed ? 'error' : 'ok' });
     this.metrics.reducePassDuration.observe(seconds(pass.durationMs));
+    this.#showOrder(pass, this.#now());
+    this.#share?.({ pass: { ...pass, at: this.#now() } });
+  }
+
+  #showOrder(pass: ReducePassRecord, at: number): void {
     if (pass.failed) return;
     const done = new Set([...pass.merged, ...pass.flagged]);
     this.#orders.set(`${pass.repo}:${pass.base}`, {
       repo: pass.repo,
       base: pass.base,
-      at: this.#now(),
+      at,
       order: pass.order.filter((n) => !done.has(n)),
       waiting: pass.waiting,
       flagged: pass.flagged,
@@ -138,7 +164,7 @@ export class Profile implements ProfileRecorder {
       now,
       startedAt: this.startedAt,
       slots: this.#load.globalCap,
-      running: this.#load.runningKeys().length,
+      running: this.#load.slotKeys().length,
       queued: this.#load.queuedKeys().length,
       writesWaiting: this.#writesWaiting(),
       issues,
@@ -178,60 +204,61 @@ export class Profile implements ProfileRecorder {
   }
 
   /** The charts always take what an event adds; the metrics only what happened in this process's lifetime. */
-  #observe(o: Observation, at: number, live: boolean): void {
-    if (o.kind === 'lead' || o.kind === 'stretch') return this.#observeBandwidth(o, live);
-    const m = this.metrics;
+  #observe(o: Observation, at: number, live: boolean, counted: boolean): void {
+    if (o.kind === 'lead' || o.kind === 'stretch') return this.#observeBandwidth(o, live, counted);
+    // another process's event: its own /metrics count it
+    const m = counted ? this.metrics : undefined;
     switch (o.kind) {
       case 'load':
-        this.#sampleLoad(at);
+        if (counted) this.#sampleLoad(at); // this process's load
         break;
       case 'queue-wait':
-        m.queueWait.observe({ work: o.work }, o.seconds);
+        m?.queueWait.observe({ work: o.work }, o.seconds);
         break;
       case 'run':
-        m.runs.inc({ work: o.work, outcome: o.outcome });
-        if (o.seconds !== undefined) m.runDuration.observe({ work: o.work, outcome: o.outcome }, o.seconds);
+        m?.runs.inc({ work: o.work, outcome: o.outcome });
+        if (o.seconds !== undefined) m?.runDuration.observe({ work: o.work, outcome: o.outcome }, o.seconds);
         break;
       case 'usage':
-        m.tokens.inc({ repository: o.repository, kind: 'input' }, o.usage.inputTokens);
-        m.tokens.inc({ repository: o.repository, kind: 'output' }, o.usage.outputTokens);
-        m.tokens.inc({ repository: o.repository, kind: 'cache_read' }, o.usage.cacheReadTokens);
-        m.cost.inc({ repository: o.repository }, o.usage.costUsd);
+        m?.tokens.inc({ repository: o.repository, kind: 'input' }, o.usage.inputTokens);
+        m?.tokens.inc({ repository: o.repository, kind: 'output' }, o.usage.outputTokens);
+        m?.tokens.inc({ repository: o.repository, kind: 'cache_read' }, o.usage.cacheReadTokens);
+        m?.cost.inc({ repository: o.repository }, o.usage.costUsd);
         this.#addCost(at, o.usage.costUsd);
         break;
       case 'review-wait':
-        if (live) m.reviewWait.observe(seconds(o.wait.waitMs));
+        if (live) m?.reviewWait.observe(seconds(o.wait.waitMs));
         this.#reviewWaits.push(o.wait);
         if (this.#reviewWaits.length > MAX_REVIEW_WAITS) this.#reviewWaits.shift();
         break;
       case 'revision-turnaround':
-        if (live) m.revisionTurnaround.observe(o.seconds);
+        if (live) m?.revisionTurnaround.observe(o.seconds);
         break;
       case 'conflict':
-        if (live) m.conflicts.inc({ repository: o.repository });
+        if (live) m?.conflicts.inc({ repository: o.repository });
         break;
       case 'merge':
         if (!live) break;
-        m.merges.inc({ repository: o.repository });
-        m.revisionRounds.observe(o.rounds);
-        if (o.waitSeconds !== undefined) m.mergeWait.observe(o.waitSeconds);
+        m?.merges.inc({ repository: o.repository });
+        m?.revisionRounds.observe(o.rounds);
+        if (o.waitSeconds !== undefined) m?.mergeWait.observe(o.waitSeconds);
         break;
     }
   }
 
   /** A life is counted only when this process saw all of it: one rebuilt after a restart lacks its start. */
-  #observeBandwidth(o: Extract<Observation, { kind: 'lead' | 'stretch' }>, live: boolean): void {
+  #observeBandwidth(o: Extract<Observation, { kind: 'lead' | 'stretch' }>, live: boolean, counted: boolean): void {
     if (!live) return;
     if (o.kind === 'stretch') {
       this.#stretches.ms += o.ms;
       this.#stretches.count++;
-    } else if (o.life.start >= this.startedAt) {
+    } else if (counted && o.life.start >= this.startedAt) {
       for (const phase of PHASES) this.metrics.issuePhase.observe({ phase }, seconds(o.life.totals[phase]));
     }
   }
 
   #sampleLoad(at: number): void {
-    this.#busy.push({ at, running: this.#load.runningKeys().length, queued: this.#load.queuedKeys().length });
+    this.#busy.push({ at, running: this.#load.slotKeys().length, queued: this.#load.queuedKeys().length });
     if (this.#busy.length > MAX_BUSY_SAMPLES) this.#busy.shift();
   }
 

@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pLimit from 'p-limit';
+import { changedPaths } from '../git/changed-paths.js';
 import { runGit } from '../git/run-git.js';
 import { AGENT_BRANCH_PREFIX } from '../names.js';
 import { mergeTree, type MergeResult } from './merge-tree.js';
@@ -76,7 +77,7 @@ export async function buildConflictGraph(options: {
   clean.sort((a, b) => a.number - b.number);
 
   // 2. the files each clean result changes against the base, all in one process
-  const files = await changedFiles(git, baseSha, clean.map((c) => c.tree));
+  const files = await changedPaths(git, `${baseSha}^{tree}`, clean.map((c) => c.tree));
   const overlapping: Array<[number, number]> = [];
   for (let i = 0; i < clean.length; i++) {
     const a = files.get(clean[i]!.tree)!;
@@ -132,29 +133,4 @@ async function syntheticCommits(
 async function treesContaining(git: (args: string[]) => Promise<string>, sha: string): Promise<Map<string, string>> {
   const listed = await git(['for-each-ref', `--contains=${sha}`, '--format=%(objectname) %(tree)', `refs/remotes/origin/${AGENT_BRANCH_PREFIX}`]);
   return new Map(listed.split('\n').filter(Boolean).map((line) => line.split(' ') as [string, string]));
-}
-
-const HEADER = /^([0-9a-f]{40,64}) ([0-9a-f]{40,64})\n/;
-
-/** Per tree, the paths it changes against the base commit's tree: `diff-tree --stdin` over all of them. */
-async function changedFiles(git: (args: string[], input?: string) => Promise<string>, baseSha: string, trees: string[]): Promise<Map<string, Set<string>>> {
-  const files = new Map(trees.map((tree) => [tree, new Set<string>()]));
-  if (trees.length === 0) return files;
-  const baseTree = (await git(['rev-parse', `${baseSha}^{tree}`])).trim();
-  // the base's own tree changes nothing; ask only for the others
-  const asked = [...new Set(trees)].filter((t) => t !== baseTree);
-  if (asked.length === 0) return files;
-  // with -z, each path ends in NUL, and each pair's header line ("<tree> <tree>\n") comes before its
-  // first path, in the same field; a pair with no change prints its header alone, so a field may
-  // start with several headers
-  const output = await git(['diff-tree', '-r', '-z', '--name-only', '--no-renames', '--stdin'], asked.map((t) => `${baseTree} ${t}\n`).join(''));
-  let current: Set<string> | undefined;
-  for (let field of output.split('\0')) {
-    for (let header = HEADER.exec(field); header && header[1] === baseTree && files.has(header[2]!); header = HEADER.exec(field)) {
-      current = files.get(header[2]!);
-      field = field.slice(header[0].length);
-    }
-    if (field !== '' && current) current.add(field);
-  }
-  return files;
 }

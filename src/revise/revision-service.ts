@@ -102,12 +102,12 @@ export class RevisionService {
       groupCap: ask.config.map.concurrency,
       priority: 1, // a person is waiting on this PR
       since: Date.now(),
-      run: async (signal) => {
+      run: async (signal, slot) => {
         const taken = this.#waiting.get(key);
         this.#waiting.delete(key);
         if (!taken) return;
         const log = taken.ask.log.child({ revision: true });
-        const outcome = await runRevisionJob(this.#deps, { ...taken.ask, feedback: taken.feedback, log }, signal)
+        const outcome = await runRevisionJob(this.#deps, { ...taken.ask, feedback: taken.feedback, log }, signal, slot)
           .catch((err: unknown): RevisionOutcome => {
             log.error({ err }, 'revision broke');
             return { kind: 'failed', reason: String(err) };

@@ -1,3 +1,4 @@
+import type { JobSlot } from '../jobs/job-queue.js';
 import { agentBudget, type AgentResult } from '../agents/agent.js';
 import type { RepoConfig } from '../config/schema.js';
 import { coAuthoredBy } from '../github/bot-identity.js';
@@ -51,7 +52,7 @@ const MAX_DIFF = 60_000;
  * 6. announce: a check run on the new head and one reply on the PR, what changed and at what cost;
  * 7. the status comment goes back to the open PR, whatever happened.
  */
-export async function runRevisionJob(deps: RevisionDeps, asked: RevisionJob, signal: AbortSignal): Promise<RevisionOutcome> {
+export async function runRevisionJob(deps: RevisionDeps, asked: RevisionJob, signal: AbortSignal, slot?: JobSlot): Promise<RevisionOutcome> {
   const { github, pullNumber, config, log } = asked;
   const pull = await github.getPull(pullNumber);
   if (!pull.open) return { kind: 'skipped', reason: 'the PR is closed' };
@@ -76,6 +77,7 @@ export async function runRevisionJob(deps: RevisionDeps, asked: RevisionJob, sig
         return { kind: 'failed', reason: setupFailure };
       }
       const result = await runAgent(deps, job, worktree, await revisionTask(deps, github, issue, pull, worktree), deadline, signal);
+      slot?.release(); // the next job's agent may start while this one pushes
       const files = await changedFiles(worktree.dir, { env: deps.gitEnv ?? {} });
       const refusal = judge(job, result, files);
       if (refusal) {

@@ -9,6 +9,7 @@ import type { AppProcess } from '../support/app-process.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { editLine } from '../support/scripted-model.js';
 
+const TOKEN = 'dashboard-token-0123456789';
 let redis: RedisServer;
 let system: System;
 let worker: AppProcess;
@@ -16,7 +17,7 @@ let worker: AppProcess;
 beforeAll(async () => {
   redis = await startRedis();
   // GitHub's webhooks go to the first process, the web one
-  system = await startSystem({ env: { REDIS_URL: redis.url, ROLE: 'web' } });
+  system = await startSystem({ env: { REDIS_URL: redis.url, ROLE: 'web', DASHBOARD_TOKEN: TOKEN } });
   worker = await system.startAnother({ ROLE: 'worker' });
 });
 
@@ -50,6 +51,18 @@ describe('a fleet of a web process and a worker', () => {
     // GitHub was answered 2xx for every delivery: none waits for a redelivery
     expect(github.webhooks.deliveries.filter((d) => d.outcome !== 'delivered').map((d) => `${d.name} ${d.outcome} ${d.status}`)).toEqual([]);
     expect(github.problems).toEqual([]);
+
+    // the web process ran nothing, yet its dashboard shows the run the worker recorded, up to the merge
+    const page = async () => {
+      const response = await fetch(`${system.app.url}/agent-mapreduce/runs/${repo}/${issue}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      return response.status === 200 ? response.text() : '';
+    };
+    const shown = await waitUntil('the web dashboard to show the merged run', async () => {
+      const html = await page();
+      return html.includes('data-stage="merged"') ? html : undefined;
+    });
+    expect(shown).toContain('Alpha to omega');
+    expect(shown).toContain(`#${pull!.number}`);
   });
 
   it('labels each process\'s /metrics with its role', async () => {

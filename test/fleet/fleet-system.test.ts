@@ -123,7 +123,7 @@ describe('a fleet of two processes on one Redis', () => {
     expect(github.problems).toEqual([]);
   });
 
-  it('holds a repository\'s map.concurrency across the fleet: two issues asked of two processes run one after the other', async () => {
+  it('holds a repository\'s map.concurrency across the fleet: two issues asked of two processes have their agents work one after the other', async () => {
     const { github } = system;
     const repo = await repository('fleet-cap', { 'a.txt': 'alpha\n', 'b.txt': 'beta\n', '.github/agent-mapreduce.yml': 'map:\n  concurrency: 1\n' });
     const issues = [
@@ -138,14 +138,15 @@ describe('a fleet of two processes on one Redis', () => {
     }
     await waitUntil('both PRs', () => issues.every((n) => github.pullsFor(repo, n).length === 1), 60_000);
 
-    // from GitHub's own record: a run starts with its look at the issue and ends with its PR
-    const span = (issue: number) => {
-      const start = github.calls.find((c) => c.operation === 'issues/get' && c.path.endsWith(`/${repo}/issues/${issue}`))!.at;
-      const end = github.calls.find((c) => c.operation === 'pulls/create' && c.path.includes(`/${repo}/`) &&
-        String(c.body?.head).startsWith(`agent/issue-${issue}-`))!.at;
-      return { start, end };
+    // from the model's record: an agent's work spans its conversation, from its first request to its last
+    // (a job gives its slot back when its agent is done, and pushes and opens its PR after)
+    const span = (from: string) => {
+      const times = system.model.requests.map((r) => ({ at: r.at, text: JSON.stringify(r.body) }))
+        .filter(({ text }) => text.includes(repo) && text.includes(`\\"${from}\\" ->`)).map((r) => r.at);
+      if (times.length === 0) throw new Error(`no model request for "${from}"`);
+      return { start: Math.min(...times), end: Math.max(...times) };
     };
-    const [first, next] = issues.map(span).sort((a, b) => a.start - b.start) as [{ start: number; end: number }, { start: number; end: number }];
+    const [first, next] = [span('alpha'), span('beta')].sort((a, b) => a.start - b.start) as [{ start: number; end: number }, { start: number; end: number }];
     expect(next.start).toBeGreaterThanOrEqual(first.end);
     github.faults.clear();
     expect(github.problems).toEqual([]);

@@ -263,6 +263,26 @@ describe('Workspace.recycleWorktree', () => {
     expect(await gitIn(workspace.cloneDir(repo), 'branch', '--list', 'agent/issue-1')).toBe('');
   });
 
+  it('hands idle worktrees to jobs that start together, each its own, side by side', async () => {
+    await workspace.sync(repo);
+    const names = Array.from({ length: 6 }, (_, i) => `issue-${i + 1}`);
+    const firstWave = await Promise.all(names.map((name) => workspace.addWorktree(repo, { name, branch: `agent/${name}`, startPoint: 'origin/main' })));
+    for (const [i, worktree] of firstWave.entries()) await editAndCommit(worktree, { [`job-${i}.txt`]: 'done\n' }, `Job ${i}`);
+    await Promise.all(firstWave.map((worktree) => workspace.recycleWorktree(worktree)));
+
+    const nextWave = await Promise.all(names.map((name) =>
+      workspace.addWorktree(repo, { name: `next-${name}`, branch: `agent/next-${name}`, startPoint: 'origin/main' })));
+
+    // every one reused, none twice, each on its own branch and clean at the base
+    expect(nextWave.map((w) => w.dir).sort()).toEqual(firstWave.map((w) => w.dir).sort());
+    const main = await gitIn(workspace.cloneDir(repo), 'rev-parse', 'refs/remotes/origin/main');
+    for (const worktree of nextWave) {
+      expect(await gitIn(worktree.dir, 'rev-parse', '--abbrev-ref', 'HEAD')).toBe(worktree.branch);
+      expect(await headSha(worktree.dir, { env: sandbox.gitEnv })).toBe(main);
+      expect(await gitIn(worktree.dir, 'status', '--porcelain', '--ignored', '--untracked-files=all')).toBe('');
+    }
+  });
+
   it('keeps no more idle worktrees than it is allowed to', async () => {
     const strict = new Workspace({ workDir: path.join(sandbox.root, 'strict'), log: pino({ level: 'silent' }), env: sandbox.gitEnv, maxIdleWorktrees: 0 });
     await strict.sync(repo);

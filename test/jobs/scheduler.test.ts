@@ -56,6 +56,63 @@ describe('Scheduler', () => {
     expect(started).toHaveLength(4);
   });
 
+  it('starts the next job once a running one releases its slot, and keeps the released one on its key until it returns', async () => {
+    const scheduler = new Scheduler({ globalCap: 1 });
+    const started: string[] = [];
+    const gates = new Map<string, Gate>();
+    const releasing = gate();
+    const first = job('o/r#1', started, gates);
+    scheduler.enqueue({ ...first, run: async (signal, slot) => {
+      const running = first.run(signal, slot);
+      await releasing.promise;
+      slot.release();
+      slot.release(); // twice is once
+      await running;
+    } });
+    scheduler.enqueue(job('o/r#2', started, gates));
+    scheduler.enqueue(job('o/r#3', started, gates));
+    await tick();
+    expect(scheduler.queuedKeys()).toEqual(['o/r#2', 'o/r#3']);
+    expect(scheduler.slotKeys()).toEqual(['o/r#1']);
+
+    releasing.open();
+    await tick();
+    expect(started).toEqual(['o/r#1', 'o/r#2']); // one slot: #3 still waits
+    expect(scheduler.slotKeys()).toEqual(['o/r#2']);
+    expect(scheduler.state('o/r#1')).toBe('running');
+    expect(scheduler.enqueue(job('o/r#1', [], new Map()))).toBe('already-running');
+    gates.get('o/r#1')!.open();
+    await tick();
+    expect(started).toEqual(['o/r#1', 'o/r#2']); // #1's return frees nothing it still held
+    for (const g of gates.values()) g.open();
+    await scheduler.idle();
+    expect(started).toEqual(['o/r#1', 'o/r#2', 'o/r#3']);
+  });
+
+  it('lets no more jobs finish after giving their slot back than there are slots', async () => {
+    const scheduler = new Scheduler({ globalCap: 1 });
+    const started: string[] = [];
+    const gates = new Map<string, Gate>();
+    // each job gives its slot back at once, and then waits for its gate (a slow publish)
+    const releasing = (key: string): Job => {
+      const inner = job(key, started, gates);
+      return { ...inner, run: (signal, slot) => {
+        const running = inner.run(signal, slot);
+        slot.release();
+        return running;
+      } };
+    };
+    for (const n of [1, 2, 3]) scheduler.enqueue(releasing(`o/r#${n}`));
+    await tick();
+    expect(started).toEqual(['o/r#1', 'o/r#2']); // #1 publishes while #2 works; #3 waits for one of them to end
+    expect(scheduler.slotKeys()).toEqual([]);
+    gates.get('o/r#1')!.open();
+    await tick();
+    expect(started).toEqual(['o/r#1', 'o/r#2', 'o/r#3']);
+    for (const g of gates.values()) g.open();
+    await scheduler.idle();
+  });
+
   it('holds a repository to its own cap while other repositories use the free slots', async () => {
     const scheduler = new Scheduler({ globalCap: 3 });
     const started: string[] = [];
@@ -92,7 +149,7 @@ describe('Scheduler', () => {
     const gates = new Map<string, Gate>();
     expect(scheduler.enqueue(job('o/r#1', started, gates))).toBe('queued');
     expect(scheduler.enqueue(job('o/r#2', started, gates))).toBe('queued');
-    expect(scheduler.enqueue(job('o/r#1', started, gates))).toBe('already-running');
+    expect(scheduler.enqueue(job('o/r#1', [], new Map()))).toBe('already-running');
     expect(scheduler.enqueue(job('o/r#2', started, gates))).toBe('already-queued');
     expect(started).toEqual(['o/r#1']);
   });

@@ -70,4 +70,22 @@ describe('syncClone', () => {
     await syncClone(github, workspace, repo);
     expect(fetches()).toBe(3);
   });
+
+  it('serves a call that accepts a fetch started since a moment from the last such fetch, and fetches for one asked after it', async () => {
+    const { github, fetches, release } = tokens();
+    release();
+    const before = Date.now();
+    await syncClone(github, workspace, repo);
+    expect(fetches()).toBe(1);
+
+    // a run queued before that fetch started (its base may be as old as its request) shares it
+    await syncClone(github, workspace, repo, { startedSince: before - 1_000 });
+    expect(fetches()).toBe(1);
+
+    // a run asked for after it (a blocker merged meanwhile) gets a fetch of its own, which sees the push
+    const pushed = await sandbox.commitToRemote('main', { 'after.txt': 'after\n' }, 'After');
+    await syncClone(github, workspace, repo, { startedSince: Date.now() });
+    expect(fetches()).toBe(2);
+    expect(await remoteMain()).toBe(pushed);
+  });
 });

@@ -83,6 +83,8 @@ export interface FakeMessagesApiOptions {
   onExhausted?: 'error' | 'repeat-last';
   /** Simulate prompt caching in the estimated usage (default `true`) */
   promptCaching?: boolean;
+  /** How long each model turn takes before its answer (default 0): a model that thinks, for benchmarks */
+  replyDelayMs?: number;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -129,7 +131,7 @@ export async function startFakeMessagesApi(options: FakeMessagesApiOptions = {})
         + `came but only ${taken} step(s) were scripted (this is ${describe(request)})`,
       headers: { 'x-should-retry': 'false' },
     }),
-    handle(request, res, take) {
+    async handle(request, res, take) {
       const pathname = request.path.split('?')[0];
       if (request.method === 'POST' && pathname === '/v1/messages/count_tokens') {
         const invalid = invalidBody(request.body, { needsMaxTokens: false });
@@ -149,6 +151,7 @@ export async function startFakeMessagesApi(options: FakeMessagesApiOptions = {})
 
       const step = take();
       if (step.kind === 'error') return sendError(res, step);
+      if (options.replyDelayMs) await new Promise((resolve) => setTimeout(resolve, options.replyDelayMs));
       const message = buildMessage(step, request.body, caching);
       if (request.body.stream === true) return sendStream(res, message);
       return sendJson(res, 200, message);

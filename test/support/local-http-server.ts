@@ -73,6 +73,8 @@ export interface RecordedRequest {
   headers: Record<string, string | string[] | undefined>;
   /** The parsed JSON body; the raw text if it isn't JSON; `undefined` if empty */
   body: any;
+  /** When it arrived (Date.now()), to order it against other servers' records */
+  at: number;
 }
 
 /** A scripted step, or a function of the request that gives one (possibly another function). */
@@ -141,7 +143,8 @@ export async function startScriptedHttpServer<Step>(options: ScriptedHttpServerO
   };
 
   const server = await startLocalHttpServer(async (req, res) => {
-    const request: RecordedRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers: { ...req.headers }, body: await readBody(req) };
+    const at = Date.now();
+    const request: RecordedRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers: { ...req.headers }, body: await readBody(req), at };
     requests.push(request);
     await options.handle(request, res, () => take(request));
   }, options.onError);

@@ -18,10 +18,13 @@ export function editLine(file: string, from: string, to: string): string {
   return `EDIT ${file}: "${from}" -> "${to}"`;
 }
 
-/** `usage`: every reply's usage, instead of the one estimated from the request (a test that counts dollars). */
-export function startScriptedModel(options: { usage?: Partial<Usage> } = {}): Promise<FakeMessagesApi> {
+/**
+ * `usage`: every reply's usage, instead of the one estimated from the request (a test that counts dollars);
+ * `replyDelayMs`: how long each turn takes (a benchmark's agent of a known duration).
+ */
+export function startScriptedModel(options: { usage?: Partial<Usage>; replyDelayMs?: number } = {}): Promise<FakeMessagesApi> {
   const step = options.usage ? (request: RecordedRequest): ScriptStep => ({ ...worker(request), usage: options.usage }) as ScriptStep : worker;
-  return startFakeMessagesApi({ steps: [step], onExhausted: 'repeat-last' });
+  return startFakeMessagesApi({ steps: [step], onExhausted: 'repeat-last', ...(options.replyDelayMs ? { replyDelayMs: options.replyDelayMs } : {}) });
 }
 
 function worker(request: RecordedRequest): ScriptStep {
