@@ -146,7 +146,7 @@ function exclusiveIn(redis: Promise<RedisClient>, settings: Settings, log: Logge
   }));
   return async (job, run, { controller, slotReleased }) => {
     const { locks, slots } = await fleet;
-    await locks.runExclusive(job.key, () => slots.run(job.group, job.groupCap, run, { signal: controller.signal, released: slotReleased }), {
+    await locks.runExclusive(job.key, () => slots.run(job, run, { signal: controller.signal, released: slotReleased }), {
       signal: controller.signal,
       onWait: () => log.info({ key: job.key }, 'job waits: another process of the fleet runs this issue'),
       onLost: () => controller.abort(new Error('the fleet lock of this issue was lost')),

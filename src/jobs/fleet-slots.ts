@@ -5,21 +5,66 @@ const POLL_MS = 250;
 /** Where a process says it gave a slot back, so that the fleet's waiting jobs ask again at once. */
 const FREED = 'agent-mapreduce:slots-freed';
 
+/** Slot sets: one for the fleet, one per repository (`<prefix><owner/repo>`). */
+const SLOTS = 'agent-mapreduce:slots';
+const GROUP_SLOTS = 'agent-mapreduce:slots:';
+/** The fleet's waiting jobs, in the order they start: a sorted set by priority and label time, and each one's repository, cap and lapse time. */
+const LINE = 'agent-mapreduce:slots-line';
+const WAITERS = 'agent-mapreduce:slots-waiters';
+
 /**
- * Takes a slot only when the fleet runs fewer than `globalCap` jobs in all and fewer than `groupCap`
- * in the job's repository, on Redis's clock, in one step. Slots are members of sorted sets scored by
- * when they lapse, so a dead process's slots lapse by themselves.
+ * Takes a slot in one step, on Redis's clock, only when the fleet runs fewer than `globalCap` agents,
+ * the job's repository fewer than its cap, and no job ahead of it in the fleet's line (priority first,
+ * then label time) could take the slot instead: going down the line, each earlier waiter whose
+ * repository has room is counted as taking one of the free slots, so a waiter whose repository is full
+ * never holds up the others. The caller is put in line (or renewed there) first. Slots and waiters are
+ * scored by when they lapse, so a dead process's slots and places free themselves. Other repositories'
+ * slot sets are read by name: the fleet's Redis is one server, not a cluster.
+ * KEYS: fleet slots, this repository's slots, the line, the waiters' details.
+ * ARGV: globalCap, groupCap, ttlMs, token, place in line, group, group slot prefix.
  */
 const TAKE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[3])
+local me = ARGV[4]
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) or redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[2]) then return 0 end
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[4])
-redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[4])
-return 1
+redis.call('ZADD', KEYS[3], ARGV[5], me)
+redis.call('HSET', KEYS[4], me, ARGV[6] .. '\\n' .. ARGV[2] .. '\\n' .. (now + ttl))
+local free = tonumber(ARGV[1]) - redis.call('ZCARD', KEYS[1])
+if free <= 0 then return 0 end
+local used = {}
+for _, waiter in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do
+  local info = redis.call('HGET', KEYS[4], waiter)
+  local group, cap, lapse
+  if info then group, cap, lapse = string.match(info, '^(.*)\\n(%d+)\\n(%d+)$') end
+  if not group or tonumber(lapse) < now then
+    redis.call('ZREM', KEYS[3], waiter)
+    redis.call('HDEL', KEYS[4], waiter)
+  else
+    if used[group] == nil then
+      local key = ARGV[7] .. group
+      redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+      used[group] = redis.call('ZCARD', key)
+    end
+    if used[group] < tonumber(cap) then
+      if waiter == me then
+        redis.call('ZADD', KEYS[1], now + ttl, me)
+        redis.call('ZADD', KEYS[2], now + ttl, me)
+        redis.call('ZREM', KEYS[3], me)
+        redis.call('HDEL', KEYS[4], me)
+        return 1
+      end
+      used[group] = used[group] + 1
+      free = free - 1
+      if free <= 0 then return 0 end
+    end
+  end
+end
+return 0
 `;
+/** Leaves the line without a slot (the job was cancelled while it waited). */
+const LEAVE_LINE = "redis.call('ZREM', KEYS[1], ARGV[1]); redis.call('HDEL', KEYS[2], ARGV[1]); return 1";
 const RENEW = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -30,9 +75,10 @@ return 1
 const GIVE_BACK = "redis.call('ZREM', KEYS[1], ARGV[1]); redis.call('ZREM', KEYS[2], ARGV[1]); return 1";
 
 /**
- * The fleet's caps on running jobs: `MAX_AGENTS` across all processes, and each repository's
- * `map.concurrency` across all processes. A job takes a slot before it runs and gives it back after;
- * a job that finds the fleet full waits, polling, in its own process (whose own cap still applies).
+ * The fleet's caps on agents at work: `MAX_AGENTS` across all processes, and each repository's
+ * `map.concurrency` across all processes. A job takes a slot before its run and gives it back when its
+ * agent is done; one that finds the fleet full waits in its own process (whose own cap still applies),
+ * in one line for the whole fleet by priority and label time.
  */
 export class FleetSlots {
   readonly #redis: RedisClient;
@@ -92,13 +138,22 @@ export class FleetSlots {
    * `signal` aborts); the slot goes back when `released` resolves (the job's agent is done) or when
    * `work` ends, whichever is first.
    */
-  async run(group: string, groupCap: number, work: () => Promise<void>, options: { signal: AbortSignal; released?: Promise<void> }): Promise<void> {
-    const keys = ['agent-mapreduce:slots', `agent-mapreduce:slots:${group}`];
+  async run(
+    job: { group: string; groupCap: number; priority: number; since: number }, work: () => Promise<void>,
+    options: { signal: AbortSignal; released?: Promise<void> },
+  ): Promise<void> {
+    const { group, groupCap } = job;
+    const keys = [SLOTS, `${GROUP_SLOTS}${group}`];
     const token = `${process.pid}-${Math.random().toString(36).slice(2)}`;
+    const place = lineScore(job);
     // Redis away for a moment counts as full: ask again
-    while (Number(await this.#redis.eval(TAKE, 2, ...keys, this.#globalCap, groupCap, this.#ttlMs, token).catch(() => 0)) !== 1) {
+    while (Number(await this.#redis.eval(TAKE, 4, ...keys, LINE, WAITERS, this.#globalCap, groupCap, this.#ttlMs, token, place, group, GROUP_SLOTS)
+      .catch(() => 0)) !== 1) {
       // cancelled while it waited: the run starts only to see that and say so, with no slot
-      if (options.signal.aborted) return work();
+      if (options.signal.aborted) {
+        await this.#redis.eval(LEAVE_LINE, 2, LINE, WAITERS, token).catch(() => undefined); // or it lapses
+        return work();
+      }
       await this.#nextChance();
     }
     const renewal = setInterval(() => void this.#redis.eval(RENEW, 2, ...keys, this.#ttlMs, token).catch(() => undefined), this.#ttlMs / 3);
@@ -118,4 +173,9 @@ export class FleetSlots {
       await giveBack();
     }
   }
+}
+
+/** A job's place in the fleet's line: priority jobs first, then by label time (ms since the epoch, below 10^13 until the year 2286). */
+function lineScore(job: { priority: number; since: number }): number {
+  return (job.priority > 0 ? 0 : 1e13) + job.since;
 }

@@ -1,0 +1,62 @@
+/**
+ * The fleet's one line for its slots: jobs waiting in different processes take a freed slot in
+ * priority, then label-time, order, as they would in one process. Three app processes share one
+ * Redis with a fleet cap of one agent; the processes, Redis and BullMQ are the real ones.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startSystem, waitUntil, type System } from '../support/app-on-local-github.js';
+import type { AppProcess } from '../support/app-process.js';
+import { startRedis, type RedisServer } from '../support/redis-server.js';
+import { editLine } from '../support/scripted-model.js';
+
+let redis: RedisServer;
+let system: System;
+let others: AppProcess[];
+
+beforeAll(async () => {
+  redis = await startRedis();
+  system = await startSystem({ env: { REDIS_URL: redis.url, MAX_AGENTS: '1' } });
+  others = [await system.startAnother(), await system.startAnother()];
+});
+
+afterAll(async () => {
+  await system?.stop();
+  await redis?.stop();
+});
+
+describe('a fleet of three processes with one slot', () => {
+  it('gives the freed slot to the priority issue waiting in one process before the earlier issue waiting in another', async () => {
+    const { github, model } = system;
+    const repo = 'octo-org/fleet-order';
+    await github.createRepository(repo, { 'a.txt': 'alpha\n', 'b.txt': 'beta\n', 'c.txt': 'gamma\n' });
+    github.grant(repo, 'maintainer', 'write');
+    const first = github.openIssue(repo, { title: 'Alpha', body: editLine('a.txt', 'alpha', 'omega') });
+    const earlier = github.openIssue(repo, { title: 'Beta', body: editLine('b.txt', 'beta', 'delta') });
+    const urgent = github.openIssue(repo, { title: 'Gamma', body: editLine('c.txt', 'gamma', 'epsilon') });
+
+    // the first run holds the fleet's one slot for a while, at its first look at its issue
+    github.faults.add({ operation: 'issues/get', kind: 'delay', ms: 4_000, times: 1 });
+    github.webhooks.url = system.app.webhookUrl;
+    github.label(repo, first, 'agent');
+    await waitUntil('the first run to hold the slot', () => github.faults.fired.includes('issues/get delay'));
+
+    // then an issue asked of the second process, and later a priority one asked of the third: both wait
+    github.webhooks.url = others[0]!.webhookUrl;
+    github.label(repo, earlier, 'agent');
+    await github.webhooks.settled();
+    await new Promise((resolve) => setTimeout(resolve, 500)); // its job is in the fleet's line
+    github.webhooks.url = others[1]!.webhookUrl;
+    github.label(repo, urgent, 'agent:priority');
+    github.label(repo, urgent, 'agent');
+    await github.webhooks.settled();
+
+    await waitUntil('all three PRs', () => [first, earlier, urgent].every((n) => github.pullsFor(repo, n).length === 1), 60_000);
+    // from the model's record: when each agent's conversation began
+    const began = (from: string) => Math.min(...model.requests
+      .filter((r) => JSON.stringify(r.body).includes(repo) && JSON.stringify(r.body).includes(`\\"${from}\\" ->`)).map((r) => r.at));
+    expect(began('alpha')).toBeLessThan(began('gamma'));
+    expect(began('gamma')).toBeLessThan(began('beta'));
+    github.faults.clear();
+    expect(github.problems).toEqual([]);
+  });
+});
