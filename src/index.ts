@@ -69,7 +69,7 @@ export function createApp(settings: Settings, options: AppOptions = {}): Applica
       fleet.catch((err: unknown) => app.log.error({ err }, 'the fleet\'s reduce queue did not start: reduce passes wait for it'));
       services.reduce.useFleet(fleet);
     }
-    if (settings.role === 'worker') receiveEvents(app, settings.redisUrl!);
+    if (settings.role === 'worker') services.fleetEvents = receiveEvents(app, settings.redisUrl!);
     app.on('issue_comment.created', onIssueComment(services));
     app.on('issues.labeled', onIssueLabeled(services));
     app.on(['issues.unlabeled', 'issues.closed'], onIssueUnlabeledOrClosed(services));
@@ -96,9 +96,10 @@ function forwardEvents(app: Probot, redisUrl: string): void {
 }
 
 /** ROLE=worker: deliveries the web processes queued reach the same handlers as those GitHub sends here. */
-function receiveEvents(app: Probot, redisUrl: string): void {
+function receiveEvents(app: Probot, redisUrl: string): Promise<FleetEvents> {
   const events = FleetEvents.receiver(redisUrl, (event) => app.receive(event as Parameters<Probot['receive']>[0]), app.log);
   events.catch((err: unknown) => app.log.error({ err }, 'the fleet\'s event queue did not start: this worker takes no deliveries'));
+  return events;
 }
 
 const app: ApplicationFunction = (probot, options) => createApp(loadSettings(process.env))(probot, options);

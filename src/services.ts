@@ -27,6 +27,7 @@ import { FleetLocks } from './jobs/fleet-locks.js';
 import { FleetSlots } from './jobs/fleet-slots.js';
 import { connectRedis, type RedisClient } from './jobs/connect-redis.js';
 import { FleetCancel } from './jobs/fleet-cancel.js';
+import type { FleetEvents } from './jobs/fleet-events.js';
 import { SharedWriteBudget } from './github/shared-write-budget.js';
 import type { Exclusive } from './jobs/scheduler.js';
 
@@ -48,6 +49,8 @@ export interface Services {
   redis: Promise<RedisClient> | undefined;
   /** A fleet's cancels across processes (REDIS_URL), closed at shutdown. */
   cancels: Promise<FleetCancel> | undefined;
+  /** A fleet worker's intake of the deliveries its web processes queued (ROLE=worker); closed first at shutdown. */
+  fleetEvents?: Promise<FleetEvents> | undefined;
   /** One budget of notifying writes per installation, shared by every pipeline. */
   writes: WriteBudgets;
   /** The last answers of GitHub reads, for conditional requests. */

@@ -5,6 +5,7 @@ import type { ReduceService } from './reduce/reduce-service.js';
 import { ShutdownError } from './map/issue-job.js';
 import type { RedisClient } from './jobs/connect-redis.js';
 import type { FleetCancel } from './jobs/fleet-cancel.js';
+import type { FleetEvents } from './jobs/fleet-events.js';
 
 /**
  * A graceful stop (SIGTERM): take no new work, let running agents finish within the grace period,
@@ -18,10 +19,13 @@ export interface ShutDownDeps {
   reduce: ReduceService;
   redis?: Promise<RedisClient> | undefined;
   cancels?: Promise<FleetCancel> | undefined;
+  fleetEvents?: Promise<FleetEvents> | undefined;
 }
 
 export async function shutDown(services: ShutDownDeps, options: { graceMs: number; log: Logger }): Promise<void> {
   const { scheduler } = services;
+  // a fleet worker takes no more deliveries: the other workers do (what it was handling, the reconcile redoes)
+  const noMoreDeliveries = services.fleetEvents?.then((events) => events.close()).catch(() => undefined);
   const dropped = scheduler.stopAccepting();
   options.log.info({ queued: dropped.length, running: scheduler.runningKeys().length }, 'shutting down: no new work');
   const finished = await Promise.race([
@@ -33,6 +37,7 @@ export async function shutDown(services: ShutDownDeps, options: { graceMs: numbe
     await scheduler.idle();
   }
   services.map.stop();
+  await noMoreDeliveries;
   await services.reduce.closeFleet();
   await (await services.cancels)?.close();
   await (await services.redis)?.quit().catch(() => undefined);

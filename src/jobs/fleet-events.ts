@@ -15,7 +15,7 @@ const AT_ONCE = 8;
 const KEEP_FAILED_S = 24 * 3600;
 
 interface Closable {
-  close(): Promise<void>;
+  close(force?: boolean): Promise<void>;
 }
 type EventQueue = Closable & { add(name: string, data: FleetEvent, options: object): Promise<unknown> };
 type Connection = { quit(): Promise<unknown> };
@@ -73,8 +73,9 @@ export class FleetEvents {
     });
   }
 
+  /** Takes no more deliveries (one being handled is dropped: GitHub's state, through the reconcile, covers it). */
   async close(): Promise<void> {
-    await this.#worker?.close();
+    await this.#worker?.close(true);
     await this.#queue?.close();
     await Promise.all(this.#connections.map((c) => c.quit().catch(() => undefined)));
   }
