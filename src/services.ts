@@ -100,11 +100,11 @@ export function createServices(parts: ServiceParts): Services {
       rateLimits.limit(ms);
     },
   });
-  // a job gives its slot back when its agent is done and keeps its worktree while it publishes, so
-  // up to twice the cap of worktrees are in use; keeping that many wiped spares spares the next
-  // wave a full checkout each
+  // up to three times the cap of worktrees are in use (runs getting ready ahead of their slot, agents
+  // at work, runs publishing after giving their slot back); keeping that many wiped spares saves the
+  // next runs a full checkout each
   const workspace = new Workspace({
-    workDir: settings.workDir, log: parts.log, env: parts.gitEnv ?? {}, secrets: appSecrets(parts.env), maxIdleWorktrees: 2 * settings.maxAgents,
+    workDir: settings.workDir, log: parts.log, env: parts.gitEnv ?? {}, secrets: appSecrets(parts.env), maxIdleWorktrees: 3 * settings.maxAgents,
   });
   const permissions = new PermissionCache();
   const pipelineDeps = {
@@ -147,9 +147,9 @@ function exclusiveIn(redis: Promise<RedisClient>, settings: Settings, log: Logge
     locks: new FleetLocks(client, settings.fleetLockMs),
     slots: await FleetSlots.start(settings.redisUrl!, client, settings.maxAgents, settings.fleetLockMs),
   }));
-  return async (job, run, { controller, slotReleased }) => {
+  return async (job, run, { controller, slotWanted, slotTaken, slotReleased }) => {
     const { locks, slots } = await fleet;
-    await locks.runExclusive(job.key, () => slots.run(job, run, { signal: controller.signal, released: slotReleased }), {
+    await locks.runExclusive(job.key, () => slots.run(job, run, { signal: controller.signal, wanted: slotWanted, taken: slotTaken, released: slotReleased }), {
       signal: controller.signal,
       onWait: () => log.info({ key: job.key }, 'job waits: another process of the fleet runs this issue'),
       onLost: () => controller.abort(new Error('the fleet lock of this issue was lost')),

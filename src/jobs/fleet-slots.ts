@@ -134,14 +134,20 @@ export class FleetSlots {
   }
 
   /**
-   * Runs `work` holding a slot of the fleet and of `group` (waiting until there is one, or until
-   * `signal` aborts); the slot goes back when `released` resolves (the job's agent is done) or when
-   * `work` ends, whichever is first.
+   * Runs `work`, and takes it a slot of the fleet and of its repository once it wants one (`wanted`:
+   * a job may first get ready without one), waiting in the fleet's line until there is one or `signal`
+   * aborts; `taken` says it has one (or, cancelled, never will). The slot goes back when `released`
+   * resolves (the job's agent is done) or when `work` ends, whichever is first.
    */
   async run(
     job: { group: string; groupCap: number; priority: number; since: number }, work: () => Promise<void>,
-    options: { signal: AbortSignal; released?: Promise<void> },
+    options: { signal: AbortSignal; wanted: Promise<void>; taken: () => void; released: Promise<void> },
   ): Promise<void> {
+    const working = work();
+    const ended = working.then(() => 'ended' as const, () => 'ended' as const);
+    // a job that ends without asking (nothing to do) takes no slot
+    if ((await Promise.race([options.wanted.then(() => 'wanted' as const), ended])) === 'ended') return working;
+
     const { group, groupCap } = job;
     const keys = [SLOTS, `${GROUP_SLOTS}${group}`];
     const token = `${process.pid}-${Math.random().toString(36).slice(2)}`;
@@ -149,13 +155,15 @@ export class FleetSlots {
     // Redis away for a moment counts as full: ask again
     while (Number(await this.#redis.eval(TAKE, 4, ...keys, LINE, WAITERS, this.#globalCap, groupCap, this.#ttlMs, token, place, group, GROUP_SLOTS)
       .catch(() => 0)) !== 1) {
-      // cancelled while it waited: the run starts only to see that and say so, with no slot
+      // cancelled while it waited: the job goes on only to see that and say so, with no slot
       if (options.signal.aborted) {
         await this.#redis.eval(LEAVE_LINE, 2, LINE, WAITERS, token).catch(() => undefined); // or it lapses
-        return work();
+        options.taken();
+        return working;
       }
       await this.#nextChance();
     }
+    options.taken();
     const renewal = setInterval(() => void this.#redis.eval(RENEW, 2, ...keys, this.#ttlMs, token).catch(() => undefined), this.#ttlMs / 3);
     renewal.unref();
     let given = false;
@@ -166,9 +174,9 @@ export class FleetSlots {
       await this.#redis.eval(GIVE_BACK, 2, ...keys, token).catch(() => undefined); // not given back: it lapses
       await this.#redis.publish(FREED, group).catch(() => undefined); // unheard: the waiting jobs poll
     };
-    void options.released?.then(giveBack);
+    void options.released.then(giveBack);
     try {
-      await work();
+      await working;
     } finally {
       await giveBack();
     }

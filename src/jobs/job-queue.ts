@@ -12,6 +12,11 @@ export interface Job {
   priority: number;
   /** When the work was asked for (label time), in ms since the epoch. */
   since: number;
+  /**
+   * The job starts ahead of its slot, as one of the next in line, to get ready (its worktree), and
+   * calls `slot.acquire()` before its agent; otherwise it starts once it has its slot.
+   */
+  prepares?: boolean;
   /** `slot.release()` frees the job's place under the caps while it finishes (see JobSlot). */
   run(signal: AbortSignal, slot: JobSlot): Promise<void>;
 }
@@ -23,6 +28,8 @@ export interface Job {
  * finishing so than there are slots (in all, and per group). Releasing twice is a no-op.
  */
 export interface JobSlot {
+  /** Waits for a slot (at once for a job that does not prepare: it has one); a cancelled job gets none and goes on to see that. */
+  acquire(): Promise<void>;
   release(): void;
 }
 

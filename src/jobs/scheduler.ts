@@ -1,11 +1,19 @@
-import type { CancelResult, EnqueueResult, Job, JobQueue, SchedulerEvent } from './job-queue.js';
+import type { CancelResult, EnqueueResult, Job, JobQueue, JobSlot, SchedulerEvent } from './job-queue.js';
+
+/**
+ * Where a started job is: `preparing`, started ahead of its slot to make its worktree ready (only jobs
+ * that `prepare`); `working`, holding a slot (its agent at work); `finishing`, its slot given back
+ * (publishing its result).
+ */
+type Phase = 'preparing' | 'working' | 'finishing';
 
 interface Running {
   job: Job;
   controller: AbortController;
   done: Promise<void>;
-  /** Counts against the caps until the job releases its slot. */
-  holdsSlot: boolean;
+  phase: Phase;
+  /** Set while a preparing job waits for its slot: grants it. */
+  grant?: () => void;
 }
 
 /**
@@ -86,7 +94,7 @@ export class Scheduler implements JobQueue {
   }
 
   slotKeys(): string[] {
-    return [...this.#running.values()].filter((r) => r.holdsSlot).map((r) => r.job.key);
+    return [...this.#running.values()].filter((r) => r.phase === 'working').map((r) => r.job.key);
   }
 
   get globalCap(): number {
@@ -115,30 +123,89 @@ export class Scheduler implements JobQueue {
     return dropped;
   }
 
+  /**
+   * 1. Slots go to the jobs that wait for one, first in line first: prepared jobs that asked, and
+   *    queued jobs that do not prepare; never more working than the caps, nor more working and
+   *    finishing than twice the caps (so agents never outrun a slow publish, such as GitHub's write
+   *    budget waiting), in all and per group.
+   * 2. Jobs that prepare start ahead of their slot, as many at a time as there are slots (per group:
+   *    as its cap), so that the next agents start the moment slots free up.
+   */
   #pump(): void {
-    // a job that gave its slot back still holds a worktree while it publishes: at most as many
-    // of those as slots, so that agents never outrun a slow publish (GitHub's write budget waiting)
-    for (let i = 0; i < this.#queue.length && this.#slotsHeld() < this.#globalCap && this.#running.size < 2 * this.#globalCap;) {
+    for (;;) {
+      const next = this.#nextForSlot();
+      if (!next) break;
+      if ('controller' in next) {
+        next.phase = 'working';
+        const grant = next.grant!;
+        delete next.grant;
+        grant();
+      } else {
+        this.#queue.splice(this.#queue.indexOf(next), 1);
+        this.#start(next, 'working');
+      }
+    }
+    for (let i = 0; i < this.#queue.length && this.#count('preparing') < this.#globalCap;) {
       const job = this.#queue[i]!;
-      const inGroup = this.#runningInGroup(job.group);
-      if (inGroup.holding >= job.groupCap || inGroup.all >= 2 * job.groupCap) {
+      if (!job.prepares || this.#count('preparing', job.group) >= job.groupCap) {
         i++;
         continue;
       }
       this.#queue.splice(i, 1);
-      this.#start(job);
+      this.#start(job, 'preparing');
     }
   }
 
-  #start(job: Job): void {
+  /** The first in line of the jobs that may take a slot now: a prepared job that asked, or a queued job that does not prepare. */
+  #nextForSlot(): Running | Job | undefined {
+    if (!this.#hasRoom(this.#globalCap)) return undefined;
+    const asking = [...this.#running.values()].filter((r) => r.grant !== undefined);
+    const candidates: Array<Running | Job> = [...asking, ...this.#queue.filter((j) => !j.prepares)];
+    const jobOf = (c: Running | Job): Job => ('controller' in c ? c.job : c);
+    candidates.sort((a, b) => (comesBefore(jobOf(a), jobOf(b)) ? -1 : comesBefore(jobOf(b), jobOf(a)) ? 1 : 0));
+    return candidates.find((c) => this.#hasRoom(jobOf(c).groupCap, jobOf(c).group));
+  }
+
+  #hasRoom(cap: number, group?: string): boolean {
+    const working = this.#count('working', group);
+    return working < cap && working + this.#count('finishing', group) < 2 * cap;
+  }
+
+  #count(phase: Phase, group?: string): number {
+    let count = 0;
+    for (const r of this.#running.values()) if (r.phase === phase && (group === undefined || r.job.group === group)) count++;
+    return count;
+  }
+
+  #start(job: Job, phase: Phase): void {
     const controller = new AbortController();
-    const running: Running = { job, controller, done: Promise.resolve(), holdsSlot: true };
+    const running: Running = { job, controller, done: Promise.resolve(), phase };
+    let wanted!: () => void;
+    const slotWanted = new Promise<void>((resolve) => { wanted = resolve; });
+    let taken!: () => void;
+    const slotTaken = this.#exclusive ? new Promise<void>((resolve) => { taken = resolve; }) : Promise.resolve();
     let released!: () => void;
     const slotReleased = new Promise<void>((resolve) => { released = resolve; });
-    const slot = {
+    const slot: JobSlot = {
+      acquire: async () => {
+        if (running.phase === 'preparing' && running.grant === undefined && !controller.signal.aborted) {
+          // cancelled while it waits: it goes on without a slot, only to see that and say so
+          await new Promise<void>((resolve) => {
+            running.grant = resolve;
+            controller.signal.addEventListener('abort', () => {
+              if (running.grant !== resolve) return;
+              delete running.grant;
+              resolve();
+            }, { once: true });
+            this.#pump();
+          });
+        }
+        wanted();
+        await slotTaken;
+      },
       release: () => {
-        if (!running.holdsSlot) return;
-        running.holdsSlot = false;
+        if (running.phase !== 'working') return;
+        running.phase = 'finishing';
         released();
         this.#pump();
       },
@@ -148,8 +215,13 @@ export class Scheduler implements JobQueue {
     running.done = (async () => {
       let error: unknown;
       try {
-        const run = () => job.run(controller.signal, slot);
-        await (this.#exclusive ? this.#exclusive(job, run, { controller, slotReleased }) : run());
+        // a job that does not prepare has its slot here before it starts, and one beyond once taken
+        const run = (): Promise<void> => {
+          if (job.prepares) return job.run(controller.signal, slot);
+          wanted();
+          return this.#exclusive ? slotTaken.then(() => job.run(controller.signal, slot)) : job.run(controller.signal, slot);
+        };
+        await (this.#exclusive ? this.#exclusive(job, run, { controller, slotWanted, slotTaken: taken, slotReleased }) : run());
       } catch (e) {
         error = e;
       }
@@ -160,22 +232,6 @@ export class Scheduler implements JobQueue {
       if (next && this.#accepting) this.enqueue(next);
       this.#pump();
     })();
-  }
-
-  #runningInGroup(group: string): { holding: number; all: number } {
-    const count = { holding: 0, all: 0 };
-    for (const r of this.#running.values()) {
-      if (r.job.group !== group) continue;
-      count.all++;
-      if (r.holdsSlot) count.holding++;
-    }
-    return count;
-  }
-
-  #slotsHeld(): number {
-    let count = 0;
-    for (const r of this.#running.values()) if (r.holdsSlot) count++;
-    return count;
   }
 
   #emit(event: SchedulerEvent): void {
@@ -190,11 +246,18 @@ export class Scheduler implements JobQueue {
 }
 
 /**
- * Runs `run` only where no other process runs the same key, and within caps beyond this process;
- * `controller` aborts it if that can no longer be kept, and says when it was cancelled meanwhile;
- * `slotReleased` resolves when the job gives its place under the caps back early.
+ * Runs `run` only where no other process runs the same key, and within caps beyond this process:
+ * when `slotWanted` resolves (the job has its slot here), it takes one of the caps beyond and then
+ * calls `slotTaken`, and gives it back when `slotReleased` resolves or the run ends. `controller`
+ * aborts the run if that can no longer be kept, and says when it was cancelled meanwhile.
  */
-export type Exclusive = (job: Job, run: () => Promise<void>, context: { controller: AbortController; slotReleased: Promise<void> }) => Promise<void>;
+export interface ExclusiveContext {
+  controller: AbortController;
+  slotWanted: Promise<void>;
+  slotTaken: () => void;
+  slotReleased: Promise<void>;
+}
+export type Exclusive = (job: Job, run: () => Promise<void>, context: ExclusiveContext) => Promise<void>;
 
 function comesBefore(a: Job, b: Job): boolean {
   return a.priority !== b.priority ? a.priority > b.priority : a.since < b.since;

@@ -246,6 +246,8 @@ export class MapService {
       groupCap: request.config.map.concurrency,
       priority: request.priority ? 1 : 0,
       since: request.since,
+      // the next runs in line make their worktree ready while the agents before them work
+      prepares: true,
       run: async (signal, slot) => {
         let outcome: IssueJobOutcome;
         try {

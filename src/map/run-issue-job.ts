@@ -28,7 +28,7 @@ const MAX_PLAN_CHARS = 25_000;
  * One issue's run, in the order of DESIGN §2-3:
  * 1. re-read the issue; stop if it is closed or no longer labelled, or already has its PR;
  * 2. say it is running;
- * 3. cut a worktree for the issue's branch from the base branch;
+ * 3. cut a worktree for the issue's branch from the base branch (ahead of the job's slot), then wait for the slot;
  * 4. run the repository's setup commands;
  * 5. run the agent on the task, then give its slot to the next job (publishing needs no agent);
  * 6. publish by outcome: commit, push and open (or update) the PR, or report why not;
@@ -66,6 +66,9 @@ export async function runIssueJob(deps: MapDeps, job: IssueJob, signal: AbortSig
       worktree: await deps.workspace.addWorktree(repo, { name: `issue-${issueNumber}`, branch, startPoint: `origin/${base}` }),
     });
     return await withWorktree(deps.workspace, acquire, async ({ worktree }) => {
+      // ready ahead of its slot (a job that prepares): now it waits for one, before any command runs
+      await slot?.acquire();
+      throwIfAborted(signal);
       const deadline = Date.now() + config.map.timeoutMinutes * 60_000;
       // a plan only reads, so it needs no dependencies installed
       const setupFailure = job.mode === 'plan'

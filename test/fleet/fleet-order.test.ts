@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startSystem, waitUntil, type System } from '../support/app-on-local-github.js';
 import type { AppProcess } from '../support/app-process.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
-import { editLine } from '../support/scripted-model.js';
+import { editLine, startScriptedModel } from '../support/scripted-model.js';
 
 let redis: RedisServer;
 let system: System;
@@ -15,7 +15,8 @@ let others: AppProcess[];
 
 beforeAll(async () => {
   redis = await startRedis();
-  system = await startSystem({ env: { REDIS_URL: redis.url, MAX_AGENTS: '1' } });
+  // each model turn takes a while, so that an agent holds the fleet's one slot long enough to be waited for
+  system = await startSystem({ model: await startScriptedModel({ replyDelayMs: 2_500 }), env: { REDIS_URL: redis.url, MAX_AGENTS: '1' } });
   others = [await system.startAnother(), await system.startAnother()];
 });
 
@@ -34,11 +35,11 @@ describe('a fleet of three processes with one slot', () => {
     const earlier = github.openIssue(repo, { title: 'Beta', body: editLine('b.txt', 'beta', 'delta') });
     const urgent = github.openIssue(repo, { title: 'Gamma', body: editLine('c.txt', 'gamma', 'epsilon') });
 
-    // the first run holds the fleet's one slot for a while, at its first look at its issue
-    github.faults.add({ operation: 'issues/get', kind: 'delay', ms: 4_000, times: 1 });
+    // the first agent holds the fleet's one slot while it works
     github.webhooks.url = system.app.webhookUrl;
     github.label(repo, first, 'agent');
-    await waitUntil('the first run to hold the slot', () => github.faults.fired.includes('issues/get delay'));
+    const asked = (from: string) => model.requests.some((r) => JSON.stringify(r.body).includes(repo) && JSON.stringify(r.body).includes(`\\"${from}\\" ->`));
+    await waitUntil('the first agent to work', () => asked('alpha'));
 
     // then an issue asked of the second process, and later a priority one asked of the third: both wait
     github.webhooks.url = others[0]!.webhookUrl;
@@ -56,7 +57,6 @@ describe('a fleet of three processes with one slot', () => {
       .filter((r) => JSON.stringify(r.body).includes(repo) && JSON.stringify(r.body).includes(`\\"${from}\\" ->`)).map((r) => r.at));
     expect(began('alpha')).toBeLessThan(began('gamma'));
     expect(began('gamma')).toBeLessThan(began('beta'));
-    github.faults.clear();
     expect(github.problems).toEqual([]);
   });
 });

@@ -49,6 +49,7 @@ describe('a fleet of a web process and a worker', () => {
     await waitUntil('the merge', () => github.issue(repo, pull!.number).pull!.merged, 60_000);
     expect(await github.readFile(repo, 'main', 'a.txt')).toBe('omega\n');
     // GitHub was answered 2xx for every delivery: none waits for a redelivery
+    await github.webhooks.settled();
     expect(github.webhooks.deliveries.filter((d) => d.outcome !== 'delivered').map((d) => `${d.name} ${d.outcome} ${d.status}`)).toEqual([]);
     expect(github.problems).toEqual([]);
 

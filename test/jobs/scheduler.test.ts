@@ -113,6 +113,45 @@ describe('Scheduler', () => {
     await scheduler.idle();
   });
 
+  it('starts the next job ahead of its slot to get ready, and gives it the slot once one is free', async () => {
+    const scheduler = new Scheduler({ globalCap: 1 });
+    const log: string[] = [];
+    const gates = new Map<string, Gate>();
+    const preparing = (key: string): Job => ({
+      key, work: 'map', group: 'o/r', groupCap: 10, priority: 0, since: 0, prepares: true,
+      run: async (signal, slot) => {
+        log.push(`${key} ready`);
+        await slot.acquire();
+        if (signal.aborted) return void log.push(`${key} cancelled`);
+        log.push(`${key} agent`);
+        const g = gate();
+        gates.set(key, g);
+        await g.promise;
+        slot.release();
+      },
+    });
+    for (const n of [1, 2, 3, 4]) scheduler.enqueue(preparing(`o/r#${n}`));
+    await tick();
+    // #2 got ready while #1's agent works; the others wait in the queue (one ready ahead per slot)
+    expect([...log].sort()).toEqual(['o/r#1 agent', 'o/r#1 ready', 'o/r#2 ready']);
+    expect(scheduler.slotKeys()).toEqual(['o/r#1']);
+    expect(scheduler.queuedKeys()).toEqual(['o/r#3', 'o/r#4']);
+
+    gates.get('o/r#1')!.open();
+    await tick();
+    expect(log.slice(3).sort()).toEqual(['o/r#2 agent', 'o/r#3 ready']);
+    // cancelled while it waits for its slot: it goes on without one, to see that
+    expect(scheduler.cancel('o/r#3')).toBe('aborted');
+    await tick();
+    expect(log.slice(5).sort()).toEqual(['o/r#3 cancelled', 'o/r#4 ready']);
+    expect(scheduler.slotKeys()).toEqual(['o/r#2']);
+    gates.get('o/r#2')!.open();
+    await tick();
+    expect(log.slice(7)).toEqual(['o/r#4 agent']);
+    gates.get('o/r#4')!.open();
+    await scheduler.idle();
+  });
+
   it('holds a repository to its own cap while other repositories use the free slots', async () => {
     const scheduler = new Scheduler({ globalCap: 3 });
     const started: string[] = [];
