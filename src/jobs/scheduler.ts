@@ -188,6 +188,10 @@ export class Scheduler implements JobQueue {
     const slotReleased = new Promise<void>((resolve) => { released = resolve; });
     const slot: JobSlot = {
       acquire: async () => {
+        // the slot beyond this process first (a fleet's line), so that a job waiting there holds none
+        // here, where a later job of higher priority would wait behind it before it could even get in line
+        wanted();
+        await slotTaken;
         if (running.phase === 'preparing' && running.grant === undefined && !controller.signal.aborted) {
           // cancelled while it waits: it goes on without a slot, only to see that and say so
           await new Promise<void>((resolve) => {
@@ -200,8 +204,6 @@ export class Scheduler implements JobQueue {
             this.#pump();
           });
         }
-        wanted();
-        await slotTaken;
       },
       release: () => {
         if (running.phase !== 'working') return;
@@ -247,7 +249,7 @@ export class Scheduler implements JobQueue {
 
 /**
  * Runs `run` only where no other process runs the same key, and within caps beyond this process:
- * when `slotWanted` resolves (the job has its slot here), it takes one of the caps beyond and then
+ * when `slotWanted` resolves (the job asks for its slot), it takes one of the caps beyond and then
  * calls `slotTaken`, and gives it back when `slotReleased` resolves or the run ends. `controller`
  * aborts the run if that can no longer be kept, and says when it was cancelled meanwhile.
  */

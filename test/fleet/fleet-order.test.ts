@@ -4,19 +4,25 @@
  * Redis with a fleet cap of one agent; the processes, Redis and BullMQ are the real ones.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Redis } from 'ioredis';
 import { startSystem, waitUntil, type System } from '../support/app-on-local-github.js';
 import type { AppProcess } from '../support/app-process.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { editLine, startScriptedModel } from '../support/scripted-model.js';
 
 let redis: RedisServer;
+let letGo!: () => void;
+const holding = new Promise<void>((resolve) => {
+  letGo = resolve;
+});
 let system: System;
 let others: AppProcess[];
 
 beforeAll(async () => {
   redis = await startRedis();
-  // each model turn takes a while, so that an agent holds the fleet's one slot long enough to be waited for
-  system = await startSystem({ model: await startScriptedModel({ replyDelayMs: 2_500 }), env: { REDIS_URL: redis.url, MAX_AGENTS: '1' } });
+  // the first agent holds the fleet's one slot until the test lets its first turn be answered
+  const model = await startScriptedModel({ beforeReply: (request) => (JSON.stringify(request.body).includes('\\"alpha\\" ->') ? holding : Promise.resolve()) });
+  system = await startSystem({ model, env: { REDIS_URL: redis.url, MAX_AGENTS: '1' } });
   others = [await system.startAnother(), await system.startAnother()];
 });
 
@@ -45,11 +51,15 @@ describe('a fleet of three processes with one slot', () => {
     github.webhooks.url = others[0]!.webhookUrl;
     github.label(repo, earlier, 'agent');
     await github.webhooks.settled();
-    await new Promise((resolve) => setTimeout(resolve, 500)); // its job is in the fleet's line
     github.webhooks.url = others[1]!.webhookUrl;
     github.label(repo, urgent, 'agent:priority');
     github.label(repo, urgent, 'agent');
     await github.webhooks.settled();
+    // both wait in the fleet's line (as Redis holds it) before the slot is freed
+    const line = new Redis(redis.url);
+    await waitUntil('two jobs in the fleet\'s line', async () => (await line.zcard('agent-mapreduce:slots-line')) === 2);
+    await line.quit();
+    letGo();
 
     await waitUntil('all three PRs', () => [first, earlier, urgent].every((n) => github.pullsFor(repo, n).length === 1), 60_000);
     // from the model's record: when each agent's conversation began

@@ -85,6 +85,8 @@ export interface FakeMessagesApiOptions {
   promptCaching?: boolean;
   /** How long each model turn takes before its answer (default 0): a model that thinks, for benchmarks */
   replyDelayMs?: number;
+  /** Awaited before each turn's answer: a test holds an agent at work until it says so */
+  beforeReply?: (request: RecordedRequest) => Promise<void>;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -152,6 +154,7 @@ export async function startFakeMessagesApi(options: FakeMessagesApiOptions = {})
       const step = take();
       if (step.kind === 'error') return sendError(res, step);
       if (options.replyDelayMs) await new Promise((resolve) => setTimeout(resolve, options.replyDelayMs));
+      await options.beforeReply?.(request);
       const message = buildMessage(step, request.body, caching);
       if (request.body.stream === true) return sendStream(res, message);
       return sendJson(res, 200, message);

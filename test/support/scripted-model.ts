@@ -20,11 +20,18 @@ export function editLine(file: string, from: string, to: string): string {
 
 /**
  * `usage`: every reply's usage, instead of the one estimated from the request (a test that counts dollars);
- * `replyDelayMs`: how long each turn takes (a benchmark's agent of a known duration).
+ * `replyDelayMs`: how long each turn takes (a benchmark's agent of a known duration);
+ * `beforeReply`: awaited before each answer (a test holds an agent at work).
  */
-export function startScriptedModel(options: { usage?: Partial<Usage>; replyDelayMs?: number } = {}): Promise<FakeMessagesApi> {
+export function startScriptedModel(
+  options: { usage?: Partial<Usage>; replyDelayMs?: number; beforeReply?: (request: RecordedRequest) => Promise<void> } = {},
+): Promise<FakeMessagesApi> {
   const step = options.usage ? (request: RecordedRequest): ScriptStep => ({ ...worker(request), usage: options.usage }) as ScriptStep : worker;
-  return startFakeMessagesApi({ steps: [step], onExhausted: 'repeat-last', ...(options.replyDelayMs ? { replyDelayMs: options.replyDelayMs } : {}) });
+  return startFakeMessagesApi({
+    steps: [step], onExhausted: 'repeat-last',
+    ...(options.replyDelayMs ? { replyDelayMs: options.replyDelayMs } : {}),
+    ...(options.beforeReply ? { beforeReply: options.beforeReply } : {}),
+  });
 }
 
 function worker(request: RecordedRequest): ScriptStep {
