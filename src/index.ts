@@ -53,8 +53,8 @@ export function createApp(settings: Settings, options: AppOptions = {}): Applica
       app.log.debug('no HTTP server: /metrics and the dashboard are not served'); // a Probot without a server, as in unit tests
     }
     // in a fleet, every process's dashboard shows what all of them record
-    if (settings.redisUrl) {
-      shareProfile(settings.redisUrl, services.profile, app.log)
+    if (settings.redisUrl && services.redis) {
+      shareProfile(settings.redisUrl, services.redis, services.profile, app.log)
         .catch((err: unknown) => app.log.error({ err }, 'the fleet\'s profile is not shared: this dashboard shows this process only'));
     }
     // a fleet's web process passes every delivery to the workers, and does nothing else

@@ -1,9 +1,12 @@
-/** What the app asks of Redis outside BullMQ: scripts and plain keys. */
+import type { Redis } from 'ioredis';
+
+/** What the app asks of Redis outside BullMQ: scripts, plain keys and appends to a stream. */
 export interface RedisClient {
   set(key: string, value: string, px: 'PX', ms: number, nx: 'NX'): Promise<string | null>;
   eval(script: string, keys: number, ...args: Array<string | number>): Promise<unknown>;
   exists(key: string): Promise<number>;
   publish(channel: string, message: string): Promise<number>;
+  xadd(...args: Array<string | number>): Promise<unknown>;
   quit(): Promise<unknown>;
 }
 
@@ -27,4 +30,16 @@ export async function connectRedis(redisUrl: string, log: { warn(data: object, m
     down = false;
   });
   return redis as unknown as RedisClient;
+}
+
+/**
+ * A connection of its own, for what blocks or subscribes (such a connection can do nothing else) and
+ * for BullMQ: it retries forever, so a Redis restart is waited out rather than thrown, and resubscribes
+ * by itself. Its errors are not logged: the app's command connection (connectRedis) reports outages.
+ */
+export async function dedicatedRedis(redisUrl: string): Promise<Redis> {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  redis.on('error', () => undefined);
+  return redis;
 }

@@ -1,4 +1,4 @@
-import type { RedisClient } from './connect-redis.js';
+import { dedicatedRedis, type RedisClient } from './connect-redis.js';
 import { JOB_LOCK_PREFIX } from './fleet-locks.js';
 
 const CHANNEL = 'agent-mapreduce:cancel';
@@ -22,10 +22,7 @@ export class FleetCancel {
 
   /** Listens for cancels from the rest of the fleet; `onCancel` stops the job here, if it is here. */
   static async start(redisUrl: string, publisher: RedisClient, onCancel: (key: string, reason: string) => void): Promise<FleetCancel> {
-    const { Redis } = await import('ioredis');
-    // a subscribed connection can do nothing else: one of its own
-    const subscriber = new Redis(redisUrl, { maxRetriesPerRequest: null });
-    subscriber.on('error', () => undefined); // the publishing connection reports outages; this one reconnects and resubscribes by itself
+    const subscriber = await dedicatedRedis(redisUrl);
     const self = `${process.pid}-${Math.random().toString(36).slice(2)}`;
     subscriber.on('message', (_channel: string, text: string) => {
       try {

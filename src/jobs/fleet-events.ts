@@ -1,4 +1,5 @@
 import type { Logger } from '../log.js';
+import { dedicatedRedis } from './connect-redis.js';
 
 /** A webhook delivery as plain data: GitHub's delivery id, the event's name and its payload. */
 export interface FleetEvent {
@@ -41,8 +42,7 @@ export class FleetEvents {
 
   /** A web process's end: it only adds deliveries. */
   static async sender(redisUrl: string, log: Logger): Promise<FleetEvents> {
-    const [{ Queue }, { Redis }] = await Promise.all([import('bullmq'), import('ioredis')]);
-    const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    const [{ Queue }, connection] = await Promise.all([import('bullmq'), dedicatedRedis(redisUrl)]);
     const queue = new Queue<FleetEvent>(QUEUE, { connection });
     queue.on('error', (err) => log.warn({ err }, 'event queue error; BullMQ reconnects'));
     await queue.waitUntilReady();
@@ -51,9 +51,7 @@ export class FleetEvents {
 
   /** A worker process's end: `receive` handles each delivery taken from the queue. */
   static async receiver(redisUrl: string, receive: (event: FleetEvent) => Promise<void>, log: Logger): Promise<FleetEvents> {
-    const [{ Worker }, { Redis }] = await Promise.all([import('bullmq'), import('ioredis')]);
-    // BullMQ's blocking worker needs a connection that retries forever: a Redis restart is waited out, not thrown
-    const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    const [{ Worker }, connection] = await Promise.all([import('bullmq'), dedicatedRedis(redisUrl)]);
     const worker = new Worker<FleetEvent>(QUEUE, async (job) => {
       await receive(job.data);
     }, { connection, concurrency: AT_ONCE });

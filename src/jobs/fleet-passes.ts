@@ -1,4 +1,5 @@
 import type { Logger } from '../log.js';
+import { dedicatedRedis } from './connect-redis.js';
 
 /** Where a reduce pass works, as plain data: any process of the fleet can reach the repository again from it. */
 export interface PassAddress {
@@ -46,11 +47,9 @@ export class FleetReduce implements FleetPasses {
   }
 
   static async start(options: { redisUrl: string; runHere: (address: PassAddress) => Promise<void>; concurrency: number; log: Logger }): Promise<FleetReduce> {
-    const [{ Queue, Worker }, { Redis }] = await Promise.all([import('bullmq'), import('ioredis')]);
-    // BullMQ's blocking worker needs a connection that retries forever: a Redis restart is waited out, not thrown
-    const connect = () => new Redis(options.redisUrl, { maxRetriesPerRequest: null });
-    const queueConnection = connect();
-    const workerConnection = connect();
+    const [{ Queue, Worker }, queueConnection, workerConnection] = await Promise.all([
+      import('bullmq'), dedicatedRedis(options.redisUrl), dedicatedRedis(options.redisUrl),
+    ]);
     const queue = new Queue<PassAddress>(QUEUE, { connection: queueConnection });
     const worker = new Worker<PassAddress>(QUEUE, async (job) => {
       await options.runHere(job.data);

@@ -1,4 +1,4 @@
-import type { RedisClient } from './connect-redis.js';
+import { dedicatedRedis, type RedisClient } from './connect-redis.js';
 
 /** How often a job that waits for a slot asks again, if no process says meanwhile that it gave one back. */
 const POLL_MS = 250;
@@ -86,7 +86,6 @@ export class FleetSlots {
   readonly #ttlMs: number;
   /** Jobs of this process waiting for a slot: each wakes to ask again. */
   readonly #waiting = new Set<() => void>();
-  #subscriber: { quit(): Promise<unknown> } | undefined;
 
   /** `ttlMs`: a slot not renewed for this long is free again (its process died); renewed every third of it. */
   constructor(redis: RedisClient, globalCap: number, ttlMs: number) {
@@ -101,18 +100,11 @@ export class FleetSlots {
    */
   static async start(redisUrl: string, redis: RedisClient, globalCap: number, ttlMs: number): Promise<FleetSlots> {
     const slots = new FleetSlots(redis, globalCap, ttlMs);
-    const { Redis } = await import('ioredis');
-    // a subscribed connection can do nothing else: one of its own
-    const subscriber = new Redis(redisUrl, { maxRetriesPerRequest: null });
-    subscriber.on('error', () => undefined); // the command connection reports outages; this one reconnects and resubscribes by itself
+    // kept for the process's life, as the slots are
+    const subscriber = await dedicatedRedis(redisUrl);
     subscriber.on('message', () => slots.#wakeAll());
     await subscriber.subscribe(FREED);
-    slots.#subscriber = subscriber;
     return slots;
-  }
-
-  async close(): Promise<void> {
-    await this.#subscriber?.quit().catch(() => undefined);
   }
 
   #wakeAll(): void {

@@ -8,8 +8,9 @@ import { Redis } from 'ioredis';
 import { startSystem, waitUntil, type System } from '../support/app-on-local-github.js';
 import type { AppProcess } from '../support/app-process.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
-import { editLine, startScriptedModel } from '../support/scripted-model.js';
+import { editLine, isTurnOf, startScriptedModel, turnTimes } from '../support/scripted-model.js';
 
+const REPO = 'octo-org/fleet-order';
 let redis: RedisServer;
 let letGo!: () => void;
 const holding = new Promise<void>((resolve) => {
@@ -21,7 +22,7 @@ let others: AppProcess[];
 beforeAll(async () => {
   redis = await startRedis();
   // the first agent holds the fleet's one slot until the test lets its first turn be answered
-  const model = await startScriptedModel({ beforeReply: (request) => (JSON.stringify(request.body).includes('\\"alpha\\" ->') ? holding : Promise.resolve()) });
+  const model = await startScriptedModel({ beforeReply: (request) => (isTurnOf(request, REPO, 'alpha') ? holding : Promise.resolve()) });
   system = await startSystem({ model, env: { REDIS_URL: redis.url, MAX_AGENTS: '1' } });
   others = [await system.startAnother(), await system.startAnother()];
 });
@@ -34,7 +35,7 @@ afterAll(async () => {
 describe('a fleet of three processes with one slot', () => {
   it('gives the freed slot to the priority issue waiting in one process before the earlier issue waiting in another', async () => {
     const { github, model } = system;
-    const repo = 'octo-org/fleet-order';
+    const repo = REPO;
     await github.createRepository(repo, { 'a.txt': 'alpha\n', 'b.txt': 'beta\n', 'c.txt': 'gamma\n' });
     github.grant(repo, 'maintainer', 'write');
     const first = github.openIssue(repo, { title: 'Alpha', body: editLine('a.txt', 'alpha', 'omega') });
@@ -44,8 +45,7 @@ describe('a fleet of three processes with one slot', () => {
     // the first agent holds the fleet's one slot while it works
     github.webhooks.url = system.app.webhookUrl;
     github.label(repo, first, 'agent');
-    const asked = (from: string) => model.requests.some((r) => JSON.stringify(r.body).includes(repo) && JSON.stringify(r.body).includes(`\\"${from}\\" ->`));
-    await waitUntil('the first agent to work', () => asked('alpha'));
+    await waitUntil('the first agent to work', () => turnTimes(model, repo, 'alpha').length > 0);
 
     // then an issue asked of the second process, and later a priority one asked of the third: both wait
     github.webhooks.url = others[0]!.webhookUrl;
@@ -63,8 +63,7 @@ describe('a fleet of three processes with one slot', () => {
 
     await waitUntil('all three PRs', () => [first, earlier, urgent].every((n) => github.pullsFor(repo, n).length === 1), 60_000);
     // from the model's record: when each agent's conversation began
-    const began = (from: string) => Math.min(...model.requests
-      .filter((r) => JSON.stringify(r.body).includes(repo) && JSON.stringify(r.body).includes(`\\"${from}\\" ->`)).map((r) => r.at));
+    const began = (from: string) => Math.min(...turnTimes(model, repo, from));
     expect(began('alpha')).toBeLessThan(began('gamma'));
     expect(began('gamma')).toBeLessThan(began('beta'));
     expect(github.problems).toEqual([]);

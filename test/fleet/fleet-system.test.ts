@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startSystem, waitUntil, type System } from '../support/app-on-local-github.js';
 import type { AppProcess } from '../support/app-process.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
-import { editLine } from '../support/scripted-model.js';
+import { editLine, isTurnOf, turnTimes } from '../support/scripted-model.js';
 
 const REPO = 'octo-org/fleet';
 let redis: RedisServer;
@@ -93,7 +93,7 @@ describe('a fleet of two processes on one Redis', () => {
     expect(ended().filter((l) => l.includes('"kind":"skipped"'))).toHaveLength(1);
     expect(github.pullsFor(repo, issue)).toHaveLength(1);
     // one agent run: one conversation opened with the issue's task
-    const opened = model.requests.filter((r) => r.path.endsWith('/messages') && JSON.stringify(r.body).includes('"alpha\\" -> \\"omega') &&
+    const opened = model.requests.filter((r) => r.path.endsWith('/messages') && isTurnOf(r, repo, 'alpha') &&
       (r.body as { messages: unknown[] }).messages.length === 1);
     expect(opened).toHaveLength(1);
     github.faults.clear();
@@ -141,8 +141,7 @@ describe('a fleet of two processes on one Redis', () => {
     // from the model's record: an agent's work spans its conversation, from its first request to its last
     // (a job gives its slot back when its agent is done, and pushes and opens its PR after)
     const span = (from: string) => {
-      const times = system.model.requests.map((r) => ({ at: r.at, text: JSON.stringify(r.body) }))
-        .filter(({ text }) => text.includes(repo) && text.includes(`\\"${from}\\" ->`)).map((r) => r.at);
+      const times = turnTimes(system.model, repo, from);
       if (times.length === 0) throw new Error(`no model request for "${from}"`);
       return { start: Math.min(...times), end: Math.max(...times) };
     };

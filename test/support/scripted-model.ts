@@ -18,6 +18,17 @@ export function editLine(file: string, from: string, to: string): string {
   return `EDIT ${file}: "${from}" -> "${to}"`;
 }
 
+/** Whether a model request is a turn of the agent working on `repo` whose task edits `from` (the task is in every turn). */
+export function isTurnOf(request: RecordedRequest, repo: string, from: string): boolean {
+  const text = JSON.stringify(request.body);
+  return text.includes(repo) && text.includes(`\\"${from}\\" ->`);
+}
+
+/** When each turn of that agent's conversation reached the model, in the model's own record. */
+export function turnTimes(model: FakeMessagesApi, repo: string, from: string): number[] {
+  return model.requests.filter((r) => isTurnOf(r, repo, from)).map((r) => r.at);
+}
+
 /**
  * `usage`: every reply's usage, instead of the one estimated from the request (a test that counts dollars);
  * `replyDelayMs`: how long each turn takes (a benchmark's agent of a known duration);
