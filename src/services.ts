@@ -78,7 +78,9 @@ export function createServices(parts: ServiceParts): Services {
   // a fleet's processes (REDIS_URL) run each issue's job in one of them only, and share each installation's write budget
   const redis = settings.redisUrl ? connectRedis(settings.redisUrl, parts.log) : undefined;
   redis?.catch((err: unknown) => parts.log.error({ err }, 'no Redis client: the fleet features cannot start'));
-  const scheduler = new Scheduler({ globalCap: settings.maxAgents, ...(redis ? { exclusive: exclusiveIn(redis, settings, parts.log) } : {}) });
+  // a fleet's web process (ROLE=web) runs no job: it needs neither the fleet's locks and slots nor its cancels
+  const runsJobs = redis && settings.role !== 'web' ? redis : undefined;
+  const scheduler = new Scheduler({ globalCap: settings.maxAgents, ...(runsJobs ? { exclusive: exclusiveIn(runsJobs, settings, parts.log) } : {}) });
   const writes = new WriteBudgets(settings.writeLimits,
     redis ? (installationId, limits) => new SharedWriteBudget(redis, `agent-mapreduce:writes:${installationId}`, limits) : undefined);
   const profile = new Profile({
@@ -121,7 +123,7 @@ export function createServices(parts: ServiceParts): Services {
     ...(parts.gitEnv ? { gitEnv: parts.gitEnv } : {}),
   };
   const map = new MapService(pipelineDeps, scheduler);
-  const cancels = redis && settings.redisUrl ? fleetCancels(settings.redisUrl, redis, map, parts.log) : undefined;
+  const cancels = runsJobs && settings.redisUrl ? fleetCancels(settings.redisUrl, runsJobs, map, parts.log) : undefined;
   if (cancels) map.useFleet(cancels);
   const revisions = new RevisionService(pipelineDeps, scheduler);
   const reduce = new ReduceService({
