@@ -10,4 +10,7 @@ export default {
   },
   setupFilesAfterEnv: ['<rootDir>/test/support/strict-nock.ts'],
   testTimeout: 60000,
+  // a handle a failed test left open (a client of a server it stopped) must not turn a red run into
+  // one that never ends; jest still names the leak when it forces the exit
+  forceExit: true,
 };

@@ -13,6 +13,8 @@ import { issueKey } from './jobs/job-key.js';
 export interface ReconcileDeps extends IssueRunDeps, RequestCounting {
   profile: ProfileRecorder & RequestCounting['profile'];
   reduce: ReduceService;
+  /** In a fleet: which issues' jobs some process runs now. */
+  fleetLocks?: Promise<{ held(keys: string[]): Promise<Set<string>> }> | undefined;
 }
 
 export interface ReconcileReport {
@@ -24,9 +26,9 @@ export interface ReconcileReport {
  * Rebuilds one repository's work from GitHub, so that lost webhooks and restarts cost at most one
  * interval (DESIGN §1):
  * 1. jobs whose issue closed or lost the label are cancelled;
- * 2. labelled open issues with no job, no open agent PR, no `agent:failed` label and no final
- *    state (in their status comment, or their `agent:pr-opened` label) are queued, credited to
- *    whoever added the label; one whose agent PR is open but which still shows `agent:working` (a
+ * 2. labelled open issues with no job (here, or in another process of a fleet), no open agent PR,
+ *    no `agent:failed` label and no final state (in their status comment, or their `agent:pr-opened`
+ *    label) are queued, credited to whoever added the label; one whose agent PR is open but which still shows `agent:working` (a
  *    process stopped before saying so) is shown as `agent:pr-opened`.
  */
 export async function reconcileRepository(
@@ -63,9 +65,12 @@ export async function reconcileRepository(
   // a held issue's reason may have gone with a webhook this process never got
   await services.map.recheck(github, { config: config.config });
   const active = new Set(services.map.keysOf(github.owner, github.repo));
-
-  const candidates = labelled.filter((i) =>
-    !active.has(issueKey(github.owner, github.repo, i.number)) && !i.labels.includes(FAILED_LABEL));
+  const keyOf = (issue: IssueInfo) => issueKey(github.owner, github.repo, issue.number);
+  const unseen = labelled.filter((i) => !active.has(keyOf(i)) && !i.labels.includes(FAILED_LABEL));
+  // in a fleet, an issue another process runs is that process's: a copy here would only wait for it,
+  // and show the issue as queued meanwhile
+  const elsewhere = services.fleetLocks && unseen.length > 0 ? await (await services.fleetLocks).held(unseen.map(keyOf)) : new Set<string>();
+  const candidates = unseen.filter((i) => !elsewhere.has(keyOf(i)));
   if (candidates.length === 0) return report;
 
   // a fork's branch may carry an agent branch's name: it is never the agent's PR
@@ -109,7 +114,9 @@ export async function reconcileAll(probot: Probot, services: ReconcileDeps, log:
           });
           const info = { defaultBranch: repository.default_branch, cloneUrl: repository.clone_url };
           const report = await reconcileRepository(services, github, info, repoLog);
+          // a pass that changed nothing is said only at debug level: it happens every interval
           if (report.queued.length + report.cancelled.length > 0) repoLog.info(report, 'reconciled');
+          else repoLog.debug(report, 'reconciled');
           const config = await services.configs.get(github);
           if (config.ok && config.config.reduce.enabled) {
             await services.reduce.trigger({

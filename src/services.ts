@@ -47,6 +47,8 @@ export interface Services {
   spend: IssueSpend;
   /** A fleet's Redis connection (REDIS_URL) for locks and the shared write budget, closed at shutdown. */
   redis: Promise<RedisClient> | undefined;
+  /** A fleet's locks on its issues' jobs (REDIS_URL, a process that runs jobs): which issues some process runs. */
+  fleetLocks?: Promise<FleetLocks> | undefined;
   /** A fleet's cancels across processes (REDIS_URL), closed at shutdown. */
   cancels: Promise<FleetCancel> | undefined;
   /** A fleet worker's intake of the deliveries its web processes queued (ROLE=worker); closed first at shutdown. */
@@ -80,7 +82,10 @@ export function createServices(parts: ServiceParts): Services {
   redis?.catch((err: unknown) => parts.log.error({ err }, 'no Redis client: the fleet features cannot start'));
   // a fleet's web process (ROLE=web) runs no job: it needs neither the fleet's locks and slots nor its cancels
   const runsJobs = redis && settings.role !== 'web' ? redis : undefined;
-  const scheduler = new Scheduler({ globalCap: settings.maxAgents, ...(runsJobs ? { exclusive: exclusiveIn(runsJobs, settings, parts.log) } : {}) });
+  const fleetLocks = runsJobs?.then((client) => new FleetLocks(client, settings.fleetLockMs));
+  const scheduler = new Scheduler({
+    globalCap: settings.maxAgents, ...(runsJobs && fleetLocks ? { exclusive: exclusiveIn(runsJobs, fleetLocks, settings, parts.log) } : {}),
+  });
   const writes = new WriteBudgets(settings.writeLimits,
     redis ? (installationId, limits) => new SharedWriteBudget(redis, `agent-mapreduce:writes:${installationId}`, limits) : undefined);
   const profile = new Profile({
@@ -135,6 +140,7 @@ export function createServices(parts: ServiceParts): Services {
   return {
     settings, comments, statuses, configs: new ConfigCache(), permissions, scheduler, workspace, map, revisions, reduce, profile, spend: pipelineDeps.spend, writes,
     redis,
+    fleetLocks,
     cancels,
     reads: new ReadCache(),
   };
@@ -144,16 +150,23 @@ export function createServices(parts: ServiceParts): Services {
  * A job runs here only while this process holds its issue's lock (waiting while another process holds
  * it) and a slot of the fleet's caps.
  */
-function exclusiveIn(redis: Promise<RedisClient>, settings: Settings, log: Logger): Exclusive {
+function exclusiveIn(redis: Promise<RedisClient>, fleetLocks: Promise<FleetLocks>, settings: Settings, log: Logger): Exclusive {
   const fleet = redis.then(async (client) => ({
-    locks: new FleetLocks(client, settings.fleetLockMs),
+    locks: await fleetLocks,
     slots: await FleetSlots.start(settings.redisUrl!, client, settings.maxAgents, settings.fleetLockMs),
   }));
-  return async (job, run, { controller, slotWanted, slotTaken, slotReleased }) => {
+  return async (job, run, { controller, slotWanted, slotTaken, slotReleased, parked }) => {
     const { locks, slots } = await fleet;
-    await locks.runExclusive(job.key, () => slots.run(job, run, { signal: controller.signal, wanted: slotWanted, taken: slotTaken, released: slotReleased }), {
+    const locked = () => {
+      parked(false);
+      return slots.run(job, run, { signal: controller.signal, wanted: slotWanted, taken: slotTaken, released: slotReleased });
+    };
+    await locks.runExclusive(job.key, locked, {
       signal: controller.signal,
-      onWait: () => log.info({ key: job.key }, 'job waits: another process of the fleet runs this issue'),
+      onWait: () => {
+        log.info({ key: job.key }, 'job waits: another process of the fleet runs this issue');
+        parked(true);
+      },
       onLost: () => controller.abort(new Error('the fleet lock of this issue was lost')),
     });
   };

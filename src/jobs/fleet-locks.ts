@@ -41,6 +41,12 @@ export class FleetLocks {
    * process took it: this one stalled past the lock's lifetime). Aborting `signal` while it waits
    * runs `work` at once without the lock: it only sees that it was cancelled and says so.
    */
+  /** Which of `keys` some process holds now (Redis away: none, and the lock still keeps a copy from running alongside). */
+  async held(keys: string[]): Promise<Set<string>> {
+    const found = await Promise.all(keys.map((key) => this.#redis.exists(this.#prefix + key).catch(() => 0)));
+    return new Set(keys.filter((_, i) => found[i] === 1));
+  }
+
   async runExclusive(key: string, work: () => Promise<void>, options: { signal: AbortSignal; onWait: () => void; onLost: () => void }): Promise<void> {
     const { signal, onWait, onLost } = options;
     const lockKey = this.#prefix + key;

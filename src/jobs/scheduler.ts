@@ -14,6 +14,12 @@ interface Running {
   phase: Phase;
   /** Set while a preparing job waits for its slot: grants it. */
   grant?: () => void;
+  /**
+   * Set while the job waits for another process of the fleet to finish its key: it holds no place
+   * here meanwhile, or a duplicate (another process's reconcile asked for an issue already at work)
+   * would keep this process's other jobs from even getting ready.
+   */
+  parked?: boolean;
 }
 
 /**
@@ -173,7 +179,7 @@ export class Scheduler implements JobQueue {
 
   #count(phase: Phase, group?: string): number {
     let count = 0;
-    for (const r of this.#running.values()) if (r.phase === phase && (group === undefined || r.job.group === group)) count++;
+    for (const r of this.#running.values()) if (r.phase === phase && !r.parked && (group === undefined || r.job.group === group)) count++;
     return count;
   }
 
@@ -217,13 +223,21 @@ export class Scheduler implements JobQueue {
     running.done = (async () => {
       let error: unknown;
       try {
-        // a job that does not prepare has its slot here before it starts, and one beyond once taken
+        // a job that does not prepare has its slot here before it starts (unless it gave it up while
+        // parked: then it asks again), and one beyond once taken
         const run = (): Promise<void> => {
           if (job.prepares) return job.run(controller.signal, slot);
+          if (running.phase === 'preparing') return slot.acquire().then(() => job.run(controller.signal, slot));
           wanted();
           return this.#exclusive ? slotTaken.then(() => job.run(controller.signal, slot)) : job.run(controller.signal, slot);
         };
-        await (this.#exclusive ? this.#exclusive(job, run, { controller, slotWanted, slotTaken: taken, slotReleased }) : run());
+        const parked = (waiting: boolean) => {
+          running.parked = waiting;
+          // a job parked before its run gives its place up; back, it asks for a slot like a prepared job
+          if (waiting && running.phase === 'working') running.phase = 'preparing';
+          this.#pump();
+        };
+        await (this.#exclusive ? this.#exclusive(job, run, { controller, slotWanted, slotTaken: taken, slotReleased, parked }) : run());
       } catch (e) {
         error = e;
       }
@@ -251,13 +265,16 @@ export class Scheduler implements JobQueue {
  * Runs `run` only where no other process runs the same key, and within caps beyond this process:
  * when `slotWanted` resolves (the job asks for its slot), it takes one of the caps beyond and then
  * calls `slotTaken`, and gives it back when `slotReleased` resolves or the run ends. `controller`
- * aborts the run if that can no longer be kept, and says when it was cancelled meanwhile.
+ * aborts the run if that can no longer be kept, and says when it was cancelled meanwhile; `parked`
+ * says while it waits for another process to finish the key.
  */
 export interface ExclusiveContext {
   controller: AbortController;
   slotWanted: Promise<void>;
   slotTaken: () => void;
   slotReleased: Promise<void>;
+  /** Says the job waits (true) for another process to finish its key before its run, or no longer does (false). */
+  parked: (waiting: boolean) => void;
 }
 export type Exclusive = (job: Job, run: () => Promise<void>, context: ExclusiveContext) => Promise<void>;
 

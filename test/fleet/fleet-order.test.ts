@@ -1,7 +1,8 @@
 /**
  * The fleet's one line for its slots: jobs waiting in different processes take a freed slot in
  * priority, then label-time, order, as they would in one process. Three app processes share one
- * Redis with a fleet cap of one agent; the processes, Redis and BullMQ are the real ones.
+ * Redis with a fleet cap of one agent; the processes, Redis and BullMQ are the real ones. The third
+ * starts late: its start-up reconcile leaves the issues the others run to them.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
@@ -17,23 +18,27 @@ const holding = new Promise<void>((resolve) => {
   letGo = resolve;
 });
 let system: System;
-let others: AppProcess[];
+let second: AppProcess;
+let line: Redis;
 
 beforeAll(async () => {
   redis = await startRedis();
   // the first agent holds the fleet's one slot until the test lets its first turn be answered
   const model = await startScriptedModel({ beforeReply: (request) => (isTurnOf(request, REPO, 'alpha') ? holding : Promise.resolve()) });
   system = await startSystem({ model, env: { REDIS_URL: redis.url, MAX_AGENTS: '1' } });
-  others = [await system.startAnother(), await system.startAnother()];
+  second = await system.startAnother();
+  line = new Redis(redis.url);
 });
 
 afterAll(async () => {
+  line?.disconnect();
+  letGo();
   await system?.stop();
   await redis?.stop();
 });
 
 describe('a fleet of three processes with one slot', () => {
-  it('gives the freed slot to the priority issue waiting in one process before the earlier issue waiting in another', async () => {
+  it('gives the freed slot to the priority issue waiting in one process before the earlier issue waiting in another, and a process started later leaves the others\' issues to them', async () => {
     const { github, model } = system;
     const repo = REPO;
     await github.createRepository(repo, { 'a.txt': 'alpha\n', 'b.txt': 'beta\n', 'c.txt': 'gamma\n' });
@@ -47,18 +52,20 @@ describe('a fleet of three processes with one slot', () => {
     github.label(repo, first, 'agent');
     await waitUntil('the first agent to work', () => turnTimes(model, repo, 'alpha').length > 0);
 
-    // then an issue asked of the second process, and later a priority one asked of the third: both wait
-    github.webhooks.url = others[0]!.webhookUrl;
+    // then an issue asked of the second process: it waits in the fleet's line
+    github.webhooks.url = second.webhookUrl;
     github.label(repo, earlier, 'agent');
-    await github.webhooks.settled();
-    github.webhooks.url = others[1]!.webhookUrl;
+    await waitUntil('a job in the fleet\'s line', async () => (await line.zcard('agent-mapreduce:slots-line')) === 1);
+    // a third process starts: its reconcile leaves the issues the others run to them
+    const third = await system.startAnother({ LOG_LEVEL: 'debug' });
+    await waitUntil('the third process to reconcile', () => third.output().includes('"msg":"reconciled"'));
+    expect(third.output()).toContain('"queued":[],"cancelled":[],"msg":"reconciled"');
+    // a priority issue asked of the third process waits in the fleet's line too
+    github.webhooks.url = third.webhookUrl;
     github.label(repo, urgent, 'agent:priority');
     github.label(repo, urgent, 'agent');
     await github.webhooks.settled();
-    // both wait in the fleet's line (as Redis holds it) before the slot is freed
-    const line = new Redis(redis.url);
     await waitUntil('two jobs in the fleet\'s line', async () => (await line.zcard('agent-mapreduce:slots-line')) === 2);
-    await line.quit();
     letGo();
 
     await waitUntil('all three PRs', () => [first, earlier, urgent].every((n) => github.pullsFor(repo, n).length === 1), 60_000);
@@ -66,6 +73,7 @@ describe('a fleet of three processes with one slot', () => {
     const began = (from: string) => Math.min(...turnTimes(model, repo, from));
     expect(began('alpha')).toBeLessThan(began('gamma'));
     expect(began('gamma')).toBeLessThan(began('beta'));
+    expect(third.output()).not.toContain('another process of the fleet runs this issue');
     expect(github.problems).toEqual([]);
   });
 });

@@ -152,6 +152,64 @@ describe('Scheduler', () => {
     await scheduler.idle();
   });
 
+  it('lets a job that waits for another process to finish its key hold no place here, then ask for a slot again', async () => {
+    // an exclusive that makes the keys in `elsewhere` wait until the test lets them go (another process of the fleet runs them)
+    const elsewhere = new Map<string, Gate>([['o/r#1', gate()], ['o/r#3', gate()]]);
+    const scheduler = new Scheduler({
+      globalCap: 1,
+      exclusive: async (job, run, { slotWanted, slotTaken, parked }) => {
+        const held = elsewhere.get(job.key);
+        if (held) {
+          parked(true);
+          await held.promise;
+          parked(false);
+        }
+        void slotWanted.then(slotTaken);
+        await run();
+      },
+    });
+    const log: string[] = [];
+    const gates = new Map<string, Gate>();
+    const working = (key: string, prepares: boolean, since: number): Job => ({
+      key, work: prepares ? 'map' : 'revision', group: 'o/r', groupCap: 10, priority: 0, since, prepares,
+      run: async (signal, slot) => {
+        if (prepares) await slot.acquire();
+        log.push(`${key} agent`);
+        const g = gate();
+        gates.set(key, g);
+        await g.promise;
+        slot.release();
+      },
+    });
+    // #3 (which does not prepare: it starts with the one slot) and #1 (getting ready) wait for other processes
+    scheduler.enqueue(working('o/r#3', false, 1));
+    await tick();
+    scheduler.enqueue(working('o/r#1', true, 2));
+    await tick();
+    scheduler.enqueue(working('o/r#2', true, 3));
+    await tick();
+    // neither holds a place while it waits: #2 got ready and took the slot
+    expect(log).toEqual(['o/r#2 agent']);
+    expect(scheduler.slotKeys()).toEqual(['o/r#2']);
+    expect(scheduler.runningKeys().sort()).toEqual(['o/r#1', 'o/r#2', 'o/r#3']);
+
+    // #1 and #3 may go on: they ask for the slot, first in line first, none while #2 holds it
+    elsewhere.get('o/r#1')!.open();
+    elsewhere.get('o/r#3')!.open();
+    await tick();
+    expect(log).toEqual(['o/r#2 agent']);
+    gates.get('o/r#2')!.open();
+    await tick();
+    expect(log).toEqual(['o/r#2 agent', 'o/r#3 agent']);
+    expect(scheduler.slotKeys()).toEqual(['o/r#3']);
+    gates.get('o/r#3')!.open();
+    await tick();
+    expect(log).toEqual(['o/r#2 agent', 'o/r#3 agent', 'o/r#1 agent']);
+    expect(scheduler.slotKeys()).toEqual(['o/r#1']);
+    gates.get('o/r#1')!.open();
+    await scheduler.idle();
+  });
+
   it('holds a repository to its own cap while other repositories use the free slots', async () => {
     const scheduler = new Scheduler({ globalCap: 3 });
     const started: string[] = [];
