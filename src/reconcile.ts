@@ -13,8 +13,8 @@ import { issueKey } from './jobs/job-key.js';
 export interface ReconcileDeps extends IssueRunDeps, RequestCounting {
   profile: ProfileRecorder & RequestCounting['profile'];
   reduce: ReduceService;
-  /** In a fleet: which issues' jobs some process runs now. */
-  fleetLocks?: Promise<{ held(keys: string[]): Promise<Set<string>> }> | undefined;
+  /** In a fleet: which issues' jobs some process runs now, and when each one's lock lapses unless renewed. */
+  fleetLocks?: Promise<{ held(keys: string[]): Promise<Map<string, number>> }> | undefined;
 }
 
 export interface ReconcileReport {
@@ -36,6 +36,7 @@ export async function reconcileRepository(
   github: GitHub,
   repository: RepositoryInfo,
   log: Logger,
+  options: { followUp?: boolean } = {},
 ): Promise<ReconcileReport> {
   const report: ReconcileReport = { queued: [], cancelled: [] };
   const config = await services.configs.get(github);
@@ -69,7 +70,8 @@ export async function reconcileRepository(
   const unseen = labelled.filter((i) => !active.has(keyOf(i)) && !i.labels.includes(FAILED_LABEL));
   // in a fleet, an issue another process runs is that process's: a copy here would only wait for it,
   // and show the issue as queued meanwhile
-  const elsewhere = services.fleetLocks && unseen.length > 0 ? await (await services.fleetLocks).held(unseen.map(keyOf)) : new Set<string>();
+  const elsewhere = services.fleetLocks && unseen.length > 0 ? await (await services.fleetLocks).held(unseen.map(keyOf)) : new Map<string, number>();
+  if (elsewhere.size > 0 && !options.followUp) followUpOnLapse(services, github, repository, elsewhere, log);
   const candidates = unseen.filter((i) => !elsewhere.has(keyOf(i)));
   if (candidates.length === 0) return report;
 
@@ -90,6 +92,27 @@ export async function reconcileRepository(
   }
   return report;
 }
+
+/**
+ * A lock seen held may be a dead process's (just killed and restarted, say): it lapses unless renewed.
+ * Once the last of them could have lapsed, if any did, the repository is reconciled again (once), so
+ * that its issues are asked for then rather than a whole interval later. A lock still held then was
+ * renewed: its process lives and runs the issue.
+ */
+function followUpOnLapse(services: ReconcileDeps, github: GitHub, repository: RepositoryInfo, held: Map<string, number>, log: Logger): void {
+  const timer = setTimeout(() => {
+    void (async () => {
+      const still = await (await services.fleetLocks!).held([...held.keys()]);
+      if (still.size === held.size) return;
+      const report = await reconcileRepository(services, github, repository, log, { followUp: true });
+      log.info({ ...report, lapsed: [...held.keys()].filter((k) => !still.has(k)) }, 'reconciled after locks lapsed');
+    })().catch((err: unknown) => log.warn({ err }, 'reconcile after locks lapsed failed; the next pass tries again'));
+  }, Math.max(...held.values()) + LAPSE_MARGIN_MS);
+  timer.unref();
+}
+
+/** How long after a lock could have lapsed it is looked at again: its holder's renewal may be a moment late. */
+const LAPSE_MARGIN_MS = 1_000;
 
 /** Queues the issue again, credited to whoever added the label; a label from someone without write access was answered when it came. */
 async function requeue(services: ReconcileDeps, github: GitHub, repository: RepositoryInfo, issue: IssueInfo, label: string, log: Logger) {

@@ -5,6 +5,7 @@ export interface RedisClient {
   set(key: string, value: string, px: 'PX', ms: number, nx: 'NX'): Promise<string | null>;
   eval(script: string, keys: number, ...args: Array<string | number>): Promise<unknown>;
   exists(key: string): Promise<number>;
+  pttl(key: string): Promise<number>;
   publish(channel: string, message: string): Promise<number>;
   xadd(...args: Array<string | number>): Promise<unknown>;
   quit(): Promise<unknown>;

@@ -41,10 +41,13 @@ export class FleetLocks {
    * process took it: this one stalled past the lock's lifetime). Aborting `signal` while it waits
    * runs `work` at once without the lock: it only sees that it was cancelled and says so.
    */
-  /** Which of `keys` some process holds now (Redis away: none, and the lock still keeps a copy from running alongside). */
-  async held(keys: string[]): Promise<Set<string>> {
-    const found = await Promise.all(keys.map((key) => this.#redis.exists(this.#prefix + key).catch(() => 0)));
-    return new Set(keys.filter((_, i) => found[i] === 1));
+  /**
+   * Which of `keys` some process holds now, each with how long until its lock lapses unless renewed
+   * (Redis away: none, and the lock still keeps a copy from running alongside).
+   */
+  async held(keys: string[]): Promise<Map<string, number>> {
+    const left = await Promise.all(keys.map((key) => this.#redis.pttl(this.#prefix + key).catch(() => -2)));
+    return new Map(keys.flatMap((key, i) => (left[i]! > 0 ? [[key, left[i]!] as const] : [])));
   }
 
   async runExclusive(key: string, work: () => Promise<void>, options: { signal: AbortSignal; onWait: () => void; onLost: () => void }): Promise<void> {
