@@ -1,5 +1,7 @@
 import type { ApplicationFunction, Probot } from 'probot';
 import { FleetEvents } from './jobs/fleet-events.js';
+import { FleetWorkers, fleetWorkerName } from './jobs/fleet-workers.js';
+import type { RedisClient } from './jobs/connect-redis.js';
 import { refused } from './sandbox/sandbox.js';
 import type { Agent } from './agents/agent.js';
 import type { RepoConfig } from './config/schema.js';
@@ -59,7 +61,7 @@ export function createApp(settings: Settings, options: AppOptions = {}): Applica
     }
     // a fleet's web process passes every delivery to the workers, and does nothing else
     if (web) {
-      forwardEvents(app, settings.redisUrl!);
+      forwardEvents(app, settings, services.redis!);
       options.onServices?.(services);
       return;
     }
@@ -69,7 +71,7 @@ export function createApp(settings: Settings, options: AppOptions = {}): Applica
       fleet.catch((err: unknown) => app.log.error({ err }, 'the fleet\'s reduce queue did not start: reduce passes wait for it'));
       services.reduce.useFleet(fleet);
     }
-    if (settings.role === 'worker') services.fleetEvents = receiveEvents(app, settings.redisUrl!);
+    if (settings.role === 'worker') services.fleetEvents = receiveEvents(app, settings, services);
     app.on('issue_comment.created', onIssueComment(services));
     app.on('issues.labeled', onIssueLabeled(services));
     app.on(['issues.unlabeled', 'issues.closed'], onIssueUnlabeledOrClosed(services));
@@ -85,19 +87,36 @@ export function createApp(settings: Settings, options: AppOptions = {}): Applica
   };
 }
 
-/** ROLE=web: each verified delivery goes to the fleet's queue; GitHub is answered once Redis has it (else 500, and GitHub may redeliver). */
-function forwardEvents(app: Probot, redisUrl: string): void {
-  const events = FleetEvents.sender(redisUrl, app.log);
+/**
+ * ROLE=web: each verified delivery goes to the fleet's queue, a repository's to the worker that holds
+ * its clone (jobs/fleet-workers.ts); GitHub is answered once Redis has it (else 500, and GitHub may redeliver).
+ */
+function forwardEvents(app: Probot, settings: Settings, redis: Promise<RedisClient>): void {
+  const events = FleetEvents.sender(settings.redisUrl!, app.log);
   events.catch((err: unknown) => app.log.error({ err }, 'the fleet\'s event queue did not start: deliveries are refused until it does'));
+  const workers = redis.then((client) => new FleetWorkers(client, settings.fleetLockMs));
   app.onAny(async (context) => {
-    await (await events).send({ id: context.id, name: context.name, payload: context.payload });
-    app.log.debug({ delivery: context.id, event: context.name }, 'delivery passed to the fleet');
+    const repository = (context.payload as { repository?: { full_name?: unknown } }).repository?.full_name;
+    // Redis not answering the routing: whichever worker takes it first
+    const worker = typeof repository === 'string' ? await (await workers).route(repository, settings.maxAgents).catch(() => undefined) : undefined;
+    await (await events).send({ id: context.id, name: context.name, payload: context.payload }, worker);
+    app.log.debug({ delivery: context.id, event: context.name, worker }, 'delivery passed to the fleet');
   });
 }
 
-/** ROLE=worker: deliveries the web processes queued reach the same handlers as those GitHub sends here. */
-function receiveEvents(app: Probot, redisUrl: string): Promise<FleetEvents> {
-  const events = FleetEvents.receiver(redisUrl, (event) => app.receive(event as Parameters<Probot['receive']>[0]), app.log);
+/**
+ * ROLE=worker: deliveries the web processes queued, for any worker or routed to this one, reach the
+ * same handlers as those GitHub sends here; the fleet's routing is told what this worker holds.
+ */
+function receiveEvents(app: Probot, settings: Settings, services: Services): Promise<FleetEvents> {
+  const { scheduler } = services;
+  const events = services.redis!.then((client) => {
+    const presence = new FleetWorkers(client, settings.fleetLockMs)
+      .live(fleetWorkerName(settings.workDir), () => scheduler.queuedKeys().length + scheduler.runningKeys().length);
+    scheduler.onEvent(() => presence.changed());
+    return FleetEvents.receiver(settings.redisUrl!, fleetWorkerName(settings.workDir),
+      (event) => app.receive(event as Parameters<Probot['receive']>[0]), presence, app.log);
+  });
   events.catch((err: unknown) => app.log.error({ err }, 'the fleet\'s event queue did not start: this worker takes no deliveries'));
   return events;
 }

@@ -55,6 +55,8 @@ export interface AppProcess {
   webhookUrl: string;
   /** Everything the process wrote, stdout and stderr interleaved */
   output(): string;
+  /** Its WORK_DIR (clones and worktrees), when one was given */
+  workDir: string | undefined;
   /** Resolves with the exit code or signal when the process ends. */
   exited: Promise<number | NodeJS.Signals | null>;
   kill(signal?: NodeJS.Signals): Promise<number | NodeJS.Signals | null>;
@@ -97,6 +99,7 @@ export async function startAppProcess(options: AppProcessOptions): Promise<AppPr
     url,
     webhookUrl: `${url}/api/github/webhooks`,
     output: () => output,
+    workDir: options.env.WORK_DIR,
     exited,
     kill(signal = 'SIGKILL') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
