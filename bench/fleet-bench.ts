@@ -7,6 +7,7 @@
  * - `fleet_efficiency`: 200 issues across 40 repositories under a fleet cap of 16 and a per-repository
  *   cap of 2, ideal makespan ÷ measured; then the same issues on one process without Redis at the same
  *   caps, as the baseline (`fleet_baseline_efficiency`).
+ * The fleet's figure says how many clones its workers made (locality: one per repository is ideal).
  * The caps are checked from the model's own record of each agent's conversation (first turn to last),
  * not from the app's counters; a run above a cap, or an issue without exactly one PR, fails the bench.
  */
@@ -15,7 +16,9 @@ import { Redis } from 'ioredis';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { readdir } from 'node:fs/promises';
 import { issueSettled, startSystem, type System } from '../test/support/app-on-local-github.js';
+import type { AppProcess } from '../test/support/app-process.js';
 import type { FakeMessagesApi } from '../test/support/fake-messages-api.js';
 import type { LocalGitHub } from '../test/support/local-github/local-github.js';
 import { startRedis } from '../test/support/redis-server.js';
@@ -126,7 +129,17 @@ async function timeEnqueue(system: System, redisUrl: string): Promise<number> {
   return ms;
 }
 
-async function fleetRun(): Promise<{ makespan: number; spans: Span[] }> {
+/** The clones the workers made on their disks (`<WORK_DIR>/repos/<owner>/<repo>.git`): one per repository is the ideal. */
+async function clonesOf(workers: AppProcess[]): Promise<number> {
+  let clones = 0;
+  for (const worker of workers) {
+    const owners = await readdir(path.join(worker.workDir!, 'repos')).catch(() => []);
+    for (const owner of owners) clones += (await readdir(path.join(worker.workDir!, 'repos', owner))).filter((n) => n.endsWith('.git')).length;
+  }
+  return clones;
+}
+
+async function fleetRun(): Promise<{ makespan: number; spans: Span[]; clones: number }> {
   const redis = await startRedis();
   const model = await startScriptedModel({ replyDelayMs: T / 2 });
   const env = { REDIS_URL: redis.url, MAX_AGENTS: String(FLEET_CAP), ...RAISED_WRITES, ...QUIET };
@@ -134,10 +147,11 @@ async function fleetRun(): Promise<{ makespan: number; spans: Span[] }> {
   try {
     const enqueueMs = await timeEnqueue(system, redis.url);
     print('fleet_enqueue_ms', enqueueMs, { issues: ENQUEUED, per_issue_ms: Number((enqueueMs / ENQUEUED).toFixed(2)), role: 'web' });
-    for (let w = 0; w < WORKERS; w++) await system.startAnother({ ROLE: 'worker' });
+    const workers: AppProcess[] = [];
+    for (let w = 0; w < WORKERS; w++) workers.push(await system.startAnother({ ROLE: 'worker' }));
     const repos = await createRepositories(system.github);
     const makespan = await mapAll(system, repos);
-    return { makespan, spans: agentSpans(model) };
+    return { makespan, spans: agentSpans(model), clones: await clonesOf(workers) };
   } finally {
     await system.stop();
     await redis.stop();
@@ -166,7 +180,7 @@ async function main(): Promise<void> {
   const context = { issues, repositories: REPOS, fleet_cap: FLEET_CAP, repo_cap: REPO_CAP, agent_ms: T, ideal_ms: ideal };
   print('fleet_efficiency', ideal / fleet.makespan, {
     ...context, workers: WORKERS, makespan_ms: Math.round(fleet.makespan), most_agents_at_once: fleetCaps.fleet, most_in_one_repo: fleetCaps.repo,
-    baseline_efficiency: Number((ideal / one.makespan).toFixed(3)),
+    clones: fleet.clones, baseline_efficiency: Number((ideal / one.makespan).toFixed(3)),
   });
   print('fleet_baseline_efficiency', ideal / one.makespan, {
     ...context, processes: 1, makespan_ms: Math.round(one.makespan), most_agents_at_once: oneCaps.fleet, most_in_one_repo: oneCaps.repo,

@@ -25,6 +25,7 @@ import { IssueSpend } from './pipeline/issue-spend.js';
 import { RedisSpendStore } from './pipeline/redis-spend-store.js';
 import { FleetLocks } from './jobs/fleet-locks.js';
 import { FleetSlots } from './jobs/fleet-slots.js';
+import { FleetQueue } from './jobs/fleet-queue.js';
 import { connectRedis, type RedisClient } from './jobs/connect-redis.js';
 import { FleetCancel } from './jobs/fleet-cancel.js';
 import type { FleetEvents } from './jobs/fleet-events.js';
@@ -129,7 +130,14 @@ export function createServices(parts: ServiceParts): Services {
   };
   const map = new MapService(pipelineDeps, scheduler);
   const cancels = runsJobs && settings.redisUrl ? fleetCancels(settings.redisUrl, runsJobs, map, parts.log) : undefined;
-  if (cancels) map.useFleet(cancels);
+  if (cancels && runsJobs) {
+    const line = runsJobs.then((client) => {
+      const queue = new FleetQueue(client, settings.fleetLockMs);
+      queue.follow(scheduler);
+      return queue;
+    });
+    map.useFleet(cancels, line);
+  }
   const revisions = new RevisionService(pipelineDeps, scheduler);
   const reduce = new ReduceService({
     ...pipelineDeps, mergeCache: new Map(), shownOrder: new Map(), trainNumbers: new Map(), mergeQueue: { bases: new Set(), queued: new Map() },

@@ -176,6 +176,6 @@ export class FleetSlots {
 }
 
 /** A job's place in the fleet's line: priority jobs first, then by label time (ms since the epoch, below 10^13 until the year 2286). */
-function lineScore(job: { priority: number; since: number }): number {
+export function lineScore(job: { priority: number; since: number }): number {
   return (job.priority > 0 ? 0 : 1e13) + job.since;
 }

@@ -36,7 +36,8 @@ export interface JobSlot {
 export type EnqueueResult = 'queued' | 'already-queued' | 'already-running' | 'stopped';
 export type CancelResult = 'dequeued' | 'aborted' | 'not-found';
 export type SchedulerEvent =
-  | { kind: 'queued' | 'dequeued' | 'started'; key: string; work: JobWork }
+  | { kind: 'queued'; key: string; work: JobWork; priority: number; since: number }
+  | { kind: 'dequeued' | 'started'; key: string; work: JobWork }
   | { kind: 'finished'; key: string; work: JobWork; error?: unknown };
 
 /**

@@ -60,7 +60,7 @@ export class Scheduler implements JobQueue {
     if (this.#queue.some((j) => j.key === job.key)) return 'already-queued';
     const at = this.#queue.findIndex((j) => comesBefore(job, j));
     this.#queue.splice(at === -1 ? this.#queue.length : at, 0, job);
-    this.#emit({ kind: 'queued', key: job.key, work: job.work });
+    this.#emit({ kind: 'queued', key: job.key, work: job.work, priority: job.priority, since: job.since });
     this.#pump();
     return 'queued';
   }

@@ -9,7 +9,7 @@ import { recordEnded } from '../pipeline/record-ended.js';
 import { Admission, baseOf, type AwaitingMemo, type Hold } from './admission.js';
 import { ReviewBacklog } from './review-backlog.js';
 import { KeyedMutex } from '../git/keyed-mutex.js';
-import { QueuePositions } from './queue-positions.js';
+import { QueuePositions, type FleetLine } from './queue-positions.js';
 import type { MapRequest } from './map-request.js';
 
 export type { MapRequest };
@@ -123,9 +123,13 @@ export class MapService {
     }
   }
 
-  /** In a fleet: cancels reach the process that runs the job (jobs/fleet-cancel.ts). */
-  useFleet(elsewhere: Promise<{ cancel(key: string, reason: string): Promise<boolean> }>): void {
+  /**
+   * In a fleet: cancels reach the process that runs the job (jobs/fleet-cancel.ts), and queued issues
+   * show their place among every process's queued jobs (jobs/fleet-queue.ts).
+   */
+  useFleet(elsewhere: Promise<{ cancel(key: string, reason: string): Promise<boolean> }>, line: Promise<FleetLine>): void {
     this.#elsewhere = elsewhere;
+    this.#positions.useFleet(line);
   }
 
   /** Whether a job of this process's may run in another process of a fleet, so that a cancel must ask the fleet. */

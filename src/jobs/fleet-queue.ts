@@ -1,0 +1,82 @@
+import type { RedisClient } from './connect-redis.js';
+import { lineScore } from './fleet-slots.js';
+import type { JobQueue } from './job-queue.js';
+
+/** Every process's queued jobs, by their place in the fleet's line (priority, then label time). */
+const QUEUED = 'agent-mapreduce:queued';
+/** When each queued job's entry lapses unless its process says again that it is still queued. */
+const LAPSES = 'agent-mapreduce:queued-lapse';
+
+const NOW = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+`;
+/** KEYS: queued, lapses. ARGV: ttlMs, then key and score pairs. */
+const ADD = `${NOW}
+for i = 2, #ARGV, 2 do
+  redis.call('ZADD', KEYS[1], ARGV[i + 1], ARGV[i])
+  redis.call('HSET', KEYS[2], ARGV[i], now + tonumber(ARGV[1]))
+end
+return 1
+`;
+const REMOVE = "redis.call('ZREM', KEYS[1], ARGV[1]); redis.call('HDEL', KEYS[2], ARGV[1]); return 1";
+/**
+ * Drops lapsed entries (a dead process's queue), then answers how many are queued in the fleet and
+ * each asked key's place among them (0: not queued). KEYS: queued, lapses. ARGV: the keys.
+ */
+const PLACES = `${NOW}
+local lapses = redis.call('HGETALL', KEYS[2])
+for i = 1, #lapses, 2 do
+  if tonumber(lapses[i + 1]) < now then
+    redis.call('ZREM', KEYS[1], lapses[i])
+    redis.call('HDEL', KEYS[2], lapses[i])
+  end
+end
+local out = { redis.call('ZCARD', KEYS[1]) }
+for i, key in ipairs(ARGV) do
+  local rank = redis.call('ZRANK', KEYS[1], key)
+  if rank then out[i + 1] = rank + 1 else out[i + 1] = 0 end
+end
+return out
+`;
+
+/**
+ * The fleet's queued jobs in one line, so that an issue's status shows its place among all of them,
+ * not among its own process's: each process adds its jobs as they are queued and takes them out as
+ * they start or leave, and says every third of the lifetime that those still waiting are; a dead
+ * process's entries lapse.
+ */
+export class FleetQueue {
+  readonly #redis: RedisClient;
+  readonly #ttlMs: number;
+
+  constructor(redis: RedisClient, ttlMs: number) {
+    this.#redis = redis;
+    this.#ttlMs = ttlMs;
+  }
+
+  /** Keeps this process's queued jobs in the fleet's line (Redis away: the next renewal adds them again). */
+  follow(queue: JobQueue): void {
+    const mine = new Map<string, number>();
+    const add = (entries: Array<[string, number]>) => {
+      if (entries.length > 0) void this.#redis.eval(ADD, 2, QUEUED, LAPSES, this.#ttlMs, ...entries.flat()).catch(() => undefined);
+    };
+    queue.onEvent((event) => {
+      if (event.kind === 'queued') {
+        const score = lineScore(event);
+        mine.set(event.key, score);
+        add([[event.key, score]]);
+      } else if ((event.kind === 'started' || event.kind === 'dequeued') && mine.delete(event.key)) {
+        void this.#redis.eval(REMOVE, 2, QUEUED, LAPSES, event.key).catch(() => undefined);
+      }
+    });
+    const renewal = setInterval(() => add([...mine]), this.#ttlMs / 3);
+    renewal.unref();
+  }
+
+  /** How many jobs wait in the fleet, and each of `keys`' place among them (undefined: not queued). */
+  async places(keys: string[]): Promise<{ places: Map<string, number | undefined>; of: number }> {
+    const [of, ...ranks] = (await this.#redis.eval(PLACES, 2, QUEUED, LAPSES, ...keys)) as number[];
+    return { places: new Map(keys.map((key, i) => [key, ranks[i] ? ranks[i] : undefined])), of: of ?? 0 };
+  }
+}
