@@ -1,8 +1,11 @@
 import { dedicatedRedis, type RedisClient } from './connect-redis.js';
 
-/** How often a job that waits for a slot asks again, if no process says meanwhile that it gave one back. */
-const POLL_MS = 250;
-/** Where a process says it gave a slot back, so that the fleet's waiting jobs ask again at once. */
+/**
+ * How often a job that waits for a slot asks again if not woken: only a lost message or a dead
+ * process's lapsed slot needs it, since a slot given back wakes the waiters it is for.
+ */
+const POLL_MS = 1_000;
+/** Where a process says it gave a slot back, naming the waiters that may take the free slots now (empty: any). */
 const FREED = 'agent-mapreduce:slots-freed';
 
 /** Slot sets: one for the fleet, one per repository (`<prefix><owner/repo>`). */
@@ -13,55 +16,80 @@ const LINE = 'agent-mapreduce:slots-line';
 const WAITERS = 'agent-mapreduce:slots-waiters';
 
 /**
- * Takes a slot in one step, on Redis's clock, only when the fleet runs fewer than `globalCap` agents,
- * the job's repository fewer than its cap, and no job ahead of it in the fleet's line (priority first,
- * then label time) could take the slot instead: going down the line, each earlier waiter whose
- * repository has room is counted as taking one of the free slots, so a waiter whose repository is full
- * never holds up the others. The caller is put in line (or renewed there) first. Slots and waiters are
- * scored by when they lapse, so a dead process's slots and places free themselves. Other repositories'
- * slot sets are read by name: the fleet's Redis is one server, not a cluster.
+ * Who in the fleet's line gets the free slots now, on Redis's clock: going down the line (priority
+ * first, then label time), each waiter whose repository has room is counted as taking one of the free
+ * slots, so a waiter whose repository is full never holds up the others; lapsed waiters (a dead
+ * process's) are dropped on the way. Other repositories' slot sets are read by name: the fleet's Redis
+ * is one server, not a cluster. Slots and waiters are scored by when they lapse, so a dead process's
+ * slots and places free themselves.
+ * KEYS: fleet slots, (a repository's slots), the line, the waiters' details. ARGV[1]: globalCap; the
+ * group slot prefix is the last ARGV.
+ */
+const ENTITLED = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local function entitled(slots, line, waiters, globalCap, groupPrefix)
+  redis.call('ZREMRANGEBYSCORE', slots, '-inf', now)
+  local free = globalCap - redis.call('ZCARD', slots)
+  local chosen = {}
+  if free <= 0 then return chosen end
+  local used = {}
+  for _, waiter in ipairs(redis.call('ZRANGE', line, 0, -1)) do
+    local info = redis.call('HGET', waiters, waiter)
+    local group, cap, lapse
+    if info then group, cap, lapse = string.match(info, '^(.*)\\n(%d+)\\n(%d+)$') end
+    if not group or tonumber(lapse) < now then
+      redis.call('ZREM', line, waiter)
+      redis.call('HDEL', waiters, waiter)
+    else
+      if used[group] == nil then
+        local key = groupPrefix .. group
+        redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+        used[group] = redis.call('ZCARD', key)
+      end
+      if used[group] < tonumber(cap) then
+        chosen[#chosen + 1] = waiter
+        used[group] = used[group] + 1
+        free = free - 1
+        if free <= 0 then return chosen end
+      end
+    end
+  end
+  return chosen
+end
+`;
+/**
+ * Takes a slot in one step, only when the fleet runs fewer than `globalCap` agents, the job's
+ * repository fewer than its cap, and no job ahead of it in the line could take the slot instead
+ * (ENTITLED). The caller is put in line (or renewed there) first.
  * KEYS: fleet slots, this repository's slots, the line, the waiters' details.
  * ARGV: globalCap, groupCap, ttlMs, token, place in line, group, group slot prefix.
  */
-const TAKE = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+const TAKE = `${ENTITLED}
 local ttl = tonumber(ARGV[3])
 local me = ARGV[4]
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 redis.call('ZADD', KEYS[3], ARGV[5], me)
 redis.call('HSET', KEYS[4], me, ARGV[6] .. '\\n' .. ARGV[2] .. '\\n' .. (now + ttl))
-local free = tonumber(ARGV[1]) - redis.call('ZCARD', KEYS[1])
-if free <= 0 then return 0 end
-local used = {}
-for _, waiter in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do
-  local info = redis.call('HGET', KEYS[4], waiter)
-  local group, cap, lapse
-  if info then group, cap, lapse = string.match(info, '^(.*)\\n(%d+)\\n(%d+)$') end
-  if not group or tonumber(lapse) < now then
-    redis.call('ZREM', KEYS[3], waiter)
-    redis.call('HDEL', KEYS[4], waiter)
-  else
-    if used[group] == nil then
-      local key = ARGV[7] .. group
-      redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
-      used[group] = redis.call('ZCARD', key)
-    end
-    if used[group] < tonumber(cap) then
-      if waiter == me then
-        redis.call('ZADD', KEYS[1], now + ttl, me)
-        redis.call('ZADD', KEYS[2], now + ttl, me)
-        redis.call('ZREM', KEYS[3], me)
-        redis.call('HDEL', KEYS[4], me)
-        return 1
-      end
-      used[group] = used[group] + 1
-      free = free - 1
-      if free <= 0 then return 0 end
-    end
+for _, waiter in ipairs(entitled(KEYS[1], KEYS[3], KEYS[4], tonumber(ARGV[1]), ARGV[7])) do
+  if waiter == me then
+    redis.call('ZADD', KEYS[1], now + ttl, me)
+    redis.call('ZADD', KEYS[2], now + ttl, me)
+    redis.call('ZREM', KEYS[3], me)
+    redis.call('HDEL', KEYS[4], me)
+    return 1
   end
 end
 return 0
+`;
+/**
+ * Gives a slot back and answers who in the line may take the free slots now, so that only those are
+ * woken (every waiter of every process asking at once would cost Redis a walk of the line each).
+ * KEYS: fleet slots, this repository's slots, the line, the waiters' details. ARGV: globalCap, token, group slot prefix.
+ */
+const GIVE_BACK = `${ENTITLED}
+redis.call('ZREM', KEYS[1], ARGV[2])
+redis.call('ZREM', KEYS[2], ARGV[2])
+return table.concat(entitled(KEYS[1], KEYS[3], KEYS[4], tonumber(ARGV[1]), ARGV[3]), ',')
 `;
 /** Leaves the line without a slot (the job was cancelled while it waited). */
 const LEAVE_LINE = "redis.call('ZREM', KEYS[1], ARGV[1]); redis.call('HDEL', KEYS[2], ARGV[1]); return 1";
@@ -72,7 +100,6 @@ redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[2])
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[1]), ARGV[2])
 return 1
 `;
-const GIVE_BACK = "redis.call('ZREM', KEYS[1], ARGV[1]); redis.call('ZREM', KEYS[2], ARGV[1]); return 1";
 
 /**
  * The fleet's caps on agents at work: `MAX_AGENTS` across all processes, and each repository's
@@ -84,8 +111,8 @@ export class FleetSlots {
   readonly #redis: RedisClient;
   readonly #globalCap: number;
   readonly #ttlMs: number;
-  /** Jobs of this process waiting for a slot: each wakes to ask again. */
-  readonly #waiting = new Set<() => void>();
+  /** Jobs of this process waiting for a slot, by token: each wakes to ask again. */
+  readonly #waiting = new Map<string, () => void>();
 
   /** `ttlMs`: a slot not renewed for this long is free again (its process died); renewed every third of it. */
   constructor(redis: RedisClient, globalCap: number, ttlMs: number) {
@@ -95,33 +122,33 @@ export class FleetSlots {
   }
 
   /**
-   * The fleet's slots, with waiting jobs woken as soon as any process gives a slot back (instead of at
-   * their next poll, on average half a poll later: a wave of a fleet's runs would start that late).
+   * The fleet's slots, with waiting jobs woken as soon as a slot they may take is given back (instead
+   * of at their next poll: a wave of a fleet's runs would start that much later).
    */
   static async start(redisUrl: string, redis: RedisClient, globalCap: number, ttlMs: number): Promise<FleetSlots> {
     const slots = new FleetSlots(redis, globalCap, ttlMs);
     // kept for the process's life, as the slots are
     const subscriber = await dedicatedRedis(redisUrl);
-    subscriber.on('message', () => slots.#wakeAll());
+    subscriber.on('message', (_channel: string, tokens: string) => slots.#wake(tokens));
     await subscriber.subscribe(FREED);
     return slots;
   }
 
-  #wakeAll(): void {
-    const waiting = [...this.#waiting];
-    this.#waiting.clear();
-    for (const wake of waiting) wake();
+  /** Wakes the named waiters of this process (`tokens`, comma-separated; empty: all of them). */
+  #wake(tokens: string): void {
+    const named = tokens === '' ? [...this.#waiting.keys()] : tokens.split(',').filter((token) => this.#waiting.has(token));
+    for (const token of named) this.#waiting.get(token)!();
   }
 
-  #nextChance(): Promise<void> {
+  #nextChance(token: string): Promise<void> {
     return new Promise((resolve) => {
       const wake = () => {
         clearTimeout(timer);
-        this.#waiting.delete(wake);
+        this.#waiting.delete(token);
         resolve();
       };
       const timer = setTimeout(wake, POLL_MS);
-      this.#waiting.add(wake);
+      this.#waiting.set(token, wake);
     });
   }
 
@@ -153,7 +180,7 @@ export class FleetSlots {
         options.taken();
         return working;
       }
-      await this.#nextChance();
+      await this.#nextChance(token);
     }
     options.taken();
     const renewal = setInterval(() => void this.#redis.eval(RENEW, 2, ...keys, this.#ttlMs, token).catch(() => undefined), this.#ttlMs / 3);
@@ -163,8 +190,10 @@ export class FleetSlots {
       if (given) return;
       given = true;
       clearInterval(renewal);
-      await this.#redis.eval(GIVE_BACK, 2, ...keys, token).catch(() => undefined); // not given back: it lapses
-      await this.#redis.publish(FREED, group).catch(() => undefined); // unheard: the waiting jobs poll
+      const next = await this.#redis.eval(GIVE_BACK, 4, ...keys, LINE, WAITERS, this.#globalCap, token, GROUP_SLOTS)
+        .catch(() => undefined); // not given back: it lapses
+      // nobody entitled yet (the fleet is full): nobody to wake; unknown (Redis away): everyone asks
+      if (next !== '') await this.#redis.publish(FREED, typeof next === 'string' ? next : '').catch(() => undefined); // unheard: the waiting jobs poll
     };
     void options.released.then(giveBack);
     try {
