@@ -163,11 +163,11 @@ function exclusiveIn(redis: Promise<RedisClient>, fleetLocks: Promise<FleetLocks
     locks: await fleetLocks,
     slots: await FleetSlots.start(settings.redisUrl!, client, settings.maxAgents, settings.fleetLockMs),
   }));
-  return async (job, run, { controller, slotWanted, slotTaken, slotReleased, parked }) => {
+  return async (job, run, { controller, slotWanted, slotTaken, slotReleased, parked, queuedAt }) => {
     const { locks, slots } = await fleet;
     const locked = () => {
       parked(false);
-      return slots.run(job, run, { signal: controller.signal, wanted: slotWanted, taken: slotTaken, released: slotReleased });
+      return slots.run({ ...job, queuedAt }, run, { signal: controller.signal, wanted: slotWanted, taken: slotTaken, released: slotReleased });
     };
     await locks.runExclusive(job.key, locked, {
       signal: controller.signal,

@@ -1,8 +1,8 @@
 import type { RedisClient } from './connect-redis.js';
-import { lineScore } from './fleet-slots.js';
+import { lineScore, lineTieBreak } from './fleet-slots.js';
 import type { JobQueue } from './job-queue.js';
 
-/** Every process's queued jobs, by their place in the fleet's line (priority, then label time). */
+/** Every process's queued jobs (`<queued at> <key>`), by their place in the fleet's line (priority, then label time, then queued at). */
 const QUEUED = 'agent-mapreduce:queued';
 /** When each queued job's entry lapses unless its process says again that it is still queued. */
 const LAPSES = 'agent-mapreduce:queued-lapse';
@@ -11,7 +11,7 @@ const NOW = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `;
-/** KEYS: queued, lapses. ARGV: ttlMs, then key and score pairs. */
+/** KEYS: queued, lapses. ARGV: ttlMs, then member and score pairs. */
 const ADD = `${NOW}
 for i = 2, #ARGV, 2 do
   redis.call('ZADD', KEYS[1], ARGV[i + 1], ARGV[i])
@@ -22,7 +22,7 @@ return 1
 const REMOVE = "redis.call('ZREM', KEYS[1], ARGV[1]); redis.call('HDEL', KEYS[2], ARGV[1]); return 1";
 /**
  * Drops lapsed entries (a dead process's queue), then answers how many are queued in the fleet and
- * each asked key's place among them (0: not queued). KEYS: queued, lapses. ARGV: the keys.
+ * each asked member's place among them (0: not queued). KEYS: queued, lapses. ARGV: the members.
  */
 const PLACES = `${NOW}
 local lapses = redis.call('HGETALL', KEYS[2])
@@ -49,6 +49,8 @@ return out
 export class FleetQueue {
   readonly #redis: RedisClient;
   readonly #ttlMs: number;
+  /** This process's queued jobs: each one's member in the line (first queued first among ties) and score. */
+  readonly #mine = new Map<string, { member: string; score: number }>();
 
   constructor(redis: RedisClient, ttlMs: number) {
     this.#redis = redis;
@@ -57,26 +59,30 @@ export class FleetQueue {
 
   /** Keeps this process's queued jobs in the fleet's line (Redis away: the next renewal adds them again). */
   follow(queue: JobQueue): void {
-    const mine = new Map<string, number>();
-    const add = (entries: Array<[string, number]>) => {
-      if (entries.length > 0) void this.#redis.eval(ADD, 2, QUEUED, LAPSES, this.#ttlMs, ...entries.flat()).catch(() => undefined);
+    const add = (entries: Array<{ member: string; score: number }>) => {
+      if (entries.length === 0) return;
+      void this.#redis.eval(ADD, 2, QUEUED, LAPSES, this.#ttlMs, ...entries.flatMap((e) => [e.member, e.score])).catch(() => undefined);
     };
     queue.onEvent((event) => {
       if (event.kind === 'queued') {
-        const score = lineScore(event);
-        mine.set(event.key, score);
-        add([[event.key, score]]);
-      } else if ((event.kind === 'started' || event.kind === 'dequeued') && mine.delete(event.key)) {
-        void this.#redis.eval(REMOVE, 2, QUEUED, LAPSES, event.key).catch(() => undefined);
+        const entry = { member: `${lineTieBreak(event.queuedAt)} ${event.key}`, score: lineScore(event) };
+        this.#mine.set(event.key, entry);
+        add([entry]);
+      } else if (event.kind === 'started' || event.kind === 'dequeued') {
+        const entry = this.#mine.get(event.key);
+        if (!entry) return;
+        this.#mine.delete(event.key);
+        void this.#redis.eval(REMOVE, 2, QUEUED, LAPSES, entry.member).catch(() => undefined);
       }
     });
-    const renewal = setInterval(() => add([...mine]), this.#ttlMs / 3);
+    const renewal = setInterval(() => add([...this.#mine.values()]), this.#ttlMs / 3);
     renewal.unref();
   }
 
-  /** How many jobs wait in the fleet, and each of `keys`' place among them (undefined: not queued). */
+  /** How many jobs wait in the fleet, and the place among them of each of `keys` queued here (undefined: not queued). */
   async places(keys: string[]): Promise<{ places: Map<string, number | undefined>; of: number }> {
-    const [of, ...ranks] = (await this.#redis.eval(PLACES, 2, QUEUED, LAPSES, ...keys)) as number[];
+    const members = keys.map((key) => this.#mine.get(key)?.member ?? '');
+    const [of, ...ranks] = (await this.#redis.eval(PLACES, 2, QUEUED, LAPSES, ...members)) as number[];
     return { places: new Map(keys.map((key, i) => [key, ranks[i] ? ranks[i] : undefined])), of: of ?? 0 };
   }
 }

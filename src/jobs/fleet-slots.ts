@@ -159,7 +159,7 @@ export class FleetSlots {
    * resolves (the job's agent is done) or when `work` ends, whichever is first.
    */
   async run(
-    job: { group: string; groupCap: number; priority: number; since: number }, work: () => Promise<void>,
+    job: { group: string; groupCap: number; priority: number; since: number; queuedAt: number }, work: () => Promise<void>,
     options: { signal: AbortSignal; wanted: Promise<void>; taken: () => void; released: Promise<void> },
   ): Promise<void> {
     const working = work();
@@ -169,7 +169,8 @@ export class FleetSlots {
 
     const { group, groupCap } = job;
     const keys = [SLOTS, `${GROUP_SLOTS}${group}`];
-    const token = `${process.pid}-${Math.random().toString(36).slice(2)}`;
+    // the line sorts a tie of place (label times are whole seconds) by token: first queued first
+    const token = `${lineTieBreak(job.queuedAt)}-${process.pid}-${Math.random().toString(36).slice(2)}`;
     const place = lineScore(job);
     // Redis away for a moment counts as full: ask again
     while (Number(await this.#redis.eval(TAKE, 4, ...keys, LINE, WAITERS, this.#globalCap, groupCap, this.#ttlMs, token, place, group, GROUP_SLOTS)
@@ -202,6 +203,11 @@ export class FleetSlots {
       await giveBack();
     }
   }
+}
+
+/** Sorts as text in the order of `queuedAt` (ms since the epoch): Redis orders a tie of scores by member. */
+export function lineTieBreak(queuedAt: number): string {
+  return String(Math.max(0, Math.floor(queuedAt))).padStart(15, '0');
 }
 
 /** A job's place in the fleet's line: priority jobs first, then by label time (ms since the epoch, below 10^13 until the year 2286). */

@@ -36,7 +36,7 @@ export interface JobSlot {
 export type EnqueueResult = 'queued' | 'already-queued' | 'already-running' | 'stopped';
 export type CancelResult = 'dequeued' | 'aborted' | 'not-found';
 export type SchedulerEvent =
-  | { kind: 'queued'; key: string; work: JobWork; priority: number; since: number }
+  | { kind: 'queued'; key: string; work: JobWork; priority: number; since: number; queuedAt: number }
   | { kind: 'dequeued' | 'started'; key: string; work: JobWork }
   | { kind: 'finished'; key: string; work: JobWork; error?: unknown };
 

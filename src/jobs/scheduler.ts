@@ -33,6 +33,8 @@ export class Scheduler implements JobQueue {
   #queue: Job[] = [];
   readonly #running = new Map<string, Running>();
   readonly #next = new Map<string, Job>();
+  /** When each queued or running job was queued: a fleet's line breaks ties of `since` with it (label times are whole seconds). */
+  readonly #queuedAt = new Map<string, number>();
   readonly #listeners: Array<(event: SchedulerEvent) => void> = [];
   #accepting = true;
 
@@ -60,7 +62,9 @@ export class Scheduler implements JobQueue {
     if (this.#queue.some((j) => j.key === job.key)) return 'already-queued';
     const at = this.#queue.findIndex((j) => comesBefore(job, j));
     this.#queue.splice(at === -1 ? this.#queue.length : at, 0, job);
-    this.#emit({ kind: 'queued', key: job.key, work: job.work, priority: job.priority, since: job.since });
+    const queuedAt = Date.now();
+    this.#queuedAt.set(job.key, queuedAt);
+    this.#emit({ kind: 'queued', key: job.key, work: job.work, priority: job.priority, since: job.since, queuedAt });
     this.#pump();
     return 'queued';
   }
@@ -71,6 +75,7 @@ export class Scheduler implements JobQueue {
     this.#next.delete(key);
     if (index !== -1) {
       const [job] = this.#queue.splice(index, 1);
+      this.#queuedAt.delete(key);
       this.#emit({ kind: 'dequeued', key, work: job!.work });
       return 'dequeued';
     }
@@ -237,11 +242,13 @@ export class Scheduler implements JobQueue {
           if (waiting && running.phase === 'working') running.phase = 'preparing';
           this.#pump();
         };
-        await (this.#exclusive ? this.#exclusive(job, run, { controller, slotWanted, slotTaken: taken, slotReleased, parked }) : run());
+        const queuedAt = this.#queuedAt.get(job.key) ?? Date.now();
+        await (this.#exclusive ? this.#exclusive(job, run, { controller, slotWanted, slotTaken: taken, slotReleased, parked, queuedAt }) : run());
       } catch (e) {
         error = e;
       }
       this.#running.delete(job.key);
+      this.#queuedAt.delete(job.key);
       this.#emit(error === undefined ? { kind: 'finished', key: job.key, work: job.work } : { kind: 'finished', key: job.key, work: job.work, error });
       const next = this.#next.get(job.key);
       this.#next.delete(job.key);
@@ -275,6 +282,8 @@ export interface ExclusiveContext {
   slotReleased: Promise<void>;
   /** Says the job waits (true) for another process to finish its key before its run, or no longer does (false). */
   parked: (waiting: boolean) => void;
+  /** When the job was queued (ms since the epoch). */
+  queuedAt: number;
 }
 export type Exclusive = (job: Job, run: () => Promise<void>, context: ExclusiveContext) => Promise<void>;
 
