@@ -5,7 +5,7 @@ import { dedicatedRedis, type RedisClient } from './connect-redis.js';
  * process's lapsed slot needs it, since a slot given back wakes the waiters it is for.
  */
 const POLL_MS = 1_000;
-/** Where a process says it gave a slot back, naming the waiters that may take the free slots now (empty: any). */
+/** Where a slot given back names the waiters it handed the free slots to. */
 const FREED = 'agent-mapreduce:slots-freed';
 
 /** Slot sets: one for the fleet, one per repository (`<prefix><owner/repo>`). */
@@ -48,7 +48,7 @@ local function entitled(slots, line, waiters, globalCap, groupPrefix)
         used[group] = redis.call('ZCARD', key)
       end
       if used[group] < tonumber(cap) then
-        chosen[#chosen + 1] = waiter
+        chosen[#chosen + 1] = { waiter, group }
         used[group] = used[group] + 1
         free = free - 1
         if free <= 0 then return chosen end
@@ -68,10 +68,13 @@ end
 const TAKE = `${ENTITLED}
 local ttl = tonumber(ARGV[3])
 local me = ARGV[4]
+-- handed a slot by the job that gave it back, before this one heard
+local handed = redis.call('ZSCORE', KEYS[1], me)
+if handed and tonumber(handed) >= now then return 1 end
 redis.call('ZADD', KEYS[3], ARGV[5], me)
 redis.call('HSET', KEYS[4], me, ARGV[6] .. '\\n' .. ARGV[2] .. '\\n' .. (now + ttl))
-for _, waiter in ipairs(entitled(KEYS[1], KEYS[3], KEYS[4], tonumber(ARGV[1]), ARGV[7])) do
-  if waiter == me then
+for _, next in ipairs(entitled(KEYS[1], KEYS[3], KEYS[4], tonumber(ARGV[1]), ARGV[7])) do
+  if next[1] == me then
     redis.call('ZADD', KEYS[1], now + ttl, me)
     redis.call('ZADD', KEYS[2], now + ttl, me)
     redis.call('ZREM', KEYS[3], me)
@@ -82,17 +85,29 @@ end
 return 0
 `;
 /**
- * Gives a slot back and answers who in the line may take the free slots now, so that only those are
+ * Gives a slot back (or leaves the line), and hands the free slots at once to the waiters entitled to
+ * them, naming them on the FREED channel: they start without asking again, and no other waiter is
  * woken (every waiter of every process asking at once would cost Redis a walk of the line each).
- * KEYS: fleet slots, this repository's slots, the line, the waiters' details. ARGV: globalCap, token, group slot prefix.
+ * KEYS: fleet slots, this repository's slots, the line, the waiters' details.
+ * ARGV: globalCap, token, group slot prefix, ttlMs, channel.
  */
 const GIVE_BACK = `${ENTITLED}
 redis.call('ZREM', KEYS[1], ARGV[2])
 redis.call('ZREM', KEYS[2], ARGV[2])
-return table.concat(entitled(KEYS[1], KEYS[3], KEYS[4], tonumber(ARGV[1]), ARGV[3]), ',')
+redis.call('ZREM', KEYS[3], ARGV[2])
+redis.call('HDEL', KEYS[4], ARGV[2])
+local named = {}
+for _, next in ipairs(entitled(KEYS[1], KEYS[3], KEYS[4], tonumber(ARGV[1]), ARGV[3])) do
+  local lapse = now + tonumber(ARGV[4])
+  redis.call('ZADD', KEYS[1], lapse, next[1])
+  redis.call('ZADD', ARGV[3] .. next[2], lapse, next[1])
+  redis.call('ZREM', KEYS[3], next[1])
+  redis.call('HDEL', KEYS[4], next[1])
+  named[#named + 1] = next[1]
+end
+if #named > 0 then redis.call('PUBLISH', ARGV[5], table.concat(named, ',')) end
+return #named
 `;
-/** Leaves the line without a slot (the job was cancelled while it waited). */
-const LEAVE_LINE = "redis.call('ZREM', KEYS[1], ARGV[1]); redis.call('HDEL', KEYS[2], ARGV[1]); return 1";
 const RENEW = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -111,8 +126,10 @@ export class FleetSlots {
   readonly #redis: RedisClient;
   readonly #globalCap: number;
   readonly #ttlMs: number;
-  /** Jobs of this process waiting for a slot, by token: each wakes to ask again. */
-  readonly #waiting = new Map<string, () => void>();
+  /** Jobs of this process waiting for a slot, by token: each wakes, told whether it was handed one. */
+  readonly #waiting = new Map<string, (handed: boolean) => void>();
+  /** Tokens handed a slot while their job was not waiting (between two asks): it has one when it next looks. */
+  readonly #handed = new Set<string>();
 
   /** `ttlMs`: a slot not renewed for this long is free again (its process died); renewed every third of it. */
   constructor(redis: RedisClient, globalCap: number, ttlMs: number) {
@@ -134,20 +151,25 @@ export class FleetSlots {
     return slots;
   }
 
-  /** Wakes the named waiters of this process (`tokens`, comma-separated; empty: all of them). */
+  /** Wakes the waiters of this process that were handed a slot (`tokens`, comma-separated). */
   #wake(tokens: string): void {
-    const named = tokens === '' ? [...this.#waiting.keys()] : tokens.split(',').filter((token) => this.#waiting.has(token));
-    for (const token of named) this.#waiting.get(token)!();
+    for (const token of tokens.split(',')) {
+      const wake = this.#waiting.get(token);
+      if (wake) wake(true);
+      else if (token.includes(`-${process.pid}-`)) this.#handed.add(token);
+    }
   }
 
-  #nextChance(token: string): Promise<void> {
+  /** Waits until the job is handed a slot (true), or for the next poll (false). */
+  #nextChance(token: string): Promise<boolean> {
+    if (this.#handed.delete(token)) return Promise.resolve(true);
     return new Promise((resolve) => {
-      const wake = () => {
+      const wake = (handed: boolean) => {
         clearTimeout(timer);
         this.#waiting.delete(token);
-        resolve();
+        resolve(handed);
       };
-      const timer = setTimeout(wake, POLL_MS);
+      const timer = setTimeout(() => wake(false), POLL_MS);
       this.#waiting.set(token, wake);
     });
   }
@@ -172,35 +194,36 @@ export class FleetSlots {
     // the line sorts a tie of place (label times are whole seconds) by token: first queued first
     const token = `${lineTieBreak(job.queuedAt)}-${process.pid}-${Math.random().toString(36).slice(2)}`;
     const place = lineScore(job);
+    const giveBack = () => this.#redis.eval(GIVE_BACK, 4, ...keys, LINE, WAITERS, this.#globalCap, token, GROUP_SLOTS, this.#ttlMs, FREED)
+      .catch(() => undefined); // not given back: it lapses, and the waiters poll
     // Redis away for a moment counts as full: ask again
-    while (Number(await this.#redis.eval(TAKE, 4, ...keys, LINE, WAITERS, this.#globalCap, groupCap, this.#ttlMs, token, place, group, GROUP_SLOTS)
-      .catch(() => 0)) !== 1) {
-      // cancelled while it waited: the job goes on only to see that and say so, with no slot
+    for (let handed = false; !handed;) {
+      if (Number(await this.#redis.eval(TAKE, 4, ...keys, LINE, WAITERS, this.#globalCap, groupCap, this.#ttlMs, token, place, group, GROUP_SLOTS)
+        .catch(() => 0)) === 1) break;
+      // cancelled while it waited: the job goes on only to see that and say so, with no slot (one
+      // handed to it meanwhile goes on to the next in line)
       if (options.signal.aborted) {
-        await this.#redis.eval(LEAVE_LINE, 2, LINE, WAITERS, token).catch(() => undefined); // or it lapses
+        this.#handed.delete(token);
+        await giveBack();
         options.taken();
         return working;
       }
-      await this.#nextChance(token);
+      handed = await this.#nextChance(token);
     }
     options.taken();
     const renewal = setInterval(() => void this.#redis.eval(RENEW, 2, ...keys, this.#ttlMs, token).catch(() => undefined), this.#ttlMs / 3);
     renewal.unref();
-    let given = false;
-    const giveBack = async () => {
-      if (given) return;
-      given = true;
+    let given: Promise<unknown> | undefined;
+    const giveBackOnce = () => {
       clearInterval(renewal);
-      const next = await this.#redis.eval(GIVE_BACK, 4, ...keys, LINE, WAITERS, this.#globalCap, token, GROUP_SLOTS)
-        .catch(() => undefined); // not given back: it lapses
-      // nobody entitled yet (the fleet is full): nobody to wake; unknown (Redis away): everyone asks
-      if (next !== '') await this.#redis.publish(FREED, typeof next === 'string' ? next : '').catch(() => undefined); // unheard: the waiting jobs poll
+      given ??= giveBack();
+      return given;
     };
-    void options.released.then(giveBack);
+    void options.released.then(giveBackOnce);
     try {
       await working;
     } finally {
-      await giveBack();
+      await giveBackOnce();
     }
   }
 }
