@@ -110,12 +110,11 @@ function forwardEvents(app: Probot, settings: Settings, redis: Promise<RedisClie
  */
 function receiveEvents(app: Probot, settings: Settings, services: Services): Promise<FleetEvents> {
   const { scheduler } = services;
+  const name = fleetWorkerName(settings.workDir);
   const events = services.redis!.then((client) => {
-    const presence = new FleetWorkers(client, settings.fleetLockMs)
-      .live(fleetWorkerName(settings.workDir), () => scheduler.queuedKeys().length + scheduler.runningKeys().length);
+    const presence = new FleetWorkers(client, settings.fleetLockMs).live(name, () => scheduler.queuedKeys().length + scheduler.runningKeys().length);
     scheduler.onEvent(() => presence.changed());
-    return FleetEvents.receiver(settings.redisUrl!, fleetWorkerName(settings.workDir),
-      (event) => app.receive(event as Parameters<Probot['receive']>[0]), presence, app.log);
+    return FleetEvents.receiver(settings.redisUrl!, name, (event) => app.receive(event as Parameters<Probot['receive']>[0]), presence, app.log);
   });
   events.catch((err: unknown) => app.log.error({ err }, 'the fleet\'s event queue did not start: this worker takes no deliveries'));
   return events;

@@ -28,8 +28,8 @@ export interface ReconcileReport {
  * 1. jobs whose issue closed or lost the label are cancelled;
  * 2. labelled open issues with no job (here, or in another process of a fleet), no open agent PR,
  *    no `agent:failed` label and no final state (in their status comment, or their `agent:pr-opened`
- *    label) are queued, credited to whoever added the label; one whose agent PR is open but which still shows `agent:working` (a
- *    process stopped before saying so) is shown as `agent:pr-opened`.
+ *    label) are queued, credited to whoever added the label; one whose agent PR is open but which
+ *    still shows `agent:working` (a process stopped before saying so) is shown as `agent:pr-opened`.
  */
 export async function reconcileRepository(
   services: ReconcileDeps,
