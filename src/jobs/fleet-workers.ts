@@ -4,7 +4,10 @@ import type { RedisClient } from './connect-redis.js';
 
 /** The fleet's live workers, scored by when each lapses unless it says again that it lives. */
 const WORKERS = 'agent-mapreduce:workers';
-/** Each worker's load: `<worker>` its jobs (queued and running), `<worker>:pending` deliveries routed to it and not yet handled. */
+/**
+ * Each worker's load: `<worker>` its jobs (queued and running), `<worker>:pending` deliveries routed to
+ * it and not yet handled; and `<worker>:repos`, how many repositories it holds.
+ */
 const LOAD = 'agent-mapreduce:worker-load';
 /** Per repository (`<prefix><owner/repo>`), the workers that were given its work, and so hold its clone. */
 const HOLDERS = 'agent-mapreduce:holders:';
@@ -12,8 +15,9 @@ const HOLDERS = 'agent-mapreduce:holders:';
 /**
  * Picks the worker for a repository's delivery, in one step on Redis's clock, and counts the delivery
  * against it: the least loaded live worker that holds the repository's clone, unless it has more than
- * `slack` deliveries and jobs beyond the least loaded worker of all; then that one, which becomes a
- * holder too. No live worker: an empty answer (the shared queue).
+ * `slack` deliveries and jobs beyond the least loaded worker of all; then that one (of equally loaded
+ * ones, the one holding fewest repositories), which becomes a holder too. No live worker: an empty
+ * answer (the shared queue).
  * KEYS: workers, loads, the repository's holders. ARGV: the fleet's cap (the slack is a worker's fair share of it).
  */
 const ROUTE = `
@@ -25,16 +29,19 @@ if #live == 0 then return '' end
 local function load(w)
   return tonumber(redis.call('HGET', KEYS[2], w) or '0') + tonumber(redis.call('HGET', KEYS[2], w .. ':pending') or '0')
 end
-local least, leastLoad, holder, holderLoad = nil, nil, nil, nil
+-- the least loaded worker; of equally loaded ones, the one holding the fewest repositories, so that
+-- a burst of new repositories (whose first deliveries make no jobs) spreads over the fleet
+local least, leastLoad, leastRepos, holder, holderLoad = nil, nil, nil, nil, nil
 for _, w in ipairs(live) do
   local l = load(w)
-  if leastLoad == nil or l < leastLoad then least, leastLoad = w, l end
+  local repos = tonumber(redis.call('HGET', KEYS[2], w .. ':repos') or '0')
+  if leastLoad == nil or l < leastLoad or (l == leastLoad and repos < leastRepos) then least, leastLoad, leastRepos = w, l, repos end
   if redis.call('SISMEMBER', KEYS[3], w) == 1 and (holderLoad == nil or l < holderLoad) then holder, holderLoad = w, l end
 end
 local slack = math.ceil(tonumber(ARGV[1]) / #live)
 local chosen = least
 if holder ~= nil and holderLoad <= leastLoad + slack then chosen = holder end
-redis.call('SADD', KEYS[3], chosen)
+if redis.call('SADD', KEYS[3], chosen) == 1 then redis.call('HINCRBY', KEYS[2], chosen .. ':repos', 1) end
 redis.call('HINCRBY', KEYS[2], chosen .. ':pending', 1)
 return chosen
 `;
