@@ -30,7 +30,8 @@ export function startBackground(probot: Probot, services: BackgroundDeps, log: L
       });
     return running;
   };
-  void pass();
+  // said once: from here on the process has looked at everything GitHub had when it started
+  void pass().then(() => log.info('start-up reconcile done'));
   const timer = setInterval(() => void pass(), services.settings.reconcileIntervalMs);
   timer.unref();
   const onTerm = () => {

@@ -30,6 +30,8 @@ beforeAll(async () => {
   const env = { REDIS_URL: redis.url, MAX_AGENTS: '2' };
   system = await startSystem({ model, env: { ...env, ROLE: 'web' } });
   workers = [await system.startAnother({ ...env, ROLE: 'worker' }), await system.startAnother({ ...env, ROLE: 'worker' })];
+  // each worker's start-up reconcile is over before any label: it would ask again for an issue just labelled
+  await waitUntil('both workers to reconcile', () => workers.every((w) => w.output().includes('"msg":"start-up reconcile done"')));
   fleetState = new Redis(redis.url);
 });
 
@@ -40,11 +42,11 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-/** The workers' loads as Redis holds them: jobs queued or running, and deliveries routed but not yet handled. */
+/** The workers' loads as Redis holds them: jobs queued or running (`<worker>`), and deliveries routed but not yet handled (`<worker>:pending`). */
 async function loads(): Promise<{ jobs: number; pending: number }> {
-  const fields = await fleetState.hgetall('agent-mapreduce:worker-load');
-  const sum = (pending: boolean) => Object.entries(fields).filter(([k]) => k.endsWith(':pending') === pending).reduce((n, [, v]) => n + Number(v), 0);
-  return { jobs: sum(false), pending: sum(true) };
+  const fields = Object.entries(await fleetState.hgetall('agent-mapreduce:worker-load'));
+  const sum = (which: (field: string) => boolean) => fields.filter(([k]) => which(k)).reduce((n, [, v]) => n + Number(v), 0);
+  return { jobs: sum((k) => !k.includes(':')), pending: sum((k) => k.endsWith(':pending')) };
 }
 
 const hasClone = (worker: AppProcess, repo: string) => existsSync(path.join(worker.workDir!, 'repos', `${repo}.git`));

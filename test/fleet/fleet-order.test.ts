@@ -27,6 +27,8 @@ beforeAll(async () => {
   const model = await startScriptedModel({ beforeReply: (request) => (isTurnOf(request, REPO, 'alpha') ? holding : Promise.resolve()) });
   system = await startSystem({ model, env: { REDIS_URL: redis.url, MAX_AGENTS: '1' } });
   second = await system.startAnother();
+  // both start-up reconciles are over before any label: they would ask again for an issue just labelled
+  await waitUntil('both processes to reconcile', () => [system.app, second].every((p) => p.output().includes('"msg":"start-up reconcile done"')));
   line = new Redis(redis.url);
 });
 

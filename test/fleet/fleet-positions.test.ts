@@ -25,6 +25,8 @@ beforeAll(async () => {
   const model = await startScriptedModel({ beforeReply: () => holding });
   system = await startSystem({ model, env: { REDIS_URL: redis.url, MAX_AGENTS: '1' } });
   second = await system.startAnother();
+  // each process's start-up reconcile is over before any label: it would ask again for an issue just labelled
+  await waitUntil('both processes to reconcile', () => [system.app, second].every((p) => p.output().includes('"msg":"start-up reconcile done"')));
   fleetState = new Redis(redis.url);
 });
 
