@@ -13,8 +13,6 @@ export interface PassAddress {
 
 /** BullMQ queue names may not contain `:`. */
 const QUEUE = 'agent-mapreduce-reduce';
-/** A pass whose process stops renewing its lock (killed, or its event loop stuck) is given to another after this long. */
-const LOCK_MS = 30_000;
 
 /**
  * Reduce passes shared by the processes of a fleet, on BullMQ: a trigger anywhere adds a job whose
@@ -46,14 +44,35 @@ export class FleetReduce implements FleetPasses {
     this.#connections = connections;
   }
 
-  static async start(options: { redisUrl: string; runHere: (address: PassAddress) => Promise<void>; concurrency: number; log: Logger }): Promise<FleetReduce> {
+  /**
+   * `lockMs`: a pass whose process stops renewing its BullMQ lock (killed, or its event loop stuck) is
+   * given to another process after this long. BullMQ does not stop the first one's pass if it comes back
+   * (its renewal then fails): that abort is done here, through `runHere`'s signal, so that two passes of
+   * one base never merge side by side.
+   */
+  static async start(options: {
+    redisUrl: string; runHere: (address: PassAddress, signal: AbortSignal) => Promise<void>; concurrency: number; lockMs: number; log: Logger;
+  }): Promise<FleetReduce> {
     const [{ Queue, Worker }, queueConnection, workerConnection] = await Promise.all([
       import('bullmq'), dedicatedRedis(options.redisUrl), dedicatedRedis(options.redisUrl),
     ]);
     const queue = new Queue<PassAddress>(QUEUE, { connection: queueConnection });
+    const running = new Map<string, AbortController>();
     const worker = new Worker<PassAddress>(QUEUE, async (job) => {
-      await options.runHere(job.data);
-    }, { connection: workerConnection, concurrency: options.concurrency, lockDuration: LOCK_MS });
+      const controller = new AbortController();
+      running.set(job.id!, controller);
+      try {
+        await options.runHere(job.data, controller.signal);
+      } finally {
+        running.delete(job.id!);
+      }
+    }, { connection: workerConnection, concurrency: options.concurrency, lockDuration: options.lockMs });
+    worker.on('lockRenewalFailed', (jobIds) => {
+      for (const id of jobIds) {
+        options.log.error({ job: id }, 'reduce pass lost its fleet lock: it stops before its next merge (another process runs the pass)');
+        running.get(id)?.abort(new Error('the reduce pass lost its fleet lock'));
+      }
+    });
     worker.on('error', (err) => options.log.warn({ err }, 'reduce queue: worker error; BullMQ reconnects'));
     queue.on('error', (err) => options.log.warn({ err }, 'reduce queue error; BullMQ reconnects'));
     await Promise.all([queue.waitUntilReady(), worker.waitUntilReady()]);

@@ -1,4 +1,5 @@
 import type { MergeOutcome, PullInfo } from '../github/port.js';
+import { throwIfAborted } from '../throw-if-aborted.js';
 import { issueRef, learnMergeQueue, type ReduceDeps, type ReducePass, type ReduceReport } from './reduce-pass.js';
 
 /** A merge refused because the base takes merges only through GitHub's merge queue (now remembered). */
@@ -12,6 +13,8 @@ export type MergeOneOutcome = MergeOutcome | { kind: 'merge-queue' };
  */
 export async function mergeOne(deps: ReduceDeps, pass: ReducePass, pull: PullInfo, sha: string, report: ReduceReport): Promise<MergeOneOutcome> {
   const { github, config, log } = pass;
+  // a pass that must stop (another process now runs it) merges nothing more
+  if (pass.signal) throwIfAborted(pass.signal);
   const merged = await github.mergePull(pull.number, { sha, method: config.reduce.mergeMethod });
   if (merged.kind !== 'merged') return learnMergeQueue(deps, pass, merged.message) ? { kind: 'merge-queue' } : merged;
   report.merged.push(pull.number);

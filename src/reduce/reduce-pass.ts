@@ -34,6 +34,8 @@ export interface ReducePass {
   baseRef: string;
   config: RepoConfig;
   log: Logger;
+  /** Aborted when the pass must stop before its next merge (a fleet's pass that lost its lock). */
+  signal?: AbortSignal;
 }
 
 export interface ReduceReport {
