@@ -1,3 +1,4 @@
+import { LUA_NOW } from '../redis-clock.js';
 import { DEFAULT_WRITE_LIMITS, WaitingWrites, type WriteAllowance, type WriteKind, type WriteLimits } from './write-budget.js';
 
 /**
@@ -5,9 +6,7 @@ import { DEFAULT_WRITE_LIMITS, WaitingWrites, type WriteAllowance, type WriteKin
  * processes' clocks do not matter), in one step: the answer is 0 when the write is recorded, or how
  * many ms until one fits.
  */
-const TAKE = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+const TAKE = `${LUA_NOW}
 local minute, hour = tonumber(ARGV[1]), tonumber(ARGV[2])
 local perMinute, perHour = tonumber(ARGV[3]), tonumber(ARGV[4])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - hour)

@@ -19,7 +19,6 @@ interface Closable {
   close(force?: boolean): Promise<void>;
 }
 interface QueuedDelivery {
-  id?: string | undefined;
   name: string;
   data: FleetEvent;
   remove(): Promise<void>;

@@ -1,4 +1,5 @@
 import type { RedisClient } from './connect-redis.js';
+import { LUA_NOW } from '../redis-clock.js';
 import { lineScore, lineTieBreak } from './fleet-slots.js';
 import type { JobQueue } from './job-queue.js';
 
@@ -7,12 +8,8 @@ const QUEUED = 'agent-mapreduce:queued';
 /** When each queued job's entry lapses unless its process says again that it is still queued. */
 const LAPSES = 'agent-mapreduce:queued-lapse';
 
-const NOW = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-`;
 /** KEYS: queued, lapses. ARGV: ttlMs, then member and score pairs. */
-const ADD = `${NOW}
+const ADD = `${LUA_NOW}
 for i = 2, #ARGV, 2 do
   redis.call('ZADD', KEYS[1], ARGV[i + 1], ARGV[i])
   redis.call('HSET', KEYS[2], ARGV[i], now + tonumber(ARGV[1]))
@@ -24,7 +21,7 @@ const REMOVE = "redis.call('ZREM', KEYS[1], ARGV[1]); redis.call('HDEL', KEYS[2]
  * Drops lapsed entries (a dead process's queue), then answers how many are queued in the fleet and
  * each asked member's place among them (0: not queued). KEYS: queued, lapses. ARGV: the members.
  */
-const PLACES = `${NOW}
+const PLACES = `${LUA_NOW}
 local lapses = redis.call('HGETALL', KEYS[2])
 for i = 1, #lapses, 2 do
   if tonumber(lapses[i + 1]) < now then

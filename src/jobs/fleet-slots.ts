@@ -1,3 +1,4 @@
+import { LUA_NOW } from '../redis-clock.js';
 import { dedicatedRedis, type RedisClient } from './connect-redis.js';
 
 /**
@@ -25,9 +26,7 @@ const WAITERS = 'agent-mapreduce:slots-waiters';
  * KEYS: fleet slots, (a repository's slots), the line, the waiters' details. ARGV[1]: globalCap; the
  * group slot prefix is the last ARGV.
  */
-const ENTITLED = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+const ENTITLED = `${LUA_NOW}
 local function entitled(slots, line, waiters, globalCap, groupPrefix)
   redis.call('ZREMRANGEBYSCORE', slots, '-inf', now)
   local free = globalCap - redis.call('ZCARD', slots)
@@ -108,9 +107,7 @@ end
 if #named > 0 then redis.call('PUBLISH', ARGV[5], table.concat(named, ',')) end
 return #named
 `;
-const RENEW = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+const RENEW = `${LUA_NOW}
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[2])
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[1]), ARGV[2])
 return 1

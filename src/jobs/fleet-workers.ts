@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import type { RedisClient } from './connect-redis.js';
+import { LUA_NOW } from '../redis-clock.js';
 
 /** The fleet's live workers, scored by when each lapses unless it says again that it lives. */
 const WORKERS = 'agent-mapreduce:workers';
@@ -20,9 +21,7 @@ const HOLDERS = 'agent-mapreduce:holders:';
  * answer (the shared queue).
  * KEYS: workers, loads, the repository's holders. ARGV: the fleet's cap (the slack is a worker's fair share of it).
  */
-const ROUTE = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+const ROUTE = `${LUA_NOW}
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local live = redis.call('ZRANGE', KEYS[1], 0, -1)
 if #live == 0 then return '' end
@@ -122,9 +121,7 @@ export class FleetWorkers {
   }
 }
 
-const LIVE = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+const LIVE = `${LUA_NOW}
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
 return 1

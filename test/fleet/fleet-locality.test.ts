@@ -9,16 +9,14 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
-import { startSystem, waitUntil, type System } from '../support/app-on-local-github.js';
+import { reconciledAtStart, startSystem, waitUntil, type System } from '../support/app-on-local-github.js';
+import { gate } from '../support/gate.js';
 import type { AppProcess } from '../support/app-process.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { editLine, startScriptedModel } from '../support/scripted-model.js';
 
 let redis: RedisServer;
-let letGo!: () => void;
-const holding = new Promise<void>((resolve) => {
-  letGo = resolve;
-});
+const held = gate();
 let system: System;
 let workers: AppProcess[];
 let fleetState: Redis;
@@ -26,18 +24,17 @@ let fleetState: Redis;
 beforeAll(async () => {
   redis = await startRedis();
   // every agent waits until the test has labelled all issues, so that no worker's load drops meanwhile
-  const model = await startScriptedModel({ beforeReply: () => holding });
+  const model = await startScriptedModel({ beforeReply: () => held.promise });
   const env = { REDIS_URL: redis.url, MAX_AGENTS: '2' };
   system = await startSystem({ model, env: { ...env, ROLE: 'web' } });
   workers = [await system.startAnother({ ...env, ROLE: 'worker' }), await system.startAnother({ ...env, ROLE: 'worker' })];
-  // each worker's start-up reconcile is over before any label: it would ask again for an issue just labelled
-  await waitUntil('both workers to reconcile', () => workers.every((w) => w.output().includes('"msg":"start-up reconcile done"')));
+  await reconciledAtStart(...workers);
   fleetState = new Redis(redis.url);
 });
 
 afterAll(async () => {
   fleetState?.disconnect();
-  letGo();
+  held.open();
   await system?.stop();
   await redis?.stop();
 });
@@ -79,7 +76,7 @@ describe('a fleet of a web process and two workers', () => {
     for (const [title, file] of [['D', 'd.txt'], ['E', 'e.txt']] as const) {
       await label(y, github.openIssue(y, { title, body: editLine(file, file[0]!, title) }));
     }
-    letGo();
+    held.open();
     await waitUntil('all five PRs', () => asked.every(({ repo, issue }) => github.pullsFor(repo, issue).length === 1), 60_000);
 
     // x's first two runs went to one worker (the second to its clone); the third found it over its

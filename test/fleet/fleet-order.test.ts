@@ -6,17 +6,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
-import { startSystem, waitUntil, type System } from '../support/app-on-local-github.js';
+import { reconciledAtStart, startSystem, waitUntil, type System } from '../support/app-on-local-github.js';
+import { gate } from '../support/gate.js';
 import type { AppProcess } from '../support/app-process.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { editLine, isTurnOf, startScriptedModel, turnTimes } from '../support/scripted-model.js';
 
 const REPO = 'octo-org/fleet-order';
 let redis: RedisServer;
-let letGo!: () => void;
-const holding = new Promise<void>((resolve) => {
-  letGo = resolve;
-});
+const held = gate();
 let system: System;
 let second: AppProcess;
 let line: Redis;
@@ -24,17 +22,16 @@ let line: Redis;
 beforeAll(async () => {
   redis = await startRedis();
   // the first agent holds the fleet's one slot until the test lets its first turn be answered
-  const model = await startScriptedModel({ beforeReply: (request) => (isTurnOf(request, REPO, 'alpha') ? holding : Promise.resolve()) });
+  const model = await startScriptedModel({ beforeReply: (request) => (isTurnOf(request, REPO, 'alpha') ? held.promise : Promise.resolve()) });
   system = await startSystem({ model, env: { REDIS_URL: redis.url, MAX_AGENTS: '1' } });
   second = await system.startAnother();
-  // both start-up reconciles are over before any label: they would ask again for an issue just labelled
-  await waitUntil('both processes to reconcile', () => [system.app, second].every((p) => p.output().includes('"msg":"start-up reconcile done"')));
+  await reconciledAtStart(system.app, second);
   line = new Redis(redis.url);
 });
 
 afterAll(async () => {
   line?.disconnect();
-  letGo();
+  held.open();
   await system?.stop();
   await redis?.stop();
 });
@@ -68,7 +65,7 @@ describe('a fleet of three processes with one slot', () => {
     github.label(repo, urgent, 'agent');
     await github.webhooks.settled();
     await waitUntil('two jobs in the fleet\'s line', async () => (await line.zcard('agent-mapreduce:slots-line')) === 2);
-    letGo();
+    held.open();
 
     await waitUntil('all three PRs', () => [first, earlier, urgent].every((n) => github.pullsFor(repo, n).length === 1), 60_000);
     // from the model's record: when each agent's conversation began

@@ -5,16 +5,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
-import { startSystem, waitUntil, type System } from '../support/app-on-local-github.js';
+import { reconciledAtStart, startSystem, waitUntil, type System } from '../support/app-on-local-github.js';
+import { gate } from '../support/gate.js';
 import type { AppProcess } from '../support/app-process.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { editLine, startScriptedModel } from '../support/scripted-model.js';
 
 let redis: RedisServer;
-let letGo!: () => void;
-const holding = new Promise<void>((resolve) => {
-  letGo = resolve;
-});
+const held = gate();
 let system: System;
 let second: AppProcess;
 let fleetState: Redis;
@@ -22,17 +20,16 @@ let fleetState: Redis;
 beforeAll(async () => {
   redis = await startRedis();
   // no agent finishes until the test has seen every place in line
-  const model = await startScriptedModel({ beforeReply: () => holding });
+  const model = await startScriptedModel({ beforeReply: () => held.promise });
   system = await startSystem({ model, env: { REDIS_URL: redis.url, MAX_AGENTS: '1' } });
   second = await system.startAnother();
-  // each process's start-up reconcile is over before any label: it would ask again for an issue just labelled
-  await waitUntil('both processes to reconcile', () => [system.app, second].every((p) => p.output().includes('"msg":"start-up reconcile done"')));
+  await reconciledAtStart(system.app, second);
   fleetState = new Redis(redis.url);
 });
 
 afterAll(async () => {
   fleetState?.disconnect();
-  letGo();
+  held.open();
   await system?.stop();
   await redis?.stop();
 });
@@ -68,7 +65,7 @@ describe('a fleet of two processes with one slot', () => {
     await waitUntil('the fifth issue to say where it is in line', () => status(e!).includes('in line'));
     expect(status(e!)).toContain('2nd of 2 in line');
 
-    letGo();
+    held.open();
     await waitUntil('all five PRs', () => [a, b, c, d, e].every((n) => github.pullsFor(repo, n!).length === 1), 60_000);
     expect(github.problems).toEqual([]);
   });

@@ -5,6 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { connectRedis, type RedisClient } from '../../src/jobs/connect-redis.js';
 import { FleetSlots } from '../../src/jobs/fleet-slots.js';
+import { waitUntil } from '../support/app-on-local-github.js';
+import { gate } from '../support/gate.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 
 let redis: RedisServer;
@@ -19,75 +21,69 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-const quiet = { warn: () => undefined };
-
 async function processSlots(cap: number): Promise<FleetSlots> {
-  const client = await connectRedis(redis.url, quiet);
+  const client = await connectRedis(redis.url, { warn: () => undefined });
   clients.push(client);
   return FleetSlots.start(redis.url, client, cap, 30_000);
 }
 
-function gate(): { open(): void; promise: Promise<void> } {
-  let open!: () => void;
-  const promise = new Promise<void>((resolve) => {
-    open = resolve;
-  });
-  return { open, promise };
+/** Jobs that want their slot at once, each noted in `order` when it has one and holding it until released. */
+function jobs(order: string[]) {
+  const held = new Map<string, { release(): void; ran: Promise<void> }>();
+  return {
+    hold(slots: FleetSlots, name: string, job: { group: string; since: number; queuedAt: number }) {
+      const done = gate();
+      const ran = slots.run({ groupCap: 1, priority: 0, ...job }, () => done.promise, {
+        signal: new AbortController().signal, wanted: Promise.resolve(), taken: () => order.push(name), released: new Promise(() => undefined),
+      });
+      held.set(name, { release: done.open, ran });
+    },
+    /** Lets `name` give its slot back, and waits until the next job has taken one. */
+    async release(name: string) {
+      const taken = order.length;
+      held.get(name)!.release();
+      if (order.length < held.size) await waitUntil('the next job to take the slot', () => order.length > taken);
+    },
+    async all() {
+      for (const job of held.values()) job.release();
+      await Promise.all([...held.values()].map((job) => job.ran));
+    },
+  };
 }
-
-/** A job that wants its slot at once, says when it has it, and holds it until its gate opens. */
-function hold(slots: FleetSlots, name: string, job: { group: string; groupCap?: number; since: number; queuedAt: number }, order: string[]) {
-  const done = gate();
-  const signal = new AbortController().signal;
-  const ran = slots.run({ groupCap: 1, priority: 0, ...job }, () => done.promise, {
-    signal, wanted: Promise.resolve(), taken: () => order.push(name), released: new Promise(() => undefined),
-  });
-  return { release: done.open, ran };
-}
-
-const until = async (what: () => boolean) => {
-  for (let i = 0; i < 400 && !what(); i++) await new Promise((resolve) => setTimeout(resolve, 25));
-};
 
 describe('FleetSlots', () => {
-  it('gives a freed slot to the first queued of two jobs labelled in the same second, whichever process holds it', async () => {
-    const [one, two] = [await processSlots(1), await processSlots(1)];
+  it('gives freed slots to jobs labelled in the same second in the order they were queued, whichever process holds them', async () => {
+    const processes = [await processSlots(1), await processSlots(1)];
     const order: string[] = [];
+    const line = jobs(order);
     const second = 1_796_000_000_000; // label times are whole seconds
-    const first = hold(one, 'first', { group: 'o/a', since: second, queuedAt: second + 10 }, order);
-    await until(() => order.length === 1);
-    // queued later, asked in the first process; queued earlier, asked in the second
-    const later = hold(one, 'later', { group: 'o/b', since: second, queuedAt: second + 900 }, order);
-    const earlier = hold(two, 'earlier', { group: 'o/c', since: second, queuedAt: second + 500 }, order);
+    line.hold(processes[0]!, 'first', { group: 'o/a', since: second, queuedAt: second });
+    await waitUntil('the first job to take the one slot', () => order.length === 1);
+    // five more, asked of the two processes in turn, each queued before the one asked before it
+    const waiting = ['q5', 'q4', 'q3', 'q2', 'q1'];
+    waiting.forEach((name, i) => line.hold(processes[i % 2]!, name, { group: `o/${name}`, since: second, queuedAt: second + 500 - i * 100 }));
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(order).toEqual(['first']);
 
-    first.release();
-    await until(() => order.length === 2);
-    expect(order).toEqual(['first', 'earlier']);
-    earlier.release();
-    await until(() => order.length === 3);
-    expect(order).toEqual(['first', 'earlier', 'later']);
-    later.release();
-    await Promise.all([first.ran, earlier.ran, later.ran]);
+    for (const name of ['first', 'q1', 'q2', 'q3', 'q4']) await line.release(name);
+    expect(order).toEqual(['first', 'q1', 'q2', 'q3', 'q4', 'q5']);
+    await line.all();
   });
 
   it('lets a waiter whose repository is full hold up nobody', async () => {
-    const [one, two] = [await processSlots(2), await processSlots(2)];
+    const processes = [await processSlots(2), await processSlots(2)];
     const order: string[] = [];
+    const line = jobs(order);
     const second = 1_796_000_100_000;
-    const a1 = hold(one, 'a1', { group: 'o/full', since: second, queuedAt: second }, order);
-    await until(() => order.length === 1);
+    line.hold(processes[0]!, 'a1', { group: 'o/full', since: second, queuedAt: second });
+    await waitUntil('the first job to take a slot', () => order.length === 1);
     // a2 is first in line but its repository (cap 1) is full; b, behind it, takes the free slot
-    const a2 = hold(one, 'a2', { group: 'o/full', since: second + 1000, queuedAt: second + 1000 }, order);
-    const b = hold(two, 'b', { group: 'o/other', since: second + 2000, queuedAt: second + 2000 }, order);
-    await until(() => order.length === 2);
+    line.hold(processes[0]!, 'a2', { group: 'o/full', since: second + 1000, queuedAt: second + 1000 });
+    line.hold(processes[1]!, 'b', { group: 'o/other', since: second + 2000, queuedAt: second + 2000 });
+    await waitUntil('b to take the free slot', () => order.length === 2);
     expect(order).toEqual(['a1', 'b']);
-    a1.release();
-    await until(() => order.length === 3);
+    await line.release('a1');
     expect(order).toEqual(['a1', 'b', 'a2']);
-    a2.release();
-    b.release();
-    await Promise.all([a1.ran, a2.ran, b.ran]);
+    await line.all();
   });
 });

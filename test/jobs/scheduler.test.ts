@@ -1,18 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Job, SchedulerEvent } from '../../src/jobs/job-queue.js';
 import { Scheduler } from '../../src/jobs/scheduler.js';
+import { gate, type Gate } from '../support/gate.js';
 
-interface Gate {
-  open(): void;
-  promise: Promise<void>;
-}
-function gate(): Gate {
-  let open!: () => void;
-  const promise = new Promise<void>((resolve) => {
-    open = resolve;
-  });
-  return { open, promise };
-}
 
 /** A job that runs until its gate opens or it is aborted; records the order jobs started in. */
 function job(key: string, started: string[], gates: Map<string, Gate>, overrides: Partial<Job> = {}): Job {

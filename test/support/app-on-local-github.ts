@@ -108,6 +108,14 @@ export function issueSettled(github: LocalGitHub, repo: string, issue: number): 
     (github.pullsFor(repo, issue).length > 0 && labels.includes('agent:pr-opened') && !labels.includes('agent:working'));
 }
 
+/**
+ * Waits until each process has finished its start-up reconcile: a test that labels an issue before
+ * then may see that pass ask for the issue again.
+ */
+export function reconciledAtStart(...processes: AppProcess[]): Promise<true> {
+  return waitUntil('the start-up reconcile of every process', () => processes.every((p) => p.output().includes('"msg":"start-up reconcile done"')));
+}
+
 /** Polls until `check` returns a value other than undefined/false; throws with `what` after `ms`. */
 export async function waitUntil<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, ms = 30_000): Promise<T> {
   const started = Date.now();
