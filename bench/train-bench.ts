@@ -5,8 +5,9 @@
  * client's). For each scenario (all green; one PR that breaks on the current base) it prints
  * `train_ci_runs_per_pr` and `train_makespan_ci` (from all approved to all merged, in units of T)
  * for trains (`batchSize: 10`) and, as the baseline in the same run, for one PR at a time
- * (`batchSize: 1`: rebase, wait for its CI, merge, next). BENCH_ONLY=train|serial|train-broken|serial-broken
- * runs one scenario; BENCH_TRACE=1 prints each CI run (branch, start and end in seconds) to stderr.
+ * (`batchSize: 1`: rebase, wait for its CI, merge, next); then the broken scenario again with a check
+ * that names no file. BENCH_ONLY=train|serial|train-broken|serial-broken|train-broken-silent runs one
+ * scenario; BENCH_TRACE=1 prints each CI run (branch, start and end in seconds) to stderr.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -37,7 +38,12 @@ async function waitFor(what: string, check: () => boolean, ms: number): Promise<
   }
 }
 
-async function scenario(mode: 'train' | 'serial', broken: boolean): Promise<void> {
+/**
+ * `broken`: one PR breaks the batch on the current base. `named`: its failing check names the PR's
+ * file in a failure annotation, as a linter or type checker does; otherwise the check says nothing
+ * of where, and the bisection goes by colours alone.
+ */
+async function scenario(mode: 'train' | 'serial', broken: boolean, named = true): Promise<void> {
   const github = await LocalGitHub.start();
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'train-bench-'));
   const port = await freePort();
@@ -53,7 +59,13 @@ async function scenario(mode: 'train' | 'serial', broken: boolean): Promise<void
   await server.load(createApp(testSettings({ appId: github.appId, workDir }), { background: false, onServices: (s) => (services = s) }));
   await server.start();
   github.webhooks.url = `http://127.0.0.1:${port}/api/github/webhooks`;
-  const ci = new SimulatedCi(github, { seconds: T, failWhen: ['broken.txt', 'strict.txt'] });
+  const ci = new SimulatedCi(github, {
+    seconds: T, failWhen: ['broken.txt', 'strict.txt'],
+    failure: () => ({
+      summary: 'broken.txt breaks a rule of strict.txt',
+      annotations: named ? [{ path: 'broken.txt', line: 1, level: 'failure', message: 'breaks a rule of strict.txt' }] : [],
+    }),
+  });
   try {
     await github.createRepository(REPO, { 'README.md': '# Trains\n', '.github/agent-mapreduce.yml': `reduce:\n  batchSize: ${mode === 'train' ? PRS : 1}\n` });
     github.grant(REPO, 'maintainer', 'write');
@@ -84,7 +96,8 @@ async function scenario(mode: 'train' | 'serial', broken: boolean): Promise<void
       for (const r of ci.runs.slice(runsBefore)) console.error(r.branch, ((r.startedAt - started) / 1000).toFixed(1), (((r.finishedAt ?? 0) - started) / 1000).toFixed(1), r.conclusion);
     }
     const runs = ci.runs.slice(runsBefore).filter((r) => r.branch !== 'main').length;
-    const context = { mode, scenario: broken ? 'one broken PR' : 'all green', prs: PRS, ci_seconds: T, batch_size: mode === 'train' ? PRS : 1 };
+    const scenarioName = !broken ? 'all green' : named ? 'one broken PR, its file named by the failing check' : 'one broken PR, the failing check naming no file';
+    const context = { mode, scenario: scenarioName, prs: PRS, ci_seconds: T, batch_size: mode === 'train' ? PRS : 1 };
     print('train_ci_runs_per_pr', runs / PRS, { ...context, ci_runs: runs });
     print('train_makespan_ci', makespan, context);
     if (github.problems.length > 0) throw new Error(`the local GitHub saw calls GitHub would refuse:\n${github.problems.join('\n')}`);
@@ -138,11 +151,14 @@ function bisectAcrossPositions(): void {
 
 async function main(): Promise<void> {
   bisectAcrossPositions();
+  const only = (name: string) => !process.env.BENCH_ONLY || process.env.BENCH_ONLY === name;
   for (const broken of [false, true]) {
     for (const mode of ['train', 'serial'] as const) {
-      if (!process.env.BENCH_ONLY || process.env.BENCH_ONLY === `${mode}${broken ? '-broken' : ''}`) await scenario(mode, broken);
+      if (only(`${mode}${broken ? '-broken' : ''}`)) await scenario(mode, broken);
     }
   }
+  // the bisection by colours alone, end to end (the serial baseline does not read annotations)
+  if (only('train-broken-silent')) await scenario('train', true, false);
 }
 
 main().catch((error: unknown) => {

@@ -10,7 +10,12 @@ export interface TrainsNow {
   eligible: Map<number, string>;
   /** The next batch, should a new train be needed: a prefix of the merge order. */
   nextBatch: number[];
+  /** Red trains by number, with the PR their failing checks' annotations point at (`pointAtCulprits`). */
+  pointers?: Map<number, number>;
 }
+
+/** Up to this many suspects, a bisection round tests without each one alone. */
+export const EACH_ALONE = 4;
 
 /** A train to build: its PRs in order, and the bisection it belongs to, if any. */
 export interface Batch {
@@ -44,7 +49,9 @@ export interface TrainPlan {
  * largest green train lands at once; a red one clears the suspects it left out. The last suspect is
  * blamed. With one PR that breaks a batch of ten, that is 5 CI runs in 3 rounds for 6 of the 10
  * positions and 6 in 3 for the other four (halving takes 7 to 9 runs in 4 or 5 rounds), and every PR
- * that lands was tested with all that landed with it. Should the suspects run out (two culprits, or a
+ * that lands was tested with all that landed with it. Three rounds is the least that blind colours
+ * allow (landing nine needs a green train of exactly those nine); when the failing checks' annotations
+ * point at one PR, the second round also tests without it, and if they were right the nine land then. Should the suspects run out (two culprits, or a
  * flaky check), the bisection starts again over what is left.
  *
  * A train is abandoned as soon as its base is not the tip (someone pushed to the base) or one of its
@@ -82,7 +89,7 @@ export function planTrains(now: TrainsNow): TrainPlan {
   plan.abandon.push(...current.filter(({ train }) => train !== plan.land).map(({ train }) => ({ train, reason: 'its round ended' })));
   plan.baseBroken = [];
   const eligible = (n: number) => now.eligible.has(n);
-  const next = nextRound(current.map(({ train }) => train), plan.land, green, red);
+  const next = nextRound(current.map(({ train }) => train), plan.land, green, red, now.pointers ?? new Map());
   plan.build = next.build.map((batch) => ({ ...batch, pulls: batch.pulls.filter(eligible) })).filter((batch) => batch.pulls.length > 0);
   plan.blame = next.blame.filter(({ pull }) => eligible(pull));
   return plan;
@@ -94,7 +101,7 @@ export function planTrains(now: TrainsNow): TrainPlan {
  * does not.
  */
 function nextRound(
-  round: Train[], landed: Train | null, green: Train[], red: Array<{ train: Train; checks: string[] }>,
+  round: Train[], landed: Train | null, green: Train[], red: Array<{ train: Train; checks: string[] }>, pointers: Map<number, number>,
 ): { build: Batch[]; blame: TrainPlan['blame'] } {
   const state = round.find((t) => t.bisect)?.bisect;
   if (!state && red.length === 0) return { build: [], blame: [] };
@@ -126,7 +133,12 @@ function nextRound(
     return { build: rest.length > 0 ? [{ pulls: rest }] : [], blame: [{ pull: culprit, ...evidence }] };
   }
   const bisect = { unlanded, suspects, failed };
-  return { build: leaveOut(suspects).map((part) => ({ pulls: unlanded.filter((n) => !part.includes(n)), bisect })), blame: [] };
+  const parts = leaveOut(suspects);
+  // the failures point at one suspect: also test without it, beside the usual trains, so that a
+  // right pointer lands the rest at the end of this round and a wrong one costs a run, never a round
+  const pointed = red.map(({ train }) => pointers.get(train.number)).find((n) => n !== undefined && suspects.includes(n));
+  if (pointed !== undefined && suspects.length > EACH_ALONE) parts.unshift([pointed]);
+  return { build: parts.map((part) => ({ pulls: unlanded.filter((n) => !part.includes(n)), bisect })), blame: [] };
 }
 
 /**
@@ -138,7 +150,7 @@ function nextRound(
  * lands. Ten suspects: 3 trains, then 1 or 2.
  */
 function leaveOut(suspects: number[]): number[][] {
-  if (suspects.length <= 4) return suspects.map((n) => [n]);
+  if (suspects.length <= EACH_ALONE) return suspects.map((n) => [n]);
   const bits = Math.ceil(Math.log2(suspects.length / 2));
   return Array.from({ length: bits }, (_, bit) => suspects.filter((_, i) => ((i % 2 ** bits) >> bit) & 1));
 }

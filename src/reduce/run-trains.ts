@@ -6,6 +6,7 @@ import type { ConflictGraph } from './conflict-graph.js';
 import { landTrain } from './land-train.js';
 import type { Placed } from './order-candidates.js';
 import { nextBatch, planTrains, type TrainPlan } from './plan-trains.js';
+import { pointAtCulprits } from './point-at-culprit.js';
 import { readTrains } from './read-trains.js';
 import { mergeOne } from './merge-one.js';
 import { baseKey, setAsideBaseConflicts, type Flagged, type PassPlace, type ReduceDeps, type ReducePass, type ReduceReport } from './reduce-pass.js';
@@ -17,7 +18,8 @@ const NO_CI_NOTE_MS = 10 * 60_000;
 /**
  * Step 4 of a pass with required checks: merge in trains, so that CI tests a batch once.
  * 1. flag the PRs that conflict with the base; the others keep their order;
- * 2. read the base's trains and what CI says of each (and of the base, when a train failed);
+ * 2. read the base's trains and what CI says of each (and of the base, when a train failed, and which
+ *    PR a red batch's failure annotations point at);
  * 3. plan: abandon stale trains, wait for a running round, or land, bisect, blame (plan-trains.ts);
  * 4. delete the abandoned trains, flag the PRs to blame, land the green train;
  * 5. build the next round on the base as it now is (a lone PR already on the base tip merges as it
@@ -35,9 +37,10 @@ export async function runTrains(
 
   const trains = await readTrains(deps, pass, place);
   const baseFailed = trains.some(({ ci }) => ci.state === 'failure') ? (await github.getChecks(baseSha)).failed : [];
+  const pointers = await pointAtCulprits(github, place, trains, baseFailed);
   const plan = planTrains({
     baseSha, baseFailed, trains, eligible: new Map(inOrder.map((n) => [n, pulls.get(n)!.headSha])),
-    nextBatch: nextBatch(inOrder, graph.pairs, config.reduce.batchSize),
+    nextBatch: nextBatch(inOrder, graph.pairs, config.reduce.batchSize), pointers,
   });
 
   for (const { train, reason } of plan.abandon) {
@@ -65,7 +68,7 @@ async function buildRound(
 ): Promise<Train[]> {
   const key = baseKey(pass);
   let last = Math.max(deps.trainNumbers?.get(key) ?? 0, 0, ...seen);
-  const built: Train[] = [];
+  const specs: Array<Parameters<typeof buildTrain>[4]> = [];
   for (const { pulls: numbers, bisect } of plan.build) {
     const batch = numbers.map((n) => pulls.get(n)!);
     if (!bisect && batch.length === 1 && await onTip(place, batch[0]!.headSha, baseSha)) {
@@ -74,11 +77,18 @@ async function buildRound(
     }
     last += 1;
     deps.trainNumbers?.set(key, last);
-    const { train, skipped } = await buildTrain(deps, pass, place, baseSha, { number: last, pulls: batch, ...(bisect ? { bisect } : {}) });
-    if (train) built.push(train);
+    specs.push({ number: last, pulls: batch, ...(bisect ? { bisect } : {}) });
+  }
+  // side by side (each in its own worktree; pushes take turns under the clone's lock): a round of
+  // five trains built one after another started the last one's CI a second or more after the first
+  const settled = await Promise.allSettled(specs.map((spec) => buildTrain(deps, pass, place, baseSha, spec)));
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed) throw failed.reason; // after every build has ended, so none pushes behind the pass's back
+  const results = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  for (const { skipped } of results) {
     for (const n of skipped) report.waiting.push({ number: n, reason: 'did not apply on top of the PRs before it in the train; waits for the next one' });
   }
-  return built;
+  return results.flatMap(({ train }) => (train ? [train] : []));
 }
 
 async function onTip(place: PassPlace, headSha: string, baseSha: string): Promise<boolean> {

@@ -54,13 +54,41 @@ describe('merge trains against the local GitHub with CI', () => {
     expect(flag?.body).toContain('**Fails `ci/test` on top of `main`**');
     expect(await github.readFile(REPO, 'main', 'c.txt')).toBe('c.txt\n');
     expect(await github.readFile(REPO, 'main', 'broken.txt')).toBeUndefined();
-    // the whole batch (red); without #a and without #b (both red: the culprit is the broken one or #c);
-    // without the broken one (green: lands the other three) and without #c (red): 5 runs for 4 PRs
-    expect(trainRuns().map((r) => r.conclusion)).toEqual(['failure', 'failure', 'failure', 'success', 'failure']);
+    // the whole batch (red); then, side by side, without each: only the one without the broken PR is green
+    // (it lands the other three): 5 runs for 4 PRs
+    const [batch, ...round] = trainRuns().map((r) => r.conclusion);
+    expect([batch, round.sort()]).toEqual(['failure', ['failure', 'failure', 'failure', 'success']]);
     await waitUntil('the train branches to go', async () => ![...(await github.branches(REPO)).keys()].some((b) => b.startsWith('agent-mapreduce/train/')));
     // the passes re-read every candidate's reviews; unchanged ones come back 304, which costs no rate limit
     const reviewReads = github.callsOf('pulls/list-reviews').map((c) => c.status);
     expect(reviewReads.filter((status) => status === 304).length).toBeGreaterThan(reviewReads.length / 3);
+    expect(github.problems).toEqual([]);
+  });
+
+  it('tests first without the PR whose file the failing check annotates, and lands the rest in two rounds', async () => {
+    const { github } = system;
+    ci.stop();
+    ci = new SimulatedCi(github, {
+      seconds: 1, failWhen: ['broken.txt', 'strict.txt'],
+      failure: () => ({ summary: 'a rule of strict.txt', annotations: [{ path: 'broken.txt', line: 1, level: 'failure', message: 'breaks a rule of strict.txt' }] }),
+    });
+    const pulls = await openPulls(['a.txt', 'b.txt', 'c.txt', 'broken.txt', 'd.txt', 'e.txt']);
+    await github.commit(REPO, 'main', { 'strict.txt': 'the base got stricter\n' }, 'Stricter checks');
+    await waitUntil('CI on the base', () => ci.running === 0);
+
+    for (const n of pulls) github.review(REPO, n, { state: 'APPROVED', body: 'ok' });
+
+    const good = pulls.filter((_, i) => i !== 3);
+    await waitUntil('the good PRs to merge', () => good.every((n) => github.issue(REPO, n).pull!.merged), 60_000);
+    await waitUntil('the broken one to be flagged', () => github.issue(REPO, pulls[3]!).labels.includes('agent:ci-failed'), 30_000);
+    // the batch; then without the broken one (the five land from it) beside the two binary trains, which
+    // leave it out too: 4 runs in 2 rounds, where the colours alone take 3 rounds
+    const [batch, ...round] = trainRuns();
+    expect([batch!.conclusion, ...round.map((r) => r.conclusion)]).toEqual(['failure', 'success', 'success', 'success']);
+    // one round: the three ran side by side (by colours alone, #c would be left for a third round of its own)
+    expect(Math.max(...round.map((r) => r.startedAt))).toBeLessThan(Math.min(...round.map((r) => r.finishedAt!)));
+    expect(await github.readFile(REPO, 'main', 'e.txt')).toBe('e.txt\n');
+    expect(github.callsOf('checks/list-annotations')).toHaveLength(1);
     expect(github.problems).toEqual([]);
   });
 

@@ -44,8 +44,11 @@ async function approvedPull(number: number, file: string): Promise<void> {
   github.review(number, { author: 'maintainer', state: 'APPROVED' });
 }
 
-/** CI on every train branch it has not seen yet: red when the tree holds `broken.txt`. */
-async function runCi(): Promise<void> {
+/**
+ * CI on every train branch it has not seen yet: red when the tree holds `broken.txt`, with a failure
+ * annotation on each of `annotate` when given (as a linter names the files it fails).
+ */
+async function runCi(annotate: string[] = []): Promise<void> {
   for (const branch of await git.remoteBranches()) {
     if (!branch.startsWith('agent-mapreduce/train/')) continue;
     const sha = await git.git(git.remoteUrl, 'rev-parse', `refs/heads/${branch}`);
@@ -54,19 +57,24 @@ async function runCi(): Promise<void> {
     const passed = !files.includes('broken.txt');
     github.checks.set(sha, passed ? 'success' : 'failure');
     github.failedChecks.set(sha, ['ci/test']);
+    if (!passed && annotate.length > 0) {
+      const id = 1_000 + ciRuns.length;
+      github.checkStates.set(sha, [{ name: 'ci/test', source: { kind: 'check-run', id, actions: true }, state: 'failure', title: 'Failed', summary: '', annotations: annotate.length }]);
+      github.annotations.set(id, annotate.map((path) => ({ path, line: 1, level: 'failure', title: 'rule', message: 'breaks the rule', details: '' })));
+    }
     ciRuns.push({ branch, files, passed });
   }
 }
 
 /** Passes, each followed by CI, until a pass changes nothing. */
-async function settle(pass: ReducePass): Promise<ReduceReport[]> {
+async function settle(pass: ReducePass, annotate: string[] = []): Promise<ReduceReport[]> {
   const reports: ReduceReport[] = [];
   for (let i = 0; i < 20; i++) {
     const before = `${github.writes.length} ${(await git.remoteBranches()).join(',')}`;
     // as GitHub does: a PR's head is where its branch is now (the app's own rebase moves it)
     for (const pull of github.pulls.values()) if (pull.open) pull.headSha = await github.headOf!(pull);
     reports.push(await runReducePass(deps, pass));
-    await runCi();
+    await runCi(annotate);
     if (`${github.writes.length} ${(await git.remoteBranches()).join(',')}` === before) return reports;
   }
   throw new Error('the passes never settled');
@@ -130,6 +138,35 @@ describe('merge trains', () => {
     expect(ciRuns.map((r) => [held(r), r.passed])).toEqual([[8, false], [4, true], [4, false], [7, false], [7, true]]); // the last round on top of the four landed
     expect(await git.readRemoteFile('main', 'f108.txt')).toBe('f108.txt\n');
     expect(github.writes).not.toContain('merge PR #106');
+  });
+
+  it('tests first without the PR whose file the failure annotations name, and lands the others a round sooner', async () => {
+    for (let n = 101; n <= 108; n++) await approvedPull(n, n === 106 ? 'broken.txt' : `f${n}.txt`);
+
+    // the check names the PR's file, and one the base has (no PR's: it points at nobody)
+    await settle(passWith({ batchSize: 10 }), ['broken.txt', 'README.md']);
+
+    expect(merges().sort()).toEqual([101, 102, 103, 104, 105, 107, 108]);
+    expect(github.pulls.get(106)!.labels).toContain(TRAIN_FAILED_LABEL);
+    expect(github.comments.get(106)?.at(-1)?.body).toContain('passed without it');
+    // the whole batch; then without #106 (green: the seven land), beside the two binary trains: 4 runs in 2 rounds
+    const held = (run: { files: string[] }) => run.files.filter((f) => /^(f\d+|broken)\.txt$/.test(f)).length;
+    expect(ciRuns.map((r) => [held(r), r.passed])).toEqual([[8, false], [7, true], [4, true], [4, false]]);
+    expect(github.writes).not.toContain('merge PR #106');
+  });
+
+  it('points at nobody when the annotated files belong to two PRs of the batch: the bisection alone finds it, in 5 runs as before', async () => {
+    for (let n = 101; n <= 108; n++) await approvedPull(n, n === 106 ? 'broken.txt' : `f${n}.txt`);
+    // #103 gets a second commit, on another file the failing check names
+    const both = await git.commitToRemote('agent/issue-3-change', { 'broken.txt.orig': 'x\n' }, 'Also');
+    github.pulls.get(103)!.headSha = both;
+    github.checks.set(both, 'success');
+    github.review(103, { author: 'maintainer', state: 'APPROVED' });
+
+    await settle(passWith({ batchSize: 10 }), ['broken.txt', 'broken.txt.orig']);
+
+    expect(merges().sort()).toEqual([101, 102, 103, 104, 105, 107, 108]);
+    expect(ciRuns).toHaveLength(5);
   });
 
   it('abandons a train when someone pushes to the base, merges nothing from it, and builds the next on the new base', async () => {

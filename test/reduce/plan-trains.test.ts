@@ -81,6 +81,37 @@ describe('planTrains', () => {
     expect(green.blame).toEqual([{ pull: 4, train: expect.objectContaining({ number: 3 }), checks: ['test'] }]);
   });
 
+  it('also tests without the PR a red batch’s failures point at, first, beside the binary trains', () => {
+    const six = [1, 2, 3, 4, 5, 6];
+    const eligible = new Map(six.map((n) => [n, sha('e')]));
+    const plan = planTrains(now([{ train: train(1, six), ci: ci('failure', ['lint']) }], { eligible, pointers: new Map([[1, 4]]) }));
+    const bisect = { unlanded: six, suspects: six, failed: ['lint'] };
+    expect(plan.build).toEqual([{ pulls: [1, 2, 3, 5, 6], bisect }, { pulls: [1, 3, 5], bisect }, { pulls: [1, 2, 5, 6], bisect }]);
+
+    // right: every train lacks #4, so all are green; the largest lands the other five this round, and #4 is the one
+    const round = (colours: Array<'success' | 'failure'>) => planTrains(now(plan.build.map(({ pulls }, i) => ({
+      train: { ...train(i + 2, pulls), bisect }, ci: colours[i] === 'success' ? ci('success') : ci('failure', ['lint']),
+    })), { eligible }));
+    const right = round(['success', 'success', 'success']);
+    expect(right.land?.members.map((m) => m.number)).toEqual([1, 2, 3, 5, 6]);
+    expect(right.blame).toEqual([{ pull: 4, train: expect.objectContaining({ number: 2 }), checks: ['lint'] }]);
+    expect(right.build).toEqual([]);
+
+    // wrong (#2 broke it): the binary trains still narrow it to #2 or #6, as without a pointer; one run more, no round more
+    const wrong = round(['failure', 'success', 'failure']);
+    expect(wrong.land?.members.map((m) => m.number)).toEqual([1, 3, 5]);
+    const next = { unlanded: [2, 4, 6], suspects: [2, 6], failed: ['lint'] };
+    expect(wrong.build).toEqual([{ pulls: [4, 6], bisect: next }, { pulls: [2, 4], bisect: next }]);
+  });
+
+  it('needs no pointer for four suspects or fewer: each is already left out alone', () => {
+    const four = [1, 2, 3, 4];
+    const plan = planTrains(now([{ train: train(1, four), ci: ci('failure', ['test']) }], {
+      eligible: new Map(four.map((n) => [n, sha('e')])), pointers: new Map([[1, 3]]),
+    }));
+    expect(plan.build.map(({ pulls }) => pulls)).toEqual([[2, 3, 4], [1, 3, 4], [1, 2, 4], [1, 2, 3]]);
+  });
+
   it('blames the PR of a red train of one, and builds nothing for PRs that are no longer eligible', () => {
     const plan = planTrains(now([{ train: train(1, [6]), ci: ci('failure', ['lint']) }], { eligible: new Map([[6, sha('e')]]) }));
     expect(plan.blame).toEqual([{ pull: 6, train: expect.objectContaining({ number: 1 }), checks: ['lint'] }]);

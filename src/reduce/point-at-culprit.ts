@@ -1,0 +1,55 @@
+import type { GitHub } from '../github/port.js';
+import { runGit } from '../git/run-git.js';
+import { EACH_ALONE } from './plan-trains.js';
+import type { PassPlace } from './reduce-pass.js';
+import type { ReadTrain } from './train.js';
+
+/** Failing check runs read for annotations, and annotations read from each: a CI that reports more points at nothing in particular. */
+const LIMITS = { checks: 5, annotations: 50 };
+
+/**
+ * Which PR each red batch's failures point at: the one member whose own change (from where it left
+ * the base to its head) touches a file that a failing check's failure annotations name, as a linter,
+ * a type checker or a test reporter does. Only plain batches too big to test without each member at
+ * once are looked at (a bisection round's trains follow from the first one's colours), and a pointer
+ * is only a first guess: the planner tests without it beside its usual trains, so a wrong one costs
+ * one CI run and never a round. A file that no member, or more than one, changed points at nobody.
+ */
+export async function pointAtCulprits(
+  github: Pick<GitHub, 'listChecks' | 'listAnnotations'>, place: PassPlace, trains: ReadTrain[], baseFailed: string[],
+): Promise<Map<number, number>> {
+  const pointers = new Map<number, number>();
+  for (const { train, ci } of trains) {
+    if (ci.state !== 'failure' || train.bisect || train.members.length <= EACH_ALONE) continue;
+    // failing only what the base fails too, it is blamed on nobody (and waits without reading more)
+    if (ci.failed.length > 0 && ci.failed.every((check) => baseFailed.includes(check))) continue;
+    const paths = await failurePaths(github, train.sha, baseFailed);
+    if (paths.size === 0) continue;
+    const touching: number[] = [];
+    for (const member of train.members) {
+      const files = await ownChange(place, train.baseSha, member.headSha);
+      if (files.some((file) => paths.has(file))) touching.push(member.number);
+    }
+    if (touching.length === 1) pointers.set(train.number, touching[0]!);
+  }
+  return pointers;
+}
+
+/** The files named by the failure annotations of a commit's failing check runs (not those the base fails too). */
+async function failurePaths(github: Pick<GitHub, 'listChecks' | 'listAnnotations'>, sha: string, baseFailed: string[]): Promise<Set<string>> {
+  const failing = (await github.listChecks(sha))
+    .filter((c) => c.state === 'failure' && c.source.kind === 'check-run' && c.annotations > 0 && !baseFailed.includes(c.name))
+    .slice(0, LIMITS.checks);
+  const paths = new Set<string>();
+  for (const check of failing) {
+    if (check.source.kind !== 'check-run') continue;
+    for (const a of await github.listAnnotations(check.source.id, LIMITS.annotations)) if (a.level === 'failure') paths.add(a.path);
+  }
+  return paths;
+}
+
+/** The files a PR's head changes since it left the base; none when git cannot say (the head is not in the clone). */
+async function ownChange(place: PassPlace, baseSha: string, headSha: string): Promise<string[]> {
+  const listed = await runGit(['diff', '--name-only', '-z', '--no-renames', `${baseSha}...${headSha}`], { cwd: place.clone, env: place.env, expectedExitCodes: [128] });
+  return listed.code === 0 ? listed.stdout.split('\0').filter(Boolean) : [];
+}
