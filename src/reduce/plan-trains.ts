@@ -49,9 +49,10 @@ export interface TrainPlan {
  * largest green train lands at once; a red one clears the suspects it left out. The last suspect is
  * blamed. With one PR that breaks a batch of ten, that is 5 CI runs in 3 rounds for 6 of the 10
  * positions and 6 in 3 for the other four (halving takes 7 to 9 runs in 4 or 5 rounds), and every PR
- * that lands was tested with all that landed with it. Three rounds is the least that blind colours
- * allow (landing nine needs a green train of exactly those nine); when the failing checks' annotations
- * point at one PR, the second round also tests without it, and if they were right the nine land then. Should the suspects run out (two culprits, or a
+ * that lands was tested with all that landed with it. Three rounds is the least that colours alone
+ * allow (landing nine needs a green train of exactly those nine). When a batch of more than
+ * `EACH_ALONE` fails and its checks' annotations point at one PR (`pointers`), the second round also
+ * tests without that PR, and if they were right the nine land then. Should the suspects run out (two culprits, or a
  * flaky check), the bisection starts again over what is left.
  *
  * A train is abandoned as soon as its base is not the tip (someone pushed to the base) or one of its

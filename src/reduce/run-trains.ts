@@ -37,7 +37,7 @@ export async function runTrains(
 
   const trains = await readTrains(deps, pass, place);
   const baseFailed = trains.some(({ ci }) => ci.state === 'failure') ? (await github.getChecks(baseSha)).failed : [];
-  const pointers = await pointAtCulprits(github, place, trains, baseFailed);
+  const pointers = await pointAtCulprits(github, place, trains, { baseSha, baseFailed }, log);
   const plan = planTrains({
     baseSha, baseFailed, trains, eligible: new Map(inOrder.map((n) => [n, pulls.get(n)!.headSha])),
     nextBatch: nextBatch(inOrder, graph.pairs, config.reduce.batchSize), pointers,
@@ -80,10 +80,13 @@ async function buildRound(
     specs.push({ number: last, pulls: batch, ...(bisect ? { bisect } : {}) });
   }
   // side by side (each in its own worktree; pushes take turns under the clone's lock): a round of
-  // five trains built one after another started the last one's CI a second or more after the first
+  // four trains built one after another started the last one's CI a second after the first
   const settled = await Promise.allSettled(specs.map((spec) => buildTrain(deps, pass, place, baseSha, spec)));
-  const failed = settled.find((s) => s.status === 'rejected');
-  if (failed) throw failed.reason; // after every build has ended, so none pushes behind the pass's back
+  const failed = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
+  for (const err of failed.slice(1)) pass.log.error({ err }, 'train not built');
+  // only once every build has ended, so that none pushes behind the pass's back; the trains that were
+  // pushed stay, and the next pass plans from them
+  if (failed.length > 0) throw failed[0];
   const results = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   for (const { skipped } of results) {
     for (const n of skipped) report.waiting.push({ number: n, reason: 'did not apply on top of the PRs before it in the train; waits for the next one' });

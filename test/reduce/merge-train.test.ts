@@ -169,6 +169,17 @@ describe('merge trains', () => {
     expect(ciRuns).toHaveLength(5);
   });
 
+  it('bisects by colours alone when the failing checks cannot be read: the pointer is a guess, never a stop', async () => {
+    for (let n = 101; n <= 108; n++) await approvedPull(n, n === 106 ? 'broken.txt' : `f${n}.txt`);
+    github.listChecks = () => Promise.reject(Object.assign(new Error('Server Error'), { status: 500 }));
+
+    await settle(passWith({ batchSize: 10 }), ['broken.txt']);
+
+    expect(merges().sort()).toEqual([101, 102, 103, 104, 105, 107, 108]);
+    expect(github.pulls.get(106)!.labels).toContain(TRAIN_FAILED_LABEL);
+    expect(ciRuns).toHaveLength(5);
+  });
+
   it('abandons a train when someone pushes to the base, merges nothing from it, and builds the next on the new base', async () => {
     await approvedPull(101, 'a.txt');
     await approvedPull(102, 'b.txt');
