@@ -14,7 +14,7 @@ export interface ReconcileDeps extends IssueRunDeps, RequestCounting {
   profile: ProfileRecorder & RequestCounting['profile'];
   reduce: ReduceService;
   /** In a fleet: which issues' jobs some process runs now, and when each one's lock lapses unless renewed. */
-  fleetLocks?: Promise<{ held(keys: string[]): Promise<Map<string, number>> }> | undefined;
+  fleetClaims?: Promise<{ held(keys: string[]): Promise<Map<string, number>> }> | undefined;
 }
 
 export interface ReconcileReport {
@@ -68,9 +68,9 @@ export async function reconcileRepository(
   const active = new Set(services.map.keysOf(github.owner, github.repo));
   const keyOf = (issue: IssueInfo) => issueKey(github.owner, github.repo, issue.number);
   const unseen = labelled.filter((i) => !active.has(keyOf(i)) && !i.labels.includes(FAILED_LABEL));
-  // in a fleet, an issue another process runs is that process's: a copy here would only wait for it,
-  // and show the issue as queued meanwhile
-  const elsewhere = services.fleetLocks && unseen.length > 0 ? await (await services.fleetLocks).held(unseen.map(keyOf)) : new Map<string, number>();
+  // in a fleet, an issue another process runs or has queued is that process's: a copy here would only
+  // wait for it, and show the issue as queued meanwhile
+  const elsewhere = services.fleetClaims && unseen.length > 0 ? await (await services.fleetClaims).held(unseen.map(keyOf)) : new Map<string, number>();
   if (elsewhere.size > 0 && !options.followUp) followUpOnLapse(services, github, repository, elsewhere, log);
   const candidates = unseen.filter((i) => !elsewhere.has(keyOf(i)));
   if (candidates.length === 0) return report;
@@ -94,15 +94,15 @@ export async function reconcileRepository(
 }
 
 /**
- * A lock seen held may be a dead process's (just killed and restarted, say): it lapses unless renewed.
- * Once the last of them could have lapsed, if any did, the repository is reconciled again (once), so
- * that its issues are asked for then rather than a whole interval later. A lock still held then was
- * renewed: its process lives and runs the issue.
+ * A claim seen (a lock, or an entry in the fleet's line) may be a dead process's (just killed and
+ * restarted, say): it lapses unless renewed. Once the last of them could have lapsed, if any did, the
+ * repository is reconciled again (once), so that its issues are asked for then rather than a whole
+ * interval later. A claim still held then was renewed: its process lives and has the issue.
  */
 function followUpOnLapse(services: ReconcileDeps, github: GitHub, repository: RepositoryInfo, held: Map<string, number>, log: Logger): void {
   const timer = setTimeout(() => {
     void (async () => {
-      const still = await (await services.fleetLocks!).held([...held.keys()]);
+      const still = await (await services.fleetClaims!).held([...held.keys()]);
       if (still.size === held.size) return;
       const report = await reconcileRepository(services, github, repository, log, { followUp: true });
       log.info({ ...report, lapsed: [...held.keys()].filter((k) => !still.has(k)) }, 'reconciled after locks lapsed');

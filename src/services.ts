@@ -48,8 +48,11 @@ export interface Services {
   spend: IssueSpend;
   /** A fleet's Redis connection (REDIS_URL) for locks and the shared write budget, closed at shutdown. */
   redis: Promise<RedisClient> | undefined;
-  /** A fleet's locks on its issues' jobs (REDIS_URL, a process that runs jobs): which issues some process runs. */
-  fleetLocks?: Promise<FleetLocks> | undefined;
+  /**
+   * In a fleet (REDIS_URL, a process that runs jobs): which issues another process has queued or runs,
+   * each with how long until that claim lapses unless its process renews it.
+   */
+  fleetClaims?: Promise<{ held(keys: string[]): Promise<Map<string, number>> }> | undefined;
   /** A fleet's cancels across processes (REDIS_URL), closed at shutdown. */
   cancels: Promise<FleetCancel> | undefined;
   /** A fleet worker's intake of the deliveries its web processes queued (ROLE=worker); closed first at shutdown. */
@@ -130,13 +133,15 @@ export function createServices(parts: ServiceParts): Services {
   };
   const map = new MapService(pipelineDeps, scheduler);
   const cancels = runsJobs && settings.redisUrl ? fleetCancels(settings.redisUrl, runsJobs, map, parts.log) : undefined;
-  if (cancels && runsJobs) {
+  let fleetClaims: Services['fleetClaims'];
+  if (cancels && runsJobs && fleetLocks) {
     const line = runsJobs.then((client) => {
       const queue = new FleetQueue(client, settings.fleetLockMs);
       queue.follow(scheduler);
       return queue;
     });
     map.useFleet(cancels, line);
+    fleetClaims = Promise.all([fleetLocks, line]).then(([locks, queue]) => ({ held: (keys: string[]) => claimed(locks, queue, keys) }));
   }
   const revisions = new RevisionService(pipelineDeps, scheduler);
   const reduce = new ReduceService({
@@ -148,10 +153,17 @@ export function createServices(parts: ServiceParts): Services {
   return {
     settings, comments, statuses, configs: new ConfigCache(), permissions, scheduler, workspace, map, revisions, reduce, profile, spend: pipelineDeps.spend, writes,
     redis,
-    fleetLocks,
+    fleetClaims,
     cancels,
     reads: new ReadCache(),
   };
+}
+
+/** Issues another process runs (its lock) or has queued (its entry in the fleet's line), with the longer time left of the two. */
+async function claimed(locks: FleetLocks, queue: FleetQueue, keys: string[]): Promise<Map<string, number>> {
+  const [running, queued] = await Promise.all([locks.held(keys), queue.queuedElsewhere(keys)]);
+  for (const [key, left] of queued) running.set(key, Math.max(left, running.get(key) ?? 0));
+  return running;
 }
 
 /**

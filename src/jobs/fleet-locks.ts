@@ -35,13 +35,6 @@ export class FleetLocks {
   }
 
   /**
-   * Runs `work` while holding `key`'s lock, waiting while another process holds it (its job on the
-   * issue finishes first; then this one runs and finds what that one did, as one process's next job
-   * would). `onWait` is called once if it has to wait; `onLost` if the lock could not be kept (another
-   * process took it: this one stalled past the lock's lifetime). Aborting `signal` while it waits
-   * runs `work` at once without the lock: it only sees that it was cancelled and says so.
-   */
-  /**
    * Which of `keys` some process holds now, each with how long until its lock lapses unless renewed
    * (Redis away: none, and the lock still keeps a copy from running alongside).
    */
@@ -50,6 +43,13 @@ export class FleetLocks {
     return new Map(keys.flatMap((key, i) => (left[i]! > 0 ? [[key, left[i]!] as const] : [])));
   }
 
+  /**
+   * Runs `work` while holding `key`'s lock, waiting while another process holds it (its job on the
+   * issue finishes first; then this one runs and finds what that one did, as one process's next job
+   * would). `onWait` is called once if it has to wait; `onLost` if the lock could not be kept (another
+   * process took it: this one stalled past the lock's lifetime). Aborting `signal` while it waits
+   * runs `work` at once without the lock: it only sees that it was cancelled and says so.
+   */
   async runExclusive(key: string, work: () => Promise<void>, options: { signal: AbortSignal; onWait: () => void; onLost: () => void }): Promise<void> {
     const { signal, onWait, onLost } = options;
     const lockKey = this.#prefix + key;

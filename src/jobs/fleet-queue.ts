@@ -7,26 +7,52 @@ import type { JobQueue } from './job-queue.js';
 const QUEUED = 'agent-mapreduce:queued';
 /** When each queued job's entry lapses unless its process says again that it is still queued. */
 const LAPSES = 'agent-mapreduce:queued-lapse';
+/** Each queued job's entry by its key (`<owner>/<repo>#<n>`), to answer whether some process has queued an issue. */
+const BY_KEY = 'agent-mapreduce:queued-keys';
 
-/** KEYS: queued, lapses. ARGV: ttlMs, then member and score pairs. */
+/** The key at the end of an entry (`<queued at> <key>`). */
+const LUA_KEY_OF = "local function keyOf(member) return string.match(member, '^%S+ (.+)$') end";
+
+/** KEYS: queued, lapses, by key. ARGV: ttlMs, then member and score pairs. */
 const ADD = `${LUA_NOW}
+${LUA_KEY_OF}
 for i = 2, #ARGV, 2 do
   redis.call('ZADD', KEYS[1], ARGV[i + 1], ARGV[i])
   redis.call('HSET', KEYS[2], ARGV[i], now + tonumber(ARGV[1]))
+  redis.call('HSET', KEYS[3], keyOf(ARGV[i]), ARGV[i])
 end
 return 1
 `;
-const REMOVE = "redis.call('ZREM', KEYS[1], ARGV[1]); redis.call('HDEL', KEYS[2], ARGV[1]); return 1";
+/** KEYS: queued, lapses, by key. ARGV: the member. */
+const REMOVE = `${LUA_KEY_OF}
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+if redis.call('HGET', KEYS[3], keyOf(ARGV[1])) == ARGV[1] then redis.call('HDEL', KEYS[3], keyOf(ARGV[1])) end
+return 1
+`;
+/** KEYS: lapses, by key. ARGV: the keys asked. Each one's time left until its entry lapses (0: not queued). */
+const QUEUED_LEFT = `${LUA_NOW}
+local out = {}
+for i, key in ipairs(ARGV) do
+  out[i] = 0
+  local member = redis.call('HGET', KEYS[2], key)
+  local lapse = member and tonumber(redis.call('HGET', KEYS[1], member))
+  if lapse and lapse > now then out[i] = lapse - now end
+end
+return out
+`;
 /**
  * Drops lapsed entries (a dead process's queue), then answers how many are queued in the fleet and
- * each asked member's place among them (0: not queued). KEYS: queued, lapses. ARGV: the members.
+ * each asked member's place among them (0: not queued). KEYS: queued, lapses, by key. ARGV: the members.
  */
 const PLACES = `${LUA_NOW}
+${LUA_KEY_OF}
 local lapses = redis.call('HGETALL', KEYS[2])
 for i = 1, #lapses, 2 do
   if tonumber(lapses[i + 1]) < now then
     redis.call('ZREM', KEYS[1], lapses[i])
     redis.call('HDEL', KEYS[2], lapses[i])
+    if redis.call('HGET', KEYS[3], keyOf(lapses[i])) == lapses[i] then redis.call('HDEL', KEYS[3], keyOf(lapses[i])) end
   end
 end
 local out = { redis.call('ZCARD', KEYS[1]) }
@@ -58,7 +84,7 @@ export class FleetQueue {
   follow(queue: JobQueue): void {
     const add = (entries: Array<{ member: string; score: number }>) => {
       if (entries.length === 0) return;
-      void this.#redis.eval(ADD, 2, QUEUED, LAPSES, this.#ttlMs, ...entries.flatMap((e) => [e.member, e.score])).catch(() => undefined);
+      void this.#redis.eval(ADD, 3, QUEUED, LAPSES, BY_KEY, this.#ttlMs, ...entries.flatMap((e) => [e.member, e.score])).catch(() => undefined);
     };
     queue.onEvent((event) => {
       if (event.kind === 'queued') {
@@ -69,7 +95,7 @@ export class FleetQueue {
         const entry = this.#mine.get(event.key);
         if (!entry) return;
         this.#mine.delete(event.key);
-        void this.#redis.eval(REMOVE, 2, QUEUED, LAPSES, entry.member).catch(() => undefined);
+        void this.#redis.eval(REMOVE, 3, QUEUED, LAPSES, BY_KEY, entry.member).catch(() => undefined);
       }
     });
     const renewal = setInterval(() => add([...this.#mine.values()]), this.#ttlMs / 3);
@@ -79,7 +105,18 @@ export class FleetQueue {
   /** How many jobs wait in the fleet, and the place among them of each of `keys` queued here (undefined: not queued). */
   async places(keys: string[]): Promise<{ places: Map<string, number | undefined>; of: number }> {
     const members = keys.map((key) => this.#mine.get(key)?.member ?? '');
-    const [of, ...ranks] = (await this.#redis.eval(PLACES, 2, QUEUED, LAPSES, ...members)) as number[];
+    const [of, ...ranks] = (await this.#redis.eval(PLACES, 3, QUEUED, LAPSES, BY_KEY, ...members)) as number[];
     return { places: new Map(keys.map((key, i) => [key, ranks[i] ? ranks[i] : undefined])), of: of ?? 0 };
+  }
+
+  /**
+   * Which of `keys` another process has queued (not started yet: a started job holds its lock), each
+   * with how long until that entry lapses unless its process renews it (Redis away: none).
+   */
+  async queuedElsewhere(keys: string[]): Promise<Map<string, number>> {
+    const asked = keys.filter((key) => !this.#mine.has(key));
+    if (asked.length === 0) return new Map();
+    const left = (await this.#redis.eval(QUEUED_LEFT, 2, LAPSES, BY_KEY, ...asked).catch(() => [])) as number[];
+    return new Map(asked.flatMap((key, i) => ((left[i] ?? 0) > 0 ? [[key, left[i]!] as const] : [])));
   }
 }

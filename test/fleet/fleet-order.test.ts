@@ -37,14 +37,15 @@ afterAll(async () => {
 });
 
 describe('a fleet of three processes with one slot', () => {
-  it('gives the freed slot to the priority issue waiting in one process before the earlier issue waiting in another, and a process started later leaves the others\' issues to them', async () => {
+  it('gives the freed slot to the priority issue waiting in one process before the earlier issue waiting in another, and a process started later leaves the issues the others run or have queued to them', async () => {
     const { github, model } = system;
     const repo = REPO;
-    await github.createRepository(repo, { 'a.txt': 'alpha\n', 'b.txt': 'beta\n', 'c.txt': 'gamma\n' });
+    await github.createRepository(repo, { 'a.txt': 'alpha\n', 'b.txt': 'beta\n', 'c.txt': 'gamma\n', 'd.txt': 'four\n' });
     github.grant(repo, 'maintainer', 'write');
     const first = github.openIssue(repo, { title: 'Alpha', body: editLine('a.txt', 'alpha', 'omega') });
     const earlier = github.openIssue(repo, { title: 'Beta', body: editLine('b.txt', 'beta', 'delta') });
     const urgent = github.openIssue(repo, { title: 'Gamma', body: editLine('c.txt', 'gamma', 'epsilon') });
+    const later = github.openIssue(repo, { title: 'Delta', body: editLine('d.txt', 'four', 'zeta') });
 
     // the first agent holds the fleet's one slot while it works
     github.webhooks.url = system.app.webhookUrl;
@@ -55,7 +56,10 @@ describe('a fleet of three processes with one slot', () => {
     github.webhooks.url = second.webhookUrl;
     github.label(repo, earlier, 'agent');
     await waitUntil('a job in the fleet\'s line', async () => (await line.zcard('agent-mapreduce:slots-line')) === 1);
-    // a third process starts: its reconcile leaves the issues the others run to them
+    // and one more, which waits in that process's queue without its lock yet (only a started job holds one)
+    github.label(repo, later, 'agent');
+    await waitUntil('a job queued in the second process', async () => (await line.zcard('agent-mapreduce:queued')) === 1);
+    // a third process starts: its reconcile leaves the issues the others run or have queued to them
     const third = await system.startAnother({ LOG_LEVEL: 'debug' });
     await waitUntil('the third process to reconcile', () => third.output().includes('"msg":"reconciled"'));
     expect(third.output()).toContain('"queued":[],"cancelled":[],"msg":"reconciled"');
@@ -67,11 +71,12 @@ describe('a fleet of three processes with one slot', () => {
     await waitUntil('two jobs in the fleet\'s line', async () => (await line.zcard('agent-mapreduce:slots-line')) === 2);
     held.open();
 
-    await waitUntil('all three PRs', () => [first, earlier, urgent].every((n) => github.pullsFor(repo, n).length === 1), 60_000);
+    await waitUntil('all four PRs', () => [first, earlier, urgent, later].every((n) => github.pullsFor(repo, n).length === 1), 60_000);
     // from the model's record: when each agent's conversation began
     const began = (from: string) => Math.min(...turnTimes(model, repo, from));
     expect(began('alpha')).toBeLessThan(began('gamma'));
     expect(began('gamma')).toBeLessThan(began('beta'));
+    expect(began('beta')).toBeLessThan(began('four'));
     expect(third.output()).not.toContain('another process of the fleet runs this issue');
     expect(github.problems).toEqual([]);
   });
