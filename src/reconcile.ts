@@ -13,7 +13,7 @@ import { issueKey } from './jobs/job-key.js';
 export interface ReconcileDeps extends IssueRunDeps, RequestCounting {
   profile: ProfileRecorder & RequestCounting['profile'];
   reduce: ReduceService;
-  /** In a fleet: which issues' jobs some process runs now, and when each one's lock lapses unless renewed. */
+  /** In a fleet: which issues another process runs or has queued, and when each claim lapses unless renewed. */
   fleetClaims?: Promise<{ held(keys: string[]): Promise<Map<string, number>> }> | undefined;
 }
 
