@@ -52,8 +52,8 @@ export interface TrainPlan {
  * that lands was tested with all that landed with it. Three rounds is the least that colours alone
  * allow (landing nine needs a green train of exactly those nine). When a batch of more than
  * `EACH_ALONE` fails and its checks' annotations point at one PR (`pointers`), the second round also
- * tests without that PR, and if they were right the nine land then. Should the suspects run out (two culprits, or a
- * flaky check), the bisection starts again over what is left.
+ * tests without that PR, and if they were right the nine land then. Should the suspects run out (two
+ * culprits, or a flaky check), the bisection starts again over what is left.
  *
  * A train is abandoned as soon as its base is not the tip (someone pushed to the base) or one of its
  * PRs is no longer eligible with the head it was built from: nothing lands that CI did not test.

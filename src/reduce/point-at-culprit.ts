@@ -13,9 +13,10 @@ const LIMITS = { checks: 5, annotations: 50 };
  * the base to its head) touches a file that a failing check's failure annotations name, as a linter,
  * a type checker or a test reporter does. Only plain batches too big to test without each member at
  * once (more than `EACH_ALONE`) are looked at (a bisection round's trains follow from the first one's
- * colours), and a pointer is only a first guess: the planner tests without it beside its usual trains, so a wrong one costs
- * one CI run and never a round. Annotated files that no member changed (the base's own) are passed
- * over; when they were changed by more than one member, the train points at nobody.
+ * colours), and a pointer is only a first guess: the planner tests without it beside its usual
+ * trains, so a wrong one costs one CI run and never a round. Annotated files that no member changed
+ * (the base's own) are passed over; when they were changed by more than one member, the train points
+ * at nobody.
  */
 export async function pointAtCulprits(
   github: Pick<GitHub, 'listChecks' | 'listAnnotations'>, place: PassPlace, trains: ReadTrain[], now: { baseSha: string; baseFailed: string[] }, log: Logger,
