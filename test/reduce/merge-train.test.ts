@@ -143,7 +143,7 @@ describe('merge trains', () => {
   it('tests first without the PR whose file the failure annotations name, and lands the others a round sooner', async () => {
     for (let n = 101; n <= 108; n++) await approvedPull(n, n === 106 ? 'broken.txt' : `f${n}.txt`);
 
-    // the check names the PR's file, and one the base has (no PR's: it points at nobody)
+    // the check names the PR's file, and README.md, which no PR changed: that one is passed over
     await settle(passWith({ batchSize: 10 }), ['broken.txt', 'README.md']);
 
     expect(merges().sort()).toEqual([101, 102, 103, 104, 105, 107, 108]);
