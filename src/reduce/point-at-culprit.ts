@@ -39,12 +39,9 @@ async function point(
     if (ci.failed.length > 0 && ci.failed.every((check) => baseFailed.includes(check))) continue;
     const paths = await failurePaths(github, train.sha, baseFailed);
     if (paths.size === 0) continue;
-    const touching: number[] = [];
-    for (const member of train.members) {
-      const files = await ownChange(place, train.baseSha, member.headSha);
-      if (files.some((file) => paths.has(file))) touching.push(member.number);
-    }
-    if (touching.length === 1) pointers.set(train.number, touching[0]!);
+    const touches = await Promise.all(train.members.map(async (m) => (await ownChange(place, train.baseSha, m.headSha)).some((file) => paths.has(file))));
+    const touching = train.members.filter((_, i) => touches[i]);
+    if (touching.length === 1) pointers.set(train.number, touching[0]!.number);
   }
   return pointers;
 }

@@ -8,40 +8,32 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Redis } from 'ioredis';
-import { reconciledAtStart, startSystem, waitUntil, type System } from '../support/app-on-local-github.js';
-import { gate } from '../support/gate.js';
+import { waitUntil, type System } from '../support/app-on-local-github.js';
 import type { AppProcess } from '../support/app-process.js';
-import { startRedis, type RedisServer } from '../support/redis-server.js';
+import { startFleet, type TestFleet } from '../support/fleet.js';
+import { gate } from '../support/gate.js';
 import { editLine, startScriptedModel } from '../support/scripted-model.js';
 
-let redis: RedisServer;
 const held = gate();
+let fleet: TestFleet;
 let system: System;
 let workers: AppProcess[];
-let fleetState: Redis;
 
 beforeAll(async () => {
-  redis = await startRedis();
   // every agent waits until the test has labelled all issues, so that no worker's load drops meanwhile
   const model = await startScriptedModel({ beforeReply: () => held.promise });
-  const env = { REDIS_URL: redis.url, MAX_AGENTS: '2' };
-  system = await startSystem({ model, env: { ...env, ROLE: 'web' } });
-  workers = [await system.startAnother({ ...env, ROLE: 'worker' }), await system.startAnother({ ...env, ROLE: 'worker' })];
-  await reconciledAtStart(...workers);
-  fleetState = new Redis(redis.url);
+  fleet = await startFleet({ model, env: { MAX_AGENTS: '2', ROLE: 'web' }, others: [{ ROLE: 'worker' }, { ROLE: 'worker' }] });
+  ({ system, others: workers } = fleet);
 });
 
 afterAll(async () => {
-  fleetState?.disconnect();
   held.open();
-  await system?.stop();
-  await redis?.stop();
+  await fleet?.stop();
 });
 
 /** The workers' loads as Redis holds them: jobs queued or running (`<worker>`), and deliveries routed but not yet handled (`<worker>:pending`). */
 async function loads(): Promise<{ jobs: number; pending: number }> {
-  const fields = Object.entries(await fleetState.hgetall('agent-mapreduce:worker-load'));
+  const fields = Object.entries(await fleet.state.hgetall('agent-mapreduce:worker-load'));
   const sum = (which: (field: string) => boolean) => fields.filter(([k]) => which(k)).reduce((n, [, v]) => n + Number(v), 0);
   return { jobs: sum((k) => !k.includes(':')), pending: sum((k) => k.endsWith(':pending')) };
 }
@@ -55,7 +47,7 @@ describe('a fleet of a web process and two workers', () => {
     const y = 'octo-org/locality-y';
     await github.createRepository(x, { 'a.txt': 'a\n', 'b.txt': 'b\n', 'c.txt': 'c\n' });
     github.grant(x, 'maintainer', 'write');
-    await waitUntil('both workers to be live', async () => (await fleetState.zcard('agent-mapreduce:workers')) === 2);
+    await waitUntil('both workers to be live', async () => (await fleet.state.zcard('agent-mapreduce:workers')) === 2);
     const asked: Array<{ repo: string; issue: number }> = [];
     // one label at a time, each routed once the fleet has counted the last one's job (and handled the deliveries of its writes)
     const label = async (repo: string, issue: number) => {

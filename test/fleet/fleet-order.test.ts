@@ -5,35 +5,30 @@
  * starts late: its start-up reconcile leaves the issues the others run to them.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Redis } from 'ioredis';
-import { reconciledAtStart, startSystem, waitUntil, type System } from '../support/app-on-local-github.js';
-import { gate } from '../support/gate.js';
+import type { Redis } from 'ioredis';
+import { waitUntil, type System } from '../support/app-on-local-github.js';
 import type { AppProcess } from '../support/app-process.js';
-import { startRedis, type RedisServer } from '../support/redis-server.js';
+import { startFleet, type TestFleet } from '../support/fleet.js';
+import { gate } from '../support/gate.js';
 import { editLine, isTurnOf, startScriptedModel, turnTimes } from '../support/scripted-model.js';
 
 const REPO = 'octo-org/fleet-order';
-let redis: RedisServer;
 const held = gate();
+let fleet: TestFleet;
 let system: System;
 let second: AppProcess;
 let line: Redis;
 
 beforeAll(async () => {
-  redis = await startRedis();
   // the first agent holds the fleet's one slot until the test lets its first turn be answered
   const model = await startScriptedModel({ beforeReply: (request) => (isTurnOf(request, REPO, 'alpha') ? held.promise : Promise.resolve()) });
-  system = await startSystem({ model, env: { REDIS_URL: redis.url, MAX_AGENTS: '1' } });
-  second = await system.startAnother();
-  await reconciledAtStart(system.app, second);
-  line = new Redis(redis.url);
+  fleet = await startFleet({ model, env: { MAX_AGENTS: '1' }, others: [{}] });
+  [system, second, line] = [fleet.system, fleet.others[0]!, fleet.state];
 });
 
 afterAll(async () => {
-  line?.disconnect();
   held.open();
-  await system?.stop();
-  await redis?.stop();
+  await fleet?.stop();
 });
 
 describe('a fleet of three processes with one slot', () => {

@@ -4,34 +4,27 @@
  * are the real ones, and what the test reads is the issue's status comment on the local GitHub.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Redis } from 'ioredis';
-import { reconciledAtStart, startSystem, waitUntil, type System } from '../support/app-on-local-github.js';
-import { gate } from '../support/gate.js';
+import { waitUntil, type System } from '../support/app-on-local-github.js';
 import type { AppProcess } from '../support/app-process.js';
-import { startRedis, type RedisServer } from '../support/redis-server.js';
+import { startFleet, type TestFleet } from '../support/fleet.js';
+import { gate } from '../support/gate.js';
 import { editLine, startScriptedModel } from '../support/scripted-model.js';
 
-let redis: RedisServer;
 const held = gate();
+let fleet: TestFleet;
 let system: System;
 let second: AppProcess;
-let fleetState: Redis;
 
 beforeAll(async () => {
-  redis = await startRedis();
   // no agent finishes until the test has seen every place in line
   const model = await startScriptedModel({ beforeReply: () => held.promise });
-  system = await startSystem({ model, env: { REDIS_URL: redis.url, MAX_AGENTS: '1' } });
-  second = await system.startAnother();
-  await reconciledAtStart(system.app, second);
-  fleetState = new Redis(redis.url);
+  fleet = await startFleet({ model, env: { MAX_AGENTS: '1' }, others: [{}] });
+  [system, second] = [fleet.system, fleet.others[0]!];
 });
 
 afterAll(async () => {
-  fleetState?.disconnect();
   held.open();
-  await system?.stop();
-  await redis?.stop();
+  await fleet?.stop();
 });
 
 describe('a fleet of two processes with one slot', () => {
@@ -46,7 +39,7 @@ describe('a fleet of two processes with one slot', () => {
     github.grant(repo, 'maintainer', 'write');
     const [a, b, c, d, e] = files.map((f) => github.openIssue(repo, { title: f.toUpperCase(), body: editLine(`${f}.txt`, f, f.toUpperCase()) }));
     const status = (issue: number) => github.comments(repo, issue).filter((comment) => comment.viaApp).map((comment) => comment.body).join('\n');
-    const waiting = () => fleetState.zcard('agent-mapreduce:slots-line');
+    const waiting = () => fleet.state.zcard('agent-mapreduce:slots-line');
 
     // the first process: one agent at work, one run ready and waiting for the slot, one issue queued
     github.webhooks.url = system.app.webhookUrl;
