@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
@@ -11,9 +10,13 @@ import { FULL_NAME, startMapHarness, type MapHarness } from './support/map-harne
 import { ScriptedAgent, sleep, usage, writeOneFile } from './support/scripted-agent.js';
 
 let harness: MapHarness | undefined;
+/** A work folder a test made itself (the harness removes only its own). */
+let ownWorkDir: string | undefined;
 afterEach(async () => {
   await harness?.stop();
   harness = undefined;
+  if (ownWorkDir) await rm(ownWorkDir, { recursive: true, force: true });
+  ownWorkDir = undefined;
 });
 
 /** An issue opened and labelled while the app heard nothing of it (its webhooks were lost). */
@@ -25,7 +28,7 @@ function lostIssue(github: LocalGitHub, number: number, title: string, labels: s
 describe('reconcile', () => {
   it('after a restart, queues the labelled issues that have no PR and no final state, and clears leftover worktrees', async () => {
     // what a crashed process left behind
-    const workDir = await mkdtemp(path.join(os.tmpdir(), 'reconcile-work-'));
+    const workDir = (ownWorkDir = await mkdtemp(path.join(os.tmpdir(), 'reconcile-work-')));
     const leftover = path.join(workDir, 'worktrees', OWNER, REPO, 'issue-1');
     await mkdir(leftover, { recursive: true });
     await writeFile(path.join(leftover, 'half-written.txt'), 'x');

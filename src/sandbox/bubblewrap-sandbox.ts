@@ -1,4 +1,4 @@
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +17,8 @@ export interface BubblewrapOptions {
   maxFileBytes?: number;
   /** Processes and threads of the app's user (RLIMIT_NPROC; not enforced for root): a fork bomb stops there. */
   maxProcesses?: number;
+  /** Where each command's own folder is made (its generated /etc files and proxy socket); default: the OS's. */
+  tmpDir?: string;
 }
 
 /** Inside the sandbox: the unprivileged user, its home, and where the proxy's socket is mounted. */
@@ -33,46 +35,47 @@ const PROXY_PORT = 3128;
  * spawned with the neutral environment only: its own environment is readable inside at /proc/1/environ.
  */
 export async function createBubblewrapSandbox(options: BubblewrapOptions = {}): Promise<Sandbox> {
-  // The generated passwd and group files, and the proxies' sockets, in a folder only we can read.
-  const own = await fs.mkdtemp(path.join(os.tmpdir(), 'agent-sandbox-'));
-  removeAtExit(own);
-  await fs.writeFile(path.join(own, 'passwd'), `agent:x:${UID}:${UID}:agent:${HOME}:/bin/sh\n`);
-  await fs.writeFile(path.join(own, 'group'), `agent:x:${UID}:\n`);
-  await fs.writeFile(path.join(own, 'hosts'), '127.0.0.1 localhost sandbox\n::1 localhost\n');
   const bwrap = [...limits(options.maxFileBytes ?? 4 * 1024 ** 3, options.maxProcesses ?? 4096), options.bwrap ?? 'bwrap'];
   const tmpfsBytes = options.tmpfsBytes ?? 1024 ** 3;
   const node = process.execPath;
-  let proxies = 0;
 
   return {
     async run(request: SandboxRequest): Promise<SandboxResult> {
-      if (request.network.kind === 'none') return runInside(bwrap, bubblewrapArgs(request, { own, tmpfsBytes, readOnly: options.readOnly ?? [] }), request);
-      // One proxy per command, with this command's allow list, on a socket in a folder of its own.
-      const socketDir = await fs.mkdtemp(path.join(own, `proxy-${proxies++}-`));
-      const proxy = await startAllowListProxy(path.join(socketDir, 'proxy.sock'), request.network.hosts);
+      // The generated passwd, group and hosts, and the proxy's socket, in a folder only we can read, made
+      // for this command and removed with it (a folder kept for the process would outlive a killed one).
+      const own = await fs.mkdtemp(path.join(options.tmpDir ?? os.tmpdir(), 'agent-sandbox-'));
       try {
-        const args = bubblewrapArgs(request, { own, tmpfsBytes, readOnly: [...(options.readOnly ?? []), path.dirname(node)], proxy: { socketDir, node } });
-        const result = await runInside(bwrap, args, request);
-        const refusedHosts = [...proxy.refused];
-        // a failure may be a refused connection: say so where the people reading the output look
-        if (result.kind !== 'ok' && refusedHosts.length > 0) {
-          result.output += `\n[sandbox: refused connections to ${refusedHosts.join(', ')}: not on the allow list]`;
-        }
-        return { ...result, refusedHosts };
+        await Promise.all([
+          fs.writeFile(path.join(own, 'passwd'), `agent:x:${UID}:${UID}:agent:${HOME}:/bin/sh\n`),
+          fs.writeFile(path.join(own, 'group'), `agent:x:${UID}:\n`),
+          fs.writeFile(path.join(own, 'hosts'), '127.0.0.1 localhost sandbox\n::1 localhost\n'),
+        ]);
+        if (request.network.kind === 'none') return await runInside(bwrap, bubblewrapArgs(request, { own, tmpfsBytes, readOnly: options.readOnly ?? [] }), request);
+        return await runWithProxy(request, request.network.hosts, own);
       } finally {
-        await proxy.close();
-        await fs.rm(socketDir, { recursive: true, force: true });
+        await fs.rm(own, { recursive: true, force: true });
       }
     },
   };
-}
 
-const ownFolders = new Set<string>();
-
-/** The sandboxes' own folders go with the process (one exit listener for them all). */
-function removeAtExit(folder: string): void {
-  if (ownFolders.size === 0) process.once('exit', () => ownFolders.forEach((f) => rmSync(f, { recursive: true, force: true })));
-  ownFolders.add(folder);
+  /** One proxy per command, with this command's allow list, on a socket in a folder of its own (mounted inside). */
+  async function runWithProxy(request: SandboxRequest, hosts: readonly string[], own: string): Promise<SandboxResult> {
+    const socketDir = path.join(own, 'proxy');
+    await fs.mkdir(socketDir, { mode: 0o700 });
+    const proxy = await startAllowListProxy(path.join(socketDir, 'proxy.sock'), hosts);
+    try {
+      const args = bubblewrapArgs(request, { own, tmpfsBytes, readOnly: [...(options.readOnly ?? []), path.dirname(node)], proxy: { socketDir, node } });
+      const result = await runInside(bwrap, args, request);
+      const refusedHosts = [...proxy.refused];
+      // a failure may be a refused connection: say so where the people reading the output look
+      if (result.kind !== 'ok' && refusedHosts.length > 0) {
+        result.output += `\n[sandbox: refused connections to ${refusedHosts.join(', ')}: not on the allow list]`;
+      }
+      return { ...result, refusedHosts };
+    } finally {
+      await proxy.close();
+    }
+  }
 }
 
 /**

@@ -176,6 +176,24 @@ describe('the bubblewrap sandbox', () => {
     expect(left).toEqual([]);
   });
 
+  it('keeps its generated files in a folder of each command, removed when the command ends, with or without network', async () => {
+    const tmpDir = path.join(git.root, 'sandbox-tmp');
+    await fs.mkdir(tmpDir);
+    const own = await createBubblewrapSandbox({ tmpDir });
+    for (const network of [{ kind: 'none' }, { kind: 'hosts', hosts: ['example.invalid'] }] as const) {
+      const running = own.run({ command: 'sleep 0.5; cat /etc/passwd', worktree: worktree.dir, cloneDir: clone(), network, timeoutMs: 20_000 });
+      let ended = false;
+      void running.finally(() => (ended = true));
+      let during: string[] = [];
+      while (during.length === 0 && !ended) during = await fs.readdir(tmpDir);
+      const result = await running;
+      expect(result).toMatchObject({ kind: 'ok', exitCode: 0 });
+      expect(result.output).toContain('agent:x:1000:1000');
+      expect(during).toEqual([expect.stringMatching(/^agent-sandbox-/)]);
+      expect(await fs.readdir(tmpDir)).toEqual([]);
+    }
+  });
+
   it('refuses a hard link to a file outside the worktree (probe 8)', async () => {
     expect(await leaks({ 'hard link to the clone config': `ln ${clone()}/config linked-config` })).toEqual([]);
   });
