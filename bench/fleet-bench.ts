@@ -8,6 +8,7 @@
  *   cap of 2, ideal makespan ÷ measured; then the same issues on one process without Redis at the same
  *   caps, as the baseline (`fleet_baseline_efficiency`).
  * The fleet's figure says how many clones its workers made (locality: one per repository is ideal).
+ * Both say where the time beyond the ideal went (`lostTime`).
  * The caps are checked from the model's own record of each agent's conversation (first turn to last),
  * not from the app's counters; a run above a cap, or an issue without exactly one PR, fails the bench.
  */
@@ -57,8 +58,9 @@ async function createRepositories(github: LocalGitHub): Promise<Array<{ repo: st
 }
 
 /** Labels every issue, a round across all repositories at a time, and waits until each has its PR. */
-async function mapAll(system: System, repos: Array<{ repo: string; issues: number[] }>): Promise<number> {
+async function mapAll(system: System, repos: Array<{ repo: string; issues: number[] }>): Promise<{ makespan: number; labelledAt: number }> {
   const { github } = system;
+  const labelledAt = Date.now();
   const t0 = performance.now();
   for (let i = 0; i < PER_REPO; i++) for (const { repo, issues } of repos) github.label(repo, issues[i]!, 'agent');
   const deadline = Date.now() + 30 * 60_000;
@@ -69,7 +71,7 @@ async function mapAll(system: System, repos: Array<{ repo: string; issues: numbe
   const makespan = performance.now() - t0;
   const wrong = repos.flatMap(({ repo, issues }) => issues.filter((n) => github.pullsFor(repo, n).length !== 1).map((n) => `${repo}#${n}`));
   if (wrong.length > 0) throw new Error(`issues without exactly one PR: ${wrong.join(', ')}`);
-  return makespan;
+  return { makespan, labelledAt };
 }
 
 /** Each agent's work as the model saw it: from the first turn of its conversation to its last. */
@@ -94,6 +96,35 @@ function mostAtOnce(spans: Span[]): number {
   let most = 0;
   for (const edge of edges) most = Math.max(most, (open += edge.d));
   return most;
+}
+
+/**
+ * Where the time beyond the ideal went, from the model's record (an agent works from its first turn
+ * to its last turn's answer, T/2 after that turn was asked): `first_agent_ms` and `full_after_ms`,
+ * labelling to the first agent at work and to the cap's worth of them at once; `idle_slot_ms`, the
+ * free places from then to the last agent's start, summed and divided by the cap (the hand-offs from
+ * one agent to the next); `tail_ms`, the last agent's end to the last PR.
+ */
+function lostTime(spans: Span[], labelledAt: number, makespan: number): Record<string, number> {
+  const edges = spans.flatMap((s) => [{ at: s.start, d: 1 }, { at: s.end + T / 2, d: -1 }]).sort((a, b) => a.at - b.at || a.d - b.d);
+  const lastStart = Math.max(...spans.map((s) => s.start));
+  let open = 0;
+  let fullAt: number | undefined;
+  let idle = 0;
+  let previous = labelledAt;
+  for (const edge of edges) {
+    if (edge.at > lastStart) break;
+    if (fullAt !== undefined) idle += (FLEET_CAP - open) * (edge.at - previous);
+    previous = edge.at;
+    open += edge.d;
+    if (open >= FLEET_CAP && fullAt === undefined) fullAt = edge.at;
+  }
+  return {
+    first_agent_ms: Math.min(...spans.map((s) => s.start)) - labelledAt,
+    full_after_ms: (fullAt ?? lastStart) - labelledAt,
+    idle_slot_ms: Math.round(idle / FLEET_CAP),
+    tail_ms: Math.round(labelledAt + makespan - Math.max(...spans.map((s) => s.end + T / 2))),
+  };
 }
 
 function checkCaps(label: string, spans: Span[]): { fleet: number; repo: number } {
@@ -139,7 +170,7 @@ async function clonesOf(workers: AppProcess[]): Promise<number> {
   return clones;
 }
 
-async function fleetRun(): Promise<{ makespan: number; spans: Span[]; clones: number }> {
+async function fleetRun(): Promise<{ makespan: number; labelledAt: number; spans: Span[]; clones: number }> {
   const redis = await startRedis();
   const model = await startScriptedModel({ replyDelayMs: T / 2 });
   const env = { REDIS_URL: redis.url, MAX_AGENTS: String(FLEET_CAP), ...RAISED_WRITES, ...QUIET };
@@ -150,21 +181,21 @@ async function fleetRun(): Promise<{ makespan: number; spans: Span[]; clones: nu
     const workers: AppProcess[] = [];
     for (let w = 0; w < WORKERS; w++) workers.push(await system.startAnother({ ROLE: 'worker' }));
     const repos = await createRepositories(system.github);
-    const makespan = await mapAll(system, repos);
-    return { makespan, spans: agentSpans(model), clones: await clonesOf(workers) };
+    const { makespan, labelledAt } = await mapAll(system, repos);
+    return { makespan, labelledAt, spans: agentSpans(model), clones: await clonesOf(workers) };
   } finally {
     await system.stop();
     await redis.stop();
   }
 }
 
-async function oneProcessRun(): Promise<{ makespan: number; spans: Span[] }> {
+async function oneProcessRun(): Promise<{ makespan: number; labelledAt: number; spans: Span[] }> {
   const model = await startScriptedModel({ replyDelayMs: T / 2 });
   const system = await startSystem({ entry: ENTRY, model, env: { MAX_AGENTS: String(FLEET_CAP), ...RAISED_WRITES, ...QUIET } });
   try {
     const repos = await createRepositories(system.github);
-    const makespan = await mapAll(system, repos);
-    return { makespan, spans: agentSpans(model) };
+    const { makespan, labelledAt } = await mapAll(system, repos);
+    return { makespan, labelledAt, spans: agentSpans(model) };
   } finally {
     await system.stop();
   }
@@ -180,10 +211,11 @@ async function main(): Promise<void> {
   const context = { issues, repositories: REPOS, fleet_cap: FLEET_CAP, repo_cap: REPO_CAP, agent_ms: T, ideal_ms: ideal };
   print('fleet_efficiency', ideal / fleet.makespan, {
     ...context, workers: WORKERS, makespan_ms: Math.round(fleet.makespan), most_agents_at_once: fleetCaps.fleet, most_in_one_repo: fleetCaps.repo,
-    clones: fleet.clones, baseline_efficiency: Number((ideal / one.makespan).toFixed(3)),
+    clones: fleet.clones, ...lostTime(fleet.spans, fleet.labelledAt, fleet.makespan), baseline_efficiency: Number((ideal / one.makespan).toFixed(3)),
   });
   print('fleet_baseline_efficiency', ideal / one.makespan, {
     ...context, processes: 1, makespan_ms: Math.round(one.makespan), most_agents_at_once: oneCaps.fleet, most_in_one_repo: oneCaps.repo,
+    ...lostTime(one.spans, one.labelledAt, one.makespan),
   });
 }
 

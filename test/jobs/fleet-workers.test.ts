@@ -1,0 +1,67 @@
+/**
+ * The fleet's routing of a repository's deliveries, on a real Redis server: FleetWorkers on their own
+ * connections stand for the web process and two workers of a fleet.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { connectRedis, type RedisClient } from '../../src/jobs/connect-redis.js';
+import { FleetWorkers } from '../../src/jobs/fleet-workers.js';
+import { waitUntil } from '../support/app-on-local-github.js';
+import { startRedis, type RedisServer } from '../support/redis-server.js';
+
+let redis: RedisServer;
+const clients: RedisClient[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+});
+
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.quit().catch(() => undefined)));
+  await redis?.stop();
+});
+
+async function fleetWorkers(): Promise<FleetWorkers> {
+  const client = await connectRedis(redis.url, { warn: () => undefined });
+  clients.push(client);
+  return new FleetWorkers(client, 30_000);
+}
+
+/** Waits until `worker` has said it lives, without routing anything meanwhile. */
+async function joined(worker: string): Promise<void> {
+  const client = await connectRedis(redis.url, { warn: () => undefined });
+  clients.push(client);
+  await waitUntil(`${worker} in the routing`, async () => (await client.eval("return redis.call('ZSCORE', KEYS[1], ARGV[1])", 1, 'agent-mapreduce:workers', worker)) !== null);
+}
+
+describe('FleetWorkers', () => {
+  it('sends a repository to the worker holding its clone until that one has more than its fair share beyond the least loaded, then spreads it', async () => {
+    const web = await fleetWorkers();
+    // no live worker: whichever takes it from the shared queue
+    expect(await web.route('octo/one', 4)).toBeUndefined();
+
+    const a = (await fleetWorkers()).live('worker-a', () => 0);
+    await joined('worker-a');
+    expect(await web.route('octo/probe', 4)).toBe('worker-a');
+    await a.handled();
+    const b = (await fleetWorkers()).live('worker-b', () => 0);
+    await joined('worker-b');
+    // b holds no repository yet: of two equally loaded workers, the one holding fewer gets a new one
+    expect(await web.route('octo/one', 4)).toBe('worker-b');
+
+    // the cap of 4 over 2 workers is a share of 2: the holder keeps the repository up to 2 beyond a
+    expect(await web.route('octo/one', 4)).toBe('worker-b');
+    expect(await web.route('octo/one', 4)).toBe('worker-b');
+    // b has 3 deliveries not yet handled, a none: the next goes to a, which holds the clone from then on
+    expect(await web.route('octo/one', 4)).toBe('worker-a');
+
+    // handled deliveries lower b's load, and of two holders the less loaded one gets the repository
+    for (let i = 0; i < 3; i++) await b.handled();
+    expect(await web.route('octo/one', 4)).toBe('worker-b');
+
+    // a worker that leaves gets nothing more, even of the repositories it holds
+    await b.stop();
+    expect(await web.route('octo/one', 4)).toBe('worker-a');
+    await a.stop();
+    expect(await web.route('octo/one', 4)).toBeUndefined();
+  });
+});
