@@ -101,7 +101,8 @@ function mostAtOnce(spans: Span[]): number {
 /**
  * Where the time beyond the ideal went, from the model's record (an agent works from its first turn
  * to its last turn's answer, T/2 after that turn was asked): `first_agent_ms` and `full_after_ms`,
- * labelling to the first agent at work and to the cap's worth of them at once; `idle_slot_ms`, the
+ * labelling to the first agent at work and to the cap's worth of them at once (or to the last agent's
+ * start, if never that many); `idle_slot_ms`, the
  * free places from then to the last agent's start, summed and divided by the cap (the hand-offs from
  * one agent to the next); `tail_ms`, the last agent's end to the last PR.
  */
@@ -172,19 +173,23 @@ async function clonesOf(workers: AppProcess[]): Promise<number> {
 
 async function fleetRun(): Promise<{ makespan: number; labelledAt: number; spans: Span[]; clones: number }> {
   const redis = await startRedis();
-  const model = await startScriptedModel({ replyDelayMs: T / 2 });
-  const env = { REDIS_URL: redis.url, MAX_AGENTS: String(FLEET_CAP), ...RAISED_WRITES, ...QUIET };
-  const system = await startSystem({ entry: ENTRY, model, env: { ...env, ROLE: 'web' } });
+  // the Redis server is a process of its own: it is stopped whatever fails, starting the app included
   try {
-    const enqueueMs = await timeEnqueue(system, redis.url);
-    print('fleet_enqueue_ms', enqueueMs, { issues: ENQUEUED, per_issue_ms: Number((enqueueMs / ENQUEUED).toFixed(2)), role: 'web' });
-    const workers: AppProcess[] = [];
-    for (let w = 0; w < WORKERS; w++) workers.push(await system.startAnother({ ROLE: 'worker' }));
-    const repos = await createRepositories(system.github);
-    const { makespan, labelledAt } = await mapAll(system, repos);
-    return { makespan, labelledAt, spans: agentSpans(model), clones: await clonesOf(workers) };
+    const model = await startScriptedModel({ replyDelayMs: T / 2 });
+    const env = { REDIS_URL: redis.url, MAX_AGENTS: String(FLEET_CAP), ...RAISED_WRITES, ...QUIET };
+    const system = await startSystem({ entry: ENTRY, model, env: { ...env, ROLE: 'web' } });
+    try {
+      const enqueueMs = await timeEnqueue(system, redis.url);
+      print('fleet_enqueue_ms', enqueueMs, { issues: ENQUEUED, per_issue_ms: Number((enqueueMs / ENQUEUED).toFixed(2)), role: 'web' });
+      const workers: AppProcess[] = [];
+      for (let w = 0; w < WORKERS; w++) workers.push(await system.startAnother({ ROLE: 'worker' }));
+      const repos = await createRepositories(system.github);
+      const { makespan, labelledAt } = await mapAll(system, repos);
+      return { makespan, labelledAt, spans: agentSpans(model), clones: await clonesOf(workers) };
+    } finally {
+      await system.stop();
+    }
   } finally {
-    await system.stop();
     await redis.stop();
   }
 }
