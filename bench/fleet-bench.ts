@@ -102,9 +102,9 @@ function mostAtOnce(spans: Span[]): number {
  * Where the time beyond the ideal went, from the model's record (an agent works from its first turn
  * to its last turn's answer, T/2 after that turn was asked): `first_agent_ms` and `full_after_ms`,
  * labelling to the first agent at work and to the cap's worth of them at once (or to the last agent's
- * start, if never that many); `idle_slot_ms`, the
- * free places from then to the last agent's start, summed and divided by the cap (the hand-offs from
- * one agent to the next); `tail_ms`, the last agent's end to the last PR.
+ * start, if never that many); `idle_slot_ms`, the free places from then to the last agent's start,
+ * summed and divided by the cap (the hand-offs from one agent to the next); `tail_ms`, the last
+ * agent's end to the last PR.
  */
 function lostTime(spans: Span[], labelledAt: number, makespan: number): Record<string, number> {
   const edges = spans.flatMap((s) => [{ at: s.start, d: 1 }, { at: s.end + T / 2, d: -1 }]).sort((a, b) => a.at - b.at || a.d - b.d);
