@@ -10,12 +10,23 @@ const LAPSES = 'agent-mapreduce:queued-lapse';
 /** Each queued job's entry by its key (`<owner>/<repo>#<n>`), to answer whether some process has queued an issue. */
 const BY_KEY = 'agent-mapreduce:queued-keys';
 
-/** The key at the end of an entry (`<queued at> <key>`). */
-const LUA_KEY_OF = "local function keyOf(member) return string.match(member, '^%S+ (.+)$') end";
+/**
+ * `keyOf`: the key at the end of an entry (`<queued at> <key>`); `forget`: an entry out of the line,
+ * out of the lapses and, unless a newer entry of its key replaced it, out of the entries by key.
+ * KEYS of the scripts that use them: queued, lapses, by key.
+ */
+const LUA_ENTRIES = `
+local function keyOf(member) return string.match(member, '^%S+ (.+)$') end
+local function forget(member)
+  redis.call('ZREM', KEYS[1], member)
+  redis.call('HDEL', KEYS[2], member)
+  if redis.call('HGET', KEYS[3], keyOf(member)) == member then redis.call('HDEL', KEYS[3], keyOf(member)) end
+end
+`;
 
 /** KEYS: queued, lapses, by key. ARGV: ttlMs, then member and score pairs. */
 const ADD = `${LUA_NOW}
-${LUA_KEY_OF}
+${LUA_ENTRIES}
 for i = 2, #ARGV, 2 do
   redis.call('ZADD', KEYS[1], ARGV[i + 1], ARGV[i])
   redis.call('HSET', KEYS[2], ARGV[i], now + tonumber(ARGV[1]))
@@ -24,10 +35,8 @@ end
 return 1
 `;
 /** KEYS: queued, lapses, by key. ARGV: the member. */
-const REMOVE = `${LUA_KEY_OF}
-redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('HDEL', KEYS[2], ARGV[1])
-if redis.call('HGET', KEYS[3], keyOf(ARGV[1])) == ARGV[1] then redis.call('HDEL', KEYS[3], keyOf(ARGV[1])) end
+const REMOVE = `${LUA_ENTRIES}
+forget(ARGV[1])
 return 1
 `;
 /** KEYS: lapses, by key. ARGV: the keys asked. Each one's time left until its entry lapses (0: not queued). */
@@ -46,14 +55,10 @@ return out
  * each asked member's place among them (0: not queued). KEYS: queued, lapses, by key. ARGV: the members.
  */
 const PLACES = `${LUA_NOW}
-${LUA_KEY_OF}
+${LUA_ENTRIES}
 local lapses = redis.call('HGETALL', KEYS[2])
 for i = 1, #lapses, 2 do
-  if tonumber(lapses[i + 1]) < now then
-    redis.call('ZREM', KEYS[1], lapses[i])
-    redis.call('HDEL', KEYS[2], lapses[i])
-    if redis.call('HGET', KEYS[3], keyOf(lapses[i])) == lapses[i] then redis.call('HDEL', KEYS[3], keyOf(lapses[i])) end
-  end
+  if tonumber(lapses[i + 1]) < now then forget(lapses[i]) end
 end
 local out = { redis.call('ZCARD', KEYS[1]) }
 for i, key in ipairs(ARGV) do

@@ -12,14 +12,15 @@ export interface Built {
   skipped: number[];
 }
 
+/** A train to build: its number, its PRs in order, and the bisection it belongs to, if any. */
+export interface TrainSpec { number: number; pulls: PullInfo[]; bisect?: Bisection }
+
 /**
  * Builds train `number` in a worktree: the base tip, then each PR applied as the merge method will
  * merge it (a squash commit, a merge commit, or its commits replayed), then an empty commit whose
  * trailers say what the train holds; and pushes it to the train's branch for CI.
  */
-export async function buildTrain(
-  deps: ReduceDeps, pass: ReducePass, place: PassPlace, baseSha: string, spec: { number: number; pulls: PullInfo[]; bisect?: Bisection },
-): Promise<Built> {
+export async function buildTrain(deps: ReduceDeps, pass: ReducePass, place: PassPlace, baseSha: string, spec: TrainSpec): Promise<Built> {
   const { number, pulls, bisect } = spec;
   const { github, baseRef, config, log } = pass;
   const identity = await deps.botIdentity(github);

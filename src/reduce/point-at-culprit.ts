@@ -49,12 +49,11 @@ async function point(
 /** The files named by the failure annotations of a commit's failing check runs (not those the base fails too). */
 async function failurePaths(github: Pick<GitHub, 'listChecks' | 'listAnnotations'>, sha: string, baseFailed: string[]): Promise<Set<string>> {
   const failing = (await github.listChecks(sha))
-    .filter((c) => c.state === 'failure' && c.source.kind === 'check-run' && c.annotations > 0 && !baseFailed.includes(c.name))
+    .flatMap((c) => (c.state === 'failure' && c.source.kind === 'check-run' && c.annotations > 0 && !baseFailed.includes(c.name) ? [c.source.id] : []))
     .slice(0, LIMITS.checks);
   const paths = new Set<string>();
-  for (const check of failing) {
-    if (check.source.kind !== 'check-run') continue;
-    for (const a of await github.listAnnotations(check.source.id, LIMITS.annotations)) if (a.level === 'failure') paths.add(a.path);
+  for (const id of failing) {
+    for (const a of await github.listAnnotations(id, LIMITS.annotations)) if (a.level === 'failure') paths.add(a.path);
   }
   return paths;
 }

@@ -1,7 +1,7 @@
 import type { PullInfo } from '../github/port.js';
 import { runGit } from '../git/run-git.js';
 import { blameTrainFailure } from './blame-train-failure.js';
-import { buildTrain } from './build-train.js';
+import { buildTrain, type TrainSpec } from './build-train.js';
 import type { ConflictGraph } from './conflict-graph.js';
 import { landTrain } from './land-train.js';
 import type { Placed } from './order-candidates.js';
@@ -68,7 +68,7 @@ async function buildRound(
 ): Promise<Train[]> {
   const key = baseKey(pass);
   let last = Math.max(deps.trainNumbers?.get(key) ?? 0, 0, ...seen);
-  const specs: Array<Parameters<typeof buildTrain>[4]> = [];
+  const specs: TrainSpec[] = [];
   for (const { pulls: numbers, bisect } of plan.build) {
     const batch = numbers.map((n) => pulls.get(n)!);
     if (!bisect && batch.length === 1 && await onTip(place, batch[0]!.headSha, baseSha)) {

@@ -2,29 +2,16 @@
  * A fleet's write budget on a real redis-server: two processes' budgets for one installation stay
  * together under the limit (windows compressed to a second so that the test runs in seconds).
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { connectRedis, type RedisClient } from '../../src/jobs/connect-redis.js';
+import { describe, expect, it } from '@jest/globals';
 import { SharedWriteBudget } from '../../src/github/shared-write-budget.js';
 import type { WriteKind } from '../../src/github/write-budget.js';
-import { startRedis, type RedisServer } from '../support/redis-server.js';
+import { redisForFile } from '../support/redis-for-file.js';
 
-let redis: RedisServer;
-const clients: RedisClient[] = [];
-
-beforeAll(async () => {
-  redis = await startRedis();
-});
-
-afterAll(async () => {
-  for (const client of clients) await client.quit();
-  await redis?.stop();
-});
+const redis = redisForFile();
 
 /** A budget as one process of the fleet holds it: its own connection to the shared Redis. */
 async function processBudget(key: string, limits: { perMinute: number; perHour: number; minuteMs: number; hourMs: number }) {
-  const client = await connectRedis(redis.url, { warn: () => undefined });
-  clients.push(client);
-  return new SharedWriteBudget(Promise.resolve(client), key, limits);
+  return new SharedWriteBudget(Promise.resolve(await redis.connect()), key, limits);
 }
 
 describe('a write budget shared by the processes of a fleet', () => {

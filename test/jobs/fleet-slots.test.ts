@@ -2,29 +2,16 @@
  * The fleet's line for its slots, on a real Redis server: two FleetSlots on their own connections
  * stand for two processes of a fleet.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { connectRedis, type RedisClient } from '../../src/jobs/connect-redis.js';
+import { describe, expect, it } from '@jest/globals';
 import { FleetSlots } from '../../src/jobs/fleet-slots.js';
 import { waitUntil } from '../support/app-on-local-github.js';
 import { gate } from '../support/gate.js';
-import { startRedis, type RedisServer } from '../support/redis-server.js';
+import { redisForFile } from '../support/redis-for-file.js';
 
-let redis: RedisServer;
-const clients: RedisClient[] = [];
-
-beforeAll(async () => {
-  redis = await startRedis();
-});
-
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.quit().catch(() => undefined)));
-  await redis?.stop();
-});
+const redis = redisForFile();
 
 async function processSlots(cap: number): Promise<FleetSlots> {
-  const client = await connectRedis(redis.url, { warn: () => undefined });
-  clients.push(client);
-  return FleetSlots.start(redis.url, client, cap, 30_000);
+  return FleetSlots.start(redis.url(), await redis.connect(), cap, 30_000);
 }
 
 /** Jobs that want their slot at once, each noted in `order` when it has one and holding it until released. */

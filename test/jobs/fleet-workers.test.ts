@@ -2,34 +2,20 @@
  * The fleet's routing of a repository's deliveries, on a real Redis server: FleetWorkers on their own
  * connections stand for the web process and two workers of a fleet.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { connectRedis, type RedisClient } from '../../src/jobs/connect-redis.js';
+import { describe, expect, it } from '@jest/globals';
 import { FleetWorkers } from '../../src/jobs/fleet-workers.js';
 import { waitUntil } from '../support/app-on-local-github.js';
-import { startRedis, type RedisServer } from '../support/redis-server.js';
+import { redisForFile } from '../support/redis-for-file.js';
 
-let redis: RedisServer;
-const clients: RedisClient[] = [];
-
-beforeAll(async () => {
-  redis = await startRedis();
-});
-
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.quit().catch(() => undefined)));
-  await redis?.stop();
-});
+const redis = redisForFile();
 
 async function fleetWorkers(): Promise<FleetWorkers> {
-  const client = await connectRedis(redis.url, { warn: () => undefined });
-  clients.push(client);
-  return new FleetWorkers(client, 30_000);
+  return new FleetWorkers(await redis.connect(), 30_000);
 }
 
 /** Waits until `worker` has said it lives, without routing anything meanwhile. */
 async function joined(worker: string): Promise<void> {
-  const client = await connectRedis(redis.url, { warn: () => undefined });
-  clients.push(client);
+  const client = await redis.connect();
   await waitUntil(`${worker} in the routing`, async () => (await client.eval("return redis.call('ZSCORE', KEYS[1], ARGV[1])", 1, 'agent-mapreduce:workers', worker)) !== null);
 }
 

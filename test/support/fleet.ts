@@ -33,12 +33,22 @@ export interface TestFleet {
 export async function startFleet(options: { model: FakeMessagesApi; env: Record<string, string>; others: Array<Record<string, string>> }): Promise<TestFleet> {
   const redis = await startRedis();
   const first: Record<string, string> = { ...options.env, REDIS_URL: redis.url };
-  const system = await startSystem({ model: options.model, env: first });
+  // Redis and the processes are processes of their own: a fleet that fails to start leaves none running
+  const system = await startSystem({ model: options.model, env: first }).catch(async (error: unknown) => {
+    await redis.stop();
+    throw error;
+  });
   const others: AppProcess[] = [];
-  for (const own of options.others) others.push(await system.startAnother(own));
-  // a web process runs no reconcile: only those that run jobs say they are done
-  const roles = [first.ROLE, ...options.others.map((own) => own.ROLE ?? first.ROLE)];
-  await reconciledAtStart(...[system.app, ...others].filter((_, i) => roles[i] !== 'web'));
+  try {
+    for (const own of options.others) others.push(await system.startAnother(own));
+    // a web process runs no reconcile: only those that run jobs say they are done
+    const roles = [first.ROLE, ...options.others.map((own) => own.ROLE ?? first.ROLE)];
+    await reconciledAtStart(...[system.app, ...others].filter((_, i) => roles[i] !== 'web'));
+  } catch (error) {
+    await system.stop();
+    await redis.stop();
+    throw error;
+  }
   const state = new Redis(redis.url);
   return {
     redis, system, others, state,
