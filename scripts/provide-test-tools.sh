@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Provides the real programs the tests drive (a browser, the sandbox, Redis), from Debian's packages, when they
-# are missing. `npm test` runs it first (`pretest`), so a new machine needs only the README's commands.
+# Provides the real programs the tests and benches drive (a browser, the sandbox, Redis), from Debian's packages, when they
+# are missing. `npm test` and `npm run bench` run it first (`pretest`, `prebench`), so a new machine needs only the README's commands.
 # Nothing is downloaded from outside the package registries. Where it cannot install, it stops with one
 # sentence naming what to install: the tests that need a missing program fail, they never skip.
 set -euo pipefail
