@@ -112,7 +112,11 @@ function receiveEvents(app: Probot, settings: Settings, services: Services): Pro
   const { scheduler } = services;
   const name = fleetWorkerName(settings.workDir);
   const events = services.redis!.then((client) => {
-    const presence = new FleetWorkers(client, settings.fleetLockMs).live(name, () => scheduler.queuedKeys().length + scheduler.runningKeys().length);
+    const presence = new FleetWorkers(client, settings.fleetLockMs).live(
+      name, () => scheduler.queuedKeys().length + scheduler.runningKeys().length,
+      // this worker's share of the fleet's cap is what it gets ready ahead (jobs/scheduler.ts)
+      (workers) => scheduler.setReadyAhead(Math.ceil(settings.maxAgents / workers)),
+    );
     scheduler.onEvent(() => presence.changed());
     return FleetEvents.receiver(settings.redisUrl!, name, (event) => app.receive(event as Parameters<Probot['receive']>[0]), presence, app.log);
   });

@@ -1,6 +1,6 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { runToEnd } from '../process/launcher.js';
 
 /**
  * The keys the app itself ever writes into a cached clone's config. Anything else (`url.*`,
@@ -39,14 +39,11 @@ export async function assertOwnConfig(clone: string): Promise<void> {
 }
 
 /** Reading a config file with `--file` runs nothing and follows no include (`--no-includes`). */
-function listKeys(file: string): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    execFile('git', ['config', '--file', file, '--no-includes', '--list', '--name-only', '-z'], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', LC_ALL: 'C' },
-    }, (error, stdout) => {
-      // an unreadable or malformed config is not the app's own either
-      if (error) return typeof error.code === 'number' ? resolve(['<malformed config>']) : reject(error);
-      resolve(stdout.split('\0').filter((key) => key !== ''));
-    });
+async function listKeys(file: string): Promise<string[]> {
+  const { code, stdout } = await runToEnd('git', ['config', '--file', file, '--no-includes', '--list', '--name-only', '-z'], {
+    cwd: process.cwd(), env: { PATH: process.env.PATH ?? '/usr/bin:/bin', GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', LC_ALL: 'C' },
+    maxBuffer: 16 * 1024 * 1024,
   });
+  // an unreadable or malformed config is not the app's own either
+  return code === 0 ? stdout.split('\0').filter((key) => key !== '') : ['<malformed config>'];
 }

@@ -1,6 +1,6 @@
-import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { assertOwnConfig } from './clone-config.js';
+import { runToEnd } from '../process/launcher.js';
 import { redact } from '../text.js';
 
 export interface GitOptions {
@@ -108,19 +108,7 @@ async function spawnGit(args: readonly string[], options: GitOptions): Promise<{
     Object.assign(env, { GIT_DIR: worktree.gitDir, GIT_WORK_TREE: path.resolve(options.cwd) });
   }
 
-  return new Promise((resolve, reject) => {
-    const child = execFile('git', [...FIXED_CONFIG, ...args], {
-      cwd: options.cwd, env, signal: options.signal, maxBuffer: MAX_OUTPUT_BYTES, encoding: 'utf8',
-    }, (error, stdout, stderr) => {
-      if (error === null) return resolve({ code: 0, stdout, stderr });
-      if (typeof error.code === 'number') return resolve({ code: error.code, stdout, stderr });
-      // Aborted, could not start, or output too large: not an answer from git.
-      if (error.name === 'AbortError' || error.code !== undefined) return reject(error);
-      resolve({ code: null, stdout, stderr });
-    });
-    // git may exit without reading its input; the exit code already says why.
-    child.stdin?.on('error', () => undefined);
-    child.stdin?.end(options.input);
-  });
+  // rejects when aborted, when git could not start or when its output is too large: not an answer from git
+  return runToEnd('git', [...FIXED_CONFIG, ...args], { cwd: options.cwd, env, signal: options.signal, input: options.input, maxBuffer: MAX_OUTPUT_BYTES });
 }
 

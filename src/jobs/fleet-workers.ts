@@ -84,11 +84,13 @@ export class FleetWorkers {
 
   /**
    * A worker's part: says every third of the lifetime that it lives, with its jobs counted by `jobs`
-   * (and as they change, through the returned `changed`); `stop` takes it out of the routing at once.
+   * (and as they change, through the returned `changed`), and hears each time how many workers live
+   * (`fleetSize`); `stop` takes it out of the routing at once.
    */
-  live(worker: string, jobs: () => number): { changed(): void; handled(): Promise<void>; stop(): Promise<void> } {
+  live(worker: string, jobs: () => number, fleetSize: (workers: number) => void = () => undefined): { changed(): void; handled(): Promise<void>; stop(): Promise<void> } {
     const say = async () => {
-      await this.#redis.eval(LIVE, 2, WORKERS, LOAD, worker, this.#ttlMs, jobs()).catch(() => undefined); // Redis away: said again later
+      const live = await this.#redis.eval(LIVE, 2, WORKERS, LOAD, worker, this.#ttlMs, jobs()).catch(() => undefined); // Redis away: said again later
+      if (typeof live === 'number' && live > 0) fleetSize(live);
     };
     void say();
     const timer = setInterval(() => void say(), this.#ttlMs / 3);
@@ -121,10 +123,11 @@ export class FleetWorkers {
   }
 }
 
+/** Says a worker lives, with its jobs; answers how many workers live. */
 const LIVE = `${LUA_NOW}
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
-return 1
+return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')
 `;
 const LEAVE = "redis.call('ZREM', KEYS[1], ARGV[1]); redis.call('HDEL', KEYS[2], ARGV[1]); return 1";
 

@@ -30,6 +30,8 @@ interface Running {
  */
 export class Scheduler implements JobQueue {
   #globalCap: number;
+  /** How many jobs may get ready ahead of their slots at once; the global cap unless told otherwise. */
+  #readyAhead: number | undefined;
   #queue: Job[] = [];
   readonly #running = new Map<string, Running>();
   readonly #next = new Map<string, Job>();
@@ -118,6 +120,17 @@ export class Scheduler implements JobQueue {
     this.#pump();
   }
 
+  /**
+   * How many jobs at most get ready ahead of their slots at once (undefined: as many as the global
+   * cap). A fleet's worker readies only its share of the fleet's cap: with each of N workers readying
+   * the whole cap, N times the clones and checkouts the fleet can start would run at once, on the
+   * same cores, and N times the worktrees would wait; the first agents would wait for all of them.
+   */
+  setReadyAhead(jobs: number | undefined): void {
+    this.#readyAhead = jobs === undefined ? undefined : Math.max(1, jobs);
+    this.#pump();
+  }
+
   /** Resolves once nothing is queued or running. */
   async idle(): Promise<void> {
     while (this.#running.size > 0 || this.#queue.length > 0) {
@@ -139,8 +152,9 @@ export class Scheduler implements JobQueue {
    *    queued jobs that do not prepare; never more working than the caps, nor more working and
    *    finishing than twice the caps (so agents never outrun a slow publish, such as GitHub's write
    *    budget waiting), in all and per group.
-   * 2. Jobs that prepare start ahead of their slot, as many at a time as there are slots (per group:
-   *    as its cap), so that the next agents start the moment slots free up.
+   * 2. Jobs that prepare start ahead of their slot, as many at a time as there are slots (or as the
+   *    share set by setReadyAhead; per group: as its cap), so that the next agents start the moment
+   *    slots free up.
    */
   #pump(): void {
     for (;;) {
@@ -156,7 +170,8 @@ export class Scheduler implements JobQueue {
         this.#start(next, 'working');
       }
     }
-    for (let i = 0; i < this.#queue.length && this.#count('preparing') < this.#globalCap;) {
+    const ahead = Math.min(this.#globalCap, this.#readyAhead ?? this.#globalCap);
+    for (let i = 0; i < this.#queue.length && this.#count('preparing') < ahead;) {
       const job = this.#queue[i]!;
       if (!job.prepares || this.#count('preparing', job.group) >= job.groupCap) {
         i++;

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { launch, type Launched } from '../process/launcher.js';
 
 export interface ShellResult {
   /** ok: exit 0; failed: another exit code; timeout / cancelled: killed by us. */
@@ -33,15 +33,10 @@ export function runShell(command: string, options: ShellOptions): Promise<ShellR
 export function runProcess(program: string, args: readonly string[], options: ShellOptions): Promise<ShellResult> {
   const started = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(program, args, {
-      cwd: options.cwd,
-      env: options.env,
-      detached: true,
-      stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-    });
+    const child = launch(program, args, { cwd: options.cwd, env: options.env, detached: true, stdin: options.stdin !== undefined });
     const output = boundedOutput(options.maxOutputBytes ?? 64 * 1024, options.keep ?? 'head');
-    child.stdout!.on('data', output.add);
-    child.stderr!.on('data', output.add);
+    child.stdout.on('data', output.add);
+    child.stderr.on('data', output.add);
     if (options.stdin !== undefined) {
       child.stdin!.on('error', () => {});
       child.stdin!.end(options.stdin);
@@ -49,7 +44,7 @@ export function runProcess(program: string, args: readonly string[], options: Sh
     const ending = watchEnd(child, options, (exitCode, killedFor) => resolve({
       kind: killedFor ?? (exitCode === 0 ? 'ok' : 'failed'), exitCode, output: output.text(), durationMs: Date.now() - started,
     }));
-    child.on('error', (error) => {
+    child.on('error', (error: Error) => {
       output.add(Buffer.from(String(error.message)));
       ending.finish(null);
     });
@@ -61,7 +56,7 @@ export function runProcess(program: string, args: readonly string[], options: Sh
  * at its time limit or on cancellation. Whatever ends it, its whole process group is killed too.
  */
 function watchEnd(
-  child: ChildProcess, options: Pick<ShellOptions, 'timeoutMs' | 'signal'>,
+  child: Launched, options: Pick<ShellOptions, 'timeoutMs' | 'signal'>,
   done: (exitCode: number | null, killedFor: 'timeout' | 'cancelled' | undefined) => void,
 ): { finish(exitCode: number | null): void } {
   let killedFor: 'timeout' | 'cancelled' | undefined;
@@ -80,8 +75,8 @@ function watchEnd(
   // gone or killed, give the output a moment to drain, then stop waiting for it.
   const stopWaitingSoon = () => {
     graceTimer ??= setTimeout(() => {
-      child.stdout?.destroy();
-      child.stderr?.destroy();
+      child.stdout.destroy();
+      child.stderr.destroy();
       finish(child.exitCode ?? null);
     }, 2000);
   };
@@ -99,17 +94,13 @@ function watchEnd(
     killGroup(child);
     stopWaitingSoon();
   });
-  child.on('close', (code) => finish(code));
+  child.on('close', (code: number | null) => finish(code));
   return { finish };
 }
 
-/** SIGKILL to the process's whole group (it was spawned detached, as the group's leader). */
-function killGroup(child: ChildProcess): void {
-  try {
-    process.kill(-child.pid!, 'SIGKILL');
-  } catch {
-    // already gone
-  }
+/** SIGKILL to the process's whole group (it was started detached, as the group's leader). */
+function killGroup(child: Launched): void {
+  child.kill('SIGKILL', true);
 }
 
 /**

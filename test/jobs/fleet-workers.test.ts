@@ -50,4 +50,21 @@ describe('FleetWorkers', () => {
     await a.stop();
     expect(await web.route('octo/one', 4)).toBeUndefined();
   });
+
+  it('tells each worker, as it says it lives, how many workers the fleet has (its share of the cap follows from it)', async () => {
+    const heard = { c: [] as number[], d: [] as number[] };
+    const c = (await fleetWorkers()).live('worker-c', () => 0, (n) => heard.c.push(n));
+    await waitUntil('c to hear the fleet', () => heard.c.length > 0);
+    expect(heard.c).toEqual([1]);
+    const d = (await fleetWorkers()).live('worker-d', () => 0, (n) => heard.d.push(n));
+    await waitUntil('d to hear the fleet', () => heard.d.length > 0);
+    expect(heard.d).toEqual([2]);
+    // a change of c's jobs says it lives again, and hears of d
+    c.changed();
+    await waitUntil('c to hear of d', () => heard.c.includes(2));
+    await d.stop();
+    c.changed();
+    await waitUntil('c to hear that d left', () => heard.c.at(-1) === 1);
+    await c.stop();
+  });
 });

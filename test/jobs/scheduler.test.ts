@@ -142,6 +142,58 @@ describe('Scheduler', () => {
     await scheduler.idle();
   });
 
+  it('readies only its share of a fleet\'s cap ahead of the fleet\'s slots', async () => {
+    // the fleet's slots are beyond this process: the test gives them out
+    const fleetSlot = new Map<string, () => void>();
+    const scheduler = new Scheduler({
+      globalCap: 16,
+      exclusive: async (job, run, { slotWanted, slotTaken }) => {
+        void slotWanted.then(() => fleetSlot.set(job.key, slotTaken));
+        await run();
+      },
+    });
+    scheduler.setReadyAhead(4);
+    const log: string[] = [];
+    const ready = new Map<string, Gate>();
+    const preparing = (n: number): Job => ({
+      key: `o/r${n}#1`, work: 'map', group: `o/r${n}`, groupCap: 2, priority: 0, since: n, prepares: true,
+      run: async (_signal, slot) => {
+        log.push(`${n} getting ready`);
+        const g = gate();
+        ready.set(`o/r${n}#1`, g);
+        await g.promise;
+        await slot.acquire();
+        log.push(`${n} agent`);
+        slot.release();
+      },
+    });
+    for (const n of [1, 2, 3, 4, 5, 6, 7, 8]) scheduler.enqueue(preparing(n));
+    await tick();
+    expect(log).toEqual(['1 getting ready', '2 getting ready', '3 getting ready', '4 getting ready']);
+
+    // ready, they wait for slots of the fleet, and no more get ready meanwhile
+    for (const n of [1, 2, 3, 4]) ready.get(`o/r${n}#1`)!.open();
+    await tick();
+    expect(log.slice(4)).toEqual([]);
+    expect(scheduler.queuedKeys()).toEqual(['o/r5#1', 'o/r6#1', 'o/r7#1', 'o/r8#1']);
+
+    // the fleet gives #1 its slot: its agent works, and #5 takes its place among those ready ahead
+    fleetSlot.get('o/r1#1')!();
+    await tick();
+    expect(log.slice(4).sort()).toEqual(['1 agent', '5 getting ready']);
+
+    // the whole cap again (a fleet of one): the rest get ready at once
+    scheduler.setReadyAhead(undefined);
+    await tick();
+    expect(log.slice(6)).toEqual(['6 getting ready', '7 getting ready', '8 getting ready']);
+    while (log.filter((line) => line.endsWith('agent')).length < 8) {
+      for (const g of ready.values()) g.open();
+      for (const give of fleetSlot.values()) give();
+      await tick();
+    }
+    await scheduler.idle();
+  });
+
   it('lets a job that waits for another process to finish its key hold no place here, then ask for a slot again', async () => {
     // an exclusive that makes the keys in `elsewhere` wait until the test lets them go (another process of the fleet runs them)
     const elsewhere = new Map<string, Gate>([['o/r#1', gate()], ['o/r#3', gate()]]);

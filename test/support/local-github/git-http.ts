@@ -2,8 +2,8 @@
  * Git's smart HTTP protocol for the local GitHub, served by `git http-backend` as a CGI program over
  * the bare repositories on disk, so that the app clones, fetches and pushes as it would on GitHub.
  */
-import { spawn } from 'node:child_process';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { launch } from '../../../src/process/launcher.js';
 
 export interface GitHttpRequest {
   /** Folder holding `<owner>/<repo>.git` */
@@ -18,7 +18,11 @@ export interface GitHttpRequest {
 
 export function serveGit(req: IncomingMessage, res: ServerResponse, git: GitHttpRequest): Promise<void> {
   return new Promise((resolve) => {
-    const child = spawn('git', ['http-backend'], {
+    // started as the app starts its programs: from a small process, not from this one, whose every fork
+    // would hold up the whole local GitHub (it holds the state of every repository, issue and delivery)
+    const child = launch('git', ['http-backend'], {
+      cwd: git.projectRoot,
+      stdin: true,
       env: {
         ...git.env,
         GIT_PROJECT_ROOT: git.projectRoot,
@@ -31,9 +35,9 @@ export function serveGit(req: IncomingMessage, res: ServerResponse, git: GitHttp
         ...(req.headers['git-protocol'] ? { GIT_PROTOCOL: String(req.headers['git-protocol']) } : {}),
         ...(git.remoteUser ? { REMOTE_USER: git.remoteUser, REMOTE_ADDR: '127.0.0.1' } : {}),
       },
-      stdio: ['pipe', 'pipe', 'pipe'],
     });
-    req.pipe(child.stdin);
+    child.stdin!.on('error', () => undefined); // http-backend may answer without reading the whole request
+    req.pipe(child.stdin!);
     let head = Buffer.alloc(0);
     let headDone = false;
     let stderr = '';
@@ -60,13 +64,18 @@ export function serveGit(req: IncomingMessage, res: ServerResponse, git: GitHttp
       res.writeHead(status);
       res.write(head.subarray(end + 4));
     });
-    child.on('close', (code) => {
-      if (!headDone) {
+    const finish = (code: number | null) => {
+      if (!headDone && !res.headersSent) {
         res.writeHead(500, { 'content-type': 'text/plain' });
         res.write(`git http-backend failed (${code}): ${stderr}`);
       }
       res.end();
       resolve();
+    };
+    child.on('error', (error: Error) => {
+      stderr += error.message;
+      finish(null);
     });
+    child.on('close', finish);
   });
 }
