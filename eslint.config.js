@@ -11,6 +11,14 @@ export default tseslint.config(
     },
   },
   {
+    // a fork from the app's own process holds its event loop: programs start from the launcher
+    files: ['src/**'],
+    ignores: ['src/process/launcher.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'node:child_process', message: 'start programs with src/process/launcher.ts' }] }],
+    },
+  },
+  {
     files: ['bench/**', 'scripts/**'],
     rules: { 'no-console': 'off' },
   },
