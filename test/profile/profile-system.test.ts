@@ -62,6 +62,9 @@ describe('the profile of a whole run', () => {
     const check = await waitUntil('the check run', () =>
       github.repo(REPO).checkRuns.find((r) => r.name === 'agent-mapreduce' && r.headSha === pull.pull!.headSha));
     expect(check.detailsUrl).toBe(`${PUBLIC_URL}/runs/${REPO}/${cycleIssue}`);
+    // a person reviews once the run that opened the PR has ended (its labels and check are written
+    // after the PR): a review within those milliseconds would leave the issue no time with a person
+    await waitUntil('the map run to end', async () => metricValue(await scrape(), 'agent_mapreduce_runs_total', { work: 'map' }) === 1);
 
     github.review(REPO, pull.number, { state: 'CHANGES_REQUESTED', body: `Cyan, please.\n\n${editLine('src/colours.txt', 'teal', 'cyan')}` });
     await waitUntil('the revision', async () => (await github.readFile(REPO, pull.pull!.head, 'src/colours.txt')) === 'red\ncyan\nblue\n');
