@@ -41,6 +41,8 @@ describe('a fleet of a web process and a worker', () => {
     await waitUntil('the PR', () => issueSettled(github, repo, issue), 60_000);
     const [pull] = github.pullsFor(repo, issue);
     expect(await github.readFile(repo, pull!.pull!.head, 'a.txt')).toBe('omega\n');
+    // the run logs its end just after its last label: the worker's output is read as it comes
+    await waitUntil('the worker to log the run\'s end', () => runsEnded(worker.output()).length > 0);
     expect(runsEnded(worker.output())).toHaveLength(1);
     expect(runsEnded(system.app.output())).toEqual([]);
 
