@@ -14,6 +14,8 @@ export interface GitHttpRequest {
   /** Who the token belongs to; pushes are refused without one. */
   remoteUser: string | undefined;
   env: Record<string, string>;
+  /** Runs once git is done, before the client hears the end: a push is then seen everywhere (refs, PRs, CI) by the time it returns, as on GitHub. */
+  beforeEnd?: () => Promise<void>;
 }
 
 export function serveGit(req: IncomingMessage, res: ServerResponse, git: GitHttpRequest): Promise<void> {
@@ -64,18 +66,22 @@ export function serveGit(req: IncomingMessage, res: ServerResponse, git: GitHttp
       res.writeHead(status);
       res.write(head.subarray(end + 4));
     });
-    const finish = (code: number | null) => {
+    let finished = false;
+    const finish = async (code: number | null) => {
+      if (finished) return;
+      finished = true;
       if (!headDone && !res.headersSent) {
         res.writeHead(500, { 'content-type': 'text/plain' });
         res.write(`git http-backend failed (${code}): ${stderr}`);
       }
+      await git.beforeEnd?.();
       res.end();
       resolve();
     };
     child.on('error', (error: Error) => {
       stderr += error.message;
-      finish(null);
+      void finish(null);
     });
-    child.on('close', finish);
+    child.on('close', (code: number | null) => void finish(code));
   });
 }

@@ -509,13 +509,15 @@ export class LocalGitHub {
     const before = pushing ? await bare.branches() : undefined;
     await serveGit(req, res, {
       projectRoot: path.join(this.#root, 'repos'), pathInfo: url.pathname, query: url.search.slice(1), remoteUser: user.login, env: this.#gitEnv,
+      beforeEnd: async () => {
+        if (!before) return;
+        const after = await bare.branches();
+        const moves = [...new Set([...before.keys(), ...after.keys()])]
+          .map((branch) => ({ branch, before: before.get(branch) ?? ZERO_SHA, after: after.get(branch) ?? ZERO_SHA }))
+          .filter((m) => m.before !== m.after);
+        this.noteBranchMoves(repository, moves, user);
+      },
     });
-    if (!before) return;
-    const after = await bare.branches();
-    const moves = [...new Set([...before.keys(), ...after.keys()])]
-      .map((branch) => ({ branch, before: before.get(branch) ?? ZERO_SHA, after: after.get(branch) ?? ZERO_SHA }))
-      .filter((m) => m.before !== m.after);
-    this.noteBranchMoves(repository, moves, user);
   }
 
   /** The user behind git's Basic credentials: the app's bot for a live installation token that may do this to this repository. */
