@@ -36,6 +36,16 @@ async function openPulls(files: string[]): Promise<number[]> {
   return numbers;
 }
 
+/**
+ * The app has answered every delivery and asked GitHub nothing for a second: a reduce pass that the
+ * base's CI started has ended. Approvals made during such a pass meet it half-read (it reads PR by PR)
+ * and reach the next one in two trains; these tests count the trains of one pass that sees them all.
+ */
+async function quiet(): Promise<void> {
+  await system.github.webhooks.settled();
+  await waitUntil('the app to go quiet', () => Date.now() - (system.github.calls.at(-1)?.at ?? 0) > 1000);
+}
+
 const trainRuns = () => ci.runs.filter((r) => r.branch.startsWith('agent-mapreduce/train/'));
 
 describe('merge trains against the local GitHub with CI', () => {
@@ -44,6 +54,7 @@ describe('merge trains against the local GitHub with CI', () => {
     const pulls = await openPulls(['a.txt', 'b.txt', 'broken.txt', 'c.txt']);
     await github.commit(REPO, 'main', { 'strict.txt': 'the base got stricter\n' }, 'Stricter checks');
     await waitUntil('CI on the base', () => ci.running === 0);
+    await quiet();
 
     for (const n of pulls) github.review(REPO, n, { state: 'APPROVED', body: 'ok' });
 
@@ -79,6 +90,7 @@ describe('merge trains against the local GitHub with CI', () => {
     const pulls = await openPulls(['a.txt', 'b.txt', 'c.txt', 'broken.txt', 'd.txt', 'e.txt']);
     await github.commit(REPO, 'main', { 'strict.txt': 'the base got stricter\n' }, 'Stricter checks');
     await waitUntil('CI on the base', () => ci.running === 0);
+    await quiet();
 
     for (const n of pulls) github.review(REPO, n, { state: 'APPROVED', body: 'ok' });
 
