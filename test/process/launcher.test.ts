@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { launch, runToEnd, type Launched } from '../../src/process/launcher.js';
 import { compileApp } from '../support/app-process.js';
 import { waitUntil } from '../support/app-on-local-github.js';
+import { isAlive, parentOf } from '../support/process-state.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -17,21 +18,6 @@ afterAll(async () => {
 });
 
 const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
-
-/** Running, as opposed to gone or a zombie waiting for a parent that never reaps it. */
-function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-function parentOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-}
 
 /** The first line a launched program prints (here: its pid, or that of a program it started). */
 function firstLine(child: Launched): Promise<string> {

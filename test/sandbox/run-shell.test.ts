@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { runShell } from '../../src/sandbox/run-shell.js';
 import { scrubbedEnv } from '../../src/sandbox/scrubbed-env.js';
+import { isAlive } from '../support/process-state.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -19,16 +19,6 @@ const secrets = {
   GITHUB_TOKEN: 'ghs_secret1', PRIVATE_KEY: '-----BEGIN RSA', WEBHOOK_SECRET: 'whsec', ANTHROPIC_API_KEY: 'sk-ant-secret',
   APP_ID: '1', SOMETHING_NEW_SECRET: 'later-added',
 };
-
-/** Running, as opposed to gone or a zombie waiting for a parent that never reaps it. */
-function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 describe('runShell', () => {
   it('runs in the given folder and reports output and exit code', async () => {
