@@ -3,6 +3,12 @@
  * its worktree; the app commits, pushes and talks to GitHub.
  */
 export interface Agent {
+  /**
+   * Optional: reads from the worktree what a run starts from (the built-in agent: the repository's
+   * instructions for agents and its file tree) while the job still waits for its slot, so that the
+   * run's first request goes out the moment it has one. A run not prepared reads it itself.
+   */
+  prepare?(worktree: string): Promise<void>;
   run(request: AgentRequest): Promise<AgentResult>;
 }
 

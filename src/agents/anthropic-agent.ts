@@ -56,11 +56,24 @@ export function createAnthropicAgent(options: AnthropicAgentOptions): Agent {
   const allDefinitions = [...options.tools.map(definition), finishTool];
   const readOnlyDefinitions = [...[...readOnlyTools.values()].map(definition), finishTool];
 
+  // the system prompt of each prepared worktree; a failed read is read again by the run
+  const prepared = new Map<string, Promise<string | undefined>>();
+  const systemPrompt = (worktree: string) => buildSystemPrompt({ worktree, allowedCommands: options.allowedCommands, ...(options.gitEnv ? { gitEnv: options.gitEnv } : {}) });
   return {
-    run: (request: AgentRequest) => new AgentRun(options, request, {
-      tools: request.readOnly ? readOnlyTools : allTools,
-      definitions: request.readOnly ? readOnlyDefinitions : allDefinitions,
-    }).run(),
+    prepare: async (worktree: string) => {
+      const reading = systemPrompt(worktree).catch(() => undefined);
+      prepared.set(worktree, reading);
+      await reading;
+    },
+    run: async (request: AgentRequest) => {
+      const ready = prepared.get(request.worktree);
+      prepared.delete(request.worktree);
+      const system = (await ready) ?? await systemPrompt(request.worktree);
+      return new AgentRun(options, request, {
+        tools: request.readOnly ? readOnlyTools : allTools,
+        definitions: request.readOnly ? readOnlyDefinitions : allDefinitions,
+      }).run(system);
+    },
   };
 }
 
@@ -96,7 +109,7 @@ class AgentRun {
     };
   }
 
-  async run(): Promise<AgentResult> {
+  async run(system: string): Promise<AgentResult> {
     const { request } = this;
     const onAbort = () => this.#controller.abort(request.signal.reason);
     if (request.signal.aborted) onAbort();
@@ -104,7 +117,7 @@ class AgentRun {
     const wallTimer = setTimeout(() => this.#controller.abort(new Error('wall time')), Math.max(0, this.#deadline - Date.now()));
     try {
       if (this.#controller.signal.aborted) throw this.#controller.signal.reason;
-      return await this.#loop();
+      return await this.#loop(system);
     } catch (error) {
       if (request.signal.aborted) return this.#end('failed', 'The run was cancelled.');
       if (this.#controller.signal.aborted) {
@@ -122,11 +135,8 @@ class AgentRun {
   }
 
   /** Turns until `finish`, a budget, or a reply with no tool call after one nudge. */
-  async #loop(): Promise<AgentResult> {
-    const { request, options } = this;
-    const system = await buildSystemPrompt({
-      worktree: request.worktree, allowedCommands: options.allowedCommands, ...(options.gitEnv ? { gitEnv: options.gitEnv } : {}),
-    });
+  async #loop(system: string): Promise<AgentResult> {
+    const { request } = this;
     const firstMessage = request.feedback ? `${request.task}\n\n# Feedback from the review, to act on now\n\n${request.feedback}` : request.task;
     const messages: MessageParam[] = [{ role: 'user', content: firstMessage }];
     let nudged = false;

@@ -13,21 +13,29 @@ const ALLOWED = new Set([
   'core.precomposeunicode', 'core.symlinks', 'remote.origin.url', 'remote.origin.fetch', 'extensions.objectformat',
 ]);
 
-/** Verified configs by clone, with the file's identity then: an unchanged file is not read again. */
+/** Verified configs by clone, with the file's text then: an unchanged file is not listed by git again. */
 const verified = new Map<string, string>();
 
 /** The keys of `<clone>/config` outside the allow list (empty: the config is the app's own). */
 export async function forbiddenConfigKeys(clone: string): Promise<string[]> {
   const file = path.join(clone, 'config');
-  const stat = await fs.stat(file).catch(() => undefined);
-  if (!stat) return [];
-  const identity = `${stat.ino}:${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}`;
+  const identity = await configIdentity(clone);
+  if (identity === undefined) return [];
   if (verified.get(clone) === identity) return [];
   const keys = await listKeys(file);
   const forbidden = [...new Set(keys.filter((key) => !ALLOWED.has(key.toLowerCase())))];
   if (forbidden.length === 0) verified.set(clone, identity);
   else verified.delete(clone);
   return forbidden;
+}
+
+/**
+ * The clone's config file as it is now: its text, which is small. Not its inode and times: git
+ * rewrites the whole file for a branch it deletes, even when that branch had no section in it.
+ * Undefined when there is none.
+ */
+export async function configIdentity(clone: string): Promise<string | undefined> {
+  return fs.readFile(path.join(clone, 'config'), 'utf8').catch(() => undefined);
 }
 
 /** Throws, naming the keys, when the clone's config holds a key the app never writes. */

@@ -5,7 +5,7 @@ import pLimit from 'p-limit';
 import type { Logger } from '../log.js';
 import { authEnv } from './auth-env.js';
 import { KeyedMutex } from './keyed-mutex.js';
-import { forbiddenConfigKeys } from './clone-config.js';
+import { configIdentity, forbiddenConfigKeys } from './clone-config.js';
 import { pushToRemote, SecretInPushError, secretsInNewCommits, type PushOptions, type PushOutcome } from './push-to-remote.js';
 import { protocolOf, refuseCredentialsInUrl } from './remote-url.js';
 import { type Secret } from './find-secrets.js';
@@ -32,6 +32,11 @@ export class Workspace {
   private readonly env: Record<string, string>;
   /** Clone URLs as GitHub gave them at the last sync, by clone folder; pushes go there. */
   private readonly cloneUrls = new Map<string, string>();
+  /**
+   * Clones made ready here (`init` and the origin's URL), by folder: each one's URL and its config
+   * file's identity then. Each start of git costs a fork, so a sync of an unchanged clone only fetches.
+   */
+  private readonly setUp = new Map<string, { url: string; config: string | undefined }>();
   /** Worktrees finished jobs handed back, by clone folder, ready for the next job. */
   private readonly idle = new Map<string, string[]>();
   private readonly maxIdleWorktrees: number;
@@ -77,9 +82,14 @@ export class Workspace {
       if (forbidden.length > 0) await this.rebuild(clone, forbidden);
       const fresh = !(await exists(clone));
       try {
-        await fs.mkdir(clone, { recursive: true });
-        await this.git(['init', '--bare', '--quiet'], clone);
-        await this.pointOriginAt(clone, repo.cloneUrl);
+        // a clone this process set up for this URL, whose config nothing has written since, only fetches
+        const setUp = this.setUp.get(clone);
+        if (setUp?.url !== repo.cloneUrl || setUp.config === undefined || setUp.config !== await configIdentity(clone)) {
+          await fs.mkdir(clone, { recursive: true });
+          await this.git(['init', '--bare', '--quiet'], clone);
+          await this.pointOriginAt(clone, repo.cloneUrl);
+          this.setUp.set(clone, { url: repo.cloneUrl, config: await configIdentity(clone) });
+        }
         await this.git(['fetch', '--prune', '--no-tags', '--quiet', 'origin'], clone, auth, repo.cloneUrl);
       } catch (error) {
         // A clone that never completed its first fetch would look cached next time.
@@ -276,6 +286,7 @@ export class Workspace {
     this.log.warn({ clone, keys: forbidden }, 'git: the cached clone\'s config holds keys the app never writes; rebuilding the clone');
     for (const dir of this.idle.get(clone) ?? []) forgetWorktree(dir);
     this.idle.delete(clone);
+    this.setUp.delete(clone);
     await fs.rm(clone, { recursive: true, force: true });
   }
 

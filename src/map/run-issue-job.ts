@@ -1,4 +1,4 @@
-import { agentBudget, type AgentResult } from '../agents/agent.js';
+import { agentBudget, type Agent, type AgentResult } from '../agents/agent.js';
 import type { PermissionCache } from '../github/permission-cache.js';
 import type { GitHub } from '../github/port.js';
 import { SecretInPushError } from '../git/push-to-remote.js';
@@ -28,7 +28,8 @@ const MAX_PLAN_CHARS = 25_000;
  * One issue's run, in the order of DESIGN §2-3:
  * 1. re-read the issue; stop if it is closed or no longer labelled, or already has its PR;
  * 2. say it is running;
- * 3. cut a worktree for the issue's branch from the base branch (ahead of the job's slot), then wait for the slot;
+ * 3. cut a worktree for the issue's branch from the base branch (ahead of the job's slot), then wait for the slot
+ *    while the agent reads what it starts from;
  * 4. run the repository's setup commands;
  * 5. run the agent on the task, then give its slot to the next job (publishing needs no agent);
  * 6. publish by outcome: commit, push and open (or update) the PR, or report why not;
@@ -66,8 +67,12 @@ export async function runIssueJob(deps: MapDeps, job: IssueJob, signal: AbortSig
       worktree: await deps.workspace.addWorktree(repo, { name: `issue-${issueNumber}`, branch, startPoint: `origin/${base}` }),
     });
     return await withWorktree(deps.workspace, acquire, async ({ worktree }) => {
-      // ready ahead of its slot (a job that prepares): now it waits for one, before any command runs
+      // ready ahead of its slot (a job that prepares): now it waits for one, before any command runs,
+      // while the agent reads what it starts from (its first request then goes out with the slot)
+      const agent = deps.createAgent(job.config);
+      const preparing = agent.prepare?.(worktree.dir).catch(() => undefined);
       await slot?.acquire();
+      await preparing;
       throwIfAborted(signal);
       const deadline = Date.now() + config.map.timeoutMinutes * 60_000;
       // a plan only reads, so it needs no dependencies installed
@@ -76,7 +81,7 @@ export async function runIssueJob(deps: MapDeps, job: IssueJob, signal: AbortSig
         : await runSetup({ sandbox: deps.sandbox, worktree, commands: config.map.setup, hosts: deps.settings.setupHosts, deadline, signal });
       if (setupFailure) return await finishFailed(deps, job, status, setupFailure);
 
-      const result = await runAgent(deps, job, { worktree, task, deadline, status, signal });
+      const result = await runAgent(deps, job, { agent, worktree, task, deadline, status, signal });
       slot?.release();
       if (job.mode === 'plan') return await postPlan(deps, job, status, result);
       const target = { branch, base, title: pullTitle(issueNumber, issue.title), wasFailed: issue.labels.includes(FAILED_LABEL), hasOpenPull: existing !== null };
@@ -144,10 +149,10 @@ function errorMessage(error: unknown): string {
 
 /** Step 5: the agent on the task, with the run's remaining time; its usage goes to the profile. */
 async function runAgent(
-  deps: MapDeps, job: IssueJob, run: { worktree: Worktree; task: string; deadline: number; status: StatusWriter; signal: AbortSignal },
+  deps: MapDeps, job: IssueJob, run: { agent: Agent; worktree: Worktree; task: string; deadline: number; status: StatusWriter; signal: AbortSignal },
 ): Promise<AgentResult> {
   const ref = { repo: `${job.github.owner}/${job.github.repo}`, issue: job.issueNumber };
-  const result = await deps.createAgent(job.config).run({
+  const result = await run.agent.run({
     worktree: run.worktree.dir,
     cloneDir: run.worktree.cloneDir,
     task: run.task,

@@ -9,6 +9,7 @@ import { agentFactory } from '../../src/agents/create-agent.js';
 import { priceOf } from '../../src/agents/pricing.js';
 import { createTools } from '../../src/agents/tools/index.js';
 import { parseConfig } from '../../src/config/parse-config.js';
+import { runGit } from '../../src/git/run-git.js';
 import { Workspace } from '../../src/git/workspace.js';
 import { buildTask } from '../../src/pipeline/build-task.js';
 import type { Sandbox } from '../../src/sandbox/sandbox.js';
@@ -117,6 +118,26 @@ describe('the built-in agent', () => {
     expect(resultsOf(1)[0]!.content).toContain('src/greet.js');
     expect(resultsOf(4)[0]!.content).toContain('check: ok');
     expect(api.requests).toHaveLength(5);
+  });
+
+  it('reads its standing instructions while prepared, ahead of the run, and a run not prepared reads them itself', async () => {
+    api = await startFakeMessagesApi({
+      steps: [reply(toolUse('finish', { outcome: 'no-change', summary: 'Nothing to do.' })), reply(toolUse('finish', { outcome: 'no-change', summary: 'Nothing.' }))],
+    });
+    const agent = agentFor();
+    await agent.prepare!(worktree);
+    // written after the prepare, before the run: the prepared run does not read the worktree again
+    await writeFile(path.join(worktree, 'AGENTS.md'), 'Changed after the prepare.\n');
+    await writeFile(path.join(worktree, 'later.txt'), 'later\n');
+    await runGit(['add', 'later.txt'], { cwd: worktree, env: sandbox.gitEnv });
+
+    expect((await agent.run(request())).outcome).toBe('no-change');
+    expect(api.requests[0]!.body.system).toContain('## From AGENTS.md\n\nRun `sh check.sh` before you finish.');
+    expect(api.requests[0]!.body.system).not.toContain('later.txt');
+
+    expect((await agent.run(request())).outcome).toBe('no-change');
+    expect(api.requests[1]!.body.system).toContain('## From AGENTS.md\n\nChanged after the prepare.');
+    expect(api.requests[1]!.body.system).toContain('later.txt');
   });
 
   it('offers a plan-first run only the tools that read, and refuses the others', async () => {

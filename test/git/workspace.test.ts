@@ -59,6 +59,33 @@ describe('Workspace.sync', () => {
     const refs = await gitIn(workspace.cloneDir(repo), 'for-each-ref', '--format=%(refname) %(objectname)');
     expect(refs.split('\n').sort()).toEqual([`refs/remotes/origin/feature ${featureSha}`, `refs/remotes/origin/main ${mainSha}`]);
   });
+
+  it('only fetches into a clone it set up whose config is unchanged, and sets a clone up again for a new URL or a changed config', async () => {
+    const trace = path.join(sandbox.root, 'git-trace.txt');
+    const traced = new Workspace({ workDir: path.join(sandbox.root, 'work'), log: pino({ level: 'silent' }), env: { ...sandbox.gitEnv, GIT_TRACE: trace } });
+    /** The commands that set a clone up or fetch, of those a sync ran (git's own trace), the trace then emptied. */
+    const commandsOf = async (sync: Promise<void>) => {
+      await sync;
+      const lines = (await fs.readFile(trace, 'utf8')).split('\n');
+      await fs.writeFile(trace, '');
+      return lines.map((line) => /trace: built-in: git (\S+)/.exec(line)?.[1]).filter((c) => ['init', 'config', 'remote', 'fetch'].includes(c!));
+    };
+    expect(await commandsOf(traced.sync(repo))).toEqual(['init', 'config', 'remote', 'fetch']);
+    const clone = traced.cloneDir(repo);
+    // the next job's branch is deleted: git rewrites the config file with the same text
+    await gitIn(clone, 'branch', 'gone', 'refs/remotes/origin/main');
+    await gitIn(clone, 'branch', '-D', 'gone');
+    expect(await commandsOf(traced.sync(repo))).toEqual(['fetch']);
+
+    const sameRemote = path.join(sandbox.root, 'same-remote.git');
+    await fs.symlink(path.join(sandbox.root, 'remote.git'), sameRemote);
+    const moved = { ...repo, cloneUrl: sameRemote };
+    expect(await commandsOf(traced.sync(moved))).toEqual(['init', 'config', 'remote', 'fetch']);
+    expect(await gitIn(clone, 'config', '--get', 'remote.origin.url')).toBe(moved.cloneUrl);
+
+    await gitIn(clone, 'config', 'core.logallrefupdates', 'false');
+    expect(await commandsOf(traced.sync(moved))).toEqual(['init', 'config', 'fetch']);
+  });
 });
 
 describe('Workspace worktrees', () => {
