@@ -34,7 +34,7 @@ export class Workspace {
   private readonly cloneUrls = new Map<string, string>();
   /**
    * Clones made ready here (`init` and the origin's URL), by folder: each one's URL and its config
-   * file's identity then. Each start of git costs a fork, so a sync of an unchanged clone only fetches.
+   * file's text then. Each start of git costs a fork, so a sync of an unchanged clone only fetches.
    */
   private readonly setUp = new Map<string, { url: string; config: string | undefined }>();
   /** Worktrees finished jobs handed back, by clone folder, ready for the next job. */

@@ -72,9 +72,11 @@ describe('Workspace.sync', () => {
     };
     expect(await commandsOf(traced.sync(repo))).toEqual(['init', 'config', 'remote', 'fetch']);
     const clone = traced.cloneDir(repo);
-    // the next job's branch is deleted: git rewrites the config file with the same text
-    await gitIn(clone, 'branch', 'gone', 'refs/remotes/origin/main');
+    // a job's branch is deleted: git writes the config file anew, with the same text
+    const before = await fs.stat(path.join(clone, 'config'));
+    await gitIn(clone, 'branch', '--no-track', 'gone', 'refs/remotes/origin/main');
     await gitIn(clone, 'branch', '-D', 'gone');
+    expect((await fs.stat(path.join(clone, 'config'))).ino).not.toBe(before.ino);
     expect(await commandsOf(traced.sync(repo))).toEqual(['fetch']);
 
     const sameRemote = path.join(sandbox.root, 'same-remote.git');
