@@ -13,29 +13,31 @@ const ALLOWED = new Set([
   'core.precomposeunicode', 'core.symlinks', 'remote.origin.url', 'remote.origin.fetch', 'extensions.objectformat',
 ]);
 
-/** Verified configs by clone, with the file's text then: an unchanged file is not listed by git again. */
+/** Verified configs by clone, with their text then: an unchanged config is not listed by git again. */
 const verified = new Map<string, string>();
+
+/**
+ * The clone's config file as it is now: its text, which is small (undefined: there is none). The
+ * text, not the file's inode and times: git writes the whole file anew for every branch it deletes,
+ * even one that had no section in it, so those change after every run.
+ */
+export async function configText(clone: string): Promise<string | undefined> {
+  return fs.readFile(path.join(clone, 'config'), 'utf8').catch(() => undefined);
+}
 
 /** The keys of `<clone>/config` outside the allow list (empty: the config is the app's own). */
 export async function forbiddenConfigKeys(clone: string): Promise<string[]> {
-  const file = path.join(clone, 'config');
-  const identity = await configIdentity(clone);
-  if (identity === undefined) return [];
-  if (verified.get(clone) === identity) return [];
-  const keys = await listKeys(file);
-  const forbidden = [...new Set(keys.filter((key) => !ALLOWED.has(key.toLowerCase())))];
-  if (forbidden.length === 0) verified.set(clone, identity);
-  else verified.delete(clone);
-  return forbidden;
+  return forbiddenKeysIn(clone, await configText(clone));
 }
 
-/**
- * The clone's config file as it is now: its text, which is small. Not its inode and times: git
- * rewrites the whole file for a branch it deletes, even when that branch had no section in it.
- * Undefined when there is none.
- */
-export async function configIdentity(clone: string): Promise<string | undefined> {
-  return fs.readFile(path.join(clone, 'config'), 'utf8').catch(() => undefined);
+/** The keys of the clone's config `text`, as read by the caller, outside the allow list (no config: none). */
+export async function forbiddenKeysIn(clone: string, text: string | undefined): Promise<string[]> {
+  if (text === undefined || verified.get(clone) === text) return [];
+  const keys = await listKeys(text);
+  const forbidden = [...new Set(keys.filter((key) => !ALLOWED.has(key.toLowerCase())))];
+  if (forbidden.length === 0) verified.set(clone, text);
+  else verified.delete(clone);
+  return forbidden;
 }
 
 /** Throws, naming the keys, when the clone's config holds a key the app never writes. */
@@ -46,12 +48,15 @@ export async function assertOwnConfig(clone: string): Promise<void> {
   }
 }
 
-/** Reading a config file with `--file` runs nothing and follows no include (`--no-includes`). */
-async function listKeys(file: string): Promise<string[]> {
-  const { code, stdout } = await runToEnd('git', ['config', '--file', file, '--no-includes', '--list', '--name-only', '-z'], {
+/**
+ * git lists the keys of the very text that was read (on its stdin, `--file -`), so what is verified
+ * is what was listed; reading config this way runs nothing and follows no include (`--no-includes`).
+ */
+async function listKeys(text: string): Promise<string[]> {
+  const { code, stdout } = await runToEnd('git', ['config', '--file', '-', '--no-includes', '--list', '--name-only', '-z'], {
     cwd: process.cwd(), env: { PATH: process.env.PATH ?? '/usr/bin:/bin', GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', LC_ALL: 'C' },
-    maxBuffer: 16 * 1024 * 1024,
+    input: text, maxBuffer: 16 * 1024 * 1024,
   });
-  // an unreadable or malformed config is not the app's own either
+  // a malformed config is not the app's own either
   return code === 0 ? stdout.split('\0').filter((key) => key !== '') : ['<malformed config>'];
 }

@@ -5,7 +5,7 @@ import pLimit from 'p-limit';
 import type { Logger } from '../log.js';
 import { authEnv } from './auth-env.js';
 import { KeyedMutex } from './keyed-mutex.js';
-import { configIdentity, forbiddenConfigKeys } from './clone-config.js';
+import { configText, forbiddenKeysIn } from './clone-config.js';
 import { pushToRemote, SecretInPushError, secretsInNewCommits, type PushOptions, type PushOutcome } from './push-to-remote.js';
 import { protocolOf, refuseCredentialsInUrl } from './remote-url.js';
 import { type Secret } from './find-secrets.js';
@@ -78,17 +78,21 @@ export class Workspace {
     const auth = authEnv(token, repo.cloneUrl);
     this.cloneUrls.set(clone, repo.cloneUrl);
     await cloneLocks.run(clone, async () => {
-      const forbidden = await forbiddenConfigKeys(clone);
-      if (forbidden.length > 0) await this.rebuild(clone, forbidden);
+      let config = await configText(clone);
+      const forbidden = await forbiddenKeysIn(clone, config);
+      if (forbidden.length > 0) {
+        await this.rebuild(clone, forbidden);
+        config = undefined;
+      }
       const fresh = !(await exists(clone));
       try {
         // a clone this process set up for this URL, whose config nothing has written since, only fetches
         const setUp = this.setUp.get(clone);
-        if (setUp?.url !== repo.cloneUrl || setUp.config === undefined || setUp.config !== await configIdentity(clone)) {
+        if (config === undefined || setUp?.url !== repo.cloneUrl || setUp.config !== config) {
           await fs.mkdir(clone, { recursive: true });
           await this.git(['init', '--bare', '--quiet'], clone);
           await this.pointOriginAt(clone, repo.cloneUrl);
-          this.setUp.set(clone, { url: repo.cloneUrl, config: await configIdentity(clone) });
+          this.setUp.set(clone, { url: repo.cloneUrl, config: await configText(clone) });
         }
         await this.git(['fetch', '--prune', '--no-tags', '--quiet', 'origin'], clone, auth, repo.cloneUrl);
       } catch (error) {
@@ -296,7 +300,8 @@ export class Workspace {
     // Twice --force: also removes a worktree that is locked or has changes.
     await this.git(['worktree', 'remove', '--force', '--force', dir], clone).catch(ignoreGitError);
     await fs.rm(dir, { recursive: true, force: true });
-    await this.git(['worktree', 'prune'], clone);
+    // a clone git cannot read (a broken config) keeps the record of the folder until its sync rebuilds it
+    await this.git(['worktree', 'prune'], clone).catch(ignoreGitError);
   }
 
   /** `remoteUrl`: the one transport this call may use is that remote's. */

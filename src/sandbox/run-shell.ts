@@ -68,7 +68,7 @@ function watchEnd(
     clearTimeout(timer);
     if (graceTimer) clearTimeout(graceTimer);
     options.signal?.removeEventListener('abort', onAbort);
-    killGroup(child);
+    child.kill('SIGKILL', true);
     done(exitCode, killedFor);
   };
   // A process that left the group (setsid) can hold the pipes open for ever: once the program is
@@ -82,7 +82,7 @@ function watchEnd(
   };
   const kill = (why: 'timeout' | 'cancelled') => {
     killedFor ??= why;
-    killGroup(child);
+    child.kill('SIGKILL', true);
     stopWaitingSoon();
   };
   const timer = setTimeout(() => kill('timeout'), options.timeoutMs);
@@ -91,16 +91,11 @@ function watchEnd(
   options.signal?.addEventListener('abort', onAbort, { once: true });
   // the program may exit while a process it started in the background still holds the pipes open
   child.on('exit', () => {
-    killGroup(child);
+    child.kill('SIGKILL', true);
     stopWaitingSoon();
   });
   child.on('close', (code: number | null) => finish(code));
   return { finish };
-}
-
-/** SIGKILL to the process's whole group (it was started detached, as the group's leader). */
-function killGroup(child: Launched): void {
-  child.kill('SIGKILL', true);
 }
 
 /**

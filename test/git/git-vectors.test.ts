@@ -60,6 +60,7 @@ describe("the app's own git", () => {
     ['a filter driver', (f: string) => `[filter "evil"]\n\tclean = "touch ${f}/filter; cat"\n\tsmudge = "touch ${f}/filter; cat"\n`],
     ['protocol.ext with url.insteadOf', (f: string) => `[protocol "ext"]\n\tallow = always\n[url "ext::sh -c touch% ${f}/ext"]\n\tinsteadOf = ${git.remoteUrl}\n`],
     ['an include', (f: string) => `[include]\n\tpath = ${f}/../included\n`],
+    ['a line git cannot parse', (f: string) => `[core]\n\tfsmonitor = "touch ${f}/malformed; false"\n[broken\n`],
   ])('refuses a clone whose config holds %s: nothing fires, and the next sync rebuilds the clone', async (_name, plant) => {
     await fs.writeFile(path.join(git.root, 'included'), `[core]\n\tfsmonitor = "touch ${fired}/include; false"\n`);
     await fs.writeFile(path.join(worktree.dir, '.gitattributes'), '* filter=evil\n');
