@@ -111,11 +111,23 @@ describe('merge trains against the local GitHub with CI', () => {
 
   it('abandons a train when someone pushes to the base while CI runs, and merges what the next train tested', async () => {
     const { github } = system;
+    // the first train's CI ends only after the human's push, however slow the machine: green, but stale
+    let pushed!: () => void;
+    const humanPushed = new Promise<void>((resolve) => { pushed = resolve; });
+    ci.stop();
+    ci = new SimulatedCi(github, {
+      seconds: 1,
+      fails: async (run) => {
+        if (run.branch === 'agent-mapreduce/train/main/1') await humanPushed;
+        return false;
+      },
+    });
     const pulls = await openPulls(['a.txt', 'b.txt']);
     for (const n of pulls) github.review(REPO, n, { state: 'APPROVED', body: 'ok' });
     await waitUntil('the first train', () => trainRuns().length === 1);
 
     await github.commit(REPO, 'main', { 'human.txt': 'pushed by hand\n' }, 'A human push');
+    pushed();
 
     await waitUntil('both merged', () => pulls.every((n) => github.issue(REPO, n).pull!.merged), 60_000);
     const [first, second] = trainRuns();
