@@ -1,4 +1,4 @@
-import type { ApplicationFunction, Probot } from 'probot';
+import type { ApplicationFunction, Context, Probot } from 'probot';
 import { FleetEvents } from './jobs/fleet-events.js';
 import { FleetWorkers, fleetWorkerName } from './jobs/fleet-workers.js';
 import type { RedisClient } from './jobs/connect-redis.js';
@@ -6,8 +6,8 @@ import { refused } from './sandbox/sandbox.js';
 import type { Agent } from './agents/agent.js';
 import type { RepoConfig } from './config/schema.js';
 import { onCiResult } from './handlers/on-ci-result.js';
-import { onIssueComment } from './handlers/on-issue-comment.js';
-import { onIssueLabeled } from './handlers/on-issue-labeled.js';
+import { isPersonsCommand, onIssueComment } from './handlers/on-issue-comment.js';
+import { isLabelByPerson, onIssueLabeled } from './handlers/on-issue-labeled.js';
 import { onIssueUnlabeledOrClosed } from './handlers/on-issue-unlabeled-or-closed.js';
 import { onPullRequestActivity } from './handlers/on-pull-request-activity.js';
 import { onPullRequestReview } from './handlers/on-pull-request-review.js';
@@ -59,9 +59,9 @@ export function createApp(settings: Settings, options: AppOptions = {}): Applica
       shareProfile(settings.redisUrl, services.redis, services.profile, app.log)
         .catch((err: unknown) => app.log.error({ err }, 'the fleet\'s profile is not shared: this dashboard shows this process only'));
     }
-    // a fleet's web process passes every delivery to the workers, and does nothing else
+    // a fleet's web process passes the deliveries a handler acts on to the workers, and does nothing else
     if (web) {
-      forwardEvents(app, settings, services.redis!);
+      forwardEvents(app, settings, services.redis!, handledBy(services));
       options.onServices?.(services);
       return;
     }
@@ -72,30 +72,75 @@ export function createApp(settings: Settings, options: AppOptions = {}): Applica
       services.reduce.useFleet(fleet);
     }
     if (settings.role === 'worker') services.fleetEvents = receiveEvents(app, settings, services);
-    app.on('issue_comment.created', onIssueComment(services));
-    app.on('issues.labeled', onIssueLabeled(services));
-    app.on(['issues.unlabeled', 'issues.closed'], onIssueUnlabeledOrClosed(services));
-    app.on('pull_request_review.submitted', onPullRequestReview(services));
-    app.on(['pull_request_review.submitted', 'pull_request.closed'], onPullRequestActivity(services));
-    app.on('push', onPush(services));
-    app.on(['pull_request_review.submitted', 'pull_request.closed', 'issues.closed', 'issue_dependencies'], onHoldReleased(services));
-    app.on(['pull_request_review.submitted', 'pull_request.closed', 'push', 'check_suite.completed', 'check_run.completed', 'status'],
-      onReduceTrigger(services));
-    app.on(['check_run.completed', 'check_suite.completed', 'status', 'pull_request.opened', 'pull_request.reopened'], onCiResult(services));
+    // Probot's own handler type is the same context under another name
+    registerHandlers((events, handler) => app.on(events, handler as never), services);
     const background = options.background === false ? undefined : startBackground(app, services, app.log);
     options.onServices?.(services, background);
   };
 }
 
 /**
- * ROLE=web: each verified delivery goes to the fleet's queue, a repository's to the worker that holds
- * its clone (jobs/fleet-workers.ts); GitHub is answered once Redis has it (else 500, and GitHub may redeliver).
+ * Registers each handler for the events it acts on; `acts`, where given, tells on sight of the payload
+ * alone the deliveries of those events that the handler ignores (its own first check). One list, so
+ * that a fleet's web process passes on exactly the deliveries its workers' handlers act on.
  */
-function forwardEvents(app: Probot, settings: Settings, redis: Promise<RedisClient>): void {
+function registerHandlers(on: On, services: Services): void {
+  on('issue_comment.created', onIssueComment(services), isPersonsCommand);
+  on('issues.labeled', onIssueLabeled(services), isLabelByPerson);
+  on(['issues.unlabeled', 'issues.closed'], onIssueUnlabeledOrClosed(services));
+  on('pull_request_review.submitted', onPullRequestReview(services));
+  on(['pull_request_review.submitted', 'pull_request.closed'], onPullRequestActivity(services));
+  on('push', onPush(services));
+  on(['pull_request_review.submitted', 'pull_request.closed', 'issues.closed', 'issue_dependencies'], onHoldReleased(services));
+  on(['pull_request_review.submitted', 'pull_request.closed', 'push', 'check_suite.completed', 'check_run.completed', 'status'], onReduceTrigger(services));
+  on(['check_run.completed', 'check_suite.completed', 'status', 'pull_request.opened', 'pull_request.reopened'], onCiResult(services));
+}
+
+/** The names `app.on` takes: an event, or an event and its action. */
+type EventName = Extract<Parameters<Probot['on']>[0], string>;
+type On = <E extends EventName>(
+  events: E | E[], handler: (context: Context<E>) => Promise<void>, acts?: (payload: Context<E>['payload']) => boolean,
+) => void;
+
+/**
+ * Whether some handler acts on a delivery: its event (`name`, or `name.action`) is one a handler is
+ * registered for, and that handler does not ignore it on sight. Most of what GitHub sends an app
+ * (issues opened or edited, comments that are no command, this app's own labels and comments coming
+ * back) is ignored, and a fleet's workers need not take it off the queue to find that out.
+ */
+function handledBy(services: Services): (name: string, payload: unknown) => boolean {
+  const registered: Array<{ events: string[]; acts: ((payload: never) => boolean) | undefined }> = [];
+  registerHandlers((events, _handler, acts) => void registered.push({ events: [events].flat(), acts: acts as ((payload: never) => boolean) | undefined }), services);
+  return (name, payload) => {
+    const action = (payload as { action?: unknown } | null)?.action;
+    const full = typeof action === 'string' ? `${name}.${action}` : name;
+    return registered.some(({ events, acts }) => events.some((e) => e === name || e === full) && (acts === undefined || actsOn(acts, payload)));
+  };
+}
+
+/** A payload the check cannot read (not GitHub's shape) is passed on: the worker's handler gives the answer. */
+function actsOn(acts: (payload: never) => boolean, payload: unknown): boolean {
+  try {
+    return acts(payload as never);
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * ROLE=web: each verified delivery that some handler acts on goes to the fleet's queue, a repository's
+ * to the worker that holds its clone (jobs/fleet-workers.ts); GitHub is answered once Redis has it
+ * (else 500, and GitHub may redeliver). The rest is answered at once and goes nowhere.
+ */
+function forwardEvents(app: Probot, settings: Settings, redis: Promise<RedisClient>, handled: (name: string, payload: unknown) => boolean): void {
   const events = FleetEvents.sender(settings.redisUrl!, app.log);
   events.catch((err: unknown) => app.log.error({ err }, 'the fleet\'s event queue did not start: deliveries are refused until it does'));
   const workers = redis.then((client) => new FleetWorkers(client, settings.fleetLockMs));
   app.onAny(async (context) => {
+    if (!handled(context.name, context.payload)) {
+      app.log.debug({ delivery: context.id, event: context.name }, 'delivery not passed on: no handler acts on it');
+      return;
+    }
     const repository = (context.payload as { repository?: { full_name?: unknown } }).repository?.full_name;
     // Redis not answering the routing: whichever worker takes it first
     const worker = typeof repository === 'string' ? await (await workers).route(repository, settings.maxAgents).catch(() => undefined) : undefined;

@@ -4,13 +4,20 @@ import { dispatchCommand, type CommandDeps } from '../commands/dispatch-command.
 import { issueFromPayload, repositoryFromPayload, gitHubOf } from './from-payload.js';
 import type { RequestCounting } from '../github/octokit-github.js';
 
+type CommentPayload = Context<'issue_comment.created'>['payload'];
+
+/** Whether a new comment is one this handler acts on: a command, from a person (bots, this app included, are ignored). */
+export function isPersonsCommand(payload: CommentPayload): boolean {
+  const { comment, sender } = payload;
+  return sender.type !== 'Bot' && comment.user?.type !== 'Bot' && parseCommand(comment.body) !== null;
+}
+
 /** A new comment: act only on a command from a person (bots, this app included, are ignored). */
 export function onIssueComment(services: CommandDeps & RequestCounting) {
   return async (context: Context<'issue_comment.created'>): Promise<void> => {
     const { comment, issue, sender } = context.payload;
-    if (context.isBot || comment.user?.type === 'Bot') return;
-    const command = parseCommand(comment.body);
-    if (!command) return;
+    if (!isPersonsCommand(context.payload)) return;
+    const command = parseCommand(comment.body)!;
 
     const { owner, repo } = context.repo();
     const author = comment.user ?? sender;

@@ -4,11 +4,16 @@ import { issueFromPayload, repositoryFromPayload, gitHubOf } from './from-payloa
 import type { RequestCounting } from '../github/octokit-github.js';
 import { DEFAULT_LABEL } from '../names.js';
 
+/** Whether a label was added by a person: a bot's (this app's own state labels among them) never queues an issue. */
+export function isLabelByPerson(payload: Context<'issues.labeled'>['payload']): boolean {
+  return payload.label !== undefined && payload.sender.type !== 'Bot';
+}
+
 /** A label was added: if it is the trigger label, added by a person, queue the issue. */
 export function onIssueLabeled(services: IssueRunDeps & RequestCounting) {
   return async (context: Context<'issues.labeled'>): Promise<void> => {
     const { issue, label, sender } = context.payload;
-    if (!label || sender.type === 'Bot') return;
+    if (!label || !isLabelByPerson(context.payload)) return;
     const { owner, repo } = context.repo();
     const github = gitHubOf(services, context);
     const config = await services.configs.get(github);
