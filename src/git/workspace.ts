@@ -105,6 +105,23 @@ export class Workspace {
   }
 
   /**
+   * Whether a fetch now would change nothing: the clone is one this process set up for `repo`'s URL,
+   * its config is unchanged since, and its remote branches are exactly `heads` (GitHub's, each with
+   * its tip). A fetch is a token, two round trips to the git server and several programs; this is one
+   * program.
+   */
+  async matches(repo: RemoteRepo, heads: Map<string, string>): Promise<boolean> {
+    const clone = this.cloneDir(repo);
+    return cloneLocks.run(clone, async () => {
+      const setUp = this.setUp.get(clone);
+      const config = await configText(clone);
+      if (config === undefined || setUp?.url !== repo.cloneUrl || setUp.config !== config) return false;
+      const local = await this.remoteBranches(repo, '');
+      return local.length === heads.size && local.every(({ branch, sha }) => heads.get(branch) === sha);
+    });
+  }
+
+  /**
    * A worktree with `branch` reset to `startPoint`. It reuses a worktree a finished job handed back
    * (`recycleWorktree`) when there is one: switching it to the new start point rewrites only the
    * files that differ, where a fresh checkout of a large repository writes every file. Otherwise it

@@ -32,7 +32,7 @@ export interface AdapterContext {
 }
 
 /** The repository: its config file, people's permissions and ids, and git tokens. */
-export function repositoryPart(ctx: AdapterContext): Pick<GitHub, 'readConfigLayers' | 'getPermission' | 'getUserId' | 'withGitToken'> {
+export function repositoryPart(ctx: AdapterContext): Pick<GitHub, 'readConfigLayers' | 'getPermission' | 'getUserId' | 'withGitToken' | 'branchHeads'> {
   const { octokit, where, repo, target } = ctx;
   return {
     async readConfigLayers(path) {
@@ -73,6 +73,11 @@ export function repositoryPart(ctx: AdapterContext): Pick<GitHub, 'readConfigLay
           .request('DELETE /installation/token')
           .catch((error: unknown) => octokit.log.warn(`git token not revoked (${error instanceof Error ? error.message : String(error)}); it expires within the hour`));
       }
+    },
+
+    async branchHeads() {
+      const { data } = await octokit.rest.git.listMatchingRefs({ ...where, ref: 'heads/' });
+      return new Map(data.filter((r) => r.ref.startsWith('refs/heads/')).map((r) => [r.ref.slice('refs/heads/'.length), r.object.sha]));
     },
 
     async getUserId(login) {

@@ -17,6 +17,8 @@ export interface GitHub {
    * to git through its environment.
    */
   withGitToken<T>(access: 'read' | 'write', use: (token: string) => Promise<T>): Promise<T>;
+  /** Every branch of the repository with its tip, as GitHub has them now (a conditional read: free while nothing moved). */
+  branchHeads(): Promise<Map<string, string>>;
 
   getUserId(login: string): Promise<number>;
   getIssue(issueNumber: number): Promise<IssueInfo>;

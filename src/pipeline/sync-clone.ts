@@ -9,7 +9,8 @@ const lastFetched = new Map<string, number>();
 
 /**
  * Brings the repository's cached clone up to date, with a read token of its own, and resolves once a
- * fetch that started after this call has finished. Jobs that start together (a wave of labelled
+ * fetch that started after this call has finished (or a look at GitHub's branches found that the
+ * clone already has them all, as they are). Jobs that start together (a wave of labelled
  * issues, a reduce pass) share that fetch instead of taking turns on the clone's lock with one
  * fetch and one token each.
  */
@@ -19,7 +20,12 @@ export function syncClone(github: GitHub, workspace: Workspace, repo: RemoteRepo
   if (options.startedSince !== undefined && (lastFetched.get(key) ?? -Infinity) >= options.startedSince) return Promise.resolve();
   const fetch = async () => {
     const started = Date.now();
-    await github.withGitToken('read', (token) => workspace.sync(repo, token));
+    // GitHub's branches as of now, if the clone has exactly those already, are what a fetch would bring
+    // (a read GitHub cannot answer, or no clone of ours yet: fetch)
+    const heads = await github.branchHeads().catch(() => undefined);
+    if (!heads || !(await workspace.matches(repo, heads).catch(() => false))) {
+      await github.withGitToken('read', (token) => workspace.sync(repo, token));
+    }
     lastFetched.set(key, Math.max(started, lastFetched.get(key) ?? -Infinity));
   };
   const flight = flights.get(key);

@@ -37,6 +37,7 @@ function tokens(): { github: GitHub; fetches: () => number; fetched: Promise<voi
   const github = {
     owner: repo.owner,
     repo: repo.repo,
+    branchHeads: () => remoteHeads(),
     async withGitToken<T>(_access: 'read' | 'write', use: (token: string) => Promise<T>): Promise<T> {
       fetches += 1;
       const result = await use('');
@@ -48,6 +49,15 @@ function tokens(): { github: GitHub; fetches: () => number; fetched: Promise<voi
     },
   } as unknown as GitHub;
   return { github, fetches: () => fetches, fetched, release };
+}
+
+/** The remote's branches with their tips, as GitHub's `git/matching-refs/heads/` tells them. */
+async function remoteHeads(): Promise<Map<string, string>> {
+  const out = await sandbox.git(sandbox.root, 'ls-remote', '--heads', sandbox.remoteUrl);
+  return new Map(out.split('\n').filter(Boolean).map((line) => {
+    const [sha = '', ref = ''] = line.split('\t');
+    return [ref.slice('refs/heads/'.length), sha] as const;
+  }));
 }
 
 const remoteMain = () => sandbox.git(workspace.cloneDir(repo), 'rev-parse', 'refs/remotes/origin/main');
@@ -66,9 +76,9 @@ describe('syncClone', () => {
     expect(fetches()).toBe(2);
     expect(await remoteMain()).toBe(pushed);
 
-    // with nothing under way, the next call fetches again
+    // with nothing under way, the next call looks again: the clone has every branch as it is, so no fetch
     await syncClone(github, workspace, repo);
-    expect(fetches()).toBe(3);
+    expect(fetches()).toBe(2);
   });
 
   it('serves a call that accepts a fetch started since a moment from the last such fetch, and fetches for one asked after it', async () => {
@@ -87,5 +97,46 @@ describe('syncClone', () => {
     await syncClone(github, workspace, repo, { startedSince: Date.now() });
     expect(fetches()).toBe(2);
     expect(await remoteMain()).toBe(pushed);
+  });
+  it('takes no token and fetches nothing while the clone has GitHub\'s branches as they are, and fetches once one moved, appeared or went', async () => {
+    const { github, fetches, release } = tokens();
+    release();
+    await syncClone(github, workspace, repo);
+    expect(fetches()).toBe(1);
+    await syncClone(github, workspace, repo);
+    await syncClone(github, workspace, repo);
+    expect(fetches()).toBe(1);
+
+    const moved = await sandbox.commitToRemote('main', { 'b.txt': 'b\n' }, 'Move main');
+    await syncClone(github, workspace, repo);
+    expect(fetches()).toBe(2);
+    expect(await remoteMain()).toBe(moved);
+
+    const added = await sandbox.commitToRemote('feature', { 'c.txt': 'c\n' }, 'A branch');
+    await syncClone(github, workspace, repo);
+    expect(fetches()).toBe(3);
+    expect(await workspace.remoteBranchSha(repo, 'feature')).toBe(added);
+    await syncClone(github, workspace, repo);
+    expect(fetches()).toBe(3);
+
+    await sandbox.git(sandbox.remoteUrl, 'branch', '--quiet', '-D', 'feature');
+    await syncClone(github, workspace, repo);
+    expect(fetches()).toBe(4);
+    expect(await workspace.remoteBranchSha(repo, 'feature')).toBeNull();
+  });
+
+  it('fetches when GitHub does not answer for its branches, and for a clone another process set up', async () => {
+    const { github, fetches, release } = tokens();
+    release();
+    await syncClone(github, workspace, repo);
+    const unanswered = { ...github, owner: repo.owner, repo: repo.repo, branchHeads: () => Promise.reject(new Error('GitHub is down')) } as GitHub;
+    await syncClone(unanswered, workspace, repo);
+    expect(fetches()).toBe(2);
+    // the same folder, a new process: it has not set the clone up, so it does not trust its config yet
+    const restarted = new Workspace({ workDir: path.join(sandbox.root, 'work'), log: pino({ level: 'silent' }), env: sandbox.gitEnv });
+    await syncClone(github, restarted, repo);
+    expect(fetches()).toBe(3);
+    await syncClone(github, restarted, repo);
+    expect(fetches()).toBe(3);
   });
 });

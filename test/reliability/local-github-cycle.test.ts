@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startSystem, waitUntil, type System } from '../support/app-on-local-github.js';
+import { issueSettled, startSystem, waitUntil, type System } from '../support/app-on-local-github.js';
 import { editLine } from '../support/scripted-model.js';
 
 const REPO = 'octo-org/widgets';
@@ -46,5 +46,25 @@ describe('the app unchanged against the local GitHub', () => {
     await waitUntil('every git token to be revoked (a pass may still be fetching)', () => github.liveNarrowTokens() === 0);
     expect(github.problems).toEqual([]);
     expect(github.webhooks.deliveries.filter((d) => d.outcome === 'failed')).toEqual([]);
+  });
+  it('fetches nothing for a run while the repository\'s branches on GitHub are those its clone already has', async () => {
+    const { github } = system;
+    const reads = () => github.tokensIssued.filter((t) => t.contents === 'read').length;
+    const first = github.openIssue(REPO, { title: 'Red should be crimson', body: editLine('src/colours.txt', 'red', 'crimson') });
+    github.label(REPO, first, 'agent');
+    await waitUntil('the first PR', () => issueSettled(github, REPO, first));
+    await waitUntil('every git token to be revoked', () => github.liveNarrowTokens() === 0);
+    const before = reads();
+
+    // since then only the first run's branch moved, and that run pushed it from this clone
+    const second = github.openIssue(REPO, { title: 'Blue should be navy', body: editLine('src/colours.txt', 'blue', 'navy') });
+    github.label(REPO, second, 'agent');
+    await waitUntil('the second PR', () => issueSettled(github, REPO, second));
+    expect(reads()).toBe(before);
+    const [pull] = github.pullsFor(REPO, second);
+    expect(await github.readFile(REPO, pull!.pull!.head, 'src/colours.txt')).toBe('red\nteal\nnavy\n');
+    // it asked GitHub for the branches instead, conditionally: unchanged answers cost no rate limit
+    expect(github.callsOf('git/list-matching-refs').map((c) => c.status)).toContain(304);
+    expect(github.problems).toEqual([]);
   });
 });

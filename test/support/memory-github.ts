@@ -61,6 +61,11 @@ export class MemoryGitHub implements GitHub {
     return use('');
   }
 
+  async branchHeads(): Promise<Map<string, string>> {
+    // no git server behind it: callers fetch instead
+    throw new Error('the in-memory GitHub keeps no branches');
+  }
+
   async getUserId(login: string): Promise<number> {
     return [...login].reduce((sum, c) => sum + c.charCodeAt(0), 1000);
   }

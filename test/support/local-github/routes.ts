@@ -116,6 +116,21 @@ export function createRoutes(ctx: RouteContext): Record<string, Handler> {
       return { status: 200, body: { total_count: all.length, repository_selection: 'all', repositories: body }, headers: headers! };
     },
 
+    // as GitHub: every ref whose name starts with `refs/<ref>`, sorted by name
+    'git/list-matching-refs': inRepo(async (repository, call) => {
+      const prefix = `refs/${call.params.ref ?? ''}`;
+      const fullName = `${repository.owner.login}/${repository.name}`;
+      const refs = [...(await ctx.bare(repository).branches())].map(([branch, sha]) => ({ ref: `refs/heads/${branch}`, sha }))
+        .filter(({ ref }) => ref.startsWith(prefix)).sort((a, b) => a.ref.localeCompare(b.ref));
+      return {
+        status: 200,
+        body: refs.map(({ ref, sha }) => ({
+          ref, node_id: Buffer.from(`${fullName}:${ref}`).toString('base64'), url: `${call.url.origin}/api/v3/repos/${fullName}/git/${ref}`,
+          object: { type: 'commit', sha, url: `${call.url.origin}/api/v3/repos/${fullName}/git/commits/${sha}` },
+        })),
+      };
+    }),
+
     'repos/get-content': inRepo(async (repository, call) => {
       const ref = typeof call.query.ref === 'string' ? call.query.ref : repository.defaultBranch;
       const file = call.params.path!;
