@@ -8,7 +8,7 @@ import type { RepoConfig } from './config/schema.js';
 import { onCiResult } from './handlers/on-ci-result.js';
 import { isPersonsCommand, onIssueComment } from './handlers/on-issue-comment.js';
 import { isLabelByPerson, onIssueLabeled } from './handlers/on-issue-labeled.js';
-import { onIssueUnlabeledOrClosed } from './handlers/on-issue-unlabeled-or-closed.js';
+import { mayStopJob, onIssueUnlabeledOrClosed } from './handlers/on-issue-unlabeled-or-closed.js';
 import { onPullRequestActivity } from './handlers/on-pull-request-activity.js';
 import { onPullRequestReview } from './handlers/on-pull-request-review.js';
 import { onPush } from './handlers/on-push.js';
@@ -87,7 +87,7 @@ export function createApp(settings: Settings, options: AppOptions = {}): Applica
 function registerHandlers(on: On, services: Services): void {
   on('issue_comment.created', onIssueComment(services), isPersonsCommand);
   on('issues.labeled', onIssueLabeled(services), isLabelByPerson);
-  on(['issues.unlabeled', 'issues.closed'], onIssueUnlabeledOrClosed(services));
+  on(['issues.unlabeled', 'issues.closed'], onIssueUnlabeledOrClosed(services), mayStopJob);
   on('pull_request_review.submitted', onPullRequestReview(services));
   on(['pull_request_review.submitted', 'pull_request.closed'], onPullRequestActivity(services));
   on('push', onPush(services));

@@ -22,6 +22,11 @@ export const HOLD_LABEL = 'agent:hold';
 /** On an agent PR that failed CI in a merge train on its own: out of the order until its head changes. */
 export const TRAIN_FAILED_LABEL = 'agent:ci-failed';
 
+/** Every label the app itself adds and removes. */
+export const APP_LABELS: ReadonlySet<string> = new Set([
+  FAILED_LABEL, WORKING_LABEL, AWAITING_REVIEWS_LABEL, BLOCKED_LABEL, PR_OPENED_LABEL, CONFLICT_LABEL, HOLD_LABEL, TRAIN_FAILED_LABEL,
+]);
+
 /** The check run of each agent run, on its PR's head. */
 export const CHECK_NAME = 'agent-mapreduce';
 /** The check run that shows a PR's place in the merge order. */
