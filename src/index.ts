@@ -6,8 +6,8 @@ import { refused } from './sandbox/sandbox.js';
 import type { Agent } from './agents/agent.js';
 import type { RepoConfig } from './config/schema.js';
 import { onCiResult } from './handlers/on-ci-result.js';
-import { isPersonsCommand, onIssueComment } from './handlers/on-issue-comment.js';
-import { isLabelByPerson, onIssueLabeled } from './handlers/on-issue-labeled.js';
+import { onIssueComment, personsCommand } from './handlers/on-issue-comment.js';
+import { labelByPerson, onIssueLabeled } from './handlers/on-issue-labeled.js';
 import { mayStopJob, onIssueUnlabeledOrClosed } from './handlers/on-issue-unlabeled-or-closed.js';
 import { onPullRequestActivity } from './handlers/on-pull-request-activity.js';
 import { onPullRequestReview } from './handlers/on-pull-request-review.js';
@@ -85,8 +85,8 @@ export function createApp(settings: Settings, options: AppOptions = {}): Applica
  * that a fleet's web process passes on exactly the deliveries its workers' handlers act on.
  */
 function registerHandlers(on: On, services: Services): void {
-  on('issue_comment.created', onIssueComment(services), isPersonsCommand);
-  on('issues.labeled', onIssueLabeled(services), isLabelByPerson);
+  on('issue_comment.created', onIssueComment(services), (payload) => personsCommand(payload) !== null);
+  on('issues.labeled', onIssueLabeled(services), (payload) => labelByPerson(payload) !== undefined);
   on(['issues.unlabeled', 'issues.closed'], onIssueUnlabeledOrClosed(services), mayStopJob);
   on('pull_request_review.submitted', onPullRequestReview(services));
   on(['pull_request_review.submitted', 'pull_request.closed'], onPullRequestActivity(services));

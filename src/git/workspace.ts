@@ -87,8 +87,7 @@ export class Workspace {
       const fresh = !(await exists(clone));
       try {
         // a clone this process set up for this URL, whose config nothing has written since, only fetches
-        const setUp = this.setUp.get(clone);
-        if (config === undefined || setUp?.url !== repo.cloneUrl || setUp.config !== config) {
+        if (!this.setUpAsIs(clone, repo.cloneUrl, config)) {
           await fs.mkdir(clone, { recursive: true });
           await this.git(['init', '--bare', '--quiet'], clone);
           await this.pointOriginAt(clone, repo.cloneUrl);
@@ -104,6 +103,11 @@ export class Workspace {
     });
   }
 
+  /** Whether this process set the clone up for `repo`'s URL (then `matches` may find a fetch needless). */
+  setUpHere(repo: RemoteRepo): boolean {
+    return this.setUp.get(this.cloneDir(repo))?.url === repo.cloneUrl;
+  }
+
   /**
    * Whether a fetch now would change nothing: the clone is one this process set up for `repo`'s URL,
    * its config is unchanged since, and its remote branches are exactly `heads` (GitHub's, each with
@@ -113,12 +117,16 @@ export class Workspace {
   async matches(repo: RemoteRepo, heads: Map<string, string>): Promise<boolean> {
     const clone = this.cloneDir(repo);
     return cloneLocks.run(clone, async () => {
-      const setUp = this.setUp.get(clone);
-      const config = await configText(clone);
-      if (config === undefined || setUp?.url !== repo.cloneUrl || setUp.config !== config) return false;
+      if (!this.setUpAsIs(clone, repo.cloneUrl, await configText(clone))) return false;
       const local = await this.remoteBranches(repo, '');
       return local.length === heads.size && local.every(({ branch, sha }) => heads.get(branch) === sha);
     });
+  }
+
+  /** The clone was set up here for `url`, and its config's text is still what it was then. */
+  private setUpAsIs(clone: string, url: string, config: string | undefined): boolean {
+    const setUp = this.setUp.get(clone);
+    return config !== undefined && setUp?.url === url && setUp.config === config;
   }
 
   /**

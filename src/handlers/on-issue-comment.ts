@@ -1,23 +1,21 @@
 import type { Context } from 'probot';
-import { parseCommand } from '../commands/parse-command.js';
+import { parseCommand, type Command } from '../commands/parse-command.js';
 import { dispatchCommand, type CommandDeps } from '../commands/dispatch-command.js';
 import { issueFromPayload, repositoryFromPayload, gitHubOf } from './from-payload.js';
 import type { RequestCounting } from '../github/octokit-github.js';
 
-type CommentPayload = Context<'issue_comment.created'>['payload'];
-
-/** Whether a new comment is one this handler acts on: a command, from a person (bots, this app included, are ignored). */
-export function isPersonsCommand(payload: CommentPayload): boolean {
+/** The command a new comment holds, if a person wrote it (bots, this app included, are ignored); null otherwise. */
+export function personsCommand(payload: Context<'issue_comment.created'>['payload']): Command | null {
   const { comment, sender } = payload;
-  return sender.type !== 'Bot' && comment.user?.type !== 'Bot' && parseCommand(comment.body) !== null;
+  return sender.type === 'Bot' || comment.user?.type === 'Bot' ? null : parseCommand(comment.body);
 }
 
-/** A new comment: act only on a command from a person (bots, this app included, are ignored). */
+/** A new comment: act only on a command from a person. */
 export function onIssueComment(services: CommandDeps & RequestCounting) {
   return async (context: Context<'issue_comment.created'>): Promise<void> => {
     const { comment, issue, sender } = context.payload;
-    if (!isPersonsCommand(context.payload)) return;
-    const command = parseCommand(comment.body)!;
+    const command = personsCommand(context.payload);
+    if (!command) return;
 
     const { owner, repo } = context.repo();
     const author = comment.user ?? sender;

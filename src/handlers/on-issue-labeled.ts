@@ -4,16 +4,19 @@ import { issueFromPayload, repositoryFromPayload, gitHubOf } from './from-payloa
 import type { RequestCounting } from '../github/octokit-github.js';
 import { DEFAULT_LABEL } from '../names.js';
 
-/** Whether a label was added by a person: a bot's (this app's own state labels among them) never queues an issue. */
-export function isLabelByPerson(payload: Context<'issues.labeled'>['payload']): boolean {
-  return payload.label !== undefined && payload.sender.type !== 'Bot';
+type LabeledPayload = Context<'issues.labeled'>['payload'];
+
+/** The label added, if a person added it: a bot's (this app's own state labels among them) never queues an issue. */
+export function labelByPerson(payload: LabeledPayload): NonNullable<LabeledPayload['label']> | undefined {
+  return payload.sender.type === 'Bot' ? undefined : payload.label;
 }
 
 /** A label was added: if it is the trigger label, added by a person, queue the issue. */
 export function onIssueLabeled(services: IssueRunDeps & RequestCounting) {
   return async (context: Context<'issues.labeled'>): Promise<void> => {
-    const { issue, label, sender } = context.payload;
-    if (!label || !isLabelByPerson(context.payload)) return;
+    const { issue, sender } = context.payload;
+    const label = labelByPerson(context.payload);
+    if (!label) return;
     const { owner, repo } = context.repo();
     const github = gitHubOf(services, context);
     const config = await services.configs.get(github);

@@ -20,12 +20,7 @@ export function syncClone(github: GitHub, workspace: Workspace, repo: RemoteRepo
   if (options.startedSince !== undefined && (lastFetched.get(key) ?? -Infinity) >= options.startedSince) return Promise.resolve();
   const fetch = async () => {
     const started = Date.now();
-    // GitHub's branches as of now, if the clone has exactly those already, are what a fetch would bring
-    // (a read GitHub cannot answer, or no clone of ours yet: fetch)
-    const heads = await github.branchHeads().catch(() => undefined);
-    if (!heads || !(await workspace.matches(repo, heads).catch(() => false))) {
-      await github.withGitToken('read', (token) => workspace.sync(repo, token));
-    }
+    if (!(await fetchWouldBringNothing(github, workspace, repo))) await github.withGitToken('read', (token) => workspace.sync(repo, token));
     lastFetched.set(key, Math.max(started, lastFetched.get(key) ?? -Infinity));
   };
   const flight = flights.get(key);
@@ -44,4 +39,15 @@ export function syncClone(github: GitHub, workspace: Workspace, repo: RemoteRepo
   };
   next.then(land, land);
   return next;
+}
+
+/**
+ * GitHub's branches as of now, when a clone this process set up has exactly those already, are what a
+ * fetch would bring. A clone not set up here (the first sync, or one after a restart) is fetched
+ * without asking GitHub; a read GitHub does not answer means a fetch too.
+ */
+async function fetchWouldBringNothing(github: GitHub, workspace: Workspace, repo: RemoteRepo): Promise<boolean> {
+  if (!workspace.setUpHere(repo)) return false;
+  const heads = await github.branchHeads().catch(() => undefined);
+  return heads !== undefined && (await workspace.matches(repo, heads).catch(() => false));
 }

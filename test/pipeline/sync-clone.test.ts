@@ -24,8 +24,9 @@ afterEach(async () => {
  * The GitHub port's token step alone: counts the fetches, and keeps the first under way after git
  * fetched (`fetched`) until `release`, so that a push can land while it is still running.
  */
-function tokens(): { github: GitHub; fetches: () => number; fetched: Promise<void>; release: () => void } {
+function tokens(): { github: GitHub; fetches: () => number; headReads: () => number; fetched: Promise<void>; release: () => void } {
   let fetches = 0;
+  let headReads = 0;
   let release!: () => void;
   let done!: () => void;
   const held = new Promise<void>((resolve) => {
@@ -37,7 +38,10 @@ function tokens(): { github: GitHub; fetches: () => number; fetched: Promise<voi
   const github = {
     owner: repo.owner,
     repo: repo.repo,
-    branchHeads: () => remoteHeads(),
+    branchHeads: () => {
+      headReads += 1;
+      return remoteHeads();
+    },
     async withGitToken<T>(_access: 'read' | 'write', use: (token: string) => Promise<T>): Promise<T> {
       fetches += 1;
       const result = await use('');
@@ -48,7 +52,7 @@ function tokens(): { github: GitHub; fetches: () => number; fetched: Promise<voi
       return result;
     },
   } as unknown as GitHub;
-  return { github, fetches: () => fetches, fetched, release };
+  return { github, fetches: () => fetches, headReads: () => headReads, fetched, release };
 }
 
 /** The remote's branches with their tips, as GitHub's `git/matching-refs/heads/` tells them. */
@@ -99,13 +103,14 @@ describe('syncClone', () => {
     expect(await remoteMain()).toBe(pushed);
   });
   it('takes no token and fetches nothing while the clone has GitHub\'s branches as they are, and fetches once one moved, appeared or went', async () => {
-    const { github, fetches, release } = tokens();
+    const { github, fetches, headReads, release } = tokens();
     release();
+    // a clone not set up yet is fetched without asking GitHub for its branches first
     await syncClone(github, workspace, repo);
-    expect(fetches()).toBe(1);
+    expect([fetches(), headReads()]).toEqual([1, 0]);
     await syncClone(github, workspace, repo);
     await syncClone(github, workspace, repo);
-    expect(fetches()).toBe(1);
+    expect([fetches(), headReads()]).toEqual([1, 2]);
 
     const moved = await sandbox.commitToRemote('main', { 'b.txt': 'b\n' }, 'Move main');
     await syncClone(github, workspace, repo);
@@ -126,7 +131,7 @@ describe('syncClone', () => {
   });
 
   it('fetches when GitHub does not answer for its branches, and for a clone another process set up', async () => {
-    const { github, fetches, release } = tokens();
+    const { github, fetches, headReads, release } = tokens();
     release();
     await syncClone(github, workspace, repo);
     const unanswered = { ...github, owner: repo.owner, repo: repo.repo, branchHeads: () => Promise.reject(new Error('GitHub is down')) } as GitHub;
@@ -134,8 +139,9 @@ describe('syncClone', () => {
     expect(fetches()).toBe(2);
     // the same folder, a new process: it has not set the clone up, so it does not trust its config yet
     const restarted = new Workspace({ workDir: path.join(sandbox.root, 'work'), log: pino({ level: 'silent' }), env: sandbox.gitEnv });
+    const asked = headReads();
     await syncClone(github, restarted, repo);
-    expect(fetches()).toBe(3);
+    expect([fetches(), headReads()]).toEqual([3, asked]);
     await syncClone(github, restarted, repo);
     expect(fetches()).toBe(3);
   });
