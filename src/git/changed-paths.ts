@@ -1,13 +1,16 @@
 const HEADER = /^([0-9a-f]{40,64}) ([0-9a-f]{40,64})\n/;
 
 /**
- * Per tree (its id in full hex), the paths it changes against `base`'s tree (`base` is any tree-ish),
- * all in one `diff-tree --stdin` rather than one git process each.
+ * Per tree (its id in full hex), the paths it changes against `base`'s tree (`base` is any tree-ish,
+ * or `{ tree }`, the id of a tree the caller already read), all in one `diff-tree --stdin` rather
+ * than one git process each.
  */
-export async function changedPaths(git: (args: string[], input?: string) => Promise<string>, base: string, others: string[]): Promise<Map<string, Set<string>>> {
+export async function changedPaths(
+  git: (args: string[], input?: string) => Promise<string>, base: string | { tree: string }, others: string[],
+): Promise<Map<string, Set<string>>> {
   const files = new Map(others.map((id) => [id, new Set<string>()]));
   if (others.length === 0) return files;
-  const baseTree = (await git(['rev-parse', base.endsWith('^{tree}') ? base : `${base}^{tree}`])).trim();
+  const baseTree = typeof base !== 'string' ? base.tree : (await git(['rev-parse', base.endsWith('^{tree}') ? base : `${base}^{tree}`])).trim();
   // the base's own tree changes nothing; ask only for the others
   const asked = [...new Set(others)].filter((t) => t !== baseTree);
   if (asked.length === 0) return files;

@@ -18,15 +18,19 @@ export interface Sibling {
 const MAX_COMPARED = 50;
 
 /**
- * The other open agent PRs on the same base whose change touches a file this one touches, most
- * alike first, so that the PR body can name them before a reviewer reads it ("duplicate" and
- * "already done in another PR" are among the leading reasons agent PRs are closed). Each change is
- * its diff from where it left the base (`base...head`), without context lines, so that a base edit
- * next to it does not count; two changes are alike by the added and removed lines they share.
- * The comparison is advice: when it fails, the PR opens without it (logged).
+ * The other open agent PRs on the same base whose change touches a file this one touches (`files`,
+ * the paths this run changed), most alike first, so that the PR body can name them before a reviewer
+ * reads it ("duplicate" and "already done in another PR" are among the leading reasons agent PRs are
+ * closed). Each change is its diff from where it left the base (`base...head`), without context
+ * lines, so that a base edit next to it does not count; two changes are alike by the added and
+ * removed lines they share. A PR that shares no file costs no diff: most runs find none, in two git
+ * processes. The comparison is advice: when it fails, the PR opens without it (logged).
  */
-export async function findSiblings(deps: MapDeps, job: IssueJob, worktree: Worktree, base: string, headSha: string): Promise<Sibling[]> {
+export async function findSiblings(
+  deps: MapDeps, job: IssueJob, worktree: Worktree, change: { base: string; headSha: string; files: string[] },
+): Promise<Sibling[]> {
   const { github, issueNumber, log } = job;
+  const { base, headSha } = change;
   try {
     const others = (await github.listOpenPulls())
       .filter((p) => p.baseRef === base && !p.fromFork && issueOfBranch(p.headRef) !== undefined && issueOfBranch(p.headRef) !== issueNumber)
@@ -37,14 +41,15 @@ export async function findSiblings(deps: MapDeps, job: IssueJob, worktree: Workt
     const git = (args: string[], input?: string) =>
       runGit(['-c', 'core.quotePath=false', ...args], { cwd: worktree.cloneDir, env: deps.gitEnv ?? {}, ...(input ? { input } : {}) });
     // a sibling pushed while this agent worked is not in the clone yet
-    const check = await git(['cat-file', '--batch-check'], `${others.map((p) => p.headSha).join('\n')}\n`);
-    if (check.includes(' missing')) await syncClone(github, deps.workspace, { owner: github.owner, repo: github.repo, cloneUrl: job.repository.cloneUrl });
+    let trees = await treesOf(git, [`origin/${base}`, ...others.map((p) => p.headSha)]);
+    if (trees.includes(undefined)) {
+      await syncClone(github, deps.workspace, { owner: github.owner, repo: github.repo, cloneUrl: job.repository.cloneUrl });
+      trees = await treesOf(git, [`origin/${base}`, ...others.map((p) => p.headSha)]);
+    }
+    const candidates = await sharingAFile(git, trees[0], others, trees.slice(1), new Set(change.files)).catch(() => others);
+    if (candidates.length === 0) return [];
 
     const own = changeOf(await git(['diff', '-U0', '--no-color', '--no-ext-diff', `origin/${base}...${headSha}`]));
-    // first, in one process, the files each sibling's head differs in from the base's tip: only those
-    // that share one of this change's files are diffed line by line (a sibling's own files are among
-    // them, unless the base made the very same change since)
-    const candidates = await sharingAFile(git, `origin/${base}`, others, own.files).catch(() => others);
     const siblings: Sibling[] = [];
     for (const pull of candidates) {
       // one sibling that cannot be read (its head gone since the listing) does not hide the others
@@ -62,13 +67,23 @@ export async function findSiblings(deps: MapDeps, job: IssueJob, worktree: Workt
   }
 }
 
-/** The PRs whose head differs from the base's tip in one of `files`: one process for their trees, one for their paths. */
+/** The tree of each revision (undefined: not in the clone), in one `cat-file --batch-check`. */
+async function treesOf(git: (args: string[], input?: string) => Promise<string>, revisions: string[]): Promise<Array<string | undefined>> {
+  const out = await git(['cat-file', '--batch-check'], revisions.map((r) => `${r}^{tree}\n`).join(''));
+  // one line per revision asked: `<id> tree <size>`, or `<revision>^{tree} missing`
+  return out.split('\n').slice(0, revisions.length).map((line) => /^([0-9a-f]{40,64}) tree /.exec(line)?.[1]);
+}
+
+/**
+ * The PRs whose head differs from the base's tip in one of `files`, in one `diff-tree`. A PR whose
+ * tree is unknown (its head not in the clone) is kept: its own diff then tells.
+ */
 async function sharingAFile<P extends { headSha: string }>(
-  git: (args: string[], input?: string) => Promise<string>, base: string, pulls: P[], files: Set<string>,
+  git: (args: string[], input?: string) => Promise<string>, baseTree: string | undefined, pulls: P[], trees: Array<string | undefined>, files: Set<string>,
 ): Promise<P[]> {
-  const trees = (await git(['rev-parse', ...pulls.map((p) => `${p.headSha}^{tree}`)])).trim().split('\n');
-  const differing = await changedPaths(git, base, trees);
-  return pulls.filter((_, i) => [...(differing.get(trees[i]!) ?? [])].some((f) => files.has(f)));
+  if (baseTree === undefined) return pulls;
+  const differing = await changedPaths(git, { tree: baseTree }, trees.filter((t): t is string => t !== undefined));
+  return pulls.filter((_, i) => trees[i] === undefined || [...(differing.get(trees[i]!) ?? [])].some((f) => files.has(f)));
 }
 
 /** The files a zero-context diff changes, and its changed lines, each as `file:+line` or `file:-line`. */

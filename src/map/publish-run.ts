@@ -64,7 +64,7 @@ export async function publish(
   const pushed = await commitAndPush(deps, job, worktree, target, target.title, signal);
   if (!pushed) return finishFailed(deps, job, status, `The push to \`${target.branch}\` was rejected: the branch moved while the agent worked.`);
 
-  const siblings = await findSiblings(deps, job, worktree, target.base, pushed);
+  const siblings = await findSiblings(deps, job, worktree, { base: target.base, headSha: pushed, files });
   const { pull, kind } = await openOrUpdatePull(job, target, renderPrBody({
     issueNumber, summary: result.summary, files, usage: result.usage, requester: job.requester.login, attempt: job.attempt, siblings,
   }));

@@ -3,7 +3,7 @@ import { dedicatedRedis, type RedisClient } from '../jobs/connect-redis.js';
 import type { Logger } from '../log.js';
 import type { Profile, SharedRecord } from './profile.js';
 
-/** One Redis stream holds what every process of the fleet recorded, the latest first to go. */
+/** One Redis stream holds what every process of the fleet recorded, the oldest first to go. */
 const STREAM = 'agent-mapreduce:profile';
 /**
  * About this many entries (batches of records, FLUSH_MS) are kept: a process that starts reads them
@@ -26,7 +26,7 @@ const BLOCK_MS = 5_000;
  * appended into its own profile (shown, not counted: each process's `/metrics` count only its own
  * work). A web process (ROLE=web) runs nothing, so its dashboard is all the others'. Appends go
  * through the app's command connection; reads block, so they have a connection of their own, kept
- * for the process's life.
+ * until `stop`.
  */
 export async function shareProfile(redisUrl: string, redis: Promise<RedisClient>, profile: Profile, log: Logger): Promise<{ stop(): Promise<void> }> {
   const [writer, reader] = await Promise.all([redis, dedicatedRedis(redisUrl)]);
@@ -58,10 +58,20 @@ export async function shareProfile(redisUrl: string, redis: Promise<RedisClient>
           last = id;
           const entry = Object.fromEntries(pairs(fields));
           if (entry.from === self || entry.items === undefined) continue;
+          let items: SharedRecord[];
           try {
-            for (const item of JSON.parse(entry.items) as SharedRecord[]) profile.recordFromFleet(item);
+            items = JSON.parse(entry.items) as SharedRecord[];
           } catch (err) {
             log.debug({ err, id }, 'a fleet profile batch was not read');
+            continue;
+          }
+          // one record the profile cannot take costs the dashboard that record, not the rest of its batch
+          for (const item of items) {
+            try {
+              profile.recordFromFleet(item);
+            } catch (err) {
+              log.debug({ err, id }, 'a fleet profile record was not read');
+            }
           }
         }
       }
