@@ -56,8 +56,8 @@ export function createApp(settings: Settings, options: AppOptions = {}): Applica
     }
     // in a fleet, every process's dashboard shows what all of them record
     if (settings.redisUrl && services.redis) {
-      shareProfile(settings.redisUrl, services.redis, services.profile, app.log)
-        .catch((err: unknown) => app.log.error({ err }, 'the fleet\'s profile is not shared: this dashboard shows this process only'));
+      services.profileSharing = shareProfile(settings.redisUrl, services.redis, services.profile, app.log);
+      services.profileSharing.catch((err: unknown) => app.log.error({ err }, 'the fleet\'s profile is not shared: this dashboard shows this process only'));
     }
     // a fleet's web process passes the deliveries a handler acts on to the workers, and does nothing else
     if (web) {

@@ -57,6 +57,8 @@ export interface Services {
   cancels: Promise<FleetCancel> | undefined;
   /** A fleet worker's intake of the deliveries its web processes queued (ROLE=worker); closed first at shutdown. */
   fleetEvents?: Promise<FleetEvents> | undefined;
+  /** A fleet process's part in the fleet's dashboards (profile/share-profile.ts); at shutdown its last records go out. */
+  profileSharing?: Promise<{ stop(): Promise<void> }> | undefined;
   /** One budget of notifying writes per installation, shared by every pipeline. */
   writes: WriteBudgets;
   /** The last answers of GitHub reads, for conditional requests. */

@@ -20,6 +20,7 @@ export interface ShutDownDeps {
   redis?: Promise<RedisClient> | undefined;
   cancels?: Promise<FleetCancel> | undefined;
   fleetEvents?: Promise<FleetEvents> | undefined;
+  profileSharing?: Promise<{ stop(): Promise<void> }> | undefined;
 }
 
 export async function shutDown(services: ShutDownDeps, options: { graceMs: number; log: Logger }): Promise<void> {
@@ -40,6 +41,8 @@ export async function shutDown(services: ShutDownDeps, options: { graceMs: numbe
   await noMoreDeliveries;
   await services.reduce.closeFleet();
   await (await services.cancels)?.close();
+  // the runs' ends and interruptions recorded last reach the other processes' dashboards
+  await (await services.profileSharing?.catch(() => undefined))?.stop();
   await (await services.redis)?.quit().catch(() => undefined);
   await services.reduce.idle();
   options.log.info('shut down');

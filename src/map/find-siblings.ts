@@ -41,12 +41,14 @@ export async function findSiblings(
     const git = (args: string[], input?: string) =>
       runGit(['-c', 'core.quotePath=false', ...args], { cwd: worktree.cloneDir, env: deps.gitEnv ?? {}, ...(input ? { input } : {}) });
     // a sibling pushed while this agent worked is not in the clone yet
-    let trees = await treesOf(git, [`origin/${base}`, ...others.map((p) => p.headSha)]);
+    const revisions = [`origin/${base}`, ...others.map((p) => p.headSha)];
+    let trees = await treesOf(git, revisions);
     if (trees.includes(undefined)) {
       await syncClone(github, deps.workspace, { owner: github.owner, repo: github.repo, cloneUrl: job.repository.cloneUrl });
-      trees = await treesOf(git, [`origin/${base}`, ...others.map((p) => p.headSha)]);
+      trees = await treesOf(git, revisions);
     }
-    const candidates = await sharingAFile(git, trees[0], others, trees.slice(1), new Set(change.files)).catch(() => others);
+    const [baseTree, ...theirTrees] = trees;
+    const candidates = await sharingAFile(git, baseTree, others, theirTrees, new Set(change.files)).catch(() => others);
     if (candidates.length === 0) return [];
 
     const own = changeOf(await git(['diff', '-U0', '--no-color', '--no-ext-diff', `origin/${base}...${headSha}`]));

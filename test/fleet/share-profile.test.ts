@@ -52,4 +52,22 @@ describe('the fleet\'s shared profile', () => {
       stream.disconnect();
     }
   });
+
+  it('sends what waits at once when the process stops, rather than losing its last quarter second', async () => {
+    const web = await fleetProcess();
+    const profile = new Profile({ load: new Scheduler({ globalCap: 2 }), webBase: 'https://github.com' });
+    const shared = await shareProfile(redis.url(), redis.connect(), profile, log);
+    const stream = new Redis(redis.url());
+    try {
+      const before = await stream.xlen('agent-mapreduce:profile');
+      profile.record({ repo: REPO, issue: 99, type: 'seen', title: 'Recorded just before a shutdown' });
+      await shared.stop();
+      // sent by the time stop resolved, not a quarter second later
+      expect(await stream.xlen('agent-mapreduce:profile')).toBe(before + 1);
+      await until('the web process to show the last record', () => web.run(REPO, 99) !== undefined);
+      expect(web.run(REPO, 99)).toMatchObject({ title: 'Recorded just before a shutdown' });
+    } finally {
+      stream.disconnect();
+    }
+  });
 });
